@@ -1,0 +1,5 @@
+"""Allow `python -m swaptui`."""
+
+from swaptui.cli import main
+
+raise SystemExit(main())

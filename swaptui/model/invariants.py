@@ -1,0 +1,133 @@
+"""Invariants that hold after every tick; tests run the machine with these checked each tick.
+
+- every page of every process is in exactly one place: a mapped frame, a swap-cache frame, or a
+  swap slot (on a device, in zram, or in the zeromap);
+- frame states partition memory; free pages equal the buddy lists' sum; LRU sizes match the frames;
+- swap counts equal the PTE references; cluster counts equal the slots in use; nothing is lost.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from swaptui.model.memmap import (
+    FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_KERNEL, FRAME_PCP, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_NONE,
+)
+from swaptui.model.swapfile import CLUSTER_SHIFT, SWAP_COUNT_MASK, SWAP_HAS_CACHE, SWAP_MAP_BAD
+from swaptui.model.workload import VP_RESIDENT, VP_SWAPPED
+
+if TYPE_CHECKING:
+    from swaptui.model.machine import Machine
+
+
+class InvariantError(AssertionError):
+    """A model invariant does not hold."""
+
+
+def _check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise InvariantError(msg)
+
+
+def check_frames(m: Machine) -> None:
+    """Frame states partition memory and agree with the buddy lists, PCP and LRUs."""
+    mem = m.memmap
+    counts = np.bincount(mem.state, minlength=8)
+    _check(int(counts.sum()) == mem.nr_frames, "frame states do not cover memory")
+    b = m.zone.buddy
+    _check(counts[FRAME_FREE] == b.free_pages, f"FREE frames {counts[FRAME_FREE]} != buddy free {b.free_pages}")
+    _check(sum(b.nr_free[o] << o for o in range(len(b.nr_free))) == b.free_pages, "nr_free sum != free_pages")
+    for o in range(len(b.nr_free)):
+        _check(int(b.listed[o].sum()) == b.nr_free[o], f"order {o}: listed blocks != nr_free")
+    _check(counts[FRAME_PCP] == m.zone.pcp_count, f"PCP frames {counts[FRAME_PCP]} != pcp_count {m.zone.pcp_count}")
+    pcp = m.zone.pcp[:m.zone.pcp_count]
+    _check(len(np.unique(pcp)) == len(pcp), "a frame is on the per-CPU list twice")
+    _check(bool((mem.state[pcp] == FRAME_PCP).all()), "per-CPU list holds a non-PCP frame")
+    _check(counts[FRAME_KERNEL] == m.kernel_pages, "kernel pages changed")
+    _check(counts[FRAME_ZSMALLOC] == m.zram_frames_count, "zsmalloc frames != pool pages held")
+    if m.zram is not None:
+        _check(m.zram_frames_count == m.zram.pool_pages(), "zram pool frames != pool size")
+    for lru in m.lru:
+        _check(int((mem.lru == lru.id).sum()) == len(lru), f"LRU {lru.id} size mismatch")
+    on_lru = mem.lru != LRU_NONE
+    user = (mem.state == FRAME_ANON) | (mem.state == FRAME_SWAPCACHE) | (mem.state == FRAME_FILE)
+    _check(bool((on_lru == user).all()), "a user page is off the LRU, or a non-user frame is on it")
+
+
+def check_pages(m: Machine) -> None:
+    """Every process page is in exactly one place, and the reverse maps agree."""
+    mem, sp, sw = m.memmap, m.spaces, m.swap
+    res = np.flatnonzero(sp.state == VP_RESIDENT)
+    frames = sp.frame[res]
+    _check(bool((frames >= 0).all()), "resident page without a frame")
+    _check(len(np.unique(frames)) == len(frames), "two pages map one frame")
+    _check(bool((mem.state[frames] == FRAME_ANON).all()), "resident page's frame is not a mapped anon frame")
+    _check(bool((mem.owner[frames] == res).all()), "frame owner does not point back to the page")
+    cached = mem.slot[frames]
+    c = cached >= 0
+    _check(bool((sp.slot[res[c]] == cached[c]).all()), "mapped swap-cache page disagrees on its slot")
+    _check(bool((sp.slot[res[~c]] == -1).all()), "resident page not in swap cache keeps a slot")
+    anon_frames = np.flatnonzero(mem.state == FRAME_ANON)
+    _check(len(anon_frames) == len(res), "mapped anon frames != resident pages")
+    swapped = np.flatnonzero(sp.state == VP_SWAPPED)
+    slots = sp.slot[swapped]
+    _check(bool((slots >= 0).all()), "swapped page without a slot")
+    _check(len(np.unique(slots)) == len(slots), "two pages share a swap slot")
+    _check(bool((sw.owner[slots] == swapped).all()), "slot owner does not point back to the page")
+    _check(bool((sp.frame[swapped] == -1).all()), "swapped page still maps a frame")
+    # Exactly one place: in the swap cache (a frame) or only in the slot (device, zram or zeromap).
+    folio = m.swap_cache.folio[slots]
+    inc = folio >= 0
+    _check(bool((mem.state[folio[inc]] == FRAME_SWAPCACHE).all()), "swapped page's cache folio is mapped")
+    _check(bool((mem.owner[folio[inc]] == swapped[inc]).all()), "cache folio owned by another page")
+    sc_frames = np.flatnonzero(mem.state == FRAME_SWAPCACHE)
+    _check(bool((mem.slot[sc_frames] >= 0).all()), "swap-cache frame without a slot")
+    _check(bool((m.swap_cache.folio[mem.slot[sc_frames]] == sc_frames).all()), "swap cache does not map back")
+    if m.zram is not None:
+        notcached = slots[~inc]
+        devs = sw.device_of(notcached)
+        for d, dev in enumerate(sw.devices):
+            if dev.kind != "zram":
+                continue
+            s = notcached[devs == d]
+            held = (m.zram.size[s] > 0) | m.zram.same[s] | sw.zeromap[s]
+            _check(bool(held.all()), f"{int((~held).sum())} swapped pages on {dev.name} hold no data")
+
+
+def check_swap(m: Machine) -> None:
+    """Swap counts equal references; cluster and device counts equal slots in use."""
+    sw, sp = m.swap, m.spaces
+    sm = sw.swap_map
+    count = (sm & SWAP_COUNT_MASK).astype(np.int64)
+    count[sm == SWAP_MAP_BAD] = 0
+    refs = np.bincount(sp.slot[sp.state == VP_SWAPPED], minlength=len(sm)) if len(sm) else np.zeros(0)
+    _check(bool((count == refs).all()), f"swap counts != PTE references at {np.flatnonzero(count != refs)[:5]}")
+    has_cache = ((sm & SWAP_HAS_CACHE) != 0) & (sm != SWAP_MAP_BAD)
+    _check(bool((has_cache == (m.swap_cache.folio >= 0)).all()), "SWAP_HAS_CACHE disagrees with the swap cache")
+    used = sm != 0
+    per_cluster = np.bincount(np.flatnonzero(used) >> CLUSTER_SHIFT, minlength=len(sw.cluster_count))
+    _check(bool((per_cluster == sw.cluster_count).all()), "cluster counts != slots in use")
+    inuse = int(((sm != 0) & (sm != SWAP_MAP_BAD)).sum())
+    _check(sum(d.inuse for d in sw.devices) == inuse, "device inuse != slots in use")
+    _check(sw.total_swap_pages - sw.nr_swap_pages == inuse, "nr_swap_pages does not add up")
+    _check(m.swap_cache.nr_pages == int((m.swap_cache.folio >= 0).sum()), "nr_swapcached mismatch")
+    for c in range(len(sw.cluster_flags)):
+        flag = int(sw.cluster_flags[c])
+        if flag == 0:
+            continue
+        dev = sw.devices[sw.cluster_dev[c]]
+        _check(c in dev.list_of(flag, int(sw.cluster_order[c])), f"cluster {c} not on its list")
+    free = sm == 0
+    stale = free & ((m.swap_cache.shadow >= 0) | sw.zeromap)
+    _check(not stale.any(), "a free slot keeps a shadow or zeromap bit")
+    if m.zram is not None:
+        _check(not (free & ((m.zram.size > 0) | m.zram.same)).any(), "a free slot keeps zram data")
+
+
+def check_all(m: Machine) -> None:
+    """All invariants."""
+    check_frames(m)
+    check_pages(m)
+    check_swap(m)

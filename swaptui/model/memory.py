@@ -1,0 +1,431 @@
+"""Page faults and the task side of allocation (mm/memory.c, mm/swap_state.c's swap-in, the slow path).
+
+A task runs its workload's accesses in runs of one kind (resident touches, new anonymous faults,
+swap-cache hits, swap-ins) until its time for the tick is spent. Allocation follows
+__alloc_pages: the fast path at the low watermark, then wake kswapd and retry at min, then direct
+reclaim (throttled below half of min), and OOM after MAX_RECLAIM_RETRIES rounds without progress.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from swaptui.model.memmap import (
+    FRAME_ANON, FRAME_FILE, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON,
+    LRU_INACTIVE_FILE, PG_DIRTY, PG_LOCKED_IO, PG_READAHEAD, PG_REFERENCED, PG_WORKINGSET, PG_YOUNG,
+)
+from swaptui.model.page_alloc import WMARK_LOW, WMARK_MIN
+from swaptui.model.swapfile import SWAP_COUNT_MASK, SWAP_HAS_CACHE
+from swaptui.model.vmscan import MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, throttle_direct_reclaim, try_to_free_pages
+from swaptui.model.workload import CONTENT_ZERO, VP_FREED, VP_NONE, VP_RESIDENT, VP_SWAPPED, Process
+
+if TYPE_CHECKING:
+    from swaptui.model.machine import Machine
+
+RUN_RESIDENT, RUN_NEW, RUN_CACHED, RUN_SWAPPED, RUN_GONE = range(5)
+MAX_CHUNK = 4096
+VMA_RA_MAX_HITS = 63
+PMD_PAGES = 512
+WRITEBACK_THROTTLE_NS = 100_000_000  # HZ/10
+
+
+def swapin_nr_pages(prev: int, cur: int, hits: int, max_pages: int, prev_win: int) -> int:
+    """__swapin_nr_pages: the swap readahead window."""
+    pages = hits + 2
+    if pages == 2:
+        if cur != prev + 1 and cur != prev - 1:
+            pages = 1
+    else:
+        roundup = 4
+        while roundup < pages:
+            roundup <<= 1
+        pages = roundup
+    if pages > max_pages:
+        pages = max_pages
+    last_ra = prev_win // 2
+    if pages < last_ra:
+        pages = last_ra
+    return pages
+
+
+# -- allocation -------------------------------------------------------------------------------------
+
+def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int) -> tuple[np.ndarray, int]:
+    """__alloc_pages for n order-0 pages on behalf of task p; returns (frames, ns spent)."""
+    z = m.zone
+    parts: list[np.ndarray] = []
+    spent = 0
+    need = n
+    while need > 0:
+        k = min(need, z.allowance(z.wmark_pages(WMARK_LOW)))
+        if k:
+            parts.append(z.alloc(k))
+            spent += k * m.costs.pcp_page
+            need -= k
+            continue
+        spent += m.costs.alloc_slowpath
+        m.kswapd.wake(m, 0, now + spent)
+        k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
+        if k:
+            parts.append(z.alloc(k))
+            spent += k * m.costs.pcp_page
+            need -= k
+            continue
+        if throttle_direct_reclaim(m):
+            m.vm.add("pgscan_direct_throttle")
+            p.throttled = True
+            m.event(now + spent, "throttle", f"{p.label} throttled: free {z.nr_free_pages} <= min/2", key=p.pid)
+            break
+        invocations = -(-need // SWAP_CLUSTER_MAX)
+        sc = try_to_free_pages(m, invocations, p.cpu, now + spent)
+        spent += sc.cost
+        m.vm.add("swaptui_direct_reclaim_ns", sc.cost)
+        m.event(now + spent, "direct", f"direct reclaim by {p.label}: {sc.nr_reclaimed} pages, "
+                f"{sc.cost / 1e6:.2f} ms", key=p.pid)
+        k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
+        if k == 0 and z.pcp_count:
+            z.drain()  # drain_all_pages, then retry
+            k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
+        if k:
+            parts.append(z.alloc(k))
+            spent += k * m.costs.pcp_page
+            need -= k
+            p.no_progress = 0
+        elif sc.nr_reclaimed == 0:
+            wait = m.next_writeback_completion(now + spent)
+            if wait is not None:
+                # reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK): sleep until writeback progresses (<= HZ/10).
+                wait = min(wait, WRITEBACK_THROTTLE_NS)
+                spent += wait
+                m.vm.add("swaptui_throttle_ns", wait)
+                m.complete_io(now + spent)
+            else:
+                p.no_progress += 1
+                if p.no_progress > MAX_RECLAIM_RETRIES:
+                    p.no_progress = 0
+                    m.out_of_memory(now + spent, p)
+                    if p.exited:
+                        break
+                break  # should_reclaim_retry: time passes before the next attempt
+        if spent >= budget:
+            break
+    if not parts:
+        return np.zeros(0, dtype=np.int64), spent
+    return (np.concatenate(parts) if len(parts) > 1 else parts[0]), spent
+
+
+# -- the task loop ----------------------------------------------------------------------------------
+
+def classify(m: Machine, vp: np.ndarray) -> np.ndarray:
+    """What kind of access each vpage needs now."""
+    st = m.spaces.state[vp]
+    cls = np.full(len(vp), RUN_GONE, dtype=np.int8)
+    cls[st == VP_RESIDENT] = RUN_RESIDENT
+    cls[st == VP_NONE] = RUN_NEW
+    sw = st == VP_SWAPPED
+    if sw.any():
+        cached = m.swap_cache.folio[m.spaces.slot[vp[sw]]] >= 0
+        cls[np.flatnonzero(sw)[cached]] = RUN_CACHED
+        cls[np.flatnonzero(sw)[~cached]] = RUN_SWAPPED
+    return cls
+
+
+def run_length(vp: np.ndarray, cls: np.ndarray) -> int:
+    """Length of the leading run of one class with no repeated vpage."""
+    n = len(cls)
+    diff = np.flatnonzero(cls != cls[0])
+    end = int(diff[0]) if len(diff) else n
+    if end > 1:
+        _, first = np.unique(vp[:end], return_index=True)
+        if len(first) != end:
+            dup = np.ones(end, dtype=bool)
+            dup[first] = False
+            end = int(np.flatnonzero(dup)[0])
+    return end
+
+
+def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
+    """Run task p for up to budget ns of this tick; returns ns used (may exceed budget: a stall)."""
+    used = 0
+    c = m.costs
+    while used < budget and not p.exited and not p.throttled:
+        if p.finished_accessing():
+            if p.kind != "filecache" and p.free_after:
+                m.exit_mm(p, now + used)
+            p.exited = True
+            m.event(now + used, "exit", f"{p.label} finished and exited")
+            break
+        est = max(1, (budget - used) // c.touch_read + 1)
+        vp, wr = p.peek(min(MAX_CHUNK, est))
+        if len(vp) == 0:
+            continue
+        if p.kind == "filecache":
+            k, spent = m.file_access(p, vp, now + used, budget - used)
+        else:
+            cls = classify(m, vp)
+            n = run_length(vp, cls)
+            kind = cls[0]
+            if kind == RUN_RESIDENT:
+                k, spent = touch_resident(m, p, vp[:n], wr[:n], budget - used)
+            elif kind == RUN_NEW:
+                k, spent = do_anonymous_pages(m, p, vp[:n], wr[:n], now + used, budget - used)
+            elif kind == RUN_CACHED:
+                k, spent = swapin_from_cache(m, p, vp[:n], wr[:n], now + used, budget - used)
+            elif kind == RUN_SWAPPED:
+                k, spent = do_swap_page(m, p, vp[:n], wr[:n], now + used, budget - used)
+            else:
+                k, spent = n, 0  # access to an unmapped page: skipped
+        p.advance(k)
+        used += spent
+        if k == 0 and spent == 0:
+            break
+    m.vm.add("swaptui_task_cpu_ns", min(used, budget))
+    return used
+
+
+def affordable(budget: int, per_page: int, n: int) -> int:
+    """How many pages of this cost fit in the budget (at least one, so the task makes progress)."""
+    return max(1, min(n, budget // max(per_page, 1)))
+
+
+def touch_resident(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, budget: int) -> tuple[int, int]:
+    """Accesses to mapped pages: set the accessed bit, dirty on write."""
+    c = m.costs
+    per = np.where(wr, c.touch_write, c.touch_read)
+    cum = np.cumsum(per)
+    k = max(1, int(np.searchsorted(cum, budget, side="right")))
+    k = min(k, len(vp))
+    frames = m.spaces.frame[vp[:k]]
+    fl = m.memmap.flags
+    spent = int(cum[k - 1])
+    w = wr[:k]
+    if w.any():
+        wf = frames[w]
+        # A write to a clean page still in the swap cache takes a write-protect fault (reuse).
+        wp = wf[(m.memmap.slot[wf] >= 0) & ((fl[wf] & PG_DIRTY) == 0)]
+        if len(wp):
+            m.vm.add("pgfault", len(wp))
+            m.vm.add("pgreuse", len(wp))
+            spent += len(wp) * c.fault_entry
+        fl[wf] |= np.uint8(PG_DIRTY | PG_YOUNG)
+    fl[frames[~w]] |= np.uint8(PG_YOUNG)
+    m.vm.add("swaptui_pages_touched", k)
+    return k, spent
+
+
+def do_anonymous_pages(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                       budget: int) -> tuple[int, int]:
+    """do_anonymous_page for a run of never-touched pages: allocate, zero, map, add to the inactive list."""
+    c = m.costs
+    per = c.fault_entry + c.clear_page + c.touch_write + c.pcp_page
+    want = affordable(budget, per, len(vp))
+    frames, spent = alloc_pages_task(m, p, want, now, budget)
+    k = len(frames)
+    if k == 0:
+        return 0, spent
+    v = vp[:k]
+    sp = m.spaces
+    content, csize = p.draw_content(k)
+    sp.state[v] = VP_RESIDENT
+    sp.frame[v] = frames
+    sp.content[v] = content
+    sp.csize[v] = csize
+    mem = m.memmap
+    mem.state[frames] = FRAME_ANON
+    mem.owner[frames] = v
+    mem.slot[frames] = -1
+    mem.flags[frames] = PG_YOUNG | PG_DIRTY
+    m.lru[LRU_INACTIVE_ANON].add(frames)
+    m.vm.add("pgfault", k)
+    m.vm.add("swaptui_pages_touched", k)
+    m.vm.add("swaptui_page_events", k)
+    spent += k * (c.fault_entry + c.clear_page + c.touch_write)
+    return k, spent
+
+
+def map_swapcache_folios(m: Machine, p: Process, vp: np.ndarray, frames: np.ndarray, wr: np.ndarray) -> int:
+    """The end of do_swap_page: map the folios, swap_free, and maybe folio_free_swap. Returns cost."""
+    c = m.costs
+    mem = m.memmap
+    sp = m.spaces
+    slots = sp.slot[vp]
+    sp.state[vp] = VP_RESIDENT
+    sp.frame[vp] = frames
+    mem.state[frames] = FRAME_ANON
+    fl = mem.flags
+    fl[frames] |= np.uint8(PG_YOUNG)
+    fl[frames[wr]] |= np.uint8(PG_DIRTY)
+    m.swap_put_ref(slots)
+    # should_try_to_free_swap: swap over half full, or a write fault on an exclusive folio.
+    free_swap = wr if not m.swap.vm_swap_full() else np.ones(len(vp), dtype=bool)
+    if free_swap.any():
+        m.folio_free_swap(frames[free_swap])
+    m.vm.add("pgfault", len(vp))
+    m.vm.add("swaptui_pages_touched", len(vp))
+    return len(vp) * (c.fault_entry + c.swapin_map)
+
+
+def swapin_from_cache(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                      budget: int) -> tuple[int, int]:
+    """Minor faults that find the folio in the swap cache (readahead hits among them)."""
+    c = m.costs
+    k = affordable(budget, c.fault_entry + c.swapin_map + 3 * c.xa_hop, len(vp))
+    v = vp[:k]
+    slots = m.spaces.slot[v]
+    frames, spent = m.swap_cache.lookup(slots)
+    fl = m.memmap.flags
+    # Wait for reads still in flight.
+    busy = frames[(fl[frames] & PG_LOCKED_IO) != 0]
+    if len(busy):
+        wait = max(0, int(m.memmap.io_done[busy].max()) - now)
+        if wait:
+            spent += wait
+            m.vm.add("swaptui_task_io_wait_ns", wait)
+            m.complete_io(now + wait)
+    ra = (fl[frames] & PG_READAHEAD) != 0
+    nra = int(ra.sum())
+    if nra:
+        fl[frames[ra]] &= ~np.uint8(PG_READAHEAD)
+        m.vm.add("swap_ra_hit", nra)
+        p.ra_hits = min(p.ra_hits + nra, VMA_RA_MAX_HITS)
+        m.swapin_readahead_hits += nra
+    p.ra_prev = int(v[-1])
+    spent += map_swapcache_folios(m, p, v, frames, wr[:k])
+    m.vm.add("swaptui_page_events", k)
+    return k, spent
+
+
+def do_swap_page(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                 budget: int) -> tuple[int, int]:
+    """Major faults on swap entries: the SYNC_IO bypass (batched), or swapin_readahead (one fault)."""
+    slots = m.spaces.slot[vp]
+    devs = m.swap.device_of(slots)
+    dev = m.swap.devices[int(devs[0])]
+    count = m.swap.swap_map[slots] & SWAP_COUNT_MASK
+    if dev.synchronous and count[0] == 1:
+        same = np.flatnonzero((devs != devs[0]) | (count != 1))
+        n = int(same[0]) if len(same) else len(vp)
+        return swapin_bypass(m, p, vp[:n], wr[:n], now, budget)
+    return swapin_readahead(m, p, int(vp[0]), bool(wr[0]), now, budget)
+
+
+def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                  budget: int) -> tuple[int, int]:
+    """SWP_SYNCHRONOUS_IO with a count of 1: read straight into a new folio, no swap cache, no readahead."""
+    c = m.costs
+    slots = m.spaces.slot[vp]
+    dev = m.swap.devices[int(m.swap.device_of(slots[:1])[0])]
+    per = c.fault_entry + c.swapin_map + dev.profile.cpu_read_ns + c.pcp_page
+    want = affordable(budget, per, len(vp))
+    frames, spent = alloc_pages_task(m, p, want, now, budget)
+    k = len(frames)
+    if k == 0:
+        return 0, spent
+    v, s = vp[:k], slots[:k]
+    mem = m.memmap
+    mem.state[frames] = FRAME_SWAPCACHE
+    mem.owner[frames] = v
+    mem.slot[frames] = -1
+    mem.flags[frames] = 0
+    zero = m.swap.zeromap[s]
+    nz = int(zero.sum())
+    if nz:
+        m.vm.add("swpin_zero", nz)
+    reads = k - nz
+    if reads:
+        m.vm.add("pswpin", reads)
+        m.vm.add("pgpgin", 4 * reads)
+        spent += reads * dev.profile.cpu_read_ns
+    shadows = m.swap_cache.take_shadow(s)
+    active = m.workingset_refault(shadows, is_file=False)
+    fl = mem.flags
+    fl[frames[active]] |= np.uint8(PG_WORKINGSET)
+    m.lru[LRU_ACTIVE_ANON].add(frames[active])
+    m.lru[LRU_INACTIVE_ANON].add(frames[~active])
+    # Map: PTE installed, swap_free drops the only reference, so the slot is freed at once.
+    sp = m.spaces
+    sp.state[v] = VP_RESIDENT
+    sp.frame[v] = frames
+    sp.slot[v] = -1
+    mem.state[frames] = FRAME_ANON
+    fl[frames] |= np.uint8(PG_YOUNG | PG_DIRTY)
+    m.swap_put_ref(s)
+    m.vm.add("pgfault", k)
+    m.vm.add("pgmajfault", k)
+    m.vm.add("swaptui_pages_touched", k)
+    m.vm.add("swaptui_page_events", k)
+    spent += k * (c.fault_entry + c.swapin_map)
+    return k, spent
+
+
+def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budget: int) -> tuple[int, int]:
+    """swapin_readahead for one faulting page: VMA-based or cluster readahead, then the fault itself."""
+    c = m.costs
+    sp = m.spaces
+    slot = int(sp.slot[v])
+    if m.vma_ra_enabled and not m.swap_has_rotational:
+        win = swapin_nr_pages(p.ra_prev, v, p.ra_hits, 1 << min(m.page_cluster, 5), p.ra_win)
+        prev = p.ra_prev
+        p.ra_hits, p.ra_win, p.ra_prev = 0, win, v
+        if win == 1:
+            lo, hi = v, v + 1
+        elif v == prev + 1:
+            lo, hi = v, v + win
+        elif v == prev - 1:
+            lo, hi = v - win + 1, v + 1
+        else:
+            left = (win - 1) // 2
+            lo, hi = v - left, v - left + win
+        pmd_lo = p.base + ((v - p.base) // PMD_PAGES) * PMD_PAGES
+        lo = max(lo, p.base, pmd_lo)
+        hi = min(hi, p.base + p.npages, pmd_lo + PMD_PAGES)
+        cand_vp = np.arange(lo, hi, dtype=np.int64)
+        ok = sp.state[cand_vp] == VP_SWAPPED
+        cand_vp = cand_vp[ok]
+        cand_slots = sp.slot[cand_vp]
+    else:
+        hits = m.swapin_readahead_hits
+        m.swapin_readahead_hits = 0
+        win = swapin_nr_pages(m.ra_prev_offset, slot, hits, 1 << m.page_cluster, m.last_readahead_pages)
+        if not hits:
+            m.ra_prev_offset = slot
+        m.last_readahead_pages = win
+        dev = m.swap.devices[int(m.swap.device_of(np.array([slot]))[0])]
+        lo = max(slot & ~(win - 1), dev.base + 1)
+        hi = min((slot | (win - 1)) + 1, dev.base + dev.nr_slots)
+        cand_slots = np.arange(lo, hi, dtype=np.int64)
+        cand_vp = m.swap.owner[cand_slots]
+    # Candidates: slots that are in use (count > 0) and not already cached.
+    sm = m.swap.swap_map[cand_slots]
+    ok = ((sm & SWAP_COUNT_MASK) > 0) & ((sm & SWAP_COUNT_MASK) != 0x3F) & (m.swap_cache.folio[cand_slots] < 0)
+    ok |= cand_slots == slot
+    cand_slots, cand_vp = cand_slots[ok], cand_vp[ok]
+    # The faulting entry first, so that a short allocation still serves the fault.
+    order = np.argsort(cand_slots != slot, kind="stable")
+    cand_slots, cand_vp = cand_slots[order], cand_vp[order]
+    frames, spent = alloc_pages_task(m, p, len(cand_slots), now, budget)
+    k = len(frames)
+    if k == 0:
+        return 0, spent
+    cand_slots, cand_vp = cand_slots[:k], cand_vp[:k]
+    spent += m.read_swap_cache_async(frames, cand_slots, cand_vp, now + spent)
+    is_ra = cand_slots != slot
+    nra = int(is_ra.sum())
+    if nra:
+        m.memmap.flags[frames[is_ra]] |= np.uint8(PG_READAHEAD)
+        m.vm.add("swap_ra", nra)
+        spent += nra * c.readahead_page
+    # The fault waits for its own page.
+    f0 = frames[:1]
+    m.vm.add("pgmajfault", 1)
+    wait = max(0, int(m.memmap.io_done[f0[0]]) - (now + spent)) if m.memmap.flags[f0[0]] & PG_LOCKED_IO else 0
+    if wait:
+        spent += wait
+        m.vm.add("swaptui_task_io_wait_ns", wait)
+        m.complete_io(now + spent)
+    m.memmap.flags[f0] &= ~np.uint8(PG_LOCKED_IO)
+    spent += map_swapcache_folios(m, p, np.array([v]), f0, np.array([write]))
+    m.vm.add("swaptui_page_events", 1)
+    return 1, spent

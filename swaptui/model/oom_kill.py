@@ -1,0 +1,70 @@
+"""Unmapping a process's memory at exit (zap_pte_range) and the OOM killer (mm/oom_kill.c)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from swaptui.model.workload import VP_FREED, VP_RESIDENT, VP_SWAPPED, Process
+
+
+class ExitAndOomMixin:
+    """exit_mm and out_of_memory; mixed into Machine."""
+
+    def exit_mm(self, p: Process, now: int) -> None:
+        """zap_pte_range over the whole process: free mapped folios and swap entries."""
+        sp = self.spaces
+        vps = np.arange(p.base, p.base + p.npages, dtype=np.int64)
+        st = sp.state[vps]
+        res = vps[st == VP_RESIDENT]
+        if len(res):
+            frames = sp.frame[res]
+            # free_swap_cache: mapped folios in the swap cache drop their swap copy as they are freed.
+            cached = frames[self.memmap.slot[frames] >= 0]
+            if len(cached):
+                slots = self.memmap.slot[cached]
+                self.swap_cache.delete(slots, None)
+                self.memmap.slot[cached] = -1
+                self.swap_put_cache(slots)
+            self._free_lru_frames(frames)
+            self.vm.add("swaptui_page_events", len(frames))
+        swp = vps[st == VP_SWAPPED]
+        if len(swp):
+            slots = sp.slot[swp]
+            freed = self.swap_put_ref(slots)
+            self.vm.add("swaptui_page_events", len(slots))
+            # free_swap_and_cache_nr: cache-only leftovers go now only if swap is over half full.
+            if self.swap.vm_swap_full() and len(freed) < len(slots):
+                left = np.setdiff1d(slots, freed)
+                frames = self.swap_cache.folio[left]
+                self.folio_free_swap(frames[frames >= 0])
+        sp.state[vps] = VP_FREED
+        sp.frame[vps] = -1
+        sp.slot[vps] = -1
+        self.event(now, "exit", f"{p.label} unmapped {len(res)} resident pages and {len(swp)} swap entries")
+
+    def oom_badness(self, p: Process) -> int:
+        """oom_badness: resident pages plus swap entries."""
+        st = self.spaces.state[p.base:p.base + p.npages]
+        return int(np.count_nonzero((st == VP_RESIDENT) | (st == VP_SWAPPED)))
+
+    def out_of_memory(self, now: int, trigger: Process) -> None:
+        """out_of_memory: kill the process with the largest footprint."""
+        alive = [q for q in self.procs if not q.exited and q.kind != "filecache"]
+        if not alive:
+            return
+        victim = max(alive, key=lambda q: (self.oom_badness(q), -q.pid))
+        score = self.oom_badness(victim)
+        self.vm.add("oom_kill")
+        lru = sum(len(x) for x in self.lru)
+        why = "swap is full" if self.swap.nr_swap_pages == 0 else (
+            "nothing left to reclaim" if lru == 0 else "reclaim made no progress")
+        self.event(now, "oom", f"Out of memory ({why}: free {self.zone.nr_free_pages} <= min "
+                               f"{self.zone.wmark[0]}, {lru} pages on the LRU, {self.swap.nr_swap_pages} swap "
+                               f"slots free, zsmalloc {self.zram_frames_count} pages): killed {victim.label} "
+                               f"with {score} pages (allocation by {trigger.label})")
+        self.exit_mm(victim, now)
+        victim.exited = True
+        victim.killed = True
+        victim.done = True
+        victim.pending = victim.pending[:0]
+        victim.pending_write = victim.pending_write[:0]

@@ -1,0 +1,108 @@
+"""The read-only view of one tick handed to panes and reporters; it never refers back to live state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from swaptui.model.vmstat import NAMES
+
+if TYPE_CHECKING:
+    from swaptui.model.machine import Machine
+
+
+@dataclass(frozen=True)
+class ProcessView:
+    """One task as the outside sees it."""
+
+    pid: int
+    name: str
+    kind: str
+    resident: int
+    swapped: int
+    npages: int
+    exited: bool
+    killed: bool
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    """One swap device: usage and cluster lists."""
+
+    name: str
+    kind: str
+    prio: int
+    pages: int
+    inuse: int
+    first_cluster: int
+    nr_clusters: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a view may show about one tick: counters, gauges, arrays (copies) and events."""
+
+    tick: int
+    time_ns: int
+    scenario_name: str
+    design: str
+    counters: np.ndarray  # int64 per vmstat.NAMES
+    watermarks: tuple[int, int, int]
+    managed_pages: int
+    nr_free: int
+    pcp_count: int
+    free_area: tuple[int, ...]  # nr_free per order
+    kswapd_state: str
+    kswapd_priority: int
+    kswapd_failures: int
+    frame_state: np.ndarray  # uint8 per frame (copy)
+    frame_lru: np.ndarray  # int8 per frame (copy)
+    state_counts: np.ndarray
+    cluster_flags: np.ndarray  # uint8 per cluster (copy)
+    cluster_count: np.ndarray  # int32 per cluster (copy)
+    devices: tuple[DeviceView, ...]
+    swap_cache_pages: int
+    xa_nodes: int
+    xa_depth_hist: np.ndarray
+    zram_pool_pages: int
+    processes: tuple[ProcessView, ...]
+    events: tuple = field(default_factory=tuple)
+    lru_sizes: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def counter(self, name: str) -> int:
+        """A counter by its /proc/vmstat name."""
+        return int(self.counters[NAMES.index(name)])
+
+
+def build_snapshot(m: Machine, recent_events: int = 200) -> Snapshot:
+    """Copy what the views need out of the machine."""
+    counts = m.update_full_gauges()
+    sp = m.spaces
+    procs = []
+    for p in m.procs:
+        if p.kind == "filecache":
+            st = None
+            res = int(np.count_nonzero(m.file_frame[p.file_base:p.file_base + p.npages] >= 0))
+            swp = 0
+        else:
+            st = sp.state[p.base:p.base + p.npages]
+            res = int(np.count_nonzero(st == 1))
+            swp = int(np.count_nonzero(st == 2))
+        procs.append(ProcessView(p.pid, p.name, p.kind, res, swp, p.npages, p.exited, p.killed))
+    devs = tuple(DeviceView(d.name, d.kind, d.prio, d.pages, d.inuse, d.first_cluster, d.nr_clusters)
+                 for d in m.swap.devices)
+    return Snapshot(
+        tick=m.tick, time_ns=m.now, scenario_name=m.scenario.name, design=m.design,
+        counters=m.vm.values.copy(), watermarks=m.watermarks(), managed_pages=m.zone.managed,
+        nr_free=m.zone.nr_free_pages, pcp_count=m.zone.pcp_count,
+        free_area=tuple(m.zone.buddy.nr_free), kswapd_state=m.kswapd.state,
+        kswapd_priority=m.kswapd.priority, kswapd_failures=m.kswapd.failures,
+        frame_state=m.memmap.state.copy(), frame_lru=m.memmap.lru.copy(), state_counts=counts,
+        cluster_flags=m.swap.cluster_flags.copy(), cluster_count=m.swap.cluster_count.copy(),
+        devices=devs, swap_cache_pages=m.swap_cache.nr_pages, xa_nodes=m.swap_cache.xa.node_count(),
+        xa_depth_hist=m.swap_cache.depth_hist.copy(), zram_pool_pages=m.zram_frames_count,
+        processes=tuple(procs), events=tuple(list(m.events)[-recent_events:]),
+        lru_sizes=tuple(len(x) for x in m.lru),
+    )

@@ -1,0 +1,268 @@
+"""The swap paths the Machine runs for reclaim and faults: writeout, cache removal, freeing, swap-in reads.
+
+Mirrors the kernel's split: `swap_writepage` (mm/page_io.c: zeromap, zram, block I/O),
+`__remove_mapping` with workingset shadows (mm/vmscan.c, mm/workingset.c), `folio_free_swap` and
+`swap_range_free` (mm/swapfile.c), `__read_swap_cache_async` (mm/swap_state.c), and the I/O
+completions that end writeback (folio_rotate_reclaimable) or make a read folio uptodate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from swaptui.model.memmap import (
+    FRAME_ANON, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, LRU_NONE, PG_DIRTY,
+    PG_LOCKED_IO, PG_RECLAIM, PG_WORKINGSET, PG_WRITEBACK,
+)
+from swaptui.model.swapfile import SWAP_COUNT_MASK, SWAP_HAS_CACHE
+from swaptui.model.workload import CONTENT_SAME, CONTENT_ZERO
+
+
+class SwapPathsMixin:
+    """Swap-out, swap-in and freeing paths; mixed into Machine (uses its subsystems)."""
+
+    # -- freeing slots ------------------------------------------------------------------------------
+    def on_slots_freed(self, slots: np.ndarray) -> None:
+        """swap_range_free's side effects: zram frees its copy, shadows are cleared."""
+        if len(slots) == 0:
+            return
+        if self.zram is not None:
+            self.zram.free(slots)
+            self.zram_pool_adjust()
+        self.swap_cache.clear_shadows(slots)
+
+    def swap_put_ref(self, slots: np.ndarray) -> np.ndarray:
+        """swap_free: drop a PTE reference."""
+        freed = self.swap.put_ref(slots)
+        self.on_slots_freed(freed)
+        return freed
+
+    def swap_put_cache(self, slots: np.ndarray) -> np.ndarray:
+        """put_swap_folio: the swap cache drops its hold."""
+        freed = self.swap.put_cache(slots)
+        self.on_slots_freed(freed)
+        return freed
+
+    def folio_free_swap(self, frames: np.ndarray) -> int:
+        """folio_free_swap: drop the swap copy of folios no PTE references by swap entry; returns cost."""
+        if len(frames) == 0:
+            return 0
+        mem = self.memmap
+        slots = mem.slot[frames]
+        ok = (slots >= 0) & ((mem.flags[frames] & PG_WRITEBACK) == 0)
+        ok &= (self.swap.swap_map[np.where(slots >= 0, slots, 0)] & SWAP_COUNT_MASK) == 0
+        frames, slots = frames[ok], slots[ok]
+        if len(frames) == 0:
+            return 0
+        cost = self.swap_cache.delete(slots, None)
+        mem.slot[frames] = -1
+        mem.flags[frames] |= np.uint8(PG_DIRTY)
+        mapped = mem.state[frames] == FRAME_ANON
+        self.spaces.slot[mem.owner[frames[mapped]]] = -1
+        self.swap_put_cache(slots)
+        orphans = frames[~mapped]
+        if len(orphans):
+            # Unmapped and no longer in the swap cache: nothing holds these folios any more.
+            self._free_lru_frames(orphans)
+        return cost + len(frames) * self.costs.slot_free
+
+    def reclaim_cache_only(self, slots: np.ndarray) -> int:
+        """__try_to_reclaim_swap on slots only the swap cache holds (allocator's vm_swap_full path)."""
+        frames = self.swap_cache.folio[slots]
+        frames = frames[frames >= 0]
+        return self.folio_free_swap(frames) + len(slots) * self.costs.xa_hop * 3
+
+    def _free_lru_frames(self, frames: np.ndarray) -> None:
+        """Take frames off whatever LRU they are on and give them back to the allocator."""
+        mem = self.memmap
+        lrus = mem.lru[frames]
+        for lru_id in np.unique(lrus[lrus != LRU_NONE]).tolist():
+            self.lru[lru_id].remove(frames[lrus == lru_id])
+        mem.owner[frames] = -1
+        mem.slot[frames] = -1
+        mem.flags[frames] = 0
+        self.zone.free(frames)
+
+    # -- swap-out -----------------------------------------------------------------------------------
+    def swap_writepage(self, frames: np.ndarray, sc) -> np.ndarray:
+        """swap_writepage for dirty swap-cache folios; returns those left under async writeback."""
+        c = self.costs
+        mem = self.memmap
+        vps = mem.owner[frames]
+        slots = mem.slot[frames]
+        content = self.spaces.content[vps]
+        zero = content == CONTENT_ZERO
+        sc.cost += int(zero.sum()) * c.zero_check_full + int((~zero).sum()) * c.zero_check
+        mem.flags[frames] &= ~np.uint8(PG_DIRTY)
+        self.vm.add("nr_vmscan_write", len(frames))
+        self.last_pageout += len(frames)
+        if zero.any():
+            zs = slots[zero]
+            if self.zram is not None:
+                self.zram.free(zs)
+            self.swap.zeromap[zs] = True
+            self.vm.add("swpout_zero", len(zs))
+        rest, rslots, rvps = frames[~zero], slots[~zero], vps[~zero]
+        if len(rest) == 0:
+            return rest
+        self.swap.zeromap[rslots] = False
+        devs = self.swap.device_of(rslots)
+        async_parts: list[np.ndarray] = []
+        for d in np.unique(devs).tolist():
+            sel = devs == d
+            f, s, v = rest[sel], rslots[sel], rvps[sel]
+            dev = self.swap.devices[d]
+            n = len(f)
+            self.vm.add("pswpout", n)
+            self.vm.add("pgpgout", 4 * n)
+            self.vm.add("swaptui_page_events", n)
+            if dev.kind == "zram":
+                same = self.spaces.content[v] == CONTENT_SAME
+                self.zram.store(s, self.spaces.csize[v], same)
+                sc.cost += int((~same).sum()) * dev.profile.cpu_write_ns + int(same.sum()) * c.zero_check_full
+                self.zram_pool_adjust()
+            elif dev.synchronous:
+                sc.cost += n * dev.profile.cpu_write_ns
+            else:
+                done = self.io[d].submit(sc.now, f, is_write=True)
+                mem.flags[f] |= np.uint8(PG_WRITEBACK | PG_RECLAIM)
+                mem.io_done[f] = done
+                sc.cost += n * c.pageout_submit
+                async_parts.append(f)
+        if not async_parts:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate(async_parts) if len(async_parts) > 1 else async_parts[0]
+
+    def remove_swapcache_folios(self, frames: np.ndarray, sc) -> None:
+        """__remove_mapping for clean, unmapped swap-cache folios: shadow in, folio freed."""
+        c = self.costs
+        mem = self.memmap
+        n = len(frames)
+        slots = mem.slot[frames]
+        ws = (mem.flags[frames] & PG_WORKINGSET) != 0
+        stamps = self.nonresident_age + np.arange(n, dtype=np.int64)
+        self.nonresident_age += n
+        shadows = stamps * 2 + ws
+        sc.cost += self.swap_cache.delete(slots, shadows) + n * (c.remove_mapping + c.shadow_work)
+        mem.slot[frames] = -1
+        mem.owner[frames] = -1
+        mem.flags[frames] = 0
+        self.swap_put_cache(slots)
+        self.zone.free(frames)
+
+    def zram_pool_adjust(self) -> None:
+        """Grow or shrink the zsmalloc pool's frames to what zram stores (PF_MEMALLOC: no watermark)."""
+        need = self.zram.pool_pages()
+        have = self.zram_frames_count
+        if need > have:
+            got = self.zone.alloc(need - have)
+            self.memmap.state[got] = FRAME_ZSMALLOC
+            self._zram_push(got)
+        elif need < have:
+            k = have - need
+            out = self.zram_frames[have - k:have].copy()
+            self.zram_frames_count -= k
+            self.zone.free(out)
+
+    def _zram_push(self, frames: np.ndarray) -> None:
+        need = self.zram_frames_count + len(frames)
+        if need > len(self.zram_frames):
+            new = np.zeros(max(need, 2 * len(self.zram_frames) + 64), dtype=np.int64)
+            new[:self.zram_frames_count] = self.zram_frames[:self.zram_frames_count]
+            self.zram_frames = new
+        self.zram_frames[self.zram_frames_count:need] = frames
+        self.zram_frames_count = need
+
+    # -- swap-in ------------------------------------------------------------------------------------
+    def workingset_refault(self, shadows: np.ndarray, is_file: bool) -> np.ndarray:
+        """workingset_refault: count refaults; activate those whose refault distance fits the workingset."""
+        has = shadows >= 0
+        n = int(has.sum())
+        activate = np.zeros(len(shadows), dtype=bool)
+        if n == 0:
+            return activate
+        kind = "file" if is_file else "anon"
+        self.vm.add(f"workingset_refault_{kind}", n)
+        eviction = shadows[has] >> 1
+        distance = self.nonresident_age - eviction
+        ws_size = len(self.lru[3])  # active file
+        if not is_file:
+            ws_size += len(self.lru[2])  # inactive file
+        if self.swap.nr_swap_pages > 0:
+            ws_size += len(self.lru[1])  # active anon
+            if is_file:
+                ws_size += len(self.lru[0])
+        act = distance <= ws_size
+        idx = np.flatnonzero(has)[act]
+        activate[idx] = True
+        na = len(idx)
+        if na:
+            self.vm.add(f"workingset_activate_{kind}", na)
+            self.nonresident_age += na
+            restore = int((shadows[idx] & 1).sum())
+            if restore:
+                self.vm.add(f"workingset_restore_{kind}", restore)
+        return activate
+
+    def read_swap_cache_async(self, frames: np.ndarray, slots: np.ndarray, vps: np.ndarray, now: int) -> int:
+        """__read_swap_cache_async for each (frame, slot): add to the swap cache, refault, read. Returns cost."""
+        mem = self.memmap
+        c = self.costs
+        old_shadow, cost = self.swap_cache.add(slots, frames)
+        self.swap.swap_map[slots] |= np.uint8(SWAP_HAS_CACHE)
+        mem.state[frames] = FRAME_SWAPCACHE
+        mem.owner[frames] = vps
+        mem.slot[frames] = slots
+        mem.flags[frames] = 0
+        active = self.workingset_refault(old_shadow, is_file=False)
+        mem.flags[frames[active]] |= np.uint8(PG_WORKINGSET)
+        self.lru[LRU_ACTIVE_ANON].add(frames[active])
+        self.lru[LRU_INACTIVE_ANON].add(frames[~active])
+        zero = self.swap.zeromap[slots]
+        if zero.any():
+            self.vm.add("swpin_zero", int(zero.sum()))
+        reads, rslots = frames[~zero], slots[~zero]
+        if len(reads) == 0:
+            return cost
+        self.vm.add("pswpin", len(reads))
+        self.vm.add("pgpgin", 4 * len(reads))
+        self.vm.add("swaptui_page_events", len(reads))
+        devs = self.swap.device_of(rslots)
+        for d in np.unique(devs).tolist():
+            f = reads[devs == d]
+            dev = self.swap.devices[d]
+            if dev.synchronous:
+                cost += len(f) * dev.profile.cpu_read_ns
+            else:
+                done = self.io[d].submit(now, f, is_write=False)
+                mem.flags[f] |= np.uint8(PG_LOCKED_IO)
+                mem.io_done[f] = done
+                cost += len(f) * c.readahead_page
+        return cost
+
+    def next_writeback_completion(self, now: int) -> int | None:
+        """ns from now until the next write in flight completes, or None when nothing is in flight."""
+        done = [q.inflight[0][0] for q in self.io.values() if q.inflight]
+        if not done:
+            return None
+        return max(0, min(done) - now)
+
+    def complete_io(self, now: int) -> None:
+        """End writeback and reads that have finished by `now`."""
+        mem = self.memmap
+        inactive = self.lru[LRU_INACTIVE_ANON]
+        for q in self.io.values():
+            for frames, is_write in q.complete(now):
+                if not is_write:
+                    mem.flags[frames] &= ~np.uint8(PG_LOCKED_IO)
+                    continue
+                wb = frames[(mem.flags[frames] & PG_WRITEBACK) != 0]
+                fl = mem.flags[wb]
+                mem.flags[wb] = fl & ~np.uint8(PG_WRITEBACK | PG_RECLAIM)
+                # folio_rotate_reclaimable: reclaim-marked folios still on the inactive list go to its tail.
+                rot = wb[((fl & PG_RECLAIM) != 0) & (mem.lru[wb] == LRU_INACTIVE_ANON)
+                         & ((fl & PG_DIRTY) == 0)]
+                if len(rot):
+                    inactive.remove(rot)
+                    inactive.add_tail(rot)
+                    self.vm.add("pgrotated", len(rot))

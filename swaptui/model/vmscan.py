@@ -1,0 +1,465 @@
+"""Reclaim (mm/vmscan.c, classic LRU): get_scan_count, shrink_lruvec, shrink_folio_list, kswapd, direct reclaim.
+
+Folios are handled in vectors: a batch isolated from an LRU tail goes through folio_check_references,
+add_to_swap, try_to_unmap, pageout and __remove_mapping together, each step as the kernel orders it,
+with every step's cost charged to whoever reclaims (kswapd's budget or the allocating task's).
+
+Simplifications: kswapd processes an LRU's scan target in chunks of up to 32 x N folios (N from its
+remaining CPU budget) instead of 32 at a time; `try_to_free_pages` for k failed allocations in one
+tick runs as one invocation with k x 32 pages to reclaim and counts k allocstalls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from swaptui.model import memmap as mmt
+from swaptui.model.memmap import (
+    FRAME_ANON, FRAME_FILE, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON,
+    LRU_INACTIVE_FILE, PG_DIRTY, PG_LOCKED_IO, PG_READAHEAD, PG_RECLAIM, PG_REFERENCED, PG_WORKINGSET,
+    PG_WRITEBACK, PG_YOUNG,
+)
+from swaptui.model.page_alloc import WMARK_HIGH, WMARK_MIN
+from swaptui.model.workload import CONTENT_SAME, CONTENT_ZERO, VP_RESIDENT, VP_SWAPPED
+
+if TYPE_CHECKING:
+    from swaptui.model.machine import Machine
+
+SWAP_CLUSTER_MAX = 32
+DEF_PRIORITY = 12
+MAX_RECLAIM_RETRIES = 16
+KSWAPD_NAP_NS = 100_000_000  # HZ/10
+
+SCAN_EQUAL, SCAN_FRACT, SCAN_ANON, SCAN_FILE = range(4)
+
+
+@dataclass
+class ScanControl:
+    """struct scan_control, plus the CPU cost this reclaim has run up."""
+
+    nr_to_reclaim: int
+    priority: int = DEF_PRIORITY
+    is_kswapd: bool = False
+    may_swap: bool = True
+    nr_scanned: int = 0
+    nr_reclaimed: int = 0
+    cost: int = 0
+    cpu: int = 0
+    now: int = 0
+
+
+def int_sqrt(x: int) -> int:
+    return int(np.sqrt(x)) if x > 0 else 0
+
+
+def inactive_is_low(m: Machine, inactive_lru: int) -> bool:
+    """inactive_is_low: inactive * int_sqrt(10 * GiB) < active."""
+    inactive = len(m.lru[inactive_lru])
+    active = len(m.lru[inactive_lru + 1])
+    gb = (inactive + active) >> (30 - mmt.PAGE_SHIFT)
+    ratio = int_sqrt(10 * gb) if gb else 1
+    return inactive * ratio < active
+
+
+def get_scan_count(m: Machine, sc: ScanControl) -> list[int]:
+    """get_scan_count: how many folios to scan on each LRU at this priority."""
+    sizes = [len(m.lru[i]) for i in range(4)]
+    swappiness = m.swappiness
+    have_swap = m.swap.nr_swap_pages > 0 and sc.may_swap
+    anon_cost, file_cost = m.anon_cost, m.file_cost
+    if not have_swap:
+        mode = SCAN_FILE
+    elif sc.priority == 0 and swappiness:
+        mode = SCAN_EQUAL
+    elif m.file_is_tiny(sc):
+        mode = SCAN_ANON
+    elif (sizes[LRU_INACTIVE_FILE] >> sc.priority) and not inactive_is_low(m, LRU_INACTIVE_FILE):
+        mode = SCAN_FILE  # cache_trim_mode
+    else:
+        mode = SCAN_FRACT
+    total = anon_cost + file_cost
+    a = total + anon_cost
+    f = total + file_cost
+    t = a + f
+    ap = swappiness * (t + 1) // (a + 1)
+    fp = (200 - swappiness) * (t + 1) // (f + 1)
+    out = []
+    for lru in range(4):
+        is_file = lru >= LRU_INACTIVE_FILE
+        scan = sizes[lru] >> sc.priority
+        if mode == SCAN_FRACT:
+            frac = fp if is_file else ap
+            scan = -(-scan * frac // (ap + fp)) if ap + fp else 0
+        elif mode == SCAN_FILE:
+            scan = scan if is_file else 0
+        elif mode == SCAN_ANON:
+            scan = 0 if is_file else scan
+        out.append(int(scan))
+    return out
+
+
+# -- the per-folio work -----------------------------------------------------------------------------
+
+def shrink_active_list(m: Machine, lru: int, n: int, sc: ScanControl) -> None:
+    """shrink_active_list: age active folios to the inactive list (accessed bits cleared)."""
+    frames = m.lru[lru].isolate_tail(n)
+    if len(frames) == 0:
+        return
+    m.vm.add("pgrefill", len(frames))
+    fl = m.memmap.flags
+    fl[frames] &= ~np.uint8(PG_YOUNG | PG_REFERENCED)
+    fl[frames] |= np.uint8(PG_WORKINGSET)
+    m.lru[lru - 1].add(frames)
+    m.vm.add("pgdeactivate", len(frames))
+    sc.cost += len(frames) * m.costs.deactivate_page
+
+
+def activate(m: Machine, frames: np.ndarray, is_file: bool) -> None:
+    """activate_locked: the folio goes to its active list."""
+    if len(frames) == 0:
+        return
+    if not is_file:
+        # Not a candidate for swapping: give back swap space when swap is over half full.
+        if m.swap.vm_swap_full():
+            cached = frames[(m.memmap.slot[frames] >= 0)
+                            & ((m.memmap.flags[frames] & PG_WRITEBACK) == 0)]
+            if len(cached):
+                m.folio_free_swap(cached)
+    m.lru[LRU_ACTIVE_FILE if is_file else LRU_ACTIVE_ANON].add(frames)
+    m.vm.add("pgactivate", len(frames))
+
+
+def shrink_inactive_list(m: Machine, lru: int, n: int, sc: ScanControl) -> int:
+    """shrink_inactive_list: isolate from the tail, shrink_folio_list, put back what stays."""
+    frames = m.lru[lru].isolate_tail(n)
+    nr = len(frames)
+    if nr == 0:
+        return 0
+    is_file = lru == LRU_INACTIVE_FILE
+    who = "kswapd" if sc.is_kswapd else "direct"
+    m.vm.add(f"pgscan_{who}", nr)
+    m.vm.add("pgscan_file" if is_file else "pgscan_anon", nr)
+    sc.nr_scanned += nr
+    sc.cost += nr * m.costs.lru_isolate
+    reclaimed = shrink_folio_list(m, frames, is_file, sc)
+    m.vm.add(f"pgsteal_{who}", reclaimed)
+    m.vm.add("pgsteal_file" if is_file else "pgsteal_anon", reclaimed)
+    # lru_note_cost: rotated-but-not-reclaimed folios make this type look more expensive.
+    if is_file:
+        m.file_cost += nr - reclaimed
+    else:
+        m.anon_cost += (nr - reclaimed) + m.last_pageout
+    m.last_pageout = 0
+    m.decay_costs()
+    return reclaimed
+
+
+def shrink_folio_list(m: Machine, frames: np.ndarray, is_file: bool, sc: ScanControl) -> int:
+    """shrink_folio_list for one type: references, swap-out, unmap, pageout, free. Returns pages freed."""
+    c = m.costs
+    mem = m.memmap
+    fl = mem.flags[frames]
+    inactive = m.lru[LRU_INACTIVE_FILE if is_file else LRU_INACTIVE_ANON]
+
+    # Folios under writeback or still being read: not reclaimable now (writeback: activate_locked, case 2).
+    busy = (fl & (PG_WRITEBACK | PG_LOCKED_IO)) != 0
+    if busy.any():
+        wb = frames[busy]
+        mem.flags[wb] |= np.uint8(PG_RECLAIM)
+        activate(m, wb, is_file)
+        frames, fl = frames[~busy], fl[~busy]
+
+    # folio_check_references.
+    mapped = mem.state[frames] == (FRAME_FILE if is_file else FRAME_ANON)
+    sc.cost += int(mapped.sum()) * c.folio_referenced + int((~mapped).sum()) * c.lru_isolate
+    young = (fl & PG_YOUNG) != 0
+    referenced = (fl & PG_REFERENCED) != 0
+    mem.flags[frames] = fl & ~np.uint8(PG_YOUNG | PG_REFERENCED)
+    to_activate = young & referenced
+    keep = young & ~referenced
+    if is_file:
+        # A referenced, unmapped page-cache folio gets a second trip (mark_page_accessed semantics).
+        keep |= referenced & ~young
+    if keep.any():
+        kf = frames[keep]
+        mem.flags[kf] |= np.uint8(PG_REFERENCED)
+        inactive.add(kf)
+        sc.cost += len(kf) * c.lru_putback
+    activate(m, frames[to_activate], is_file)
+    cand = frames[~(keep | to_activate)]
+    if len(cand) == 0:
+        return 0
+    if is_file:
+        return m.reclaim_file_folios(cand, sc)
+    return reclaim_anon_folios(m, cand, sc)
+
+
+def reclaim_anon_folios(m: Machine, frames: np.ndarray, sc: ScanControl) -> int:
+    """The anon tail of shrink_folio_list: add_to_swap, try_to_unmap, pageout, __remove_mapping."""
+    c = m.costs
+    mem = m.memmap
+    sp = m.spaces
+    inactive = m.lru[LRU_INACTIVE_ANON]
+
+    # add_to_swap for folios not yet in the swap cache.
+    need_swap = frames[mem.slot[frames] < 0]
+    if len(need_swap):
+        if not sc.may_swap:
+            inactive.add(need_swap)
+            frames = frames[mem.slot[frames] >= 0]
+            need_swap = need_swap[:0]
+        else:
+            slots, cost = m.swap.alloc(len(need_swap), sc.cpu)
+            sc.cost += cost
+            if len(slots) < len(need_swap):
+                # No swap space: activate_locked (the folio is not a swap candidate now).
+                failed = need_swap[len(slots):]
+                m.vm.add("swaptui_swap_alloc_fail", len(failed))
+                activate(m, failed, False)
+                need_swap = need_swap[:len(slots)]
+                frames = np.concatenate([frames[mem.slot[frames] >= 0], need_swap])
+            if len(need_swap):
+                sc.cost += m.swap_cache.add(slots, need_swap)[1]
+                mem.slot[need_swap] = slots
+                m.swap.owner[slots] = mem.owner[need_swap]
+                mem.flags[need_swap] |= np.uint8(PG_DIRTY)
+                m.vm.set("nr_swapcached", m.swap_cache.nr_pages)
+    if len(frames) == 0:
+        return 0
+
+    # try_to_unmap: mapped folios' PTEs become swap entries (swap_duplicate).
+    mapped = frames[mem.state[frames] == FRAME_ANON]
+    if len(mapped):
+        vps = mem.owner[mapped]
+        slots = mem.slot[mapped]
+        m.swap.duplicate(slots)
+        sp.state[vps] = VP_SWAPPED
+        sp.frame[vps] = -1
+        sp.slot[vps] = slots
+        mem.state[mapped] = FRAME_SWAPCACHE
+        sc.cost += len(mapped) * c.try_to_unmap
+
+    # pageout for dirty folios.
+    dirty = frames[(mem.flags[frames] & PG_DIRTY) != 0]
+    async_frames = np.zeros(0, dtype=np.int64)
+    if len(dirty):
+        async_frames = m.swap_writepage(dirty, sc)
+    freeable = frames if len(async_frames) == 0 else np.setdiff1d(frames, async_frames, assume_unique=True)
+    if len(async_frames):
+        inactive.add(async_frames)  # keep: back on the inactive list until writeback ends
+        sc.cost += len(async_frames) * c.lru_putback
+    if len(freeable) == 0:
+        return 0
+    # __remove_mapping: delete from the swap cache, leaving a shadow, and free the folio.
+    m.remove_swapcache_folios(freeable, sc)
+    return len(freeable)
+
+
+# -- node-level reclaim -----------------------------------------------------------------------------
+
+def shrink_lruvec(m: Machine, sc: ScanControl, nr: list[int], budget: int | None = None) -> bool:
+    """shrink_lruvec over remaining targets `nr` (mutated); stops early when the budget runs out.
+
+    Returns True when the pass is over (targets met or the reclaim goal reached)."""
+    targets = list(nr)
+    nr_to_reclaim = sc.nr_to_reclaim
+    scan_adjusted = (not sc.is_kswapd) and sc.priority == DEF_PRIORITY
+    proportional_done = False
+    start_reclaimed = sc.nr_reclaimed
+    while nr[LRU_INACTIVE_ANON] or nr[LRU_ACTIVE_FILE] or nr[LRU_INACTIVE_FILE]:
+        for lru in (LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE):
+            if not nr[lru]:
+                continue
+            chunk = SWAP_CLUSTER_MAX
+            if budget is not None:
+                est = m.kswapd.cost_per_page
+                chunk = max(SWAP_CLUSTER_MAX, min(SWAP_CLUSTER_MAX * 64,
+                                                  int((budget - sc.cost) // max(est, 1))))
+                chunk = chunk // SWAP_CLUSTER_MAX * SWAP_CLUSTER_MAX
+            n = min(nr[lru], chunk)
+            nr[lru] -= n
+            if lru in (LRU_ACTIVE_ANON, LRU_ACTIVE_FILE):
+                if m.may_deactivate(lru - 1):
+                    shrink_active_list(m, lru, n, sc)
+            else:
+                sc.nr_reclaimed += shrink_inactive_list(m, lru, n, sc)
+        if budget is not None and sc.cost >= budget:
+            return False
+        if sc.nr_reclaimed - start_reclaimed < nr_to_reclaim or proportional_done or scan_adjusted:
+            continue
+        nr_file = nr[LRU_INACTIVE_FILE] + nr[LRU_ACTIVE_FILE]
+        nr_anon = nr[LRU_INACTIVE_ANON] + nr[LRU_ACTIVE_ANON]
+        if not nr_file or not nr_anon:
+            break
+        # Scale the larger type's remaining scan to what the smaller type completed, stop the smaller.
+        if nr_file > nr_anon:
+            target = targets[LRU_INACTIVE_ANON] + targets[LRU_ACTIVE_ANON] + 1
+            pct = nr_anon * 100 // target
+            small, big = (LRU_INACTIVE_ANON, LRU_ACTIVE_ANON), (LRU_INACTIVE_FILE, LRU_ACTIVE_FILE)
+        else:
+            target = targets[LRU_INACTIVE_FILE] + targets[LRU_ACTIVE_FILE] + 1
+            pct = nr_file * 100 // target
+            small, big = (LRU_INACTIVE_FILE, LRU_ACTIVE_FILE), (LRU_INACTIVE_ANON, LRU_ACTIVE_ANON)
+        for lru in small:
+            nr[lru] = 0
+        for lru in big:
+            scanned = targets[lru] - nr[lru]
+            nr[lru] = max(0, targets[lru] * (100 - pct) // 100 - scanned)
+        proportional_done = True
+    if inactive_is_low(m, LRU_INACTIVE_ANON) and m.swap.total_swap_pages:
+        shrink_active_list(m, LRU_ACTIVE_ANON, SWAP_CLUSTER_MAX, sc)
+    return True
+
+
+def try_to_free_pages(m: Machine, invocations: int, cpu: int, now: int) -> ScanControl:
+    """try_to_free_pages / do_try_to_free_pages for `invocations` stalled allocations at once."""
+    sc = ScanControl(nr_to_reclaim=SWAP_CLUSTER_MAX * invocations, is_kswapd=False, cpu=cpu, now=now)
+    sc.cost += m.costs.reclaim_entry * invocations
+    m.vm.add("allocstall_movable", invocations)
+    for priority in range(DEF_PRIORITY, -1, -1):
+        sc.priority = priority
+        nr = [x * invocations if priority == DEF_PRIORITY else x for x in get_scan_count(m, sc)]
+        shrink_lruvec(m, sc, nr)
+        if sc.nr_reclaimed:
+            m.kswapd.failures = 0
+        if sc.nr_reclaimed >= sc.nr_to_reclaim:
+            break
+    return sc
+
+
+def throttle_direct_reclaim(m: Machine) -> bool:
+    """allow_direct_reclaim is false: free pages are at or below half the min watermarks."""
+    if m.kswapd.failures >= MAX_RECLAIM_RETRIES:
+        return False
+    reserve = m.zone.wmark[WMARK_MIN]
+    return m.zone.nr_free_pages <= reserve // 2
+
+
+# -- kswapd -----------------------------------------------------------------------------------------
+
+KSWAPD_SLEEPING, KSWAPD_RUNNING, KSWAPD_NAPPING = "sleeping", "running", "napping"
+
+
+@dataclass
+class Kswapd:
+    """kswapd's state: asleep, napping (HZ/10) or inside a resumable balance_pgdat."""
+
+    state: str = KSWAPD_SLEEPING
+    nap_until: int = 0
+    woken_during_nap: bool = False
+    order: int = 0
+    failures: int = 0
+    priority: int = DEF_PRIORITY
+    run_reclaimed: int = 0
+    pass_targets: list[int] | None = None
+    pass_sc: ScanControl | None = None
+    pass_accounted: int = 0
+    cost_per_page: float = 800.0
+    cpu_ns: int = 0
+    wakeups: int = 0
+    history: list = field(default_factory=list)
+
+    def pgdat_balanced(self, m: Machine) -> bool:
+        """pgdat_balanced: the zone passes the high watermark for the requested order."""
+        return m.zone.watermark_ok(self.order, m.zone.wmark_pages(WMARK_HIGH))
+
+    def wake(self, m: Machine, order: int, now: int) -> None:
+        """wakeup_kswapd: only a sleeping or napping kswapd is woken, and only if the node needs it."""
+        self.order = max(self.order, order)
+        if self.state == KSWAPD_RUNNING:
+            return
+        if self.failures >= MAX_RECLAIM_RETRIES:
+            return
+        if self.pgdat_balanced(m) and not m.zone.watermark_boost:
+            return
+        if self.state == KSWAPD_NAPPING:
+            self.woken_during_nap = True
+            return
+        self._start(m, now, "woken")
+
+    def _start(self, m: Machine, now: int, why: str) -> None:
+        self.state = KSWAPD_RUNNING
+        self.wakeups += 1
+        self.priority = DEF_PRIORITY
+        self.run_reclaimed = 0
+        self.pass_targets = None
+        m.zone.reclaim_active = True
+        m.vm.add("pageoutrun")
+        z = m.zone
+        if why == "woken":
+            m.event(now, "kswapd", f"kswapd woke: free {z.nr_free_pages} < low {z.wmark_pages(1)} (order {self.order})")
+
+    def run(self, m: Machine, now: int, budget: int) -> int:
+        """Spend up to `budget` ns; returns the ns used."""
+        used = 0
+        if self.state == KSWAPD_NAPPING:
+            if self.woken_during_nap:
+                self.woken_during_nap = False
+                m.vm.add("kswapd_low_wmark_hit_quickly")
+                self._start(m, now, "nap")
+            elif now >= self.nap_until:
+                if self.pgdat_balanced(m):
+                    self.state = KSWAPD_SLEEPING
+                    m.zone.reclaim_active = False
+                    m.event(now, "kswapd", f"kswapd sleeps: free {m.zone.nr_free_pages} >= high {m.zone.wmark_pages(2)}")
+                    return 0
+                m.vm.add("kswapd_high_wmark_hit_quickly")
+                self._start(m, now, "nap")
+            else:
+                return 0
+        if self.state != KSWAPD_RUNNING:
+            return 0
+        while used < budget:
+            if self.pass_targets is None:
+                if self.priority < 1 or self.pgdat_balanced(m):
+                    self._finish(m, now + used)
+                    if self.state != KSWAPD_RUNNING:
+                        break
+                    used += m.costs.reclaim_entry
+                    continue
+                sc = ScanControl(nr_to_reclaim=max(m.zone.wmark_pages(WMARK_HIGH), SWAP_CLUSTER_MAX),
+                                 priority=self.priority, is_kswapd=True, cpu=m.kswapd_cpu, now=now + used)
+                sc.cost += m.costs.reclaim_entry
+                if inactive_is_low(m, LRU_INACTIVE_ANON) and m.swap.total_swap_pages:
+                    shrink_active_list(m, LRU_ACTIVE_ANON, SWAP_CLUSTER_MAX, sc)
+                self.pass_sc = sc
+                self.pass_targets = get_scan_count(m, sc)
+                self.pass_accounted = 0
+            sc = self.pass_sc
+            before_rec = sc.nr_reclaimed
+            sc.now = now + used
+            done = shrink_lruvec(m, sc, self.pass_targets, budget=budget - used + sc.cost)
+            step = sc.cost - self.pass_accounted
+            self.pass_accounted = sc.cost
+            used += step
+            got = sc.nr_reclaimed - before_rec
+            if got:
+                self.cost_per_page = 0.7 * self.cost_per_page + 0.3 * (step / max(got, 1))
+                self.failures = 0
+            if done:
+                self.run_reclaimed += sc.nr_reclaimed
+                raise_priority = sc.nr_scanned < sc.nr_to_reclaim
+                if raise_priority or sc.nr_reclaimed == 0:
+                    self.priority -= 1
+                self.pass_targets = None
+                self.pass_sc = None
+        self.cpu_ns += used
+        m.vm.add("swaptui_kswapd_cpu_ns", used)
+        return used
+
+    def _finish(self, m: Machine, now: int) -> None:
+        """End of balance_pgdat, then kswapd_try_to_sleep."""
+        if self.run_reclaimed == 0 and not self.pgdat_balanced(m):
+            self.failures += 1
+        balanced = self.pgdat_balanced(m) or self.failures >= MAX_RECLAIM_RETRIES
+        self.order = 0
+        if balanced:
+            self.state = KSWAPD_NAPPING
+            self.nap_until = now + KSWAPD_NAP_NS
+            self.woken_during_nap = False
+        else:
+            m.vm.add("kswapd_high_wmark_hit_quickly")
+            self._start(m, now, "again")

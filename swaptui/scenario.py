@@ -1,0 +1,727 @@
+"""The scenario schema, and loading YAML into it with errors that name file, line and key."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import types
+import typing
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+
+from swaptui.units import (
+    DURATION_PATTERN,
+    MIB,
+    MS,
+    S,
+    SIZE_PATTERN,
+    TIB,
+    US,
+    format_duration,
+    format_size,
+    parse_duration,
+    parse_size,
+)
+
+MAX_TICKS = 10_000_000
+NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+Design = Literal["classic", "swap_table", "vswap"]
+Key = tuple[str | int, ...]
+
+_SIZE_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": SIZE_PATTERN,
+    "examples": ["4GiB", "512MiB"],
+    "description": "A size with a unit: B, K/KiB, M/MiB, G/GiB, T/TiB (1024-based) or KB, MB, GB, TB (1000-based).",
+}
+_DURATION_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": DURATION_PATTERN,
+    "examples": ["1ms", "2.5s"],
+    "description": "A duration with a unit: ns, us, ms, s, min or h.",
+}
+
+
+class KeyedError(ValueError):
+    """A cross-field check's failures, each at a key path relative to the model that raised it."""
+
+    def __init__(self, problems: Sequence[tuple[Key, str]]) -> None:
+        """Keep the (relative key path, message) pairs for the error translator."""
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = list(problems)
+
+
+def _raise_problems(problems: list[tuple[Key, str]]) -> None:
+    """Raise a KeyedError if any cross-field check failed."""
+    if problems:
+        raise KeyedError(problems)
+
+
+def _shown(value: object) -> str:
+    """Render an input value the way the user wrote it in YAML."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _range(kind: str, show: Callable[[int], str], lo: int, hi: int | None, positive: bool) -> AfterValidator:
+    """Build a check that a parsed quantity lies within its bounds, worded in the user's units."""
+    if positive:
+        wanted = f"a {kind} greater than 0" + (f" and at most {show(hi)}" if hi is not None else "")
+    elif hi is None:
+        wanted = f"a {kind} of at least {show(lo)}"
+    else:
+        wanted = f"a {kind} from {show(lo)} to {show(hi)}"
+
+    def check(amount: int) -> int:
+        """Refuse the quantity outside the bounds."""
+        if amount < lo or (hi is not None and amount > hi) or (positive and amount == 0):
+            raise ValueError(f"expected {wanted}; got {show(amount)}")
+        return amount
+
+    return AfterValidator(check)
+
+
+def size_range(lo: int = 0, hi: int | None = None, *, positive: bool = False) -> AfterValidator:
+    """Limit a Size field to lo..hi bytes (or above 0), as in Annotated[Size, size_range(...)]."""
+    return _range("size", format_size, lo, hi, positive)
+
+
+def duration_range(lo: int = 0, hi: int | None = None) -> AfterValidator:
+    """Limit a Duration field to lo..hi nanoseconds, as in Annotated[Duration, duration_range(...)]."""
+    return _range("duration", format_duration, lo, hi, False)
+
+
+def _auto_size(value: object) -> int | str:
+    """Accept the word auto or a size."""
+    return "auto" if value == "auto" else parse_size(value)
+
+
+def _min_free_kbytes(value: object) -> int | str:
+    """Accept the word auto or a whole number of KiB from 128 to 1048576, as the sysctl does."""
+    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and 128 <= value <= 1048576):
+        return value  # type: ignore[return-value]
+    raise ValueError(f"expected auto or a whole number (KiB) from 128 to 1048576; got {_shown(value)}")
+
+
+Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema(_SIZE_SCHEMA)]
+"""A size written with a unit ("1.5GiB"), held as whole bytes."""
+Duration = Annotated[int, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_SCHEMA)]
+"""A duration written with a unit ("2.5s"), held as whole nanoseconds."""
+AutoSize = Annotated[
+    int | Literal["auto"], PlainValidator(_auto_size), WithJsonSchema({"anyOf": [{"const": "auto"}, _SIZE_SCHEMA]})
+]
+"""A size, or the word auto for the kernel's own choice."""
+MinFreeKbytes = Annotated[
+    int | Literal["auto"],
+    PlainValidator(_min_free_kbytes),
+    WithJsonSchema({"anyOf": [{"const": "auto"}, {"type": "integer", "minimum": 128, "maximum": 1048576}]}),
+]
+"""vm.min_free_kbytes: a whole number of KiB, or auto for the kernel's formula."""
+Name = Annotated[str, Field(min_length=1, max_length=32, pattern=NAME_PATTERN)]
+"""A short identifier: letters, digits, '_', '.' and '-'."""
+
+
+def _whole(default: int, lo: int, hi: int, description: str) -> Any:
+    """A strict whole-number field from lo to hi."""
+    return Field(default, ge=lo, le=hi, strict=True, description=description)
+
+
+def _fraction(default: float, description: str) -> Any:
+    """A strict number field from 0 to 1."""
+    return Field(default, ge=0.0, le=1.0, strict=True, description=description)
+
+
+def _flag(default: bool, description: str) -> Any:
+    """A strict true/false field."""
+    return Field(default, strict=True, description=description)
+
+
+class _Schema(BaseModel):
+    """Base for every scenario section: unknown keys are errors, values are frozen, defaults validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Machine(_Schema):
+    """The simulated machine: RAM, CPUs and the vm sysctls that shape reclaim."""
+
+    memory: Annotated[Size, size_range(16 * MIB, TIB)] = Field(
+        description="RAM of the simulated machine, 16MiB to 1TiB.")
+    reserved: AutoSize = Field(
+        "auto", description="RAM not managed by the buddy allocator (kernel image, memmap, firmware); "
+                            "auto derives it from memory.")
+    kernel_used: AutoSize = Field(
+        "auto", description="Pages the kernel holds at boot (slab, page tables, stacks), unmovable; "
+                            "auto derives it from memory.")
+    cpus: int = _whole(4, 1, 1024, "Number of CPUs; each gives workloads, kswapd and kcompactd a time budget per tick.")
+    min_free_kbytes: MinFreeKbytes = Field(
+        "auto", description="vm.min_free_kbytes: the min watermark in KiB (128 to 1048576); "
+                            "auto uses the kernel's formula.")
+    watermark_scale_factor: int = _whole(
+        10, 1, 3000, "vm.watermark_scale_factor: gap between the min, low and high watermarks, in 1/10000 of memory.")
+    watermark_boost_factor: int = _whole(
+        15000, 0, 100000, "vm.watermark_boost_factor: temporary boost of the watermarks after fragmentation events, "
+                          "in 1/10000 of the high watermark.")
+    extfrag_threshold: int = _whole(
+        500, 0, 1000, "vm.extfrag_threshold: fragmentation index above which compaction is preferred to reclaim.")
+    compaction_proactiveness: int = _whole(
+        20, 0, 100, "vm.compaction_proactiveness: how hard kcompactd compacts in the background (0 = off).")
+    swappiness: int = _whole(60, 0, 200, "vm.swappiness: relative cost of reclaiming anonymous versus file pages.")
+    thp: Literal["never", "madvise", "always"] = Field(
+        "madvise", description="Transparent huge pages mode (/sys/kernel/mm/transparent_hugepage/enabled).")
+    vma_ra_enabled: bool = _flag(
+        True, "Swap readahead by virtual address (vma_ra_enabled); false reads ahead in swap slot order.")
+
+    @model_validator(mode="after")
+    def _kernel_share(self) -> Machine:
+        """Refuse reserved plus kernel_used reaching half of memory."""
+        given = [(key, value) for key, value in (("reserved", self.reserved), ("kernel_used", self.kernel_used))
+                 if isinstance(value, int)]
+        total = sum(value for _, value in given)
+        if given and total >= self.memory // 2:
+            _raise_problems([((given[-1][0],), f"reserved + kernel_used ({format_size(total)}) must be less "
+                              f"than half of memory ({format_size(self.memory)})")])
+        return self
+
+
+class SwapDevice(_Schema):
+    """One swap device (swapon): a zram disk, an SSD, an HDD or persistent memory."""
+
+    name: Name = Field(description="Device name, unique among devices (letters, digits, _ . -).")
+    kind: Literal["zram", "ssd", "hdd", "pmem"] = Field(description="Backend, which sets latency and bandwidth.")
+    size: Annotated[Size, size_range(2 * MIB, 64 * TIB)] = Field(
+        description="Device size, 2MiB (one 512-slot cluster) to 64TiB.")
+    priority: int = _whole(
+        -1, -1, 32767, "swapon priority; -1 means assigned automatically, decreasing, as the kernel does.")
+    discard: bool = _flag(False, "Discard freed clusters (swapon --discard).")
+
+
+class Zswap(_Schema):
+    """The zswap compressed cache in front of the swap devices."""
+
+    enabled: bool = _flag(False, "Enable zswap.")
+    max_pool_percent: int = _whole(20, 1, 100, "Pool limit as a percentage of RAM.")
+    accept_threshold_percent: int = _whole(
+        90, 0, 100, "After hitting the pool limit, accept new pages again below this percentage of it.")
+    compressor: Literal["lz4", "lzo-rle", "zstd"] = Field("lz4", description="Compression algorithm.")
+    shrinker_enabled: bool = _flag(True, "Let the shrinker write cold zswap entries back to the device.")
+
+
+class VswapOptions(_Schema):
+    """Switches for optimisations proposed for the virtual swap design."""
+
+    cache_only_bit: bool = _flag(False, "Mark swap-cache-only descriptors with a bit instead of a lookup.")
+    batch_cgroup_check: bool = _flag(False, "Check cgroup limits once per batch instead of per page.")
+    lookup_cache: bool = _flag(False, "Cache the last virtual-cluster lookup.")
+
+
+class Swap(_Schema):
+    """Swap: which design manages entries, the devices, zswap and readahead."""
+
+    design: Design = Field("classic", description="Swap design: classic (XArray swap cache), swap_table, or vswap.")
+    devices: tuple[SwapDevice, ...] = Field((), description="Swap devices, highest priority used first; names unique.")
+    zswap: Zswap = Field(default_factory=Zswap, description="zswap settings.")
+    page_cluster: int = _whole(3, 0, 31, "vm.page-cluster: the swap readahead window is 2^page_cluster pages.")
+    vswap: VswapOptions = Field(default_factory=VswapOptions, description="Options for the vswap design.")
+
+    @model_validator(mode="after")
+    def _unique_devices(self) -> Swap:
+        """Refuse two devices with the same name."""
+        _raise_problems([(("devices", i, "name"), message) for i, message in _duplicates(self.devices, "devices")])
+        return self
+
+
+KIND_KEYS: dict[str, tuple[str, ...]] = {
+    "passes": ("usemem",),
+    "random": ("usemem",),
+    "free_after": ("usemem",),
+    "hot_size": ("hotcold",),
+    "hot_fraction": ("hotcold",),
+    "zipf_s": ("zipf",),
+    "zero_fraction": ("usemem", "hotcold", "zipf"),
+    "same_filled_fraction": ("usemem", "hotcold", "zipf"),
+    "compress_ratio": ("usemem", "hotcold", "zipf"),
+}
+"""Workload keys that only some kinds accept; giving one to another kind is an error."""
+
+
+class Workload(_Schema):
+    """A group of identical processes with one access pattern."""
+
+    name: Name = Field(description="Workload name, unique among workloads (letters, digits, _ . -).")
+    kind: Literal["usemem", "hotcold", "zipf", "filecache"] = Field(
+        description="Access pattern: usemem (touch every page, like the usemem tool), hotcold, zipf, "
+                    "or filecache (read a file).")
+    size: Annotated[Size, size_range(positive=True)] = Field(
+        description="Per process: the anonymous memory each process maps; for filecache, the file size.")
+    processes: int = _whole(1, 1, 4096, "Number of processes running this workload.")
+    start: Duration = Field("0s", description="When the processes start.")
+    passes: int = _whole(1, 1, 1000, "usemem: 1 writes every page once; 2 writes then reads back to verify; and so on.")
+    random: bool = _flag(False, "usemem: touch pages in random instead of sequential order.")
+    free_after: bool = _flag(True, "usemem: unmap the memory at the end.")
+    hot_size: Annotated[Size, size_range(positive=True)] | None = Field(
+        None, description="hotcold (required): size of the hot set, smaller than size.")
+    hot_fraction: float = _fraction(0.9, "hotcold: share of accesses that go to the hot set.")
+    zipf_s: float = Field(
+        1.1, gt=0.0, le=5.0, strict=True, description="zipf: exponent s of the popularity law, above 0, at most 5.")
+    zero_fraction: float = _fraction(0.0, "Share of pages that are all zero.")
+    same_filled_fraction: float = _fraction(0.0, "Share of pages filled with one non-zero byte (like memhog's 0xff).")
+    compress_ratio: float = Field(
+        2.5, ge=1.0, le=64.0, strict=True, description="Mean compression ratio of the other pages, 1 to 64.")
+
+    @model_validator(mode="after")
+    def _kind_keys(self) -> Workload:
+        """Refuse keys meant for another kind, a missing or oversized hot set, and fractions over 1."""
+        problems: list[tuple[Key, str]] = []
+        for key in sorted(self.model_fields_set & KIND_KEYS.keys(), key=list(Workload.model_fields).index):
+            kinds = KIND_KEYS[key]
+            if self.kind not in kinds:
+                problems.append(((key,), f"'{key}' applies only to {' and '.join(kinds)} workloads, not {self.kind}"))
+        if self.kind == "hotcold" and self.hot_size is None:
+            problems.append((("hot_size",), "missing required key 'hot_size': a hotcold workload needs the size "
+                                            "of its hot set, such as 256MiB"))
+        elif self.kind == "hotcold" and self.hot_size is not None and self.hot_size >= self.size:
+            problems.append((("hot_size",), f"hot_size ({format_size(self.hot_size)}) must be smaller than size "
+                                            f"({format_size(self.size)})"))
+        if self.zero_fraction + self.same_filled_fraction > 1.0:
+            total = self.zero_fraction + self.same_filled_fraction
+            problems.append((("same_filled_fraction",), f"zero_fraction + same_filled_fraction must be at most 1; "
+                                                        f"got {total:g}"))
+        _raise_problems(problems)
+        return self
+
+
+class Event(_Schema):
+    """A scripted action at a given time."""
+
+    at: Duration = Field(description="When to act, within the scenario's duration.")
+    do: Literal["compact", "drop_caches", "pause"] = Field(
+        description="compact (echo 1 > /proc/sys/vm/compact_memory), drop_caches, or pause the player.")
+
+
+class Caption(_Schema):
+    """A line of narration shown in the app from `at` until `until` (or the next caption)."""
+
+    at: Duration = Field(description="When the caption appears.")
+    text: str = Field(min_length=1, max_length=300, description="The narration, 1 to 300 characters.")
+    until: Duration | None = Field(
+        None, description="When the caption disappears, after at; default: at the next caption.")
+
+    @model_validator(mode="after")
+    def _until_after_at(self) -> Caption:
+        """Refuse a caption that ends before it starts."""
+        if self.until is not None and self.until <= self.at:
+            _raise_problems([(("until",), f"until ({format_duration(self.until)}) must be after "
+                                          f"at ({format_duration(self.at)})")])
+        return self
+
+
+class Scenario(_Schema):
+    """A complete scenario: the machine, its swap, the workloads, and a script of events and captions."""
+
+    name: str = Field(min_length=1, max_length=200, description="Title shown in the app and reports.")
+    description: str = Field("", description="What the scenario shows and what to watch for.")
+    seed: int = Field(1, ge=0, strict=True, description="Seed for every random choice; same seed, same run.")
+    tick: Annotated[Duration, duration_range(10 * US, 100 * MS)] = Field(
+        "1ms", description="Simulated time per step, 10us to 100ms.")
+    duration: Annotated[Duration, duration_range(10 * US, 3600 * S)] = Field(
+        "10s", description=f"Simulated run time: at least one tick, at most 1h and {MAX_TICKS} ticks.")
+    machine: Machine = Field(description="The simulated machine.")
+    swap: Swap = Field(default_factory=Swap, description="Swap design, devices and zswap.")
+    workloads: tuple[Workload, ...] = Field(min_length=1, description="The processes that use memory; at least one.")
+    events: tuple[Event, ...] = Field((), description="Scripted actions at given times.")
+    captions: tuple[Caption, ...] = Field((), description="Narration shown in the app at given times.")
+    compare: tuple[Design, ...] | None = Field(
+        None, min_length=2, max_length=3, description="Swap designs to run side by side (2 or 3, all different).")
+
+    @property
+    def ticks(self) -> int:
+        """Number of ticks the scenario runs."""
+        return self.duration // self.tick
+
+    @model_validator(mode="after")
+    def _whole_scenario(self) -> Scenario:
+        """Check what spans sections: unique names, tick count, and times within the duration."""
+        problems: list[tuple[Key, str]] = [
+            (("workloads", i, "name"), message) for i, message in _duplicates(self.workloads, "workloads")
+        ]
+        end = format_duration(self.duration)
+        if self.duration < self.tick:
+            problems.append((("duration",), f"duration ({end}) must be at least one tick "
+                                            f"({format_duration(self.tick)})"))
+        elif self.ticks > MAX_TICKS:
+            problems.append((("duration",), f"{end} at a tick of {format_duration(self.tick)} is {self.ticks} ticks; "
+                                            f"at most {MAX_TICKS} are allowed, so use a longer tick or a shorter "
+                                            "duration"))
+        times: list[tuple[Key, str, int | None]] = [
+            *((("workloads", i, "start"), "start", workload.start) for i, workload in enumerate(self.workloads)),
+            *((("events", i, "at"), "at", event.at) for i, event in enumerate(self.events)),
+            *((("captions", i, "at"), "at", caption.at) for i, caption in enumerate(self.captions)),
+            *((("captions", i, "until"), "until", caption.until) for i, caption in enumerate(self.captions)),
+        ]
+        for path, key, when in times:
+            if when is not None and path[0] == "workloads" and when >= self.duration:
+                problems.append((path, f"{key} ({format_duration(when)}) must be before the end "
+                                       f"of the scenario ({end})"))
+            elif when is not None and when > self.duration:
+                problems.append((path, f"{key} ({format_duration(when)}) is after the end of the scenario ({end})"))
+        for i, design in enumerate(self.compare or ()):
+            if design in (self.compare or ())[:i]:
+                problems.append((("compare", i), f"design '{design}' is listed twice; "
+                                                 "compare needs 2 or 3 different designs"))
+        _raise_problems(problems)
+        return self
+
+
+def _duplicates(items: Sequence[SwapDevice | Workload], key: str) -> Iterator[tuple[int, str]]:
+    """Yield (index, message) for each item whose name an earlier item in the list already uses."""
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item.name in first:
+            yield i, f"duplicate name '{item.name}' (first used by {key}[{first[item.name]}])"
+        else:
+            first[item.name] = i
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """Return the JSON schema of a scenario file, for editors and documentation."""
+    schema = Scenario.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+@dataclass(frozen=True)
+class ScenarioIssue:
+    """One problem in a scenario file, located by line and column (1-based, when known) and key path."""
+
+    file: str
+    line: int | None
+    column: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        """Format as FILE:LINE:COL: key.path: message, leaving out what is unknown."""
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used, with every problem found, one per line."""
+
+    def __init__(self, issues: Sequence[ScenarioIssue]) -> None:
+        """Keep the issues; the message is one line per issue."""
+        self.issues = list(issues)
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+def format_key(path: Key) -> str:
+    """Format a key path as the user would name it, like workloads[0].size."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else ("." if text else "") + str(part)
+    return text
+
+
+Position = tuple[int, int]
+
+
+@dataclass
+class _Marks:
+    """Where each key and each value starts in the YAML text, by key path."""
+
+    values: dict[Key, Position]
+    keys: dict[Key, Position]
+
+    def value(self, path: Key) -> Position | None:
+        """Position of the value at path, or of the closest enclosing value that exists in the file."""
+        while path not in self.values and path:
+            path = path[:-1]
+        return self.values.get(path)
+
+    def key(self, path: Key) -> Position | None:
+        """Position of the key naming path, or of its value when it has no key (a list item)."""
+        return self.keys.get(path) or self.value(path)
+
+
+def _start(node: yaml.Node) -> Position:
+    """The 1-based line and column where a node starts."""
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _index(node: yaml.Node, filename: str) -> tuple[_Marks, list[ScenarioIssue]]:
+    """Record the position of every key path and report keys given twice in one mapping."""
+    marks = _Marks({}, {})
+    issues: list[ScenarioIssue] = []
+
+    def walk(node: yaml.Node, path: Key, ancestors: frozenset[int]) -> None:
+        """Visit one node and its children; aliases that loop back are not followed."""
+        if id(node) in ancestors:
+            return
+        ancestors = ancestors | {id(node)}
+        marks.values[path] = _start(node)
+        if isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i), ancestors)
+        elif isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+                    continue
+                name = key_node.value
+                line, column = _start(key_node)
+                if name in first:
+                    issues.append(ScenarioIssue(filename, line, column, format_key((*path, name)),
+                                                f"duplicate key '{name}' (first given on line {first[name]})"))
+                else:
+                    first[name] = line
+                marks.keys[(*path, name)] = (line, column)
+                walk(value_node, (*path, name), ancestors)
+
+    walk(node, (), frozenset())
+    return marks, issues
+
+
+def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
+    """Compose and construct the single YAML document, turning syntax errors into located issues."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or "cannot parse"
+        message = f"invalid YAML: {problem}" + (f" ({error.context})" if error.context else "")
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        raise ScenarioError([ScenarioIssue(filename, line, column, "", message)]) from None
+    except yaml.YAMLError as error:
+        raise ScenarioError([ScenarioIssue(filename, None, None, "", f"invalid YAML: {error}")]) from None
+    finally:
+        loader.dispose()
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Drop None from an optional annotation."""
+    args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _schema_at(loc: Key) -> tuple[Any, FieldInfo | None]:
+    """Follow a pydantic error location through the models to the annotation and field it names."""
+    current: Any = Scenario
+    field: FieldInfo | None = None
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, str) and isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(part)
+            if field is None:
+                return None, None
+            current = field.annotation
+        elif isinstance(part, int) and typing.get_origin(current) in (tuple, list):
+            current, field = typing.get_args(current)[0], None
+        else:
+            return None, None
+    return _unwrap(current), field
+
+
+def _number(value: float) -> str:
+    """Show a bound without a needless .0."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _bounds_in_words(field: FieldInfo | None) -> str:
+    """Describe a field's numeric bounds in words, such as ' from 0 to 200'."""
+    bounds: dict[str, Any] = {}
+    for item in field.metadata if field is not None else ():
+        for name in ("ge", "gt", "le", "lt"):
+            if getattr(item, name, None) is not None:
+                bounds[name] = getattr(item, name)
+    low = ("ge", bounds["ge"]) if "ge" in bounds else ("gt", bounds["gt"]) if "gt" in bounds else None
+    high = ("le", bounds["le"]) if "le" in bounds else ("lt", bounds["lt"]) if "lt" in bounds else None
+    if low and high and low[0] == "ge" and high[0] == "le":
+        return f" from {_number(low[1])} to {_number(high[1])}"
+    words = {"ge": "at least", "gt": "greater than", "le": "at most", "lt": "less than"}
+    parts = [f"{words[name]} {_number(value)}" for name, value in (bound for bound in (low, high) if bound)]
+    if len(parts) == 1 and parts[0].startswith("at "):
+        return f" of {parts[0]}"
+    return " " + " and ".join(parts) if parts else ""
+
+
+def _suggest(word: object, options: Sequence[str]) -> str:
+    """Suggest the closest option to a mistyped word, or nothing."""
+    close = difflib.get_close_matches(str(word), options, n=1) if isinstance(word, str) else []
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _message(error: Any, loc: Key) -> str:
+    """Rewrite one pydantic error as what was expected, in plain words."""
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    got = f"; got {_shown(value)}"
+    annotation, field = _schema_at(loc)
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'"
+    if kind == "extra_forbidden":
+        owner = _schema_at(loc[:-1])[0]
+        names = list(owner.model_fields) if isinstance(owner, type) and issubclass(owner, BaseModel) else []
+        hint = _suggest(loc[-1], names) or (f"; expected one of: {', '.join(names)}" if names else "")
+        return f"unknown key '{loc[-1]}'{hint}"
+    if kind == "value_error":
+        return str(ctx.get("error") or error["msg"])
+    if kind == "literal_error":
+        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return f"expected one of: {', '.join(options)}{got}{_suggest(value, options)}"
+    if kind in ("int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "finite_number",
+                "greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        noun = "a whole number" if annotation is int else "a number"
+        return f"expected {noun}{_bounds_in_words(field)}{got}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false{got}"
+    if kind == "string_type":
+        return f"expected text{got}"
+    if kind == "string_too_short":
+        shortest = ctx.get("min_length")
+        return "must not be empty" if shortest == 1 else f"expected at least {shortest} characters"
+    if kind == "string_too_long":
+        return f"expected at most {ctx.get('max_length')} characters; got {len(str(value))}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == NAME_PATTERN:
+        return f"expected a name made of letters, digits, '_', '.' and '-'{got}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of keys to values{got}"
+    if kind in ("list_type", "tuple_type", "iterable_type"):
+        return f"expected a list{got}"
+    if kind in ("too_short", "too_long"):
+        limit = f"at least {ctx.get('min_length')}" if kind == "too_short" else f"at most {ctx.get('max_length')}"
+        noun = "entry" if limit.endswith(" 1") else "entries"
+        return f"expected {limit} {noun}; got {ctx.get('actual_length')}"
+    return re.sub(r"^Input should be", "expected", str(error["msg"]))
+
+
+def _issues_from(error: ValidationError, filename: str, marks: _Marks) -> list[ScenarioIssue]:
+    """Translate pydantic's errors into located issues, expanding cross-field checks into their keys."""
+    details = error.errors()
+    locs = [tuple(detail["loc"]) for detail in details]
+    issues: list[ScenarioIssue] = []
+
+    def add(loc: Key, message: str, kind: str) -> None:
+        """Locate one problem: a missing key at its parent, an unknown key at itself, else at its value."""
+        if kind == "missing":
+            parent = loc[:-1]
+            position = marks.key(parent) if parent and isinstance(parent[-1], str) else marks.value(parent)
+        elif kind == "extra_forbidden":
+            position = marks.key(loc)
+        else:
+            position = marks.value(loc)
+        line, column = position if position is not None else (None, None)
+        issues.append(ScenarioIssue(filename, line, column, format_key(loc), message))
+
+    for detail, loc in zip(details, locs):
+        kind = detail["type"]
+        inner_failed = any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
+        if kind in ("too_short", "too_long") and inner_failed:
+            continue  # pydantic counts only the items that validated, so the count would mislead
+        cause = (detail.get("ctx") or {}).get("error")
+        if isinstance(cause, KeyedError):
+            for sub, message in cause.problems:
+                add((*loc, *sub), message, kind)
+        else:
+            add(loc, _message(detail, loc), kind)
+    return issues
+
+
+def _check_fits(scenario: Scenario, filename: str, marks: _Marks, available: Callable[[], int] | None) -> None:
+    """Refuse, before anything is allocated, a scenario whose model would not fit in this host's memory."""
+    from swaptui.model import footprint
+
+    need = footprint.estimate_state_bytes(scenario)
+    have = (available or footprint.available_memory_bytes)()
+    if need <= have:
+        return
+    parts = footprint.estimate_parts(scenario)
+    path: Key = ("machine", "memory")
+    largest = max(parts, key=lambda part: parts[part])
+    if largest == "swap_slots":
+        sizes = [device.size for device in scenario.swap.devices]
+        path = ("swap", "devices", sizes.index(max(sizes)), "size")
+    elif largest == "virtual_pages":
+        sizes = [workload.size * workload.processes for workload in scenario.workloads]
+        path = ("workloads", sizes.index(max(sizes)), "size")
+    names = {"frames": "page frames", "swap_slots": "swap slots", "virtual_pages": "workload pages",
+             "overhead": "fixed"}
+    detail = ", ".join(f"{names.get(part, part)} {format_size(amount)}" for part, amount in parts.items())
+    position = marks.value(path)
+    line, column = position if position is not None else (None, None)
+    message = (f"the model would need about {format_size(need)} of this host's memory ({detail}), "
+               f"but this machine has {format_size(have)} available; make this smaller")
+    raise ScenarioError([ScenarioIssue(filename, line, column, format_key(path), message)])
+
+
+def load_scenario_text(text: str, filename: str = "<string>", *, available_memory: Callable[[], int] | None = None,
+                       check_memory: bool = True) -> Scenario:
+    """Parse and validate scenario YAML, raising ScenarioError with every problem located by line and key."""
+    node, data = _parse_yaml(text, filename)
+    if node is None:
+        raise ScenarioError([ScenarioIssue(filename, None, None, "", "the file is empty; expected a scenario "
+                                                                     "with at least name, machine and workloads")])
+    marks, issues = _index(node, filename)
+    if not isinstance(data, dict):
+        line, column = _start(node)
+        raise ScenarioError([ScenarioIssue(filename, line, column, "", "expected a mapping of keys such as name, "
+                                           f"machine and workloads at the top level; got {_shown(data)}")])
+    scenario: Scenario | None = None
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        issues += _issues_from(error, filename, marks)
+    if issues or scenario is None:
+        raise ScenarioError(sorted(issues, key=lambda issue: (issue.line or 0, issue.column or 0)))
+    if check_memory:
+        _check_fits(scenario, filename, marks, available_memory)
+    return scenario
+
+
+def load_scenario(path: str | os.PathLike[str], *, available_memory: Callable[[], int] | None = None,
+                  check_memory: bool = True) -> Scenario:
+    """Read, parse and validate a scenario file, raising ScenarioError that names the file, line and key."""
+    filename = os.fsdecode(path)
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except FileNotFoundError:
+        problem = "no such file"
+    except IsADirectoryError:
+        problem = "this is a directory, not a scenario file"
+    except UnicodeDecodeError as error:
+        problem = f"not UTF-8 text (bad byte at offset {error.start})"
+    except OSError as error:
+        problem = f"cannot read the file: {error.strerror or error}"
+    else:
+        return load_scenario_text(text, filename, available_memory=available_memory, check_memory=check_memory)
+    raise ScenarioError([ScenarioIssue(filename, None, None, "", problem)])

@@ -1,0 +1,321 @@
+"""Scenario loading: the bundled files validate, and every class of bad input names its line and key."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from swaptui.model import footprint
+from swaptui.scenario import (
+    MAX_TICKS,
+    Scenario,
+    ScenarioError,
+    ScenarioIssue,
+    load_scenario,
+    load_scenario_text,
+    scenario_json_schema,
+)
+from swaptui.units import GIB, MIB, MS, S
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+BUNDLED = ["usemem-zram.yaml", "usemem-ssd.yaml", "hotcold-ssd.yaml"]
+
+BASE = textwrap.dedent(
+    """\
+    name: test
+    tick: 1ms
+    duration: 10s
+    machine:
+      memory: 1GiB
+      cpus: 4
+    swap:
+      design: classic
+      devices:
+        - {name: zram0, kind: zram, size: 2GiB}
+    workloads:
+      - name: usemem
+        kind: usemem
+        size: 1GiB
+        passes: 2
+    """
+)
+
+
+def _edit(old: str, new: str) -> Callable[[str], str]:
+    """Return an edit of BASE that replaces one exact piece of text."""
+    def edit(text: str) -> str:
+        """Apply the replacement, insisting the piece is there."""
+        assert old in text
+        return text.replace(old, new, 1)
+
+    return edit
+
+
+def _append(extra: str) -> Callable[[str], str]:
+    """Return an edit of BASE that appends lines at the end."""
+    return lambda text: text + extra
+
+
+def _issues(text: str, tmp_path: Path, **kwargs: object) -> list[ScenarioIssue]:
+    """Write text to a file, load it, and return the issues it raised."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, **kwargs)  # type: ignore[arg-type]
+    assert caught.value.issues
+    assert all(issue.file == str(path) for issue in caught.value.issues)
+    return caught.value.issues
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_scenarios_validate(name: str) -> None:
+    """Each example scenario loads and matches the machine it promises."""
+    scenario = load_scenario(SCENARIOS / name)
+    assert scenario.machine.memory == GIB
+    assert scenario.machine.cpus == 4
+    assert [device.size for device in scenario.swap.devices] == [2 * GIB]
+    assert scenario.workloads[0].size == 3 * GIB // 2
+    assert 2 <= len(scenario.description.split(". ")) + 1 <= 6
+    assert scenario.captions
+
+
+def test_bundled_details() -> None:
+    """The usemem scenarios make two passes; hotcold has a 256 MiB hot set on an SSD."""
+    zram = load_scenario(SCENARIOS / "usemem-zram.yaml")
+    assert (zram.swap.devices[0].kind, zram.workloads[0].passes) == ("zram", 2)
+    assert load_scenario(SCENARIOS / "usemem-ssd.yaml").swap.devices[0].kind == "ssd"
+    hotcold = load_scenario(SCENARIOS / "hotcold-ssd.yaml")
+    assert (hotcold.workloads[0].kind, hotcold.workloads[0].hot_size) == ("hotcold", 256 * MIB)
+
+
+def test_defaults_and_units_become_ints() -> None:
+    """Sizes and durations are held as bytes and nanoseconds, defaults included."""
+    scenario = load_scenario_text(BASE)
+    assert (scenario.tick, scenario.duration, scenario.ticks) == (MS, 10 * S, 10_000)
+    assert scenario.workloads[0].start == 0
+    assert scenario.machine.reserved == "auto" and scenario.machine.min_free_kbytes == "auto"
+    assert scenario.swap.zswap.compressor == "lz4" and scenario.compare is None
+    assert isinstance(scenario, Scenario)
+
+
+def test_scenario_is_frozen() -> None:
+    """A validated scenario cannot be changed."""
+    scenario = load_scenario_text(BASE)
+    with pytest.raises(Exception):
+        scenario.seed = 2  # type: ignore[misc]
+
+
+BAD = [
+    # (id, edit, line, key, message fragment)
+    ("yaml-syntax", _edit("  cpus: 4", "   cpus: 4"), 6, "", "invalid YAML"),
+    ("yaml-flow", _edit("{name: zram0,", "{name: [zram0,"), 10, "", "invalid YAML"),
+    ("unknown-key", _edit("design: classic", "desing: classic"), 8, "swap.desing", "did you mean 'design'?"),
+    ("unknown-top-key", _append("colour: red\n"), 16, "colour", "unknown key 'colour'"),
+    ("wrong-type", _edit("cpus: 4", "cpus: four"), 6, "machine.cpus", "expected a whole number from 1 to 1024"),
+    ("wrong-bool", _append("events: yes\n"), 16, "events", "expected a list"),
+    ("out-of-range", _edit("cpus: 4", "cpus: 4\n  swappiness: 300"), 7, "machine.swappiness",
+     "expected a whole number from 0 to 200"),
+    ("bad-literal", _edit("design: classic", "design: vswp"), 8, "swap.design",
+     "expected one of: classic, swap_table, vswap"),
+    ("bad-unit", _edit("size: 1GiB", "size: 1 gigs"), 14, "workloads[0].size", "unknown unit 'gigs'"),
+    ("missing-unit", _edit("memory: 1GiB", "memory: 1073741824"), 5, "machine.memory", "missing unit"),
+    ("zero-size", _edit("size: 1GiB", "size: 0GiB"), 14, "workloads[0].size", "greater than 0"),
+    ("negative-size", _edit("size: 1GiB", "size: -1GiB"), 14, "workloads[0].size", "negative"),
+    ("small-memory", _edit("memory: 1GiB", "memory: 8MiB"), 5, "machine.memory", "from 16 MiB to 1 TiB"),
+    ("small-device", _edit("size: 2GiB", "size: 1MiB"), 10, "swap.devices[0].size", "from 2 MiB"),
+    ("tick-too-small", _edit("tick: 1ms", "tick: 1us"), 2, "tick", "from 10 us to 100 ms"),
+    ("tick-too-big", _edit("tick: 1ms", "tick: 1s"), 2, "tick", "from 10 us to 100 ms"),
+    ("duration-too-long", _edit("duration: 10s", "duration: 2h"), 3, "duration", "to 1 h"),
+    ("duration-below-tick", _edit("duration: 10s", "duration: 20us"), 3, "duration", "at least one tick"),
+    ("too-many-ticks", _edit("tick: 1ms\nduration: 10s", "tick: 10us\nduration: 101s"), 3, "duration",
+     f"at most {MAX_TICKS}"),
+    ("event-after-end", _append("events:\n  - {at: 1s, do: compact}\n  - {at: 11s, do: pause}\n"), 18,
+     "events[1].at", "after the end"),
+    ("caption-after-end", _append("captions:\n  - {at: 12s, text: late}\n"), 17, "captions[0].at", "after the end"),
+    ("caption-until-before-at", _append("captions:\n  - {at: 2s, until: 1s, text: x}\n"), 17,
+     "captions[0].until", "must be after at"),
+    ("duplicate-workload", _append("  - {name: usemem, kind: zipf, size: 1GiB}\n"), 16, "workloads[1].name",
+     "duplicate name 'usemem'"),
+    ("duplicate-device", _edit("size: 2GiB}", "size: 2GiB}\n    - {name: zram0, kind: ssd, size: 2GiB}"), 11,
+     "swap.devices[1].name", "duplicate name 'zram0'"),
+    ("duplicate-yaml-key", _edit("  cpus: 4", "  cpus: 4\n  cpus: 8"), 7, "machine.cpus",
+     "duplicate key 'cpus' (first given on line 6)"),
+    ("missing-required", _edit("  memory: 1GiB\n", ""), 4, "machine.memory", "missing required key 'memory'"),
+    ("missing-top-level", _edit("name: test\n", ""), 1, "name", "missing required key 'name'"),
+    ("hot-size-on-usemem", _edit("passes: 2", "hot_size: 64MiB"), 15, "workloads[0].hot_size",
+     "applies only to hotcold"),
+    ("passes-on-zipf", _edit("kind: usemem", "kind: zipf"), 15, "workloads[0].passes", "applies only to usemem"),
+    ("hotcold-without-hot-size", _edit("kind: usemem\n    size: 1GiB\n    passes: 2", "kind: hotcold\n    size: 1GiB"),
+     12, "workloads[0].hot_size", "missing required key 'hot_size'"),
+    ("hot-set-too-big", _edit("kind: usemem\n    size: 1GiB\n    passes: 2",
+                              "kind: hotcold\n    size: 1GiB\n    hot_size: 1GiB"),
+     15, "workloads[0].hot_size", "must be smaller than size"),
+    ("fractions-over-one", _edit("passes: 2", "zero_fraction: 0.6\n    same_filled_fraction: 0.6"), 16,
+     "workloads[0].same_filled_fraction", "at most 1"),
+    ("bad-name", _edit("name: usemem", "name: use mem"), 12, "workloads[0].name", "letters, digits"),
+    ("no-workloads", _edit("workloads:\n  - name: usemem\n    kind: usemem\n    size: 1GiB\n    passes: 2\n",
+                           "workloads: []\n"), 11, "workloads", "at least 1 entry"),
+    ("compare-twice", _append("compare: [classic, classic]\n"), 16, "compare[1]", "listed twice"),
+    ("compare-one", _append("compare: [vswap]\n"), 16, "compare", "at least 2 entries"),
+    ("kernel-share", _edit("cpus: 4", "cpus: 4\n  reserved: 300MiB\n  kernel_used: 300MiB"), 8,
+     "machine.kernel_used", "less than half of memory"),
+    ("min-free-kbytes", _edit("cpus: 4", "cpus: 4\n  min_free_kbytes: 64"), 7, "machine.min_free_kbytes",
+     "from 128 to 1048576"),
+    ("start-after-end", _edit("passes: 2", "start: 10s"), 15, "workloads[0].start", "before the end"),
+]
+
+
+@pytest.mark.parametrize(("edit", "line", "key", "fragment"), [case[1:] for case in BAD], ids=[case[0] for case in BAD])
+def test_bad_input_is_located(tmp_path: Path, edit: Callable[[str], str], line: int, key: str, fragment: str) -> None:
+    """Each class of mistake gives one issue with the right line, key path and a plain-words message."""
+    issues = _issues(edit(BASE), tmp_path)
+    assert [(issue.line, issue.key) for issue in issues] == [(line, key)], issues
+    assert fragment in issues[0].message
+    assert "pydantic" not in issues[0].message and "Input should" not in issues[0].message
+    path = str(tmp_path / "bad.yaml")
+    assert str(issues[0]).startswith(f"{path}:{line}:")
+
+
+def test_issue_format_has_file_line_column_key() -> None:
+    """An issue prints as FILE:LINE:COL: key: message, dropping what is unknown."""
+    assert str(ScenarioIssue("a.yaml", 3, 7, "workloads[0].size", "bad")) == "a.yaml:3:7: workloads[0].size: bad"
+    assert str(ScenarioIssue("a.yaml", None, None, "", "no such file")) == "a.yaml: no such file"
+
+
+def test_unknown_key_column_points_at_the_key(tmp_path: Path) -> None:
+    """An unknown key is reported at the key itself, not its value."""
+    (issue,) = _issues(_edit("design: classic", "desing: classic")(BASE), tmp_path)
+    assert (issue.line, issue.column) == (8, 3)
+
+
+def test_several_problems_are_all_reported_in_line_order(tmp_path: Path) -> None:
+    """Independent problems in one file are reported together, by line."""
+    text = _edit("cpus: 4", "cpus: 0")(_edit("size: 1GiB", "size: 1")(BASE)) + "extra: 1\n"
+    issues = _issues(text, tmp_path)
+    assert [(issue.line, issue.key) for issue in issues] == [
+        (6, "machine.cpus"), (14, "workloads[0].size"), (16, "extra")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [("", "empty"), ("- a\n- b\n", "expected a mapping"), ("just text\n", "expected a mapping"),
+     ("a: 1\n---\nb: 2\n", "invalid YAML")],
+)
+def test_top_level_must_be_one_mapping(tmp_path: Path, text: str, fragment: str) -> None:
+    """Empty files, lists, scalars and several documents are refused."""
+    (issue,) = _issues(text, tmp_path)
+    assert fragment in issue.message
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    """A file that does not exist is reported by name, without a line."""
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    (issue,) = caught.value.issues
+    assert (issue.file, issue.line, issue.message) == (str(path), None, "no such file")
+
+
+def test_directory_and_non_utf8_are_refused(tmp_path: Path) -> None:
+    """A directory or a binary file is refused with a reason."""
+    with pytest.raises(ScenarioError, match="directory"):
+        load_scenario(tmp_path)
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(b"name: \xff\xfe\n")
+    with pytest.raises(ScenarioError, match="UTF-8"):
+        load_scenario(path)
+
+
+def test_unsafe_tags_are_refused(tmp_path: Path) -> None:
+    """Python object tags are not constructed (SafeLoader)."""
+    (issue,) = _issues("name: !!python/object/apply:os.getcwd []\n", tmp_path)
+    assert issue.line == 1 and "invalid YAML" in issue.message
+
+
+def test_recursive_alias_does_not_hang(tmp_path: Path) -> None:
+    """A self-referencing alias is reported, not followed forever."""
+    issues = _issues(BASE + "events: &loop [*loop]\n", tmp_path)
+    assert issues[0].key.startswith("events")
+
+
+def test_too_big_for_this_host_is_refused_before_allocating(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With little host memory available, the scenario is refused on machine.memory by the estimate alone."""
+    calls: list[Scenario] = []
+    estimate = footprint.estimate_state_bytes
+
+    def spy(scenario: Scenario) -> int:
+        """Record the call and return the real estimate."""
+        calls.append(scenario)
+        return estimate(scenario)
+
+    monkeypatch.setattr(footprint, "estimate_state_bytes", spy)
+    monkeypatch.setattr(footprint, "available_memory_bytes", lambda: 32 * MIB)
+    (issue,) = _issues(_edit("memory: 1GiB", "memory: 512GiB")(BASE), tmp_path)
+    assert len(calls) == 1
+    assert (issue.line, issue.key) == (5, "machine.memory")
+    assert "would need about" in issue.message and "32 MiB available" in issue.message
+
+
+def test_largest_contributor_is_named(tmp_path: Path) -> None:
+    """When swap slots dominate the estimate, the device size is the key reported."""
+    (issue,) = _issues(_edit("size: 2GiB", "size: 4TiB")(BASE), tmp_path, available_memory=lambda: 100 * MIB)
+    assert (issue.line, issue.key) == (10, "swap.devices[0].size")
+
+
+def test_memory_check_can_be_skipped() -> None:
+    """check_memory=False loads a scenario bigger than the host."""
+    assert load_scenario_text(BASE, available_memory=lambda: 0, check_memory=False).machine.memory == GIB
+
+
+def test_estimate_known_answer() -> None:
+    """The estimate adds frames, slots and virtual pages at their per-item cost, plus the fixed overhead."""
+    scenario = load_scenario_text(BASE)
+    pages, slots, vpages = GIB // 4096, 2 * GIB // 4096, GIB // 4096
+    expected = (pages * footprint.FRAME_BYTES + slots * footprint.SLOT_BYTES + vpages * footprint.VPAGE_BYTES
+                + footprint.OVERHEAD_BYTES)
+    assert footprint.estimate_state_bytes(scenario) == expected
+    assert footprint.available_memory_bytes() > 0
+
+
+def test_loading_a_huge_scenario_allocates_nothing_and_imports_no_model() -> None:
+    """Refusing a 1 TiB scenario touches neither the model nor much memory, and footprint needs no UI library."""
+    code = textwrap.dedent(
+        f"""
+        import sys, tracemalloc
+        from swaptui.scenario import ScenarioError, load_scenario_text
+        text = {BASE.replace("memory: 1GiB", "memory: 1TiB").replace("size: 2GiB", "size: 64TiB")!r}
+        tracemalloc.start()
+        try:
+            load_scenario_text(text, available_memory=lambda: 1 << 30)
+        except ScenarioError as error:
+            print(error)
+        peak = tracemalloc.get_traced_memory()[1]
+        assert peak < 4 << 20, peak
+        assert "swaptui.model.footprint" in sys.modules
+        loaded = [name for name in sys.modules if name == "swaptui.model.machine" or name.startswith(("textual", "rich"))]
+        assert not loaded, loaded
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "swap.devices[0].size" in result.stdout
+
+
+def test_json_schema_shows_units_as_strings() -> None:
+    """The JSON schema describes sizes and durations as patterned strings with descriptions."""
+    schema = scenario_json_schema()
+    json.dumps(schema)
+    memory = schema["$defs"]["Machine"]["properties"]["memory"]
+    assert memory["type"] == "string" and "pattern" in memory and memory["description"]
+    assert schema["properties"]["tick"]["default"] == "1ms"
+    assert schema["additionalProperties"] is False
+    for definition in schema["$defs"].values():
+        assert definition["additionalProperties"] is False
+        assert all(prop.get("description") for prop in definition["properties"].values())
