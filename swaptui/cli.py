@@ -71,6 +71,92 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _args_run(parser: argparse.ArgumentParser) -> None:
+    """Declare the headless run's options."""
+    _args_scenario(parser)
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--ticks", metavar="N", type=int, help="run N ticks (default: the scenario's duration)")
+    length.add_argument("--duration", metavar="D", help="run this much simulated time, e.g. 2s or 500ms")
+    parser.add_argument("--json", metavar="OUT", help="write per-tick counters as JSON lines to OUT")
+    parser.add_argument("--csv", metavar="OUT", help="write per-tick counters as CSV to OUT")
+    parser.add_argument("--every", metavar="N", type=int, default=1, help="sample the series every N ticks")
+    parser.add_argument("--seed", metavar="N", type=int, help="override the scenario's seed")
+    parser.add_argument("--all", action="store_true", help="list every counter, not only those that moved")
+    parser.add_argument("--check-invariants", action="store_true",
+                        help="check the model's invariants after every tick (slow; for testing)")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario headless: progress on a terminal, a final table of counters, series to files."""
+    import time
+
+    from swaptui.scenario import ScenarioError, load_scenario
+    from swaptui.units import UnitError, parse_duration
+
+    try:
+        scenario = load_scenario(args.file)
+    except ScenarioError as error:
+        for issue in error.issues:
+            _fail(str(issue))
+        return 2
+    if args.seed is not None:
+        if args.seed < 0:
+            _fail(f"--seed: expected a whole number from 0 up; got {args.seed}")
+            return 2
+        scenario = scenario.model_copy(update={"seed": args.seed})
+    if args.ticks is not None:
+        if args.ticks < 0:
+            _fail(f"--ticks: expected a whole number from 0 up; got {args.ticks}")
+            return 2
+        ticks = args.ticks
+    elif args.duration is not None:
+        try:
+            ticks = parse_duration(args.duration) // scenario.tick
+        except UnitError as error:
+            _fail(f"--duration: {error}")
+            return 2
+    else:
+        ticks = scenario.ticks
+    if args.every < 1:
+        _fail(f"--every: expected a whole number from 1 up; got {args.every}")
+        return 2
+    from swaptui.model.machine import Machine
+    from swaptui.report import SeriesWriter, render_summary, run_machine
+
+    outputs = []
+    try:
+        json_out = open(args.json, "w", encoding="utf-8") if args.json else None
+        if json_out:
+            outputs.append(json_out)
+        csv_out = open(args.csv, "w", encoding="utf-8", newline="") if args.csv else None
+        if csv_out:
+            outputs.append(csv_out)
+    except OSError as error:
+        _fail(f"{error.filename}: cannot write: {error.strerror or error}")
+        for out in outputs:
+            out.close()
+        return 2
+    machine = Machine(scenario, check_invariants=args.check_invariants)
+    writer = SeriesWriter(json_out, csv_out, args.every) if outputs else None
+    start = time.perf_counter()
+    try:
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} ticks"),
+                          TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task(scenario.name, total=ticks)
+                run_machine(machine, ticks, writer, lambda done: bar.update(task, completed=done))
+        else:
+            run_machine(machine, ticks, writer)
+    finally:
+        for out in outputs:
+            out.close()
+    sys.stdout.write(render_summary(machine, time.perf_counter() - start, args.all))
+    return 0
+
+
 def _cmd_open(args: argparse.Namespace) -> int:
     """Open a scenario in the app; until the app exists, validate it and say so."""
     status = _cmd_check(args)
@@ -82,6 +168,7 @@ def _cmd_open(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Command] = {
     "check": Command("validate a scenario file and exit", _args_scenario, _cmd_check),
     "schema": Command("print the JSON schema of scenario files", _args_schema, _cmd_schema),
+    "run": Command("run a scenario headless and print its counters", _args_run, _cmd_run),
 }
 """Subcommands by name; add an entry here (and its two functions) to add a subcommand."""
 

@@ -65,6 +65,7 @@ class BackendProfile:
     cpu_read_ns: int  # CPU per page read (decompression for zram)
     compresses: bool = False
     solidstate: bool = True
+    queue_pages: int = 1024  # pages that may be queued before a submitter blocks
 
 
 BACKENDS: dict[str, BackendProfile] = {
@@ -76,7 +77,7 @@ BACKENDS: dict[str, BackendProfile] = {
     "ssd": BackendProfile("ssd", False, False, 80_000, 30_000, 1_500_000_000, cpu_write_ns=0, cpu_read_ns=0),
     # HDD: rotational, long latency, low bandwidth.
     "hdd": BackendProfile("hdd", False, True, 6_000_000, 6_000_000, 150_000_000, cpu_write_ns=0, cpu_read_ns=0,
-                          solidstate=False),
+                          solidstate=False, queue_pages=256),
 }
 
 # Per-page compression cost relative to lz4 (zram/zswap compressor); zram's base figures are lz4's.

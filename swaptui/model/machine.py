@@ -136,7 +136,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         for i, d in enumerate(self.swap.devices):
             if not d.profile.synchronous:
                 self.io[i] = IoQueue(d.profile.read_latency_ns, d.profile.write_latency_ns,
-                                     d.profile.bandwidth_bytes_per_s)
+                                     d.profile.bandwidth_bytes_per_s, d.profile.queue_pages)
         self.swap_has_rotational = any(d.profile.rotational for d in self.swap.devices)
         self.swapin_readahead_hits = 4
         self.ra_prev_offset = 0

@@ -81,7 +81,8 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int) -> t
         invocations = -(-need // SWAP_CLUSTER_MAX)
         sc = try_to_free_pages(m, invocations, p.cpu, now + spent)
         spent += sc.cost
-        m.vm.add("swaptui_direct_reclaim_ns", sc.cost)
+        m.vm.add("swaptui_direct_reclaim_ns", sc.cost - sc.io_wait)
+        m.vm.add("swaptui_task_io_wait_ns", sc.io_wait)
         m.event(now + spent, "direct", f"direct reclaim by {p.label}: {sc.nr_reclaimed} pages, "
                 f"{sc.cost / 1e6:.2f} ms", key=p.pid)
         k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))

@@ -1,7 +1,9 @@
 """Swap device I/O (mm/page_io.c) and zram's compressed store (drivers/block/zram, over zsmalloc).
 
 Queued devices (SSD, HDD) serve requests first come, first served: a request starts when the device
-is free, takes its latency, and holds the device for bytes / bandwidth. Synchronous devices (zram,
+is free, takes its latency, and holds the device for bytes / bandwidth. A submitter blocks while
+more than `queue_pages` pages are queued ahead of it (the block layer's request limit), so reclaim
+cannot write faster than the device. Synchronous devices (zram,
 pmem) complete inside the caller and charge CPU instead.
 
 Simplification: zram's pool is sized as the sum of each object's zsmalloc size-class slot
@@ -34,15 +36,20 @@ def zs_class_size(size: np.ndarray) -> np.ndarray:
 class IoQueue:
     """One queued device: FIFO service with latency and bandwidth, and its completions in flight."""
 
-    def __init__(self, read_latency_ns: int, write_latency_ns: int, bandwidth: int) -> None:
+    def __init__(self, read_latency_ns: int, write_latency_ns: int, bandwidth: int, queue_pages: int) -> None:
         self.read_latency_ns = read_latency_ns
         self.write_latency_ns = write_latency_ns
         self.ns_per_page = max(1, int(PAGE_SIZE * 1_000_000_000 // max(1, bandwidth)))
+        self.max_backlog_ns = queue_pages * self.ns_per_page
         self.busy_until = 0
         self.inflight: deque[tuple[int, np.ndarray, bool]] = deque()  # (done_ns, frames, is_write)
 
+    def submit_wait(self, now: int) -> int:
+        """How long a submitter blocks for a request slot (blk_mq_get_tag) when the queue is full."""
+        return max(0, self.busy_until - now - self.max_backlog_ns)
+
     def submit(self, now: int, frames: np.ndarray, is_write: bool) -> int:
-        """Queue a request for these frames; returns when it completes (ns)."""
+        """Queue a request for these frames at `now` (after any submit_wait); returns when it completes."""
         start = max(now, self.busy_until)
         self.busy_until = start + len(frames) * self.ns_per_page
         done = self.busy_until + (self.write_latency_ns if is_write else self.read_latency_ns)

@@ -124,7 +124,13 @@ class SwapPathsMixin:
             elif dev.synchronous:
                 sc.cost += n * dev.profile.cpu_write_ns
             else:
-                done = self.io[d].submit(sc.now, f, is_write=True)
+                q = self.io[d]
+                wait = q.submit_wait(sc.now + sc.cost)
+                if wait:
+                    sc.cost += wait
+                    sc.io_wait += wait
+                    self.complete_io(sc.now + sc.cost)
+                done = q.submit(sc.now + sc.cost, f, is_write=True)
                 mem.flags[f] |= np.uint8(PG_WRITEBACK | PG_RECLAIM)
                 mem.io_done[f] = done
                 sc.cost += n * c.pageout_submit
@@ -234,7 +240,12 @@ class SwapPathsMixin:
             if dev.synchronous:
                 cost += len(f) * dev.profile.cpu_read_ns
             else:
-                done = self.io[d].submit(now, f, is_write=False)
+                q = self.io[d]
+                wait = q.submit_wait(now + cost)
+                if wait:
+                    cost += wait
+                    self.vm.add("swaptui_task_io_wait_ns", wait)
+                done = q.submit(now + cost, f, is_write=False)
                 mem.flags[f] |= np.uint8(PG_LOCKED_IO)
                 mem.io_done[f] = done
                 cost += len(f) * c.readahead_page

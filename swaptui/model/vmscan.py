@@ -46,7 +46,8 @@ class ScanControl:
     may_swap: bool = True
     nr_scanned: int = 0
     nr_reclaimed: int = 0
-    cost: int = 0
+    cost: int = 0  # time spent, ns: CPU plus io_wait
+    io_wait: int = 0  # part of cost spent blocked on a full device queue
     cpu: int = 0
     now: int = 0
 
@@ -134,6 +135,8 @@ def activate(m: Machine, frames: np.ndarray, is_file: bool) -> None:
 
 def shrink_inactive_list(m: Machine, lru: int, n: int, sc: ScanControl) -> int:
     """shrink_inactive_list: isolate from the tail, shrink_folio_list, put back what stays."""
+    # Reclaim takes time; writeback that completes meanwhile rotates folios to the tail first.
+    m.complete_io(sc.now + sc.cost)
     frames = m.lru[lru].isolate_tail(n)
     nr = len(frames)
     if nr == 0:
@@ -357,6 +360,7 @@ class Kswapd:
     pass_targets: list[int] | None = None
     pass_sc: ScanControl | None = None
     pass_accounted: int = 0
+    blocked_until: int = 0
     cost_per_page: float = 800.0
     cpu_ns: int = 0
     wakeups: int = 0
@@ -412,6 +416,12 @@ class Kswapd:
                 return 0
         if self.state != KSWAPD_RUNNING:
             return 0
+        if self.blocked_until > now:
+            # Still blocked (on a full device queue) from an earlier slice.
+            budget -= self.blocked_until - now
+            if budget <= 0:
+                return 0
+        waited = 0
         while used < budget:
             if self.pass_targets is None:
                 if self.priority < 1 or self.pgdat_balanced(m):
@@ -430,11 +440,13 @@ class Kswapd:
                 self.pass_accounted = 0
             sc = self.pass_sc
             before_rec = sc.nr_reclaimed
-            sc.now = now + used
+            before_wait = sc.io_wait
+            sc.now = now + used - self.pass_accounted  # so that sc.now + sc.cost is the clock
             done = shrink_lruvec(m, sc, self.pass_targets, budget=budget - used + sc.cost)
             step = sc.cost - self.pass_accounted
             self.pass_accounted = sc.cost
             used += step
+            waited += sc.io_wait - before_wait
             got = sc.nr_reclaimed - before_rec
             if got:
                 self.cost_per_page = 0.7 * self.cost_per_page + 0.3 * (step / max(got, 1))
@@ -446,8 +458,10 @@ class Kswapd:
                     self.priority -= 1
                 self.pass_targets = None
                 self.pass_sc = None
-        self.cpu_ns += used
-        m.vm.add("swaptui_kswapd_cpu_ns", used)
+        if used > budget:
+            self.blocked_until = now + used
+        self.cpu_ns += used - waited
+        m.vm.add("swaptui_kswapd_cpu_ns", used - waited)
         return used
 
     def _finish(self, m: Machine, now: int) -> None:
