@@ -158,11 +158,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_open(args: argparse.Namespace) -> int:
-    """Open a scenario in the app; until the app exists, validate it and say so."""
-    status = _cmd_check(args)
-    if status == 0:
-        print("the app is not built yet")
-    return status
+    """Open a scenario in the live app; a bad file prints what `swaptui check` prints and exits 2, no app."""
+    from swaptui.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(args.file)
+    except ScenarioError as error:
+        for issue in error.issues:
+            _fail(str(issue))
+        return 2
+    if args.speed < 1:
+        _fail(f"--speed: expected a whole number from 1 up; got {args.speed}")
+        return 2
+    start = 0
+    if args.at is not None:
+        from swaptui.ui.dialogs import parse_tick
+
+        try:
+            start = parse_tick(args.at, scenario.tick, scenario.ticks)
+        except ValueError as error:
+            _fail(f"--at: {error}")
+            return 2
+    from swaptui.ui.app import SwapApp
+
+    app = SwapApp(scenario, start_tick=start, speed=args.speed, running=args.run, theme=args.theme)
+    result = app.run()
+    return int(app.return_code or 0) if result is None else int(result)
 
 
 COMMANDS: dict[str, Command] = {
@@ -193,6 +214,12 @@ def _open_parser() -> argparse.ArgumentParser:
     """Build the parser for `swaptui FILE`, which opens the app."""
     parser = argparse.ArgumentParser(prog="swaptui", description="Open a scenario in the app.")
     _args_scenario(parser)
+    parser.add_argument("--theme", choices=("dark", "light", "projector", "colour-blind"), default="dark",
+                        help="colours: dark (default), light, projector (high contrast), colour-blind safe")
+    parser.add_argument("--speed", metavar="N", type=int, default=64,
+                        help="ticks per second of wall time while running (default 64; + and - change it)")
+    parser.add_argument("--at", metavar="TICK", help="start at this tick or time (e.g. 1500 or 1.5s)")
+    parser.add_argument("--run", action="store_true", help="start running instead of paused")
     return parser
 
 

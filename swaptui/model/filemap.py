@@ -36,9 +36,9 @@ class FileCacheMixin:
                 pf = frames[promote]
                 self.lru[LRU_INACTIVE_FILE].remove(pf)
                 self.lru[LRU_ACTIVE_FILE].add(pf)
-                mem.flags[pf] &= ~np.uint8(PG_REFERENCED)
+                mem.flags[pf] &= ~np.uint16(PG_REFERENCED)
                 self.vm.add("pgactivate", len(pf))
-            mem.flags[frames[~promote]] |= np.uint8(PG_REFERENCED)
+            mem.flags[frames[~promote]] |= np.uint16(PG_REFERENCED)
             self.vm.add("swaptui_pages_touched", k)
             return k, k * c.file_read_copy
         want = max(1, min(n, budget // (c.file_read_copy + c.pcp_page + 400)))
@@ -56,7 +56,7 @@ class FileCacheMixin:
         shadows = self.file_shadow[pages]
         self.file_shadow[pages] = -1
         active = self.workingset_refault(shadows, is_file=True)
-        mem.flags[frames[active]] |= np.uint8(PG_WORKINGSET)
+        mem.flags[frames[active]] |= np.uint16(PG_WORKINGSET)
         self.lru[LRU_ACTIVE_FILE].add(frames[active])
         self.lru[LRU_INACTIVE_FILE].add(frames[~active])
         self.vm.add("pgpgin", 4 * k)

@@ -201,6 +201,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         self.complete_io(now)
         if self.swap.pending_discard:
             self.swap.run_discards()
+        self.swap.run_reclaim_work()
         tasks = self.runnable()
         runners = len(tasks) + (1 if self.kswapd.state == "running" else 0)
         share = self.tick_ns if runners <= self.ncpus else self.tick_ns * self.ncpus // runners

@@ -27,6 +27,7 @@ PG_WRITEBACK = 1 << 4  # PG_writeback
 PG_READAHEAD = 1 << 5  # PG_readahead: brought in by swap readahead, not yet hit
 PG_RECLAIM = 1 << 6  # PG_reclaim: rotate to the inactive tail when writeback ends
 PG_LOCKED_IO = 1 << 7  # a read is in flight (not uptodate yet)
+PG_LOCKED = 1 << 8  # PG_locked: reclaim holds the folio (others' trylock fails)
 
 # LRU list ids, as enum lru_list.
 LRU_INACTIVE_ANON = 0
@@ -44,7 +45,7 @@ class MemMap:
     def __init__(self, nr_frames: int) -> None:
         self.nr_frames = nr_frames
         self.state = np.full(nr_frames, FRAME_FREE, dtype=np.uint8)
-        self.flags = np.zeros(nr_frames, dtype=np.uint8)
+        self.flags = np.zeros(nr_frames, dtype=np.uint16)
         self.lru = np.full(nr_frames, LRU_NONE, dtype=np.int8)
         self.lrupos = np.zeros(nr_frames, dtype=np.int64)
         # Owner: for anon frames the virtual page id, for file frames the file page id.

@@ -210,8 +210,8 @@ def touch_resident(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, budge
             m.vm.add("pgfault", len(wp))
             m.vm.add("pgreuse", len(wp))
             spent += len(wp) * c.fault_entry
-        fl[wf] |= np.uint8(PG_DIRTY | PG_YOUNG)
-    fl[frames[~w]] |= np.uint8(PG_YOUNG)
+        fl[wf] |= np.uint16(PG_DIRTY | PG_YOUNG)
+    fl[frames[~w]] |= np.uint16(PG_YOUNG)
     m.vm.add("swaptui_pages_touched", k)
     return k, spent
 
@@ -256,8 +256,8 @@ def map_swapcache_folios(m: Machine, p: Process, vp: np.ndarray, frames: np.ndar
     sp.frame[vp] = frames
     mem.state[frames] = FRAME_ANON
     fl = mem.flags
-    fl[frames] |= np.uint8(PG_YOUNG)
-    fl[frames[wr]] |= np.uint8(PG_DIRTY)
+    fl[frames] |= np.uint16(PG_YOUNG)
+    fl[frames[wr]] |= np.uint16(PG_DIRTY)
     m.swap_put_ref(slots)
     # should_try_to_free_swap: swap over half full, or a write fault on an exclusive folio.
     free_swap = wr if not m.swap.vm_swap_full() else np.ones(len(vp), dtype=bool)
@@ -288,7 +288,7 @@ def swapin_from_cache(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, no
     ra = (fl[frames] & PG_READAHEAD) != 0
     nra = int(ra.sum())
     if nra:
-        fl[frames[ra]] &= ~np.uint8(PG_READAHEAD)
+        fl[frames[ra]] &= ~np.uint16(PG_READAHEAD)
         m.vm.add("swap_ra_hit", nra)
         p.ra_hits = min(p.ra_hits + nra, VMA_RA_MAX_HITS)
         m.swapin_readahead_hits += nra
@@ -342,7 +342,7 @@ def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: i
     shadows = m.swap_cache.take_shadow(s)
     active = m.workingset_refault(shadows, is_file=False)
     fl = mem.flags
-    fl[frames[active]] |= np.uint8(PG_WORKINGSET)
+    fl[frames[active]] |= np.uint16(PG_WORKINGSET)
     m.lru[LRU_ACTIVE_ANON].add(frames[active])
     m.lru[LRU_INACTIVE_ANON].add(frames[~active])
     # Map: PTE installed, swap_free drops the only reference, so the slot is freed at once.
@@ -351,7 +351,7 @@ def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: i
     sp.frame[v] = frames
     sp.slot[v] = -1
     mem.state[frames] = FRAME_ANON
-    fl[frames] |= np.uint8(PG_YOUNG | PG_DIRTY)
+    fl[frames] |= np.uint16(PG_YOUNG | PG_DIRTY)
     m.swap_put_ref(s)
     m.vm.add("pgfault", k)
     m.vm.add("pgmajfault", k)
@@ -415,7 +415,7 @@ def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budg
     is_ra = cand_slots != slot
     nra = int(is_ra.sum())
     if nra:
-        m.memmap.flags[frames[is_ra]] |= np.uint8(PG_READAHEAD)
+        m.memmap.flags[frames[is_ra]] |= np.uint16(PG_READAHEAD)
         m.vm.add("swap_ra", nra)
         spent += nra * c.readahead_page
     # The fault waits for its own page.
@@ -426,7 +426,7 @@ def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budg
         spent += wait
         m.vm.add("swaptui_task_io_wait_ns", wait)
         m.complete_io(now + spent)
-    m.memmap.flags[f0] &= ~np.uint8(PG_LOCKED_IO)
+    m.memmap.flags[f0] &= ~np.uint16(PG_LOCKED_IO)
     spent += map_swapcache_folios(m, p, np.array([v]), f0, np.array([write]))
     m.vm.add("swaptui_page_events", 1)
     return 1, spent

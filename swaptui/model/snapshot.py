@@ -70,6 +70,12 @@ class Snapshot:
     processes: tuple[ProcessView, ...]
     events: tuple = field(default_factory=tuple)
     lru_sizes: tuple[int, int, int, int] = (0, 0, 0, 0)
+    kswapd_order: int = 0
+    cluster_order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))  # per cluster (copy)
+    percpu_offset: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))  # [cpu, order]: next slot or -1; last row is kswapd's
+    xa_tree_heights: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # levels per swap-cache tree
+    xa_entries: int = 0  # swap-cache XArray entries: folios and shadows
+    xa_span_shift: int = 14  # each tree covers 2**xa_span_shift slots
 
     def counter(self, name: str) -> int:
         """A counter by its /proc/vmstat name."""
@@ -105,4 +111,13 @@ def build_snapshot(m: Machine, recent_events: int = 200) -> Snapshot:
         xa_depth_hist=m.swap_cache.depth_hist.copy(), zram_pool_pages=m.zram_frames_count,
         processes=tuple(procs), events=tuple(list(m.events)[-recent_events:]),
         lru_sizes=tuple(len(x) for x in m.lru),
+        kswapd_order=m.kswapd.order, cluster_order=m.swap.cluster_order.copy(),
+        percpu_offset=m.swap.percpu_offset.copy(),
+        xa_tree_heights=m.swap_cache.xa.height(np.arange(m.swap_cache.xa.nr_trees)),
+        xa_entries=int(m.swap_cache.xa.entries.sum()), xa_span_shift=m.swap_cache.xa.span_shift,
     )
+
+
+def sample_counters(m: Machine) -> np.ndarray:
+    """This tick's counters (a copy): cheap enough to take every tick, for per-tick rate series."""
+    return m.vm.values.copy()

@@ -12,7 +12,7 @@ import numpy as np
 
 from swaptui.model.memmap import (
     FRAME_ANON, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, LRU_NONE, PG_DIRTY,
-    PG_LOCKED_IO, PG_RECLAIM, PG_WORKINGSET, PG_WRITEBACK,
+    PG_LOCKED, PG_LOCKED_IO, PG_RECLAIM, PG_WORKINGSET, PG_WRITEBACK,
 )
 from swaptui.model.swapfile import SWAP_COUNT_MASK, SWAP_HAS_CACHE
 from swaptui.model.workload import CONTENT_SAME, CONTENT_ZERO
@@ -56,7 +56,7 @@ class SwapPathsMixin:
             return 0
         cost = self.swap_cache.delete(slots, None)
         mem.slot[frames] = -1
-        mem.flags[frames] |= np.uint8(PG_DIRTY)
+        mem.flags[frames] |= np.uint16(PG_DIRTY)
         mapped = mem.state[frames] == FRAME_ANON
         self.spaces.slot[mem.owner[frames[mapped]]] = -1
         self.swap_put_cache(slots)
@@ -70,6 +70,8 @@ class SwapPathsMixin:
         """__try_to_reclaim_swap on slots only the swap cache holds (allocator's vm_swap_full path)."""
         frames = self.swap_cache.folio[slots]
         frames = frames[frames >= 0]
+        # folio_trylock fails on folios reclaim holds locked right now.
+        frames = frames[(self.memmap.flags[frames] & PG_LOCKED) == 0]
         return self.folio_free_swap(frames) + len(slots) * self.costs.xa_hop * 3
 
     def _free_lru_frames(self, frames: np.ndarray) -> None:
@@ -93,7 +95,7 @@ class SwapPathsMixin:
         content = self.spaces.content[vps]
         zero = content == CONTENT_ZERO
         sc.cost += int(zero.sum()) * c.zero_check_full + int((~zero).sum()) * c.zero_check
-        mem.flags[frames] &= ~np.uint8(PG_DIRTY)
+        mem.flags[frames] &= ~np.uint16(PG_DIRTY)
         self.vm.add("nr_vmscan_write", len(frames))
         self.last_pageout += len(frames)
         if zero.any():
@@ -131,7 +133,7 @@ class SwapPathsMixin:
                     sc.io_wait += wait
                     self.complete_io(sc.now + sc.cost)
                 done = q.submit(sc.now + sc.cost, f, is_write=True)
-                mem.flags[f] |= np.uint8(PG_WRITEBACK | PG_RECLAIM)
+                mem.flags[f] |= np.uint16(PG_WRITEBACK | PG_RECLAIM)
                 mem.io_done[f] = done
                 sc.cost += n * c.pageout_submit
                 async_parts.append(f)
@@ -221,7 +223,7 @@ class SwapPathsMixin:
         mem.slot[frames] = slots
         mem.flags[frames] = 0
         active = self.workingset_refault(old_shadow, is_file=False)
-        mem.flags[frames[active]] |= np.uint8(PG_WORKINGSET)
+        mem.flags[frames[active]] |= np.uint16(PG_WORKINGSET)
         self.lru[LRU_ACTIVE_ANON].add(frames[active])
         self.lru[LRU_INACTIVE_ANON].add(frames[~active])
         zero = self.swap.zeromap[slots]
@@ -246,7 +248,7 @@ class SwapPathsMixin:
                     cost += wait
                     self.vm.add("swaptui_task_io_wait_ns", wait)
                 done = q.submit(now + cost, f, is_write=False)
-                mem.flags[f] |= np.uint8(PG_LOCKED_IO)
+                mem.flags[f] |= np.uint16(PG_LOCKED_IO)
                 mem.io_done[f] = done
                 cost += len(f) * c.readahead_page
         return cost
@@ -265,11 +267,11 @@ class SwapPathsMixin:
         for q in self.io.values():
             for frames, is_write in q.complete(now):
                 if not is_write:
-                    mem.flags[frames] &= ~np.uint8(PG_LOCKED_IO)
+                    mem.flags[frames] &= ~np.uint16(PG_LOCKED_IO)
                     continue
                 wb = frames[(mem.flags[frames] & PG_WRITEBACK) != 0]
                 fl = mem.flags[wb]
-                mem.flags[wb] = fl & ~np.uint8(PG_WRITEBACK | PG_RECLAIM)
+                mem.flags[wb] = fl & ~np.uint16(PG_WRITEBACK | PG_RECLAIM)
                 # folio_rotate_reclaimable: reclaim-marked folios still on the inactive list go to its tail.
                 rot = wb[((fl & PG_RECLAIM) != 0) & (mem.lru[wb] == LRU_INACTIVE_ANON)
                          & ((fl & PG_DIRTY) == 0)]

@@ -56,6 +56,7 @@ class SwapDevice:
     full_clusters: OrderedDict = field(default_factory=OrderedDict)
     discard_clusters: OrderedDict = field(default_factory=OrderedDict)
     global_next: list = field(default_factory=lambda: [-1] * SWAP_NR_ORDERS)  # HDD: global_cluster->next
+    reclaim_pending: bool = False  # reclaim_work scheduled (the device filled while swap was over half full)
 
     @property
     def pages(self) -> int:
@@ -230,6 +231,9 @@ class SwapSlots:
         dev = self.devices[self.cluster_dev[c]]
         dev.inuse += len(slots)
         self.nr_swap_pages -= len(slots)
+        if dev.is_full() and self.vm_swap_full():
+            # swap_range_alloc: the device leaves the avail list; schedule reclaim_work.
+            dev.reclaim_pending = True
         cost += len(slots) * self.costs.slot_alloc
         return slots, cost
 
@@ -323,6 +327,15 @@ class SwapSlots:
                     return slots, cost
         return np.zeros(0, dtype=np.int64), cost
 
+    def run_reclaim_work(self) -> int:
+        """swap_reclaim_work: for each device that filled up, reclaim cache-only slots of all full clusters."""
+        cost = 0
+        for dev in self.devices:
+            if dev.reclaim_pending:
+                dev.reclaim_pending = False
+                cost += self.swap_reclaim_full_clusters(dev, force=True)
+        return cost
+
     def swap_reclaim_full_clusters(self, dev: SwapDevice, force: bool) -> int:
         """swap_reclaim_full_clusters: drop cache-only slots of full clusters (1 cluster, or inuse/512 if forced)."""
         cost = 0
@@ -390,7 +403,7 @@ class SwapSlots:
         """put_swap_folio: the swap cache lets go; returns the slots that became entirely free."""
         if len(slots) == 0:
             return slots
-        self.swap_map[slots] &= ~np.uint8(SWAP_HAS_CACHE)
+        self.swap_map[slots] &= ~np.uint16(SWAP_HAS_CACHE)
         freed = slots[self.swap_map[slots] == 0]
         self._entries_free(freed)
         return freed

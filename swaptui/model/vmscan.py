@@ -19,7 +19,7 @@ import numpy as np
 from swaptui.model import memmap as mmt
 from swaptui.model.memmap import (
     FRAME_ANON, FRAME_FILE, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON,
-    LRU_INACTIVE_FILE, PG_DIRTY, PG_LOCKED_IO, PG_READAHEAD, PG_RECLAIM, PG_REFERENCED, PG_WORKINGSET,
+    LRU_INACTIVE_FILE, PG_DIRTY, PG_LOCKED, PG_LOCKED_IO, PG_READAHEAD, PG_RECLAIM, PG_REFERENCED, PG_WORKINGSET,
     PG_WRITEBACK, PG_YOUNG,
 )
 from swaptui.model.page_alloc import WMARK_HIGH, WMARK_MIN
@@ -111,8 +111,8 @@ def shrink_active_list(m: Machine, lru: int, n: int, sc: ScanControl) -> None:
         return
     m.vm.add("pgrefill", len(frames))
     fl = m.memmap.flags
-    fl[frames] &= ~np.uint8(PG_YOUNG | PG_REFERENCED)
-    fl[frames] |= np.uint8(PG_WORKINGSET)
+    fl[frames] &= ~np.uint16(PG_YOUNG | PG_REFERENCED)
+    fl[frames] |= np.uint16(PG_WORKINGSET)
     m.lru[lru - 1].add(frames)
     m.vm.add("pgdeactivate", len(frames))
     sc.cost += len(frames) * m.costs.deactivate_page
@@ -147,7 +147,9 @@ def shrink_inactive_list(m: Machine, lru: int, n: int, sc: ScanControl) -> int:
     m.vm.add("pgscan_file" if is_file else "pgscan_anon", nr)
     sc.nr_scanned += nr
     sc.cost += nr * m.costs.lru_isolate
+    m.memmap.flags[frames] |= np.uint16(PG_LOCKED)
     reclaimed = shrink_folio_list(m, frames, is_file, sc)
+    m.memmap.flags[frames] &= ~np.uint16(PG_LOCKED)
     m.vm.add(f"pgsteal_{who}", reclaimed)
     m.vm.add("pgsteal_file" if is_file else "pgsteal_anon", reclaimed)
     # lru_note_cost: rotated-but-not-reclaimed folios make this type look more expensive.
@@ -171,7 +173,7 @@ def shrink_folio_list(m: Machine, frames: np.ndarray, is_file: bool, sc: ScanCon
     busy = (fl & (PG_WRITEBACK | PG_LOCKED_IO)) != 0
     if busy.any():
         wb = frames[busy]
-        mem.flags[wb] |= np.uint8(PG_RECLAIM)
+        mem.flags[wb] |= np.uint16(PG_RECLAIM)
         activate(m, wb, is_file)
         frames, fl = frames[~busy], fl[~busy]
 
@@ -180,7 +182,7 @@ def shrink_folio_list(m: Machine, frames: np.ndarray, is_file: bool, sc: ScanCon
     sc.cost += int(mapped.sum()) * c.folio_referenced + int((~mapped).sum()) * c.lru_isolate
     young = (fl & PG_YOUNG) != 0
     referenced = (fl & PG_REFERENCED) != 0
-    mem.flags[frames] = fl & ~np.uint8(PG_YOUNG | PG_REFERENCED)
+    mem.flags[frames] = fl & ~np.uint16(PG_YOUNG | PG_REFERENCED)
     to_activate = young & referenced
     keep = young & ~referenced
     if is_file:
@@ -188,7 +190,7 @@ def shrink_folio_list(m: Machine, frames: np.ndarray, is_file: bool, sc: ScanCon
         keep |= referenced & ~young
     if keep.any():
         kf = frames[keep]
-        mem.flags[kf] |= np.uint8(PG_REFERENCED)
+        mem.flags[kf] |= np.uint16(PG_REFERENCED)
         inactive.add(kf)
         sc.cost += len(kf) * c.lru_putback
     activate(m, frames[to_activate], is_file)
@@ -228,7 +230,7 @@ def reclaim_anon_folios(m: Machine, frames: np.ndarray, sc: ScanControl) -> int:
                 sc.cost += m.swap_cache.add(slots, need_swap)[1]
                 mem.slot[need_swap] = slots
                 m.swap.owner[slots] = mem.owner[need_swap]
-                mem.flags[need_swap] |= np.uint8(PG_DIRTY)
+                mem.flags[need_swap] |= np.uint16(PG_DIRTY)
                 m.vm.set("nr_swapcached", m.swap_cache.nr_pages)
     if len(frames) == 0:
         return 0

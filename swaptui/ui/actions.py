@@ -1,0 +1,102 @@
+"""The one table of actions: it feeds the key bindings, the footer, the help screen and the command palette.
+
+Add a row here and the key works, shows in the footer (if it has a footer label), is listed in help
+and can be found in the palette; nothing else needs to change, so help cannot drift from behaviour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+from swaptui.ui.panes import PANES
+
+SPEED = Binding.Group("speed", compact=True)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action: its keys, what Textual runs, what it does, its help section and its footer label."""
+
+    keys: tuple[str, ...]  # Textual key names
+    action: str  # the action string Textual runs, e.g. "step(1)"
+    description: str  # for help and the palette
+    group: str  # help section
+    footer: str = ""  # short label in the footer; "" keeps it out of the footer
+    key_display: str = ""  # how the keys read in help and footer; defaults to the key names
+    scope: str = "app"  # "app": bound on the app; "cursor": bound on the maps and the counter list
+    palette: bool = True  # offered in the command palette
+    label: str = ""  # the binding's short description when it has no footer label (Textual shows some anyway)
+
+    @property
+    def keys_text(self) -> str:
+        """The keys as a person reads them."""
+        return self.key_display or " ".join(KEY_NAMES.get(k, k) for k in self.keys)
+
+
+KEY_NAMES = {
+    "space": "space", "right": "→", "left": "←", "up": "↑", "down": "↓", "plus": "+", "minus": "-",
+    "question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
+    "escape": "esc", "enter": "enter", "ctrl+p": "ctrl+p", "pageup": "pgup", "pagedown": "pgdn",
+    "home": "home", "end": "end", "equals_sign": "=",
+}
+
+ACTIONS: tuple[Action, ...] = (
+    Action(("space",), "toggle_run", "run / pause the model", "Time", "run/pause"),
+    Action(("n", "right"), "step(1)", "step one tick forward (pauses)", "Time", "step"),
+    Action(("N",), "step(100)", "step 100 ticks forward (pauses)", "Time"),
+    Action(("b", "left"), "back(1)", "step one tick back: restore a checkpoint and replay (pauses)", "Time", "back"),
+    Action(("plus", "equals_sign"), "faster", "speed ×2 (ticks per second of wall time)", "Time", "faster",
+           key_display="+"),
+    Action(("minus",), "slower", "speed ÷2", "Time", "slower"),
+    Action(("g",), "go_to", "go to a tick or a time (e.g. 1500 or 1.5s)…", "Time", "go to"),
+    Action(("r",), "restart", "restart at tick 0 (pauses)", "Time", "restart"),
+    *(Action((str(p.number),), f"pane({p.number})", f"focus and maximise pane {p.number}: {p.title} "
+             f"(again to restore)", "Panes", "panes" if p.number == 1 else "", "1-9" if p.number == 1 else "")
+      for p in PANES),
+    Action(("escape",), "back_out", "close the inspector, restore a maximised pane, or leave a pane", "Panes"),
+    Action(("i",), "inspect", "inspect the cell or counter under the cursor (opens the inspector)", "Panes"),
+    Action(("right_square_bracket",), "zoom(1)", "memory map: zoom in (pageblock bands, PFN gutter)", "View"),
+    Action(("left_square_bracket",), "zoom(-1)", "memory map: zoom out", "View"),
+    Action(("d",), "dense", "memory map: glyph cells / dense half-block cells (colour only)", "View"),
+    Action(("slash",), "filter", "filter the counters by name", "View"),
+    Action(("t",), "next_theme", "next theme: dark, light, projector, colour-blind safe", "View", "theme"),
+    Action(("question_mark",), "help", "help: every key and every glyph", "App", "help"),
+    Action(("ctrl+p",), "command_palette", "command palette: every action by name", "App", label="palette"),
+    Action(("s",), "screenshot", "save an SVG screenshot in the current directory", "App"),
+    Action(("q",), "quit", "quit", "App", "quit"),
+    Action(("up",), "cursor(0,-1)", "move the cursor up (in a focused map or list)", "Cursor", scope="cursor",
+           palette=False),
+    Action(("down",), "cursor(0,1)", "move the cursor down", "Cursor", scope="cursor", palette=False),
+    Action(("left",), "cursor(-1,0)", "move the cursor left (a focused pane takes ← → from time)", "Cursor",
+           scope="cursor", palette=False),
+    Action(("right",), "cursor(1,0)", "move the cursor right", "Cursor", scope="cursor", palette=False),
+    Action(("pageup",), "cursor(0,-10)", "move the cursor ten rows up", "Cursor", scope="cursor", palette=False),
+    Action(("pagedown",), "cursor(0,10)", "move the cursor ten rows down", "Cursor", scope="cursor", palette=False),
+    Action(("enter",), "inspect", "inspect what the cursor is on (or click it)", "Cursor", scope="cursor",
+           palette=False),
+)
+
+
+def bindings(scope: str = "app") -> list[Binding]:
+    """Textual bindings for one scope, footer labels included."""
+    out = []
+    for a in ACTIONS:
+        if a.scope != scope:
+            continue
+        for i, key in enumerate(a.keys):
+            show = bool(a.footer) and i == 0
+            group = SPEED if a.action in ("faster", "slower") else None
+            out.append(Binding(key, a.action, a.footer or a.label or a.description, show=show,
+                               key_display=a.key_display or None if i == 0 else None, tooltip=a.description,
+                               group=group))
+    return out
+
+
+def groups() -> dict[str, list[Action]]:
+    """Actions by help section, in table order."""
+    out: dict[str, list[Action]] = {}
+    for a in ACTIONS:
+        out.setdefault(a.group, []).append(a)
+    return out

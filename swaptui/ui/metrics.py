@@ -1,0 +1,307 @@
+"""Pure numbers for the panes: fragmentation indices, per-second rates, hit ratios, sparklines, captions.
+
+No Textual import: everything here is plain Python and numpy, unit-tested on its own. The
+fragmentation formulas are the kernel's (mm/vmstat.c `fill_contig_page_info`,
+`__fragmentation_index`, `unusable_free_index`), in the same integer arithmetic, so the numbers
+match what /sys/kernel/debug/extfrag/* would print for the same free lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from swaptui.model.vmstat import INDEX, NAMES
+
+MAX_PAGE_ORDER = 10
+NR_PAGE_ORDERS = MAX_PAGE_ORDER + 1
+PAGEBLOCK_ORDER = 9
+PAGE_SIZE = 4096
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+# -- fragmentation (mm/vmstat.c) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ContigPageInfo:
+    """struct contig_page_info: free pages, free blocks, and blocks big enough for one order."""
+
+    free_pages: int
+    free_blocks_total: int
+    free_blocks_suitable: int
+
+
+def contig_page_info(free_area: Sequence[int], suitable_order: int) -> ContigPageInfo:
+    """fill_contig_page_info: count free pages and blocks, and blocks of at least `suitable_order`."""
+    free_pages = total = suitable = 0
+    for order, blocks in enumerate(free_area):
+        blocks = int(blocks)
+        total += blocks
+        free_pages += blocks << order
+        if order >= suitable_order:
+            suitable += blocks << (order - suitable_order)
+    return ContigPageInfo(free_pages, total, suitable)
+
+
+def fragmentation_index(free_area: Sequence[int], order: int) -> int:
+    """__fragmentation_index in thousandths: -1000 if the order can be served, else 0 (no memory) .. 1000 (fragmented)."""
+    if order > MAX_PAGE_ORDER:
+        return 0
+    info = contig_page_info(free_area, order)
+    if not info.free_blocks_total:
+        return 0
+    if info.free_blocks_suitable:
+        return -1000
+    requested = 1 << order
+    return 1000 - (1000 + info.free_pages * 1000 // requested) // info.free_blocks_total
+
+
+def unusable_free_index(free_area: Sequence[int], order: int) -> int:
+    """unusable_free_index in thousandths: the share of free memory unusable for an allocation of this order."""
+    info = contig_page_info(free_area, order)
+    if info.free_pages == 0:
+        return 1000
+    return (info.free_pages - (info.free_blocks_suitable << order)) * 1000 // info.free_pages
+
+
+def format_index(thousandths: int) -> str:
+    """An index as the kernel prints it: -1.000, 0.000 .. 1.000."""
+    sign = "-" if thousandths < 0 else ""
+    value = abs(thousandths)
+    return f"{sign}{value // 1000}.{value % 1000:03d}"
+
+
+# -- counter history ---------------------------------------------------------------------------------
+
+class HistoryRing:
+    """Per-tick counter samples of the cursor's recent past, kept by the stepper (not thread-shared)."""
+
+    def __init__(self, capacity: int = 2048, width: int = len(NAMES)) -> None:
+        self.capacity = capacity
+        self.ticks = np.zeros(capacity, dtype=np.int64)
+        self.times = np.zeros(capacity, dtype=np.int64)
+        self.values = np.zeros((capacity, width), dtype=np.int64)
+        self.start = 0
+        self.size = 0
+
+    def _pos(self, i: int) -> int:
+        return (self.start + i) % self.capacity
+
+    @property
+    def last_tick(self) -> int:
+        """The newest sample's tick, or -1."""
+        return int(self.ticks[self._pos(self.size - 1)]) if self.size else -1
+
+    def append(self, tick: int, time_ns: int, values: np.ndarray) -> None:
+        """Add a sample; samples must come in increasing tick order (older or equal ticks are ignored)."""
+        if self.size and tick <= self.last_tick:
+            return
+        if self.size == self.capacity:
+            self.start = (self.start + 1) % self.capacity
+            self.size -= 1
+        p = self._pos(self.size)
+        self.ticks[p] = tick
+        self.times[p] = time_ns
+        self.values[p] = values
+        self.size += 1
+
+    def truncate_after(self, tick: int) -> None:
+        """Forget samples newer than `tick` (after a rewind, they are the future)."""
+        while self.size and self.last_tick > tick:
+            self.size -= 1
+
+    def view(self, last: int | None = None) -> History:
+        """A read-only copy of the newest `last` samples (all by default), oldest first."""
+        n = self.size if last is None else min(last, self.size)
+        idx = (self.start + np.arange(self.size - n, self.size)) % self.capacity
+        return History(self.ticks[idx], self.times[idx], self.values[idx])
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """Counter samples in tick order: `values[i]` are the counters at `ticks[i]` (simulated `times[i]` ns)."""
+
+    ticks: np.ndarray
+    times: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def empty(cls) -> History:
+        """No samples yet."""
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, len(NAMES)), np.int64))
+
+    def __len__(self) -> int:
+        return len(self.ticks)
+
+    def column(self, name: str) -> np.ndarray:
+        """One counter's samples."""
+        return self.values[:, INDEX[name]]
+
+    def _window_start(self, window_ns: int) -> int:
+        """Index of the oldest sample inside the window ending at the newest one (at least one step back)."""
+        if len(self.ticks) < 2:
+            return 0
+        lo = int(np.searchsorted(self.times, self.times[-1] - window_ns, side="left"))
+        return min(lo, len(self.ticks) - 2)
+
+    def rate(self, name: str, window_ns: int = 100_000_000) -> float | None:
+        """Per simulated second over the window ending now (None with fewer than two samples)."""
+        rates = self.rates(window_ns)
+        return None if rates is None else float(rates[INDEX[name]])
+
+    def rates(self, window_ns: int = 100_000_000) -> np.ndarray | None:
+        """Every counter's change per simulated second over the window ending now."""
+        if len(self.ticks) < 2:
+            return None
+        lo = self._window_start(window_ns)
+        dt = int(self.times[-1] - self.times[lo])
+        if dt <= 0:
+            return None
+        return (self.values[-1] - self.values[lo]) * (1e9 / dt)
+
+    def delta(self, name: str, window_ns: int = 100_000_000) -> int:
+        """A counter's change over the window ending now."""
+        if len(self.ticks) < 2:
+            return 0
+        lo = self._window_start(window_ns)
+        col = INDEX[name]
+        return int(self.values[-1, col] - self.values[lo, col])
+
+    def rate_series(self, name: str, points: int) -> np.ndarray:
+        """Per-second rate in up to `points` equal time buckets over the whole history, oldest first."""
+        return self._bucketed(lambda lo, hi: self._rate_between(name, lo, hi), points)
+
+    def ratio_series(self, hits: Sequence[str], total: Sequence[str], points: int) -> np.ndarray:
+        """sum(hits)/sum(total) per time bucket (NaN where nothing happened)."""
+        def ratio(lo: int, hi: int) -> float:
+            h = sum(int(self.values[hi, INDEX[n]] - self.values[lo, INDEX[n]]) for n in hits)
+            t = sum(int(self.values[hi, INDEX[n]] - self.values[lo, INDEX[n]]) for n in total)
+            return h / t if t > 0 else float("nan")
+        return self._bucketed(ratio, points)
+
+    def value_series(self, name: str, points: int) -> np.ndarray:
+        """A gauge's value at the end of each of up to `points` buckets."""
+        return self._bucketed(lambda lo, hi: float(self.values[hi, INDEX[name]]), points)
+
+    def ratio(self, hits: Sequence[str], total: Sequence[str], window_ns: int = 100_000_000) -> float | None:
+        """sum(hits)/sum(total) over the window ending now, None when nothing happened."""
+        t = sum(self.delta(n, window_ns) for n in total)
+        if t <= 0:
+            return None
+        return sum(self.delta(n, window_ns) for n in hits) / t
+
+    def _rate_between(self, name: str, lo: int, hi: int) -> float:
+        dt = int(self.times[hi] - self.times[lo])
+        if dt <= 0:
+            return 0.0
+        col = INDEX[name]
+        return float(self.values[hi, col] - self.values[lo, col]) * 1e9 / dt
+
+    def _bucketed(self, fn, points: int) -> np.ndarray:
+        n = len(self.ticks)
+        if n < 2 or points <= 0:
+            return np.zeros(0)
+        edges = np.linspace(0, n - 1, min(points, n - 1) + 1).round().astype(int)
+        edges = np.unique(edges)
+        return np.array([fn(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])], dtype=float)
+
+    def all_rate_series(self, points: int) -> np.ndarray:
+        """Every counter's per-second rate per time bucket: shape (buckets, counters)."""
+        n = len(self.ticks)
+        if n < 2 or points <= 0:
+            return np.zeros((0, self.values.shape[1]))
+        edges = np.unique(np.linspace(0, n - 1, min(points, n - 1) + 1).round().astype(int))
+        dv = (self.values[edges[1:]] - self.values[edges[:-1]]).astype(float)
+        dt = (self.times[edges[1:]] - self.times[edges[:-1]]).astype(float)
+        dt[dt <= 0] = np.inf
+        return dv * (1e9 / dt)[:, None]
+
+
+# -- small text helpers -------------------------------------------------------------------------------
+
+def sparkline(values: Sequence[float] | np.ndarray, width: int, lo: float | None = None,
+              hi: float | None = None) -> str:
+    """Values (the newest last) as block characters, right-aligned in `width`; NaN shows as a gap."""
+    vals = np.asarray(values, dtype=float)[-width:] if width > 0 else np.zeros(0)
+    if len(vals) == 0:
+        return " " * max(0, width)
+    finite = vals[np.isfinite(vals)]
+    if len(finite) == 0:
+        return " " * (width - len(vals)) + "·" * len(vals)
+    lo = float(finite.min()) if lo is None else lo
+    hi = float(finite.max()) if hi is None else hi
+    span = hi - lo
+    out = []
+    for v in vals:
+        if not np.isfinite(v):
+            out.append("·")
+        elif span <= 0:
+            out.append(SPARK[0] if v <= lo else SPARK[-1])
+        else:
+            k = int((min(max(v, lo), hi) - lo) / span * (len(SPARK) - 1) + 0.5)
+            out.append(SPARK[k])
+    return " " * (width - len(out)) + "".join(out)
+
+
+def format_count(n: float) -> str:
+    """A count with thousands separators."""
+    return f"{int(round(n)):,}"
+
+
+def format_rate(rate: float | None) -> str:
+    """A per-second rate, compact: 812/s, 12.3k/s, 1.20M/s ('—' when unknown)."""
+    if rate is None or not np.isfinite(rate):
+        return "—"
+    a = abs(rate)
+    sign = "-" if rate < 0 else ""
+    if a >= 10e6:
+        return f"{sign}{a / 1e6:.0f}M/s"
+    if a >= 1e6:
+        return f"{sign}{a / 1e6:.2f}M/s"
+    if a >= 10e3:
+        return f"{sign}{a / 1e3:.0f}k/s"
+    if a >= 1e3:
+        return f"{sign}{a / 1e3:.1f}k/s"
+    if a >= 10 or a == 0:
+        return f"{sign}{a:.0f}/s"
+    return f"{sign}{a:.1f}/s"
+
+
+def format_bytes(n: float) -> str:
+    """Bytes in binary units: 4.0 KiB, 44.0 MiB, 1.00 GiB."""
+    units = ("B", "KiB", "MiB", "GiB", "TiB")
+    value = float(n)
+    for unit in units:
+        if abs(value) < 1024 or unit == units[-1]:
+            if unit == "B":
+                return f"{int(value)} B"
+            return f"{value:.2f} {unit}" if abs(value) < 10 else f"{value:.1f} {unit}" if abs(value) < 100 else f"{value:.0f} {unit}"
+        value /= 1024
+    return f"{value:.0f} TiB"
+
+
+def format_pages(pages: int) -> str:
+    """Pages as bytes (4 KiB pages)."""
+    return format_bytes(pages * PAGE_SIZE)
+
+
+def format_percent(ratio: float | None) -> str:
+    """0.923 -> ' 92%'; None -> '  —'."""
+    if ratio is None or not np.isfinite(ratio):
+        return "  —"
+    return f"{ratio * 100:3.0f}%"
+
+
+def caption_at(captions: Sequence, time_ns: int) -> str | None:
+    """The scenario caption shown at `time_ns`: from its `at` until its `until`, or until the next caption."""
+    ordered = sorted(captions, key=lambda c: c.at)
+    shown = None
+    for i, c in enumerate(ordered):
+        if c.at > time_ns:
+            break
+        end = c.until if c.until is not None else (ordered[i + 1].at if i + 1 < len(ordered) else None)
+        if end is None or time_ns < end:
+            shown = c.text
+    return shown

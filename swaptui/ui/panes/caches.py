@@ -1,0 +1,58 @@
+"""Pane 5, cache hit rates: swap cache, readahead, zswap, the per-CPU cluster cache, vswap's lookup cache."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.content import Content
+
+from swaptui.ui.metrics import History, format_percent, sparkline
+from swaptui.ui.panes.base import TextPane, lines, not_modelled, row
+from swaptui.ui.stepper import Frame
+
+# (name, hit counters, total counters, how it is counted)
+RATES = (
+    ("swap cache", ("swap_ra_hit",), ("swap_ra_hit", "pgmajfault"), "ra_hit/(ra_hit+majflt)"),
+    ("readahead", ("swap_ra_hit",), ("swap_ra",), "swap_ra_hit/swap_ra"),
+    ("workingset", ("workingset_activate_anon",), ("workingset_refault_anon",), "activate/refault"),
+)
+SLOTS = ("pswpout", "swpout_zero")
+
+
+def cluster_cache_ratio(h: History) -> float | None:
+    """Share of swap slots allocated without the slow path (from a CPU's cached cluster), over the rate window."""
+    slots = sum(h.delta(n) for n in SLOTS)
+    return 1 - h.delta("swaptui_slow_path_allocs") / slots if slots > 0 else None
+
+
+def cluster_cache_series(h: History, points: int) -> np.ndarray:
+    """That share per time bucket (NaN where nothing was swapped out)."""
+    if len(h) < 2:
+        return np.zeros(0)
+    edges = np.unique(np.linspace(0, len(h) - 1, min(points, len(h) - 1) + 1).round().astype(int))
+    slow = np.diff(h.column("swaptui_slow_path_allocs")[edges])
+    slots = np.diff(sum(h.column(n) for n in SLOTS)[edges])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(slots > 0, 1 - slow / np.maximum(slots, 1), np.nan)
+
+
+class CachesPane(TextPane):
+    """Each cache: its hit rate now (over 0.1 s simulated), a sparkline of it, and how it is counted."""
+
+    PANE_ID = "caches"
+
+    def describe(self, frame: Frame, width: int, height: int) -> Content:
+        h = frame.history
+        spark_w = max(4, min(32, width - 12 - 5 - 2 - 24))
+
+        def line(name: str, ratio: float | None, series: np.ndarray, how: str) -> Content:
+            return row((name.ljust(12), "bold"), (format_percent(ratio).rjust(5), "bold"), "  ",
+                       (sparkline(series, spark_w, 0, 1), "$primary"), ("  " + how, "$text-muted"))
+
+        out = [line(name, h.ratio(hits, total), h.ratio_series(hits, total, spark_w), how)
+               for name, hits, total, how in RATES]
+        out.insert(2, line("cpu cluster", cluster_cache_ratio(h), cluster_cache_series(h, spark_w),
+                           "1 − slow-path/slots"))
+        out.insert(2, row(("zswap".ljust(12), "bold"), "    —  ", not_modelled("off: not modelled yet")))
+        out.append(row(("vswap lookup".ljust(12), "bold"), "    —  ", not_modelled("design off: not built yet")))
+        out.append(row(("now: last 0.1 s simulated · —: nothing to count", "$text-muted")))
+        return lines(*[r.truncate(width) for r in out], height=height)

@@ -1,0 +1,171 @@
+"""Pane 7, counters: every /proc/vmstat counter the model keeps, its value and change per second, filterable."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Input
+
+from swaptui.model.vmstat import GAUGES, NAMES
+from swaptui.ui.actions import bindings
+from swaptui.ui.messages import Inspect
+from swaptui.ui.metrics import format_rate, sparkline
+from swaptui.ui.panes.base import Pane
+from swaptui.ui.stepper import Frame
+
+SPARK_WIDTH = 8
+
+
+class CounterList(ScrollView, can_focus=True):
+    """One row per counter: name, value, Δ/s and a sparkline of its rate; a cursor row to inspect."""
+
+    BINDINGS = bindings("cursor")
+    COMPONENT_CLASSES = {"counters--name", "counters--value", "counters--rate", "counters--spark",
+                         "counters--idle", "counters--cursor"}
+
+    def __init__(self) -> None:
+        super().__init__(classes="pane-body")
+        self.frame: Frame | None = None
+        self.names: list[str] = list(NAMES)
+        self.cursor = 0
+        self._rows: list[tuple] = []  # per visible row: the data its strip was drawn from
+        self._strips: dict[int, tuple[tuple, Strip]] = {}
+
+    def set_filter(self, text: str) -> None:
+        """Show only counters whose name contains every word of `text`."""
+        words = text.lower().split()
+        self.names = [n for n in NAMES if all(w in n for w in words)]
+        self.cursor = min(self.cursor, max(0, len(self.names) - 1))
+        self.virtual_size = Size(self.size.width, len(self.names))
+        self._strips.clear()
+        self.refresh()
+
+    def show_frame(self, frame: Frame) -> None:
+        """Redraw the rows whose numbers changed."""
+        self.frame = frame
+        self.virtual_size = Size(self.size.width, len(self.names))
+        self._rates = frame.history.rates()
+        self._series = frame.history.all_rate_series(SPARK_WIDTH)
+        top = self.scroll_offset.y
+        for y in range(top, min(len(self.names), top + self.size.height)):
+            if self._row_data(y) != self._strips.get(y, (None,))[0]:
+                self.refresh_line(y)
+
+    def _row_data(self, y: int) -> tuple:
+        name = self.names[y]
+        i = NAMES.index(name)
+        value = int(self.frame.snapshot.counters[i])
+        rate = None if self._rates is None else float(self._rates[i])
+        spark = sparkline(self._series[:, i], SPARK_WIDTH, 0) if len(self._series) else ""
+        return (name, value, format_rate(rate) if rate else "", spark, self.has_focus and y == self.cursor,
+                self.size.width)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def render_line(self, y: int) -> Strip:
+        line = y + self.scroll_offset.y
+        width = self.size.width
+        if self.frame is None or line >= len(self.names):
+            return Strip.blank(width, self.rich_style)
+        data = self._row_data(line)
+        cached = self._strips.get(line)
+        if cached is not None and cached[0] == data:
+            return cached[1]
+        strip = self._render_row(data, width)
+        self._strips[line] = (data, strip)
+        return strip
+
+    def _render_row(self, data: tuple, width: int) -> Strip:
+        name, value, rate, spark, selected, _ = data
+        style = self.get_component_rich_style
+        idle = value == 0
+        gauge = "≈" if name in GAUGES else " "
+        spark_w = SPARK_WIDTH + 1 if width >= 56 else 0
+        value_w = 14
+        rate_w = 9
+        name_w = max(8, width - value_w - rate_w - spark_w - 2)
+        segs = [
+            Segment(f"{gauge}{name[:name_w - 1]:<{name_w - 1}}", style("counters--idle" if idle else "counters--name")),
+            Segment(f"{value:>{value_w},}", style("counters--idle" if idle else "counters--value")),
+            Segment(f"{rate:>{rate_w}}", style("counters--rate")),
+        ]
+        if spark_w:
+            segs.append(Segment(" " + spark, style("counters--spark")))
+        strip = Strip(segs).adjust_cell_length(width, self.rich_style)
+        if selected:
+            strip = strip.apply_style(style("counters--cursor", partial=True))
+        return strip
+
+    def _move_cursor(self, row: int) -> None:
+        if not self.names:
+            return
+        old = self.cursor
+        self.cursor = max(0, min(len(self.names) - 1, row))
+        self.refresh_line(old)
+        self.refresh_line(self.cursor)
+        self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, immediate=True)
+        self.post_message(Inspect("counter", self.names[self.cursor], open=False))
+
+    def action_cursor(self, dx: int, dy: int) -> None:
+        """Move the cursor by rows."""
+        self._move_cursor(self.cursor + dy)
+
+    def action_inspect(self) -> None:
+        """Open the inspector on the counter under the cursor."""
+        if self.names:
+            self.post_message(Inspect("counter", self.names[self.cursor]))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        y = offset.y + self.scroll_offset.y
+        if y < len(self.names):
+            self.focus()
+            self._move_cursor(y)
+            self.post_message(Inspect("counter", self.names[self.cursor]))
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.names))
+        self.refresh()
+
+
+class CountersPane(Pane):
+    """The counters with a filter box; ≈ marks gauges (set each tick), the rest only grow."""
+
+    PANE_ID = "counters"
+
+    def compose(self):
+        yield Input(placeholder="/ filter counters by name", id="counters-filter", compact=True)
+        yield CounterList()
+
+    def on_mount(self) -> None:
+        self.border_subtitle = "≈ gauge · Δ/s over 0.1 s · enter inspects"
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one(CounterList).set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(CounterList).focus()
+
+    def show_frame(self, frame: Frame) -> None:
+        lst = self.query_one(CounterList)
+        lst.show_frame(frame)
+        moved = int(np.count_nonzero(frame.snapshot.counters))
+        self.border_title = f"{self.info.number} {self.info.title} · {len(lst.names)} shown · {moved} non-zero"
+
+    def focus_target(self):
+        return self.query_one(CounterList)

@@ -1,0 +1,84 @@
+"""Pane 8, events: what the model did and why, newest at the bottom (kswapd, direct reclaim, OOM, exits)."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from swaptui.ui.panes.base import Pane
+from swaptui.ui.stepper import Frame
+
+KINDS = {
+    "kswapd": ("◆", "events--kswapd"), "direct": ("▲", "events--direct"), "throttle": ("■", "events--direct"),
+    "oom": ("✖", "events--oom"), "exit": ("○", "events--exit"), "script": ("»", "events--script"),
+}
+
+
+class EventList(ScrollView, can_focus=True):
+    """The snapshot's recent events as lines; follows the newest unless scrolled up."""
+
+    COMPONENT_CLASSES = {"events--time", "events--kswapd", "events--direct", "events--oom", "events--exit",
+                         "events--script", "events--text"}
+
+    def __init__(self) -> None:
+        super().__init__(classes="pane-body")
+        self.events: tuple = ()
+        self._strips: dict[tuple, Strip] = {}
+
+    def show_frame(self, frame: Frame) -> None:
+        """Show the frame's events, keeping the view at the bottom if it was there."""
+        events = frame.snapshot.events
+        if events == self.events:
+            return
+        at_bottom = self.scroll_offset.y >= self.max_scroll_y - 1
+        self.events = events
+        self.virtual_size = Size(self.size.width, len(events))
+        if at_bottom:
+            self.scroll_to(y=max(0, len(events) - self.size.height), animate=False, immediate=True)
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def render_line(self, y: int) -> Strip:
+        line = y + self.scroll_offset.y
+        width = self.size.width
+        if line >= len(self.events):
+            if not self.events and y == 0:
+                return Strip([Segment("no events yet", self.get_component_rich_style("events--time"))]
+                             ).adjust_cell_length(width, self.rich_style)
+            return Strip.blank(width, self.rich_style)
+        e = self.events[line]
+        key = (e, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            glyph, cls = KINDS.get(e.kind, ("·", "events--text"))
+            style = self.get_component_rich_style
+            strip = Strip([
+                Segment(f"{e.time_ns / 1e9:8.3f}s ", style("events--time")),
+                Segment(f"{glyph} ", style(cls)),
+                Segment(e.text, style("events--text")),
+            ]).adjust_cell_length(width, self.rich_style)
+            if len(self._strips) > 4096:
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip
+
+
+class EventsPane(Pane):
+    """The event log, with a legend of the kinds."""
+
+    PANE_ID = "events"
+
+    def compose(self):
+        yield EventList()
+
+    def on_mount(self) -> None:
+        self.border_subtitle = "  ".join(f"{g} {k}" for k, (g, _) in KINDS.items())
+
+    def show_frame(self, frame: Frame) -> None:
+        self.query_one(EventList).show_frame(frame)
+        self.border_title = f"{self.info.number} {self.info.title} · last {len(frame.snapshot.events)}"

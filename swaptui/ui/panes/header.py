@@ -1,0 +1,107 @@
+"""The header (where and when we are, and the scenario's caption) and the tab strip for small terminals."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from swaptui.ui.messages import PaneChosen
+from swaptui.ui.metrics import caption_at, format_bytes
+from swaptui.ui.panes import PANES
+from swaptui.ui.stepper import Frame
+
+HINT = "space run/pause · n step · b back · +/- speed · 1-9 panes · click a cell to inspect · ? help"
+
+
+class HeaderBar(Widget):
+    """Two lines: scenario, design, simulated time, tick, run state and speed; then the caption for this moment."""
+
+    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    """The frame on screen."""
+    running: reactive[bool] = reactive(False)
+    """Whether the model runs (the app's view of it)."""
+    speed: reactive[int] = reactive(64)
+    """Ticks per second of wall time while running."""
+    status: reactive[str | None] = reactive(None)
+    """What the stepper is busy with, if anything."""
+
+    def __init__(self, scenario) -> None:
+        super().__init__(id="header")
+        self.scenario = scenario
+
+    def render(self) -> Content:
+        width = self.size.width
+        return Content("\n").join([self._status_line(width), self._caption_line(width)])
+
+    def _status_line(self, width: int) -> Content:
+        f = self.frame
+        s = self.scenario
+        parts: list[tuple[int, Content]] = []  # (priority: lower drops first, text)
+        parts.append((9, Content.styled(" swaptui ", "bold $text-accent on $accent 25%")))
+        parts.append((5, Content.styled(s.name, "bold")))
+        parts.append((3, Content(f"design {s.swap.design}")))
+        parts.append((2, Content(f"{format_bytes(s.machine.memory)} RAM")))
+        if f is None:
+            parts.append((8, Content.styled(self.status or "starting…", "$warning")))
+        else:
+            snap = f.snapshot
+            parts.append((7, Content.styled(f"t={snap.time_ns / 1e9:.3f} s", "bold")))
+            parts.append((8, Content.styled(f"tick {snap.tick:,}", "bold") + Content.styled(f"/{f.last_tick:,}", "$text-muted")))
+            if self.status:
+                parts.append((8, Content.styled(f"⟲ {self.status}", "$warning")))
+            elif f.at_end:
+                parts.append((8, Content.styled("■ end of scenario", "bold $warning")))
+            elif self.running:
+                parts.append((8, Content.styled("▶ running", "bold $success")))
+            else:
+                parts.append((8, Content.styled("‖ paused", "bold $warning")))
+            speed = Content(f"{self.speed:,} ticks/s")
+            if self.running and f.achieved and f.achieved < 0.8 * self.speed:
+                speed += Content.styled(f" (model keeps {f.achieved:,.0f})", "$text-muted")
+            parts.append((6, speed))
+        parts.append((1, Content.styled("? help  ^p commands", "$text-muted")))
+        sep = Content.styled(" · ", "$text-muted")
+        while True:
+            text = sep.join([p for _, p in parts])
+            if text.cell_length <= width or len(parts) <= 1:
+                return text
+            lowest = min(range(len(parts)), key=lambda i: parts[i][0])
+            parts.pop(lowest)
+
+    def _caption_line(self, width: int) -> Content:
+        f = self.frame
+        caption = caption_at(self.scenario.captions, f.snapshot.time_ns) if f is not None else None
+        if caption:
+            return Content.styled(f" ❝ {caption} ❞", "bold $text-accent").truncate(width, ellipsis=True)
+        return Content.styled(f" {HINT}", "$text-muted").truncate(width, ellipsis=True)
+
+
+class TabStrip(Widget):
+    """The pane numbers and names, one shown at a time when the terminal is too small for all of them."""
+
+    current: reactive[int] = reactive(1)
+    """The pane number on show."""
+
+    def __init__(self) -> None:
+        super().__init__(id="tabs")
+        self._spans: list[tuple[int, int, int]] = []
+
+    def render(self) -> Content:
+        parts = []
+        x = 0
+        self._spans = []
+        for p in PANES:
+            mark = "▸" if p.number == self.current else " "
+            text = f"{mark}{p.number} {p.short} "
+            style = "bold reverse $accent" if p.number == self.current else "$text-muted"
+            parts.append(Content.styled(text, style))
+            self._spans.append((x, x + len(text), p.number))
+            x += len(text)
+        return Content("").join(parts).truncate(self.size.width)
+
+    def on_click(self, event: events.Click) -> None:
+        for lo, hi, number in self._spans:
+            if lo <= event.x < hi:
+                self.post_message(PaneChosen(number))

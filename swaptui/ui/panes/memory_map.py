@@ -1,0 +1,286 @@
+"""Pane 1, the memory map: every physical frame, many per cell, as a glyph-and-colour heatmap.
+
+Each cell shows the state most of its frames are in (free, per-CPU, kernel, anon active/inactive,
+file, swap cache, zsmalloc, reserved) with its own glyph and colour; in dense mode a half-block
+shows two cells per character (colour only, twice the detail). Zooming in halves the frames per
+cell, adds a PFN gutter and shades alternate pageblocks (512 frames, 2 MiB). Rendering uses the
+Line API: each row's Strip is cached and only rows whose cells changed are redrawn.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.content import Content
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Static
+
+from swaptui.ui.actions import bindings
+from swaptui.ui.cells import (
+    DISPLAY_GLYPHS, DISPLAY_KEYS, DISPLAY_NAMES, NR_DISPLAY, FrameCells, nice_frames_per_cell,
+)
+from swaptui.ui.messages import Inspect
+from swaptui.ui.metrics import format_bytes
+from swaptui.ui.panes.base import Pane
+from swaptui.ui.stepper import Frame
+
+PAGEBLOCK_FRAMES = 512
+MAX_ZOOM = 8
+DENSE_GLYPH = "▀"
+
+
+def banding(frames_per_cell: int) -> bool:
+    """Shade alternate pageblocks when cells are small enough (4+ per pageblock) and line up with them."""
+    return frames_per_cell * 4 <= PAGEBLOCK_FRAMES and PAGEBLOCK_FRAMES % frames_per_cell == 0
+
+
+class MapView(ScrollView, can_focus=True):
+    """The frames as cells; arrow keys move a cursor, enter or a click inspects the cell."""
+
+    BINDINGS = bindings("cursor")
+    COMPONENT_CLASSES = {*(f"map--{k}" for k in DISPLAY_KEYS), "map--band", "map--cursor", "map--gutter"}
+
+    def __init__(self) -> None:
+        super().__init__(classes="pane-body")
+        self.frame: Frame | None = None
+        self.zoom = 0
+        self.dense = False
+        self.cursor = 0
+        self.cells: FrameCells | None = None
+        self.cols = 1
+        self.pfn_gutter = 0
+        self.nr_lines = 0
+        self._layout_key: tuple | None = None
+        self._strips: dict[int, Strip] = {}
+        self._styles: dict[tuple, Style] = {}
+
+    # -- layout ---------------------------------------------------------------------------------------
+    def _relayout(self, nr_frames: int) -> bool:
+        """Choose frames per cell and cells per row for this size, zoom and mode; True if they changed."""
+        width, height = self.size
+        key = (nr_frames, width, height, self.zoom, self.dense)
+        if key == self._layout_key or width <= 0 or height <= 0:
+            return False
+        self._layout_key = key
+        self.pfn_gutter = 9 if self.zoom > 0 else 0
+        self.cols = max(1, width - self.pfn_gutter - (1 if self.zoom > 0 else 0))
+        rows = height * (2 if self.dense else 1)
+        base = nice_frames_per_cell(nr_frames, self.cols * rows)
+        fpc = max(1, base >> self.zoom)
+        self.cells = FrameCells(nr_frames, fpc)
+        cell_rows = -(-self.cells.nr_cells // self.cols)
+        self.nr_lines = -(-cell_rows // 2) if self.dense else cell_rows
+        self.virtual_size = Size(width, self.nr_lines)
+        self.cursor = min(self.cursor, self.cells.nr_cells - 1)
+        self._strips.clear()
+        return True
+
+    @property
+    def frames_per_cell(self) -> int:
+        return self.cells.frames_per_cell if self.cells else 1
+
+    def cell_range(self, cell: int) -> tuple[int, int]:
+        """Frames [lo, hi) in a cell."""
+        fpc = self.frames_per_cell
+        lo = cell * fpc
+        return lo, min(lo + fpc, self.cells.nr_frames if self.cells else lo + fpc)
+
+    # -- data -----------------------------------------------------------------------------------------
+    def show_frame(self, frame: Frame) -> None:
+        """Fold a new snapshot into the cells and redraw the rows that changed."""
+        self.frame = frame
+        snap = frame.snapshot
+        relaid = self._relayout(len(snap.frame_state))
+        if self.cells is None:
+            return
+        changed = self.cells.update(snap.frame_state, snap.frame_lru)
+        if relaid or changed is None or len(changed) > self.cells.nr_cells // 3:
+            self._strips.clear()
+            self.refresh()
+            return
+        if len(changed):
+            per_line = self.cols * (2 if self.dense else 1)
+            for line in np.unique(changed // per_line).tolist():
+                self._strips.pop(line, None)
+                self.refresh_line(line)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._strips.clear()
+
+    def on_resize(self) -> None:
+        if self.frame is not None:
+            self.show_frame(self.frame)
+
+    # -- rendering ------------------------------------------------------------------------------------
+    def _style(self, display: int, band: bool = False, cursor: bool = False) -> Style:
+        key = (display, band, cursor)
+        style = self._styles.get(key)
+        if style is None:
+            style = self.get_component_rich_style(f"map--{DISPLAY_KEYS[display]}")
+            if band:
+                style = style + Style(bgcolor=self.get_component_rich_style("map--band").bgcolor)
+            if cursor:
+                style = style + self.get_component_rich_style("map--cursor", partial=True)
+            self._styles[key] = style
+        return style
+
+    def _dense_style(self, top: int, bottom: int | None) -> Style:
+        key = ("dense", top, bottom)
+        style = self._styles.get(key)
+        if style is None:
+            fg = self._style(top).color
+            bg = self._style(bottom).color if bottom is not None else None
+            style = Style(color=fg, bgcolor=bg)
+            self._styles[key] = style
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        line = y + self.scroll_offset.y
+        width = self.size.width
+        if self.cells is None or line >= self.nr_lines:
+            return Strip.blank(width, self.rich_style)
+        strip = self._strips.get(line)
+        if strip is None:
+            strip = self._render_row(line, width)
+            self._strips[line] = strip
+        return strip
+
+    def _render_row(self, line: int, width: int) -> Strip:
+        cells = self.cells
+        cols = self.cols
+        segments: list[Segment] = []
+        if self.pfn_gutter:
+            first = line * cols * (2 if self.dense else 1) * cells.frames_per_cell
+            segments.append(Segment(f"{first:#8x} ", self.get_component_rich_style("map--gutter")))
+        if self.dense:
+            top0 = 2 * line * cols
+            top = cells.dominant[top0:top0 + cols].tolist()
+            bottom = cells.dominant[top0 + cols:top0 + 2 * cols].tolist()
+            keys = []
+            for i, t in enumerate(top):
+                b = bottom[i] if i < len(bottom) else None
+                if self.has_focus and top0 + i == self.cursor:
+                    keys.append(("cursor", t))
+                elif self.has_focus and b is not None and top0 + cols + i == self.cursor:
+                    keys.append(("cursor", b))
+                else:
+                    keys.append((t, b))
+            for key, run in groupby(keys):
+                n = sum(1 for _ in run)
+                if key[0] == "cursor":
+                    segments.append(Segment(DISPLAY_GLYPHS[key[1]] * n, self._style(key[1], cursor=True)))
+                else:
+                    segments.append(Segment(DENSE_GLYPH * n, self._dense_style(key[0], key[1])))
+        else:
+            c0 = line * cols
+            dom = cells.dominant[c0:c0 + cols].tolist()
+            banded = banding(cells.frames_per_cell)
+            fpc = cells.frames_per_cell
+            keys = []
+            for i, d in enumerate(dom):
+                c = c0 + i
+                band = banded and ((c * fpc) // PAGEBLOCK_FRAMES) % 2 == 1
+                keys.append((d, band, self.has_focus and c == self.cursor))
+            for key, run in groupby(keys):
+                n = sum(1 for _ in run)
+                segments.append(Segment(DISPLAY_GLYPHS[key[0]] * n, self._style(*key)))
+        return Strip(segments).adjust_cell_length(width, self.rich_style)
+
+    # -- cursor and mouse -------------------------------------------------------------------------------
+    def _cursor_line(self, cell: int) -> int:
+        return cell // (self.cols * (2 if self.dense else 1))
+
+    def _move_cursor(self, cell: int) -> None:
+        if self.cells is None:
+            return
+        cell = max(0, min(self.cells.nr_cells - 1, cell))
+        old = self._cursor_line(self.cursor)
+        self.cursor = cell
+        new = self._cursor_line(cell)
+        for line in {old, new}:
+            self._strips.pop(line, None)
+            self.refresh_line(line)
+        self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True)
+        self.post_message(Inspect("frame", self.cell_range(cell), open=False))
+
+    def action_cursor(self, dx: int, dy: int) -> None:
+        """Move the cursor by cells (dx) and rows (dy)."""
+        step = self.cols
+        self._move_cursor(self.cursor + dx + dy * step)
+
+    def action_inspect(self) -> None:
+        """Open the inspector on the cell under the cursor."""
+        if self.cells is not None:
+            self.post_message(Inspect("frame", self.cell_range(self.cursor)))
+
+    def on_click(self, event: events.Click) -> None:
+        if self.cells is None:
+            return
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        x = offset.x - self.pfn_gutter
+        line = offset.y + self.scroll_offset.y
+        if x < 0 or x >= self.cols or line >= self.nr_lines:
+            return
+        cell = (line * 2 * self.cols + x) if self.dense else (line * self.cols + x)
+        self.focus()
+        self._move_cursor(cell)
+        self.post_message(Inspect("frame", self.cell_range(self.cursor)))
+
+    def on_focus(self) -> None:
+        self._strips.pop(self._cursor_line(self.cursor), None)
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._strips.pop(self._cursor_line(self.cursor), None)
+        self.refresh()
+
+
+class MemoryMapPane(Pane):
+    """Physical memory, frame by frame, with a legend that counts each state."""
+
+    PANE_ID = "memory"
+
+    def compose(self):
+        yield MapView()
+        yield Static(id="memory-legend", classes="legend", markup=False)
+
+    def show_frame(self, frame: Frame) -> None:
+        view = self.query_one(MapView)
+        view.show_frame(frame)
+        if view.cells is None:
+            return
+        snap = frame.snapshot
+        nr = len(snap.frame_state)
+        fpc = view.frames_per_cell
+        self.border_title = (f"{self.info.number} {self.info.title} · {format_bytes(nr * 4096)} · {nr:,} frames · "
+                             f"1 cell = {fpc:,} frame{'s' if fpc > 1 else ''} ({format_bytes(fpc * 4096)})")
+        zoom = f"zoom ×{1 << view.zoom} · " if view.zoom else ""
+        self.border_subtitle = f"{zoom}cell shows its commonest state · [ ] zoom · d {'glyphs' if view.dense else 'dense'} · click a cell"
+        self.query_one("#memory-legend", Static).update(self.legend(view, nr))
+
+    def legend(self, view: MapView, nr_frames: int) -> Content:
+        """Every glyph with its state's name and share of memory; how to read dense mode and bands."""
+        totals = view.cells.totals() if view.cells is not None else np.zeros(NR_DISPLAY)
+        parts = []
+        for d in range(NR_DISPLAY):
+            share = totals[d] / nr_frames * 100 if nr_frames else 0
+            glyph = DISPLAY_GLYPHS[d] if DISPLAY_GLYPHS[d] != " " else "␣"
+            name = f"\u00a0{DISPLAY_NAMES[d]}\u00a0{share:.1f}%".replace(" ", "\u00a0")
+            parts.append(Content.assemble((glyph, f"$frame-{DISPLAY_KEYS[d]} bold"), name))
+        text = Content("  ").join(parts)
+        notes = []
+        if view.dense:
+            notes.append("dense: ▀ = top cell's colour over the bottom cell's (colour only; d for glyphs)")
+        if view.cells is not None and banding(view.cells.frames_per_cell):
+            notes.append("shaded bands = alternate pageblocks (2 MiB)")
+        return text + (Content.styled("  · " + " · ".join(notes), "$text-muted") if notes else Content(""))

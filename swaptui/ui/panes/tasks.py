@@ -1,0 +1,40 @@
+"""Pane 9, tasks: each workload process with what it has resident and what is out on swap."""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+from swaptui.ui.metrics import format_pages
+from swaptui.ui.panes.base import TextPane, lines, row
+from swaptui.ui.stepper import Frame
+
+
+def usage_bar(resident: int, swapped: int, total: int, width: int) -> Content:
+    """█ resident, ▒ swapped, · not yet touched, in proportion to the task's size."""
+    if total <= 0 or width <= 0:
+        return Content("")
+    r = round(resident / total * width)
+    s = min(width - r, round(swapped / total * width))
+    return Content.assemble(("█" * r, "$frame-anon-active"), ("▒" * s, "$frame-zsmalloc"),
+                            ("·" * (width - r - s), "$text-muted"))
+
+
+class TasksPane(TextPane):
+    """The workload processes: resident and swapped pages, and whether they still run."""
+
+    PANE_ID = "tasks"
+
+    def describe(self, frame: Frame, width: int, height: int) -> Content:
+        procs = frame.snapshot.processes
+        out = []
+        for p in procs:
+            state = ("✖ OOM-killed", "bold $level-bad") if p.killed else (
+                ("■ exited", "$text-muted") if p.exited else ("▶ running", "$level-ok"))
+            out.append(row((p.name, "bold"), f" pid {p.pid} · {p.kind} · ", state))
+            out.append(usage_bar(p.resident, p.swapped, p.npages, max(10, width)))
+            out.append(row(("resident ", "$text-muted"), format_pages(p.resident), (" · swapped ", "$text-muted"),
+                           format_pages(p.swapped), (" · of ", "$text-muted"), format_pages(p.npages)))
+        if not procs:
+            out.append(row(("no workload processes", "$text-muted")))
+        out.append(row(("█ resident  ▒ swapped out  · not touched", "$text-muted")))
+        return lines(*[r.truncate(width) for r in out], height=height)

@@ -1,0 +1,64 @@
+"""Pane 4, XArray and lookups: the active swap design's trees, their depth and nodes, lookups per tick by depth."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.content import Content
+
+from swaptui.model.xarray import XA_NODE_BYTES
+from swaptui.ui.metrics import format_bytes, format_rate, sparkline
+from swaptui.ui.panes.base import TextPane, label, lines, not_modelled, row
+from swaptui.ui.stepper import Frame
+
+
+class XArrayPane(TextPane):
+    """How deep a swap-cache lookup walks, and what the tree costs in memory."""
+
+    PANE_ID = "xarray"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._prev: tuple[int, np.ndarray] | None = None
+        self._per_tick = np.zeros(8)
+
+    def describe(self, frame: Frame, width: int, height: int) -> Content:
+        s = frame.snapshot
+        h = frame.history
+        hist = s.xa_depth_hist
+        if self._prev is not None and s.tick > self._prev[0]:
+            self._per_tick = (hist - self._prev[1]) / (s.tick - self._prev[0])
+        elif self._prev is not None and s.tick < self._prev[0]:
+            self._per_tick = np.zeros(len(hist))
+        self._prev = (s.tick, hist.copy())
+        heights = np.bincount(s.xa_tree_heights, minlength=4) if len(s.xa_tree_heights) else np.zeros(4, int)
+        trees = len(s.xa_tree_heights)
+        span = 1 << s.xa_span_shift
+        lookups = h.rate("swaptui_xa_lookups")
+        hops = h.delta("swaptui_xa_hops")
+        looks = h.delta("swaptui_xa_lookups")
+        per = hops / looks if looks else None
+        top = max(1.0, float(self._per_tick[:4].max()) if len(self._per_tick) else 1.0)
+        depth_parts = []
+        for d in range(4):
+            v = float(self._per_tick[d]) if d < len(self._per_tick) else 0.0
+            depth_parts.append(Content.assemble((f"d{d} ", "$text-muted"), (sparkline([v], 1, 0, top), "$primary"),
+                                                (f" {v:,.0f}", "bold")))
+        design = s.design
+        out = [
+            row(label("design"), (design, "bold"), (f": an XArray per {span * 4096 >> 20} MiB of swap", "$text-muted")),
+            row(label("trees"), (f"{trees:,}", "bold"), (" by height ", "$text-muted"),
+                *[(f"{d}:{int(heights[d]):,} ", "" if heights[d] else "$text-muted") for d in range(4)]),
+            row(label("nodes"), (f"{s.xa_nodes:,}", "bold"), f" xa_node · {format_bytes(s.xa_nodes * XA_NODE_BYTES)}"),
+            row(label("entries"), (f"{s.xa_entries:,}", "bold"), (" = folios ", "$text-muted"),
+                f"{s.swap_cache_pages:,}", (" + shadows ", "$text-muted"),
+                f"{max(0, s.xa_entries - s.swap_cache_pages):,}"),
+            row(label("lookups"), (format_rate(lookups), "bold"), " · ",
+                (f"{per:.2f}" if per is not None else "—", "bold"), " hops each"),
+            row(label("per tick"), Content("  ").join(depth_parts)),
+            row(label("by depth"), *[(f"d{d} {int(hist[d]):,}  ", "$text-muted") for d in range(min(4, len(hist)))]),
+            row(label("swap_tbl"), not_modelled("not built yet (issue 3): direct index")),
+            row(label("vswap"), not_modelled("not built yet (issue 3)")),
+        ]
+        if design != "classic":
+            out.insert(1, row(label(""), not_modelled(f"{design}: not built yet; runs classic")))
+        return lines(*[r.truncate(width) for r in out], height=height)

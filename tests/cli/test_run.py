@@ -1,0 +1,67 @@
+"""`swaptui run`: headless runs, series files, determinism and bad arguments."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCENARIO = """\
+name: tiny
+seed: 4
+tick: 1ms
+duration: 300ms
+machine: {memory: 48MiB, cpus: 2}
+swap:
+  devices:
+    - {name: z0, kind: zram, size: 64MiB}
+workloads:
+  - {name: um, kind: usemem, size: 40MiB, passes: 2}
+"""
+
+
+def swaptui(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "swaptui", *args], capture_output=True, text=True)
+
+
+def test_run_prints_counters_and_writes_identical_series(tmp_path: Path) -> None:
+    f = tmp_path / "tiny.yaml"
+    f.write_text(SCENARIO)
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    r1 = swaptui("run", str(f), "--json", str(a), "--csv", str(tmp_path / "a.csv"))
+    r2 = swaptui("run", str(f), "--json", str(b))
+    assert r1.returncode == 0, r1.stderr
+    assert "pswpout" in r1.stdout and "kswapd share of reclaim" in r1.stdout
+    assert a.read_bytes() == b.read_bytes()
+    rows = [json.loads(line) for line in a.read_text().splitlines()]
+    assert len(rows) == 301 and rows[0]["tick"] == 0 and rows[-1]["tick"] == 300
+    assert rows[-1]["vmstat"]["pswpout"] > 0
+    csv_lines = (tmp_path / "a.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("tick,t_ns,nr_free_pages") and len(csv_lines) == 302
+
+
+def test_run_ticks_duration_every_and_seed(tmp_path: Path) -> None:
+    f = tmp_path / "tiny.yaml"
+    f.write_text(SCENARIO)
+    out = tmp_path / "s.jsonl"
+    r = swaptui("run", str(f), "--duration", "50ms", "--every", "10", "--json", str(out), "--seed", "9")
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(x)["tick"] for x in out.read_text().splitlines()] == [0, 10, 20, 30, 40, 50]
+    r = swaptui("run", str(f), "--ticks", "5")
+    assert r.returncode == 0 and "5 ticks" in r.stdout
+
+
+def test_run_bad_arguments_exit_2_without_traceback(tmp_path: Path) -> None:
+    f = tmp_path / "tiny.yaml"
+    f.write_text(SCENARIO)
+    for args in (["--duration", "5"], ["--duration", "fast"], ["--every", "0"], ["--ticks", "-3"]):
+        r = swaptui("run", str(f), *args)
+        assert r.returncode == 2, args
+        assert "Traceback" not in r.stderr and r.stderr.startswith("swaptui: ")
+    r = swaptui("run", str(f), "--json", str(tmp_path / "no" / "such" / "dir.jsonl"))
+    assert r.returncode == 2 and "cannot write" in r.stderr and "Traceback" not in r.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SCENARIO.replace("memory: 48MiB", "memory: 48"))
+    r = swaptui("run", str(bad))
+    assert r.returncode == 2 and "bad.yaml:5" in r.stderr and "machine.memory" in r.stderr

@@ -1,0 +1,71 @@
+"""Every invariant holds after every tick, on every backend and workload mix; also random scenarios."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from swaptui.model.invariants import InvariantError, check_all
+
+MIX = ("- {name: um, kind: usemem, size: 24MiB, processes: 2, passes: 2, zero_fraction: 0.1, "
+       "same_filled_fraction: 0.1}\n- {name: hc, kind: hotcold, size: 16MiB, hot_size: 4MiB}\n"
+       "- {name: f, kind: filecache, size: 16MiB}")
+
+
+@pytest.mark.parametrize("kind", ["zram", "ssd", "hdd", "pmem"])
+def test_invariants_hold_every_tick(make_machine, kind: str) -> None:
+    m = make_machine(devices=f"- {{name: d0, kind: {kind}, size: 96MiB}}", workloads=MIX, duration="1s")
+    m.step(700)  # check_invariants=True: every tick is checked
+    assert m.vm["pswpout"] > 0
+
+
+def test_invariants_hold_with_two_devices_and_discard(make_machine) -> None:
+    devices = ("- {name: a, kind: ssd, size: 24MiB, priority: 5, discard: true}\n"
+               "- {name: b, kind: zram, size: 64MiB, priority: 1}")
+    m = make_machine(devices=devices, workloads=MIX, duration="1s")
+    m.step(600)
+    used = [d.inuse for d in m.swap.devices]
+    assert used[0] > 0
+
+
+def test_invariant_checker_catches_a_lost_page(make_machine) -> None:
+    m = make_machine(devices="- {name: d0, kind: zram, size: 96MiB}", check_invariants=False)
+    m.step(40)
+    swapped = (m.spaces.state == 2).nonzero()[0]
+    assert len(swapped)
+    slot = m.spaces.slot[swapped[0]]
+    m.zram.free(slot.reshape(1))  # the data vanishes while the PTE still points at the slot
+    with pytest.raises(InvariantError):
+        check_all(m)
+
+
+@st.composite
+def scenarios(draw) -> dict:
+    kind = draw(st.sampled_from(["zram", "ssd", "hdd", "pmem"]))
+    swap_mib = draw(st.integers(4, 96))
+    memory = draw(st.sampled_from(["48MiB", "64MiB"]))
+    wl = []
+    for i in range(draw(st.integers(1, 3))):
+        k = draw(st.sampled_from(["usemem", "hotcold", "zipf", "filecache"]))
+        size = draw(st.integers(4, 40))
+        if k == "usemem":
+            wl.append(f"- {{name: w{i}, kind: usemem, size: {size}MiB, passes: {draw(st.integers(1, 3))}, "
+                      f"random: {str(draw(st.booleans())).lower()}, zero_fraction: {draw(st.sampled_from([0, 0.3]))}, "
+                      f"processes: {draw(st.integers(1, 3))}}}")
+        elif k == "hotcold":
+            wl.append(f"- {{name: w{i}, kind: hotcold, size: {size}MiB, hot_size: {max(1, size // 4)}MiB}}")
+        elif k == "zipf":
+            wl.append(f"- {{name: w{i}, kind: zipf, size: {size}MiB, zipf_s: {draw(st.sampled_from([0.8, 1.0, 1.3]))}}}")
+        else:
+            wl.append(f"- {{name: w{i}, kind: filecache, size: {size}MiB}}")
+    return dict(memory=memory, devices=f"- {{name: d0, kind: {kind}, size: {swap_mib}MiB}}",
+                workloads="\n".join(wl), seed=draw(st.integers(0, 1000)), cpus=draw(st.integers(1, 4)),
+                extra_swap=f"page_cluster: {draw(st.integers(0, 5))}")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kw=scenarios())
+def test_random_small_scenarios_keep_every_invariant(make_machine, kw: dict) -> None:
+    m = make_machine(duration="1s", **kw)
+    m.step(250)
