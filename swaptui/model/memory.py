@@ -134,11 +134,11 @@ def classify(m: Machine, vp: np.ndarray) -> np.ndarray:
 
 
 def run_length(vp: np.ndarray, cls: np.ndarray) -> int:
-    """Length of the leading run of one class with no repeated vpage."""
+    """Length of the leading run of one class; faulting runs also stop before a repeated vpage."""
     n = len(cls)
     diff = np.flatnonzero(cls != cls[0])
     end = int(diff[0]) if len(diff) else n
-    if end > 1:
+    if end > 1 and cls[0] != RUN_RESIDENT:  # touching a mapped page twice is fine
         _, first = np.unique(vp[:end], return_index=True)
         if len(first) != end:
             dup = np.ones(end, dtype=bool)
@@ -159,7 +159,7 @@ def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
             m.event(now + used, "exit", f"{p.label} finished and exited")
             break
         est = max(1, (budget - used) // c.touch_read + 1)
-        vp, wr = p.peek(min(MAX_CHUNK, est))
+        vp, wr = p.peek(min(MAX_CHUNK, est, max(64, 4 * p.last_run)))
         if len(vp) == 0:
             continue
         if p.kind == "filecache":
@@ -179,6 +179,7 @@ def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
             else:
                 k, spent = n, 0  # access to an unmapped page: skipped
         p.advance(k)
+        p.last_run = k
         used += spent
         if k == 0 and spent == 0:
             break

@@ -275,8 +275,11 @@ class SwapSlots:
     def _isolate_and_scan(self, cpu: int, dev: SwapDevice, lst: OrderedDict, n: int,
                           all_of_them: bool) -> tuple[np.ndarray, int]:
         cost = 0
-        for c in list(lst.keys()) if all_of_them else list(lst.keys())[:1]:
-            self._move(c, CLUSTER_FLAG_NONE)  # isolate_lock_cluster
+        tried = 0
+        while lst and (all_of_them or tried == 0):
+            c = next(iter(lst))
+            tried += 1
+            self._move(c, CLUSTER_FLAG_NONE)  # isolate_lock_cluster: off the list while it is scanned
             cost += self.costs.si_lock
             slots, c2 = self._alloc_from(cpu, dev, c, c << CLUSTER_SHIFT, n)
             cost += c2

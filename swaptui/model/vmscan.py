@@ -5,7 +5,8 @@ add_to_swap, try_to_unmap, pageout and __remove_mapping together, each step as t
 with every step's cost charged to whoever reclaims (kswapd's budget or the allocating task's).
 
 Simplifications: kswapd processes an LRU's scan target in chunks of up to 32 x N folios (N from its
-remaining CPU budget) instead of 32 at a time; `try_to_free_pages` for k failed allocations in one
+remaining CPU budget) instead of 32 at a time; while rounds reclaim nothing (an LRU of young
+folios being aged), batches double, up to 512 x 32; `try_to_free_pages` for k failed allocations in one
 tick runs as one invocation with k x 32 pages to reclaim and counts k allocstalls.
 """
 
@@ -32,6 +33,7 @@ SWAP_CLUSTER_MAX = 32
 DEF_PRIORITY = 12
 MAX_RECLAIM_RETRIES = 16
 KSWAPD_NAP_NS = 100_000_000  # HZ/10
+MAX_BATCH_GROWTH = 512
 
 SCAN_EQUAL, SCAN_FRACT, SCAN_ANON, SCAN_FILE = range(4)
 
@@ -50,6 +52,7 @@ class ScanControl:
     io_wait: int = 0  # part of cost spent blocked on a full device queue
     cpu: int = 0
     now: int = 0
+    batch: int = SWAP_CLUSTER_MAX  # folios isolated per shrink_list call
 
 
 def int_sqrt(x: int) -> int:
@@ -274,11 +277,16 @@ def shrink_lruvec(m: Machine, sc: ScanControl, nr: list[int], budget: int | None
     scan_adjusted = (not sc.is_kswapd) and sc.priority == DEF_PRIORITY
     proportional_done = False
     start_reclaimed = sc.nr_reclaimed
+    grow = 1  # while rounds reclaim nothing, batches double (same folios scanned, fewer calls)
     while nr[LRU_INACTIVE_ANON] or nr[LRU_ACTIVE_FILE] or nr[LRU_INACTIVE_FILE]:
+        round_start = sc.nr_reclaimed
         for lru in (LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE):
             if not nr[lru]:
                 continue
-            chunk = SWAP_CLUSTER_MAX
+            chunk = sc.batch * grow
+            if scan_adjusted:
+                # No early stop at DEF_PRIORITY: the whole target is scanned, so take it in one batch.
+                chunk = max(chunk, min(nr[lru], SWAP_CLUSTER_MAX * 64))
             if budget is not None:
                 est = m.kswapd.cost_per_page
                 chunk = max(SWAP_CLUSTER_MAX, min(SWAP_CLUSTER_MAX * 64,
@@ -293,6 +301,7 @@ def shrink_lruvec(m: Machine, sc: ScanControl, nr: list[int], budget: int | None
                 sc.nr_reclaimed += shrink_inactive_list(m, lru, n, sc)
         if budget is not None and sc.cost >= budget:
             return False
+        grow = min(grow * 2, MAX_BATCH_GROWTH) if sc.nr_reclaimed == round_start else 1
         if sc.nr_reclaimed - start_reclaimed < nr_to_reclaim or proportional_done or scan_adjusted:
             continue
         nr_file = nr[LRU_INACTIVE_FILE] + nr[LRU_ACTIVE_FILE]
@@ -321,7 +330,8 @@ def shrink_lruvec(m: Machine, sc: ScanControl, nr: list[int], budget: int | None
 
 def try_to_free_pages(m: Machine, invocations: int, cpu: int, now: int) -> ScanControl:
     """try_to_free_pages / do_try_to_free_pages for `invocations` stalled allocations at once."""
-    sc = ScanControl(nr_to_reclaim=SWAP_CLUSTER_MAX * invocations, is_kswapd=False, cpu=cpu, now=now)
+    sc = ScanControl(nr_to_reclaim=SWAP_CLUSTER_MAX * invocations, is_kswapd=False, cpu=cpu, now=now,
+                     batch=SWAP_CLUSTER_MAX * min(invocations, 64))
     sc.cost += m.costs.reclaim_entry * invocations
     m.vm.add("allocstall_movable", invocations)
     for priority in range(DEF_PRIORITY, -1, -1):

@@ -28,6 +28,7 @@ CONTENT_ZERO = 1
 CONTENT_SAME = 2  # same-filled, not zero (memhog's 0xff)
 
 RETOUCH_WRITE_FRACTION = 0.5
+MAX_RUN_HINT = 4096  # the first peek may take this many accesses; later peeks follow recent run lengths
 
 
 def derive_rng(seed: int, name: str) -> np.random.Generator:
@@ -91,6 +92,7 @@ class Process:
     throttled: bool = False
     touched: int = 0
     no_progress: int = 0
+    last_run: int = MAX_RUN_HINT
     killed: bool = False
     ra_hits: int = 4  # the VMA's swap_readahead_info: a zero value reads as 4 hits
     ra_win: int = 0

@@ -47,10 +47,17 @@ class XArrayForest:
             return
         trees = idx >> self.span_shift
         local = self._local(idx)
-        np.add.at(self.entries, trees, sign)
-        np.add.at(self.nonzero, trees[local > 0], sign)
-        np.add.at(self.beyond64, trees[local >= XA_CHUNK_SIZE], sign)
-        np.add.at(self.beyond4096, trees[local >= XA_CHUNK_SIZE ** 2], sign)
+        t0 = int(trees[0])
+        if t0 == int(trees[-1]) and (trees == t0).all():  # the common case: one tree
+            self.entries[t0] += sign * len(idx)
+            self.nonzero[t0] += sign * int(np.count_nonzero(local))
+            self.beyond64[t0] += sign * int(np.count_nonzero(local >= XA_CHUNK_SIZE))
+            self.beyond4096[t0] += sign * int(np.count_nonzero(local >= XA_CHUNK_SIZE ** 2))
+        else:
+            np.add.at(self.entries, trees, sign)
+            np.add.at(self.nonzero, trees[local > 0], sign)
+            np.add.at(self.beyond64, trees[local >= XA_CHUNK_SIZE], sign)
+            np.add.at(self.beyond4096, trees[local >= XA_CHUNK_SIZE ** 2], sign)
         leaves, counts = np.unique(idx >> XA_CHUNK_SHIFT, return_counts=True)
         before = self.leaf[leaves] > 0
         self.leaf[leaves] += (sign * counts).astype(np.int16)

@@ -12,7 +12,9 @@ from textual.binding import Binding
 
 from swaptui.ui.panes import PANES
 
-SPEED = Binding.Group("speed", compact=True)
+# The footer shows labelled actions in this order (the most used first, so a narrow terminal keeps them).
+FOOTER_ORDER = ("toggle_run", "step(1)", "back(1)", "help", "quit", "faster", "slower", "pane(1)", "go_to",
+                "restart", "next_theme")
 
 
 @dataclass(frozen=True)
@@ -80,17 +82,15 @@ ACTIONS: tuple[Action, ...] = (
 
 
 def bindings(scope: str = "app") -> list[Binding]:
-    """Textual bindings for one scope, footer labels included."""
+    """Textual bindings for one scope, footer labels included, in footer order."""
+    def rank(a: Action) -> int:
+        return FOOTER_ORDER.index(a.action) if a.action in FOOTER_ORDER else len(FOOTER_ORDER)
+
     out = []
-    for a in ACTIONS:
-        if a.scope != scope:
-            continue
+    for a in sorted((a for a in ACTIONS if a.scope == scope), key=rank):
         for i, key in enumerate(a.keys):
-            show = bool(a.footer) and i == 0
-            group = SPEED if a.action in ("faster", "slower") else None
-            out.append(Binding(key, a.action, a.footer or a.label or a.description, show=show,
-                               key_display=a.key_display or None if i == 0 else None, tooltip=a.description,
-                               group=group))
+            out.append(Binding(key, a.action, a.footer or a.label or a.description, show=bool(a.footer) and i == 0,
+                               key_display=(a.key_display or None) if i == 0 else None, tooltip=a.description))
     return out
 
 

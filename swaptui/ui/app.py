@@ -14,7 +14,9 @@ import threading
 import time
 from collections.abc import Iterable
 
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
+from textual.geometry import Size
 from textual.containers import Container
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -44,6 +46,7 @@ from swaptui.ui.themes import DARK_STATES, THEME_ORDER, THEMES, theme_name
 PANE_CLASSES = (MemoryMapPane, WatermarksPane, ClustersPane, XArrayPane, CachesPane, FragmentationPane,
                 CountersPane, EventsPane, TasksPane)
 WIDE = (140, 40)
+TEXT_HZ = 10
 MEDIUM = (100, 28)
 
 
@@ -89,6 +92,7 @@ class SwapApp(App[int]):
         self._start_running = running
         self.set_reactive(SwapApp.speed, self.stepper.speed)
         self._thread: threading.Thread | None = None
+        self._text_shown_at = 0.0
 
     # -- stepper plumbing ------------------------------------------------------------------------------
     def _publish_from_thread(self, frame: Frame) -> None:
@@ -100,15 +104,20 @@ class SwapApp(App[int]):
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         frame = message.frame
         self.frame = frame
+        now = time.perf_counter()
+        # While running, panes of numbers refresh at TEXT_HZ; maps, reclaim and the header at frame rate.
+        everything = not self.running or now - self._text_shown_at >= 1 / TEXT_HZ
         with self.batch_update():
             header = self.query_one(HeaderBar)
             if frame.at_end and self.running:
                 self.running = False
             header.frame = frame
             for pane in self.query(Pane):
-                pane.frame = frame
-            inspector = self.query_one(Inspector)
-            inspector.show_frame(frame)
+                if everything or pane.EVERY_FRAME:
+                    pane.frame = frame
+            if everything:
+                self._text_shown_at = now
+                self.query_one(Inspector).show_frame(frame)
         self.frames_shown += 1
         if self.first_frame_at is None:
             self.first_frame_at = time.perf_counter()
@@ -129,7 +138,7 @@ class SwapApp(App[int]):
             for cls in PANE_CLASSES:
                 yield cls()
         yield Inspector()
-        yield Footer(compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         header = self.query_one(HeaderBar)
@@ -142,11 +151,11 @@ class SwapApp(App[int]):
     def on_unmount(self) -> None:
         self.stepper.stop()
 
-    def on_resize(self) -> None:
-        self._apply_layout()
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_layout(event.size)
 
-    def _apply_layout(self) -> None:
-        mode = layout_for(*self.size)
+    def _apply_layout(self, size: Size | None = None) -> None:
+        mode = layout_for(*(size or self.size))
         if mode == self.layout_mode:
             return
         self.layout_mode = mode

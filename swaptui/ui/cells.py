@@ -52,11 +52,13 @@ def display_states(state: np.ndarray, lru: np.ndarray) -> np.ndarray:
 
 
 def nice_frames_per_cell(nr_frames: int, nr_cells: int) -> int:
-    """The smallest round count of frames per cell (1, 2, 3, 4, 6, 8, 12, 16 ...) that fits every frame in `nr_cells`."""
+    """The smallest round count of frames per cell (1..8, then 4..7 × 2^k: 10, 12, 14, 16, 20 ...) fitting `nr_cells`."""
     need = max(1, -(-nr_frames // max(1, nr_cells)))
-    power = 1 << (need - 1).bit_length()
-    three = 3 * power // 4
-    return three if power >= 4 and three >= need else power
+    if need <= 8:
+        return need
+    shift = need.bit_length() - 3
+    mantissa = -(-need // (1 << shift))
+    return mantissa << shift
 
 
 class FrameCells:

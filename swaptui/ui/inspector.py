@@ -11,7 +11,6 @@ from collections import deque
 import numpy as np
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
 
 from swaptui.model.swapfile import CLUSTER_FLAG_NAMES, SWAPFILE_CLUSTER
 from swaptui.model.vmstat import GAUGES, HELP, INDEX
@@ -19,6 +18,7 @@ from swaptui.ui.cells import (
     CLUSTER_MEANING, DISPLAY_GLYPHS, DISPLAY_KEYS, DISPLAY_MEANING, DISPLAY_NAMES, NR_DISPLAY, cached_clusters,
     cell_counts,
 )
+from swaptui.ui.panes.base import FittedText
 from swaptui.ui.metrics import format_bytes, format_rate, sparkline
 from swaptui.ui.stepper import Frame
 
@@ -37,7 +37,7 @@ class Inspector(VerticalScroll):
         self._seen: deque[tuple[int, float]] = deque(maxlen=HISTORY)
 
     def compose(self):
-        yield Static(id="inspector-body", markup=False)
+        yield FittedText(id="inspector-body")
 
     def inspect(self, kind: str, key: object) -> None:
         """Show something new; its history starts now."""
@@ -64,7 +64,7 @@ class Inspector(VerticalScroll):
             body = self._clusters(*key, width)
         else:
             body = self._counter(str(key), width)
-        self.query_one("#inspector-body", Static).update(body)
+        self.query_one("#inspector-body", FittedText).show(body)
 
     def _remember(self, value: float) -> np.ndarray:
         tick = self.frame.snapshot.tick

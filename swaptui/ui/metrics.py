@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from swaptui.model.vmstat import INDEX, NAMES
+from swaptui.model.snapshot import SAMPLE_NAMES
 
 MAX_PAGE_ORDER = 10
 NR_PAGE_ORDERS = MAX_PAGE_ORDER + 1
 PAGEBLOCK_ORDER = 9
 PAGE_SIZE = 4096
 SPARK = "▁▂▃▄▅▆▇█"
+INDEX = {name: i for i, name in enumerate(SAMPLE_NAMES)}
 
 
 # -- fragmentation (mm/vmstat.c) ---------------------------------------------------------------------
@@ -78,7 +79,7 @@ def format_index(thousandths: int) -> str:
 class HistoryRing:
     """Per-tick counter samples of the cursor's recent past, kept by the stepper (not thread-shared)."""
 
-    def __init__(self, capacity: int = 2048, width: int = len(NAMES)) -> None:
+    def __init__(self, capacity: int = 2048, width: int = len(SAMPLE_NAMES)) -> None:
         self.capacity = capacity
         self.ticks = np.zeros(capacity, dtype=np.int64)
         self.times = np.zeros(capacity, dtype=np.int64)
@@ -107,21 +108,30 @@ class HistoryRing:
         self.values[p] = values
         self.size += 1
 
+    def amend(self, tick: int, values: np.ndarray) -> None:
+        """Overwrite the leading columns of the sample at `tick` (if it is the newest), e.g. with a snapshot's gauges."""
+        if self.size and self.last_tick == tick:
+            self.values[self._pos(self.size - 1), :len(values)] = values
+
     def truncate_after(self, tick: int) -> None:
         """Forget samples newer than `tick` (after a rewind, they are the future)."""
         while self.size and self.last_tick > tick:
             self.size -= 1
 
-    def view(self, last: int | None = None) -> History:
-        """A read-only copy of the newest `last` samples (all by default), oldest first."""
-        n = self.size if last is None else min(last, self.size)
-        idx = (self.start + np.arange(self.size - n, self.size)) % self.capacity
+    def view(self, last: int | None = None, upto: int | None = None) -> History:
+        """A read-only copy of the newest `last` samples (all by default) at or before tick `upto`, oldest first."""
+        end = self.size
+        if upto is not None:
+            ordered = self.ticks[(self.start + np.arange(self.size)) % self.capacity]
+            end = int(np.searchsorted(ordered, upto, side="right"))
+        n = end if last is None else min(last, end)
+        idx = (self.start + np.arange(end - n, end)) % self.capacity
         return History(self.ticks[idx], self.times[idx], self.values[idx])
 
 
 @dataclass(frozen=True, eq=False)
 class History:
-    """Counter samples in tick order: `values[i]` are the counters at `ticks[i]` (simulated `times[i]` ns)."""
+    """Samples in tick order: `values[i]` are the counters (SAMPLE_NAMES) at `ticks[i]` (simulated `times[i]` ns)."""
 
     ticks: np.ndarray
     times: np.ndarray
@@ -130,7 +140,7 @@ class History:
     @classmethod
     def empty(cls) -> History:
         """No samples yet."""
-        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, len(NAMES)), np.int64))
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, len(SAMPLE_NAMES)), np.int64))
 
     def __len__(self) -> int:
         return len(self.ticks)
@@ -168,6 +178,14 @@ class History:
         lo = self._window_start(window_ns)
         col = INDEX[name]
         return int(self.values[-1, col] - self.values[lo, col])
+
+    def per_tick(self, name: str, window_ns: int = 100_000_000) -> float | None:
+        """A counter's mean change per tick over the window ending now (None with fewer than two samples)."""
+        if len(self.ticks) < 2:
+            return None
+        lo = self._window_start(window_ns)
+        ticks = int(self.ticks[-1] - self.ticks[lo])
+        return self.delta(name, window_ns) / ticks if ticks > 0 else None
 
     def rate_series(self, name: str, points: int) -> np.ndarray:
         """Per-second rate in up to `points` equal time buckets over the whole history, oldest first."""

@@ -1,15 +1,18 @@
 """The stepper: the one thread that owns the Player, so the UI never waits on the model.
 
-The UI sends commands (run, pause, speed, step, back, go to, restart) that only move a target
-tick; the stepper's loop moves the Player towards it and publishes `Frame`s — a Snapshot plus the
-recent per-tick counter history — at most ~30 per second. It builds a new frame only once the UI
-has shown the previous one (`ack`), so a slow terminal costs frames, never a queue of stale ones.
-When the model cannot keep up with the speed, it steps as many ticks as a frame's budget allows and
-drops the rest rather than building a debt.
+The UI sends commands (run, pause, speed, step, back, go to) that only move a target tick; the
+stepper's loop moves towards it and publishes `Frame`s — a Snapshot plus the recent per-tick
+counter history — at most ~30 per second. It builds a frame only once the UI has shown the previous
+one (`ack`), and does not step the model meanwhile, so the two never fight for the interpreter and
+a slow terminal costs frames, never a queue of stale ones. Each frame's stepping budget is what is
+left of a frame interval after the UI's and the snapshot's measured cost: when the model cannot
+keep up with the speed it steps fewer ticks per frame and drops the rest.
 
-Stepping back restores the Player's nearest checkpoint and replays silently; recently shown
-snapshots are kept, so a step back shows its frame at once while the replay catches up. No Textual
-import: the loop talks to the app through two callbacks.
+Going back: snapshots shown recently are kept, so while paused a step back to one of them just
+shows it again and the Player stays where it is; other ticks (or running again from an earlier
+tick) restore the Player's nearest checkpoint and replay, and that replay keeps snapshots of the
+few ticks before its target so that the next steps back are instant too. No Textual import: the
+loop talks to the app through two callbacks.
 """
 
 from __future__ import annotations
@@ -29,12 +32,15 @@ MIN_SPEED = 1
 MAX_SPEED = 16384
 DEFAULT_SPEED = 64
 SNAPSHOT_CACHE_BYTES = 160 << 20
-STEP_BUDGET = 0.6  # share of a frame interval spent stepping the model
+PREFETCH_BACK = 16  # snapshots kept from a replay's last ticks (fewer on big machines)
+STEP_BUDGET = 0.6  # at most this share of a frame interval is spent stepping the model
+HISTORY_SAMPLES = 1024  # per-tick samples handed to the panes with each frame
+SLOW_REWIND = 50  # replays longer than this many ticks say so in the header
 
 
 @dataclass(frozen=True, eq=False)
 class Frame:
-    """What the UI shows for one moment: a snapshot, the counter history up to it, and the player's position."""
+    """What the UI shows for one moment: a snapshot, the counter history up to it, and where the run is."""
 
     snapshot: Snapshot
     history: History
@@ -78,14 +84,17 @@ class Stepper:
         self._ring = HistoryRing()
         self._cache: OrderedDict[int, Snapshot] = OrderedDict()
         self._cache_bytes = 0
+        self._view: Snapshot | None = None  # a cached snapshot shown while the player is ahead of it
         self._published_tick = -1
-        self._dirty = True
         self._seq = 0
         self._run_marks: deque[tuple[float, int]] = deque(maxlen=64)
-        self.idle = threading.Event()  # set while nothing is left to do (tests wait on it)
+        self._ui_time = 0.0  # moving average: publish to ack (the UI applying and painting a frame)
+        self._snapshot_time = 0.0  # moving average: building a snapshot
+        self._published_at = 0.0
+        self.idle = threading.Event()  # set while there is nothing left to do (tests wait on it)
         self.error: BaseException | None = None
 
-    # -- commands (any thread) -----------------------------------------------------------------------
+    # -- commands (any thread) -------------------------------------------------------------------------
     def _send(self, *command: object) -> None:
         self.idle.clear()
         self._commands.append(command)
@@ -121,11 +130,11 @@ class Stepper:
         self._wake.set()
 
     def stop(self) -> None:
-        """End the loop (at the next tick boundary)."""
+        """End the loop at the next tick boundary."""
         self._stop.set()
         self._wake.set()
 
-    # -- the loop (stepper thread) ----------------------------------------------------------------------
+    # -- the loop (stepper thread) -----------------------------------------------------------------------
     def run(self) -> None:
         """The thread's body: build the player, then move and publish until stopped."""
         try:
@@ -133,20 +142,31 @@ class Stepper:
             self.player = self._factory(self.scenario)
             self._record()
             self.target = min(self.target, self.player.last_tick)
-            self._advance(deadline=None)
+            self._move(deadline=None)
             self._status_cb(None)
-            self._publish(force=True)
+            self._publish()
             while not self._stop.is_set():
                 self._iterate()
-        except BaseException as error:  # reported to the UI, which shows it and exits
+        except BaseException as error:  # the app shows it and exits
             self.error = error
             self._status_cb(f"the model failed: {type(error).__name__}: {error}")
-            raise
+
+    @property
+    def shown_tick(self) -> int:
+        """The tick the UI should be showing now."""
+        return self._view.tick if self._view is not None else self.player.tick
 
     def _iterate(self) -> None:
         start = time.perf_counter()
         self._drain()
         if self._stop.is_set():
+            return
+        if not self._acked.is_set():
+            # The UI has not shown the last frame yet: wait rather than compete with it for the interpreter.
+            self._wake.wait(self.frame_interval)
+            self._wake.clear()
+            if self._acked.is_set():
+                self._ui_time = 0.8 * self._ui_time + 0.2 * (time.perf_counter() - self._published_at)
             return
         p = self.player
         if self.running:
@@ -155,39 +175,41 @@ class Stepper:
             self._owed = min(self._owed + self.speed * dt, max(1.0, self.speed * self.frame_interval * 2))
             whole = int(self._owed)
             self._owed -= whole
-            self.target = min(p.last_tick, max(self.target, p.tick) + whole)
-            # Never let the target run ahead of what two frames can step: drop ticks, not frames.
-            self.target = min(self.target, p.tick + max(1, int(self.speed * self.frame_interval * 2)))
-            if p.at_end():
-                self.running = False
-        self._advance(deadline=start + self.frame_interval * STEP_BUDGET)
+            # Never more than two frames' worth ahead of the model: drop ticks, not frames.
+            self.target = min(p.last_tick, self.target + whole, p.tick + max(1, int(self.speed * self.frame_interval * 2)))
+        self._move(deadline=start + self.step_budget())
         if self.running:
             self._run_marks.append((time.perf_counter(), p.tick))
-        if self.player.tick != self._published_tick:
-            self._dirty = True
-        if self._dirty and self._acked.is_set():
+            if p.at_end():
+                self.running = False
+        if self.shown_tick != self._published_tick:
             self._publish()
-        busy = self.running or p.tick != self.target or (self._dirty and not self._acked.is_set())
-        if not busy and not self._commands:
+        moving = self.running or self.shown_tick != self.target
+        if not moving and not self._commands and self._acked.is_set():
             self.idle.set()
-        if self.running or p.tick != self.target:
+        if moving:
             pause = start + self.frame_interval - time.perf_counter()
-            if pause > 0:
+            if pause > 0 and self._acked.is_set():
                 self._wake.wait(pause)
         elif not self._commands:
-            self._wake.wait(None if not self._dirty else 0.05)
+            self._wake.wait(None if self._acked.is_set() else self.frame_interval)
         self._wake.clear()
+
+    def step_budget(self) -> float:
+        """Seconds of model stepping per frame: what a frame has left after the UI and the snapshot."""
+        left = self.frame_interval - self._ui_time - self._snapshot_time
+        return min(self.frame_interval * STEP_BUDGET, max(0.004, left))
 
     def _drain(self) -> None:
         p = self.player
         while self._commands:
             kind, value = self._commands.popleft()
             if kind == "run":
-                self.running = bool(value) and not p.at_end()
+                self.running = bool(value) and not (p.at_end() and self.shown_tick >= p.last_tick)
                 self._last_run = time.perf_counter()
                 self._owed = 0.0
                 self._run_marks.clear()
-                self._dirty = True
+                self.target = self.shown_tick
             elif kind == "speed":
                 self.speed = max(MIN_SPEED, min(MAX_SPEED, int(value)))
             elif kind == "step":
@@ -199,12 +221,17 @@ class Stepper:
         m = self.player.machine
         self._ring.append(m.tick, m.now, sample_counters(m))
 
-    def _advance(self, deadline: float | None) -> None:
-        """Move the player towards the target: forwards until the deadline, backwards by a silent replay."""
+    def _move(self, deadline: float | None) -> None:
+        """Head for the target: show a cached snapshot, replay from a checkpoint, or step forwards until the deadline."""
         p = self.player
-        if p.tick > self.target:
+        if self.target < p.tick:
+            cached = self._cache.get(self.target)
+            if cached is not None and not self.running:
+                self._view = cached
+                return
             self._rewind()
             return
+        self._view = None
         while p.tick < self.target and not self._stop.is_set():
             if not p.step(1):
                 self.target = p.tick
@@ -216,27 +243,34 @@ class Stepper:
                 break
 
     def _rewind(self) -> None:
-        """Restore the nearest checkpoint at or before the target and replay to it, showing a cached frame at once."""
+        """Restore the nearest checkpoint at or before the target and replay to it, keeping the last few snapshots."""
         p = self.player
+        self._view = None
         while p.tick > self.target and not self._stop.is_set():
             target = self.target
             self._ring.truncate_after(target)
-            cached = self._cache.get(target)
-            if cached is not None and self._acked.is_set():
-                self._publish(cached)
-            elif cached is None:
-                self._status_cb(f"rewinding to tick {target:,}: replaying from a checkpoint…")
             base = max(k for k in p.checkpoints if k <= target)
+            slow = target - base > SLOW_REWIND
+            if slow:
+                self._status_cb(f"rewinding to tick {target:,}: replaying {target - base:,} ticks from a checkpoint…")
             p.go_to(base)
             self._record()
+            keep = self._prefetch_count()
             while p.tick < self.target and not self._stop.is_set():
                 p.step(1)
                 self._record()
+                if self.target - p.tick <= keep and p.tick < self.target:
+                    self._remember(p.snapshot())
                 if self._commands:
                     self._drain()
-            if cached is None:
+            if slow:
                 self._status_cb(None)
-        self._dirty = self._published_tick != p.tick
+
+    def _prefetch_count(self) -> int:
+        if not self._cache:
+            return PREFETCH_BACK
+        size = snapshot_bytes(next(reversed(self._cache.values())))
+        return max(0, min(PREFETCH_BACK, SNAPSHOT_CACHE_BYTES // (8 * size)))
 
     def _achieved(self) -> float:
         if not self.running or len(self._run_marks) < 2:
@@ -244,17 +278,21 @@ class Stepper:
         (t0, k0), (t1, k1) = self._run_marks[0], self._run_marks[-1]
         return (k1 - k0) / (t1 - t0) if t1 > t0 else 0.0
 
-    def _publish(self, snapshot: Snapshot | None = None, force: bool = False) -> None:
+    def _publish(self) -> None:
         p = self.player
+        snapshot = self._view if self._view is not None else self._cache.get(p.tick)
         if snapshot is None:
-            snapshot = self._cache.get(p.tick) or p.snapshot()
+            t0 = time.perf_counter()
+            snapshot = p.snapshot()
+            self._snapshot_time = 0.8 * self._snapshot_time + 0.2 * (time.perf_counter() - t0)
         self._remember(snapshot)
+        self._ring.amend(snapshot.tick, snapshot.counters)  # gauges a snapshot computes and a tick does not
         self._seq += 1
-        frame = Frame(snapshot, self._ring.view(1024), p.last_tick, snapshot.tick >= p.last_tick,
-                      self._achieved(), self._seq)
+        frame = Frame(snapshot, self._ring.view(HISTORY_SAMPLES, upto=snapshot.tick), p.last_tick,
+                      snapshot.tick >= p.last_tick, self._achieved(), self._seq)
         self._published_tick = snapshot.tick
-        self._dirty = snapshot.tick != p.tick
         self._acked.clear()
+        self._published_at = time.perf_counter()
         self._publish_cb(frame)
 
     def _remember(self, s: Snapshot) -> None:

@@ -64,8 +64,8 @@ def scenarios(draw) -> dict:
                 extra_swap=f"page_cluster: {draw(st.integers(0, 5))}")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kw=scenarios())
 def test_random_small_scenarios_keep_every_invariant(make_machine, kw: dict) -> None:
     m = make_machine(duration="1s", **kw)
-    m.step(250)
+    m.step(200)

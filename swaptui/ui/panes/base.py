@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from textual.containers import Vertical
+from rich.segment import Segment
 from textual.content import Content
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.reactive import var
 from textual.widget import Widget
-from textual.widgets import Static
 
 from swaptui.ui.panes import PANE_BY_ID, PaneInfo
 from swaptui.ui.stepper import Frame
@@ -17,6 +19,7 @@ class Pane(Vertical):
 
     ALLOW_MAXIMIZE = True
     PANE_ID = ""
+    EVERY_FRAME = False  # True: redraw on every frame while running; False: at the app's text rate (10 Hz)
 
     frame: var[Frame | None] = var(None, always_update=True)
     """The frame to show; the app sets it, the pane derives everything from it."""
@@ -24,7 +27,9 @@ class Pane(Vertical):
     def __init__(self) -> None:
         self.info: PaneInfo = PANE_BY_ID[self.PANE_ID]
         super().__init__(id=self.info.id, classes="pane")
-        self.border_title = f"{self.info.number} {self.info.title}"
+        self._title = f"{self.info.number} {self.info.title}"
+        self._subtitle = ""
+        self.border_title = self._title
         self._stale = False
 
     def watch_frame(self, frame: Frame | None) -> None:
@@ -48,20 +53,77 @@ class Pane(Vertical):
     def show_frame(self, frame: Frame) -> None:
         """Redraw from a frame (subclasses)."""
 
+    def set_titles(self, title: str | None = None, subtitle: str | None = None) -> None:
+        """Set the border title and subtitle, only if they changed (each change repaints the border)."""
+        if title is not None and title != self._title:
+            self._title = title
+            self.border_title = title
+        if subtitle is not None and subtitle != self._subtitle:
+            self._subtitle = subtitle
+            self.border_subtitle = subtitle
+
     def focus_target(self) -> Widget:
         """The widget the pane's number key focuses."""
         return self.query_one(".pane-body")
 
 
-class TextBody(Static, can_focus=True):
-    """A pane's body of styled text, re-rendered each frame (small panes: a few hundred cells)."""
+class Text(Widget):
+    """Lines of styled text drawn with the Line API: a line repaints only when its content changed, never a layout."""
 
-    def __init__(self, text: str = "") -> None:
-        super().__init__(Content(text), classes="pane-body", markup=False)
+    def __init__(self, text: str = "", *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._lines: list[Content] = [Content(text)]
+        self._strips: dict[int, tuple[Content, int, Strip]] = {}
 
     def show(self, content: Content) -> None:
-        """Replace the text."""
-        self.update(content)
+        """Replace the text, repainting only the lines that differ."""
+        lines = content.split("\n")
+        old = self._lines
+        self._lines = lines
+        width = self.size.width
+        for y in range(max(len(lines), len(old))):
+            if (old[y] if y < len(old) else None) != (lines[y] if y < len(lines) else None):
+                self.refresh(Region(0, y, width, 1))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y >= len(self._lines):
+            return Strip.blank(width, self.rich_style)
+        content = self._lines[y]
+        cached = self._strips.get(y)
+        if cached is not None and cached[0] == content and cached[1] == width:
+            return cached[2]
+        base = self.visual_style
+        segments = [Segment(text, style.rich_style) for text, style in
+                    content.render(base, end="", parse_style=self._get_style)]
+        strip = Strip(segments).crop_extend(0, width, self.rich_style)
+        self._strips[y] = (content, width, strip)
+        return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+
+class FittedText(Text):
+    """Text whose height follows its number of lines; only a change in that number costs a new layout."""
+
+    def show(self, content: Content) -> None:
+        """Replace the text; resize only if the line count changed."""
+        before = len(self._lines)
+        super().show(content)
+        if len(self._lines) != before:
+            self.refresh(layout=True)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return len(self._lines)
+
+
+class TextBody(Text, can_focus=True):
+    """A pane's body of styled text, rebuilt each frame (small panes: a few hundred cells)."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text, classes="pane-body")
 
 
 class TextPane(Pane):
@@ -101,3 +163,26 @@ def lines(*rows: Content, height: int | None = None) -> Content:
 def not_modelled(what: str) -> tuple[str, str]:
     """Plain words for a subsystem the model does not have yet."""
     return (what, "$text-muted italic")
+
+
+def pack(items: list[Content], width: int, sep: str = "  ") -> Content:
+    """Items laid out left to right, wrapping between items (never inside one) at `width`."""
+    out: list[Content] = []
+    line = Content("")
+    for item in items:
+        if line.cell_length and line.cell_length + len(sep) + item.cell_length > width:
+            out.append(line)
+            line = item
+        else:
+            line = line + sep + item if line.cell_length else item
+    out.append(line)
+    return Content("\n").join(out)
+
+
+def fit(width: int, *parts: str, sep: str = " · ") -> str:
+    """As many of the parts (in order of importance) as fit in `width` cells, joined."""
+    out = parts[0]
+    for part in parts[1:]:
+        if len(out) + len(sep) + len(part) <= width - 6:
+            out += sep + part
+    return out

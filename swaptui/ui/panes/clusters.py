@@ -17,14 +17,13 @@ from textual.content import Content
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Static
 
 from swaptui.model.swapfile import CLUSTER_FLAG_NAMES, SWAPFILE_CLUSTER
 from swaptui.ui.actions import bindings
 from swaptui.ui.cells import cached_clusters, cluster_codes, cluster_glyph
 from swaptui.ui.messages import Inspect
 from swaptui.ui.metrics import format_bytes
-from swaptui.ui.panes.base import Pane
+from swaptui.ui.panes.base import Pane, Text, fit
 from swaptui.ui.stepper import Frame
 
 FLAG_STYLE = {i: f"clusters--{name}" for i, name in enumerate(CLUSTER_FLAG_NAMES)}
@@ -228,13 +227,12 @@ class ClustersPane(Pane):
     """Every swap device's clusters, with list counts; the legend is in the bottom border."""
 
     PANE_ID = "clusters"
+    EVERY_FRAME = True
 
     def compose(self):
-        yield Static(id="clusters-summary", classes="summary", markup=False)
+        yield Text(id="clusters-summary", classes="summary")
         yield ClusterView()
 
-    def on_mount(self) -> None:
-        self.border_subtitle = "  ".join(f"{g} {name}" for g, name, _ in LEGEND) + " · click one"
 
     def show_frame(self, frame: Frame) -> None:
         view = self.query_one(ClusterView)
@@ -248,7 +246,8 @@ class ClustersPane(Pane):
         else:
             where = f"{len(devs)} devices · {nc:,} clusters × {SWAPFILE_CLUSTER} slots"
         per = f"1 cell = {view.per_cell} clusters" if view.per_cell > 1 else "1 cell = 1 cluster"
-        self.border_title = f"{self.info.number} {self.info.title} · {where} · {per}"
+        self.set_titles(fit(self.content_size.width + 2, f"{self.info.number} {self.info.title}", per, where),
+                        fit(self.content_size.width + 4, *(f"{g} {name}" for g, name, _ in LEGEND), sep="  "))
         counts = np.bincount(snap.cluster_flags, minlength=len(CLUSTER_FLAG_NAMES))
         _, owners = cached_clusters(snap.percpu_offset, nc)
         used = sum(d.inuse for d in devs)
@@ -260,4 +259,4 @@ class ClustersPane(Pane):
             (" · cached ", "$text-muted"), (f"{len(owners)}", "bold"),
             (" · used ", "$text-muted"), (f"{used:,}/{total:,} ({used / total * 100 if total else 0:.1f}%)", "bold"),
             (" · order ", "$text-muted"), (",".join(str(int(o)) for o in orders) or "—", "bold"))
-        self.query_one("#clusters-summary", Static).update(summary.truncate(max(10, self.content_size.width)))
+        self.query_one("#clusters-summary", Text).show(summary.truncate(max(10, self.content_size.width)))

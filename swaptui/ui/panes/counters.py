@@ -15,7 +15,7 @@ from swaptui.model.vmstat import GAUGES, NAMES
 from swaptui.ui.actions import bindings
 from swaptui.ui.messages import Inspect
 from swaptui.ui.metrics import format_rate, sparkline
-from swaptui.ui.panes.base import Pane
+from swaptui.ui.panes.base import Pane, fit
 from swaptui.ui.stepper import Frame
 
 SPARK_WIDTH = 8
@@ -152,8 +152,6 @@ class CountersPane(Pane):
         yield Input(placeholder="/ filter counters by name", id="counters-filter", compact=True)
         yield CounterList()
 
-    def on_mount(self) -> None:
-        self.border_subtitle = "≈ gauge · Δ/s over 0.1 s · enter inspects"
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_one(CounterList).set_filter(event.value)
@@ -165,7 +163,9 @@ class CountersPane(Pane):
         lst = self.query_one(CounterList)
         lst.show_frame(frame)
         moved = int(np.count_nonzero(frame.snapshot.counters))
-        self.border_title = f"{self.info.number} {self.info.title} · {len(lst.names)} shown · {moved} non-zero"
+        w = self.content_size.width + 2
+        self.set_titles(fit(w, f"{self.info.number} Counters", f"{len(lst.names)} shown", f"{moved} non-zero"),
+                        fit(w, "≈ gauge", "Δ/s over 0.1 s", "enter inspects"))
 
     def focus_target(self):
         return self.query_one(CounterList)

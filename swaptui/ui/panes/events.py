@@ -7,7 +7,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from swaptui.ui.panes.base import Pane
+from swaptui.ui.panes.base import Pane, fit
 from swaptui.ui.stepper import Frame
 
 KINDS = {
@@ -72,13 +72,12 @@ class EventsPane(Pane):
     """The event log, with a legend of the kinds."""
 
     PANE_ID = "events"
+    EVERY_FRAME = True
 
     def compose(self):
         yield EventList()
 
-    def on_mount(self) -> None:
-        self.border_subtitle = "  ".join(f"{g} {k}" for k, (g, _) in KINDS.items())
-
     def show_frame(self, frame: Frame) -> None:
         self.query_one(EventList).show_frame(frame)
-        self.border_title = f"{self.info.number} {self.info.title} · last {len(frame.snapshot.events)}"
+        self.set_titles(f"{self.info.number} {self.info.title} · last {len(frame.snapshot.events)}",
+                        fit(self.content_size.width + 4, *(f"{g} {k}" for k, (g, _) in KINDS.items()), sep="  "))

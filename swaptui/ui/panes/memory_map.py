@@ -19,7 +19,6 @@ from textual.content import Content
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Static
 
 from swaptui.ui.actions import bindings
 from swaptui.ui.cells import (
@@ -27,7 +26,7 @@ from swaptui.ui.cells import (
 )
 from swaptui.ui.messages import Inspect
 from swaptui.ui.metrics import format_bytes
-from swaptui.ui.panes.base import Pane
+from swaptui.ui.panes.base import FittedText, Pane, fit, pack
 from swaptui.ui.stepper import Frame
 
 PAGEBLOCK_FRAMES = 512
@@ -249,10 +248,11 @@ class MemoryMapPane(Pane):
     """Physical memory, frame by frame, with a legend that counts each state."""
 
     PANE_ID = "memory"
+    EVERY_FRAME = True
 
     def compose(self):
         yield MapView()
-        yield Static(id="memory-legend", classes="legend", markup=False)
+        yield FittedText(id="memory-legend", classes="legend")
 
     def show_frame(self, frame: Frame) -> None:
         view = self.query_one(MapView)
@@ -262,11 +262,13 @@ class MemoryMapPane(Pane):
         snap = frame.snapshot
         nr = len(snap.frame_state)
         fpc = view.frames_per_cell
-        self.border_title = (f"{self.info.number} {self.info.title} · {format_bytes(nr * 4096)} · {nr:,} frames · "
-                             f"1 cell = {fpc:,} frame{'s' if fpc > 1 else ''} ({format_bytes(fpc * 4096)})")
         zoom = f"zoom ×{1 << view.zoom} · " if view.zoom else ""
-        self.border_subtitle = f"{zoom}cell shows its commonest state · [ ] zoom · d {'glyphs' if view.dense else 'dense'} · click a cell"
-        self.query_one("#memory-legend", Static).update(self.legend(view, nr))
+        self.set_titles(fit(self.content_size.width + 2, f"{self.info.number} {self.info.title}",
+                            f"1 cell = {fpc:,} frame{'s' if fpc > 1 else ''} ({format_bytes(fpc * 4096)})",
+                            format_bytes(nr * 4096), f"{nr:,} frames"),
+                        fit(self.content_size.width, f"{zoom}cell shows its commonest state",
+                            "[ ] zoom", f"d {'glyphs' if view.dense else 'dense'}", "click a cell"))
+        self.query_one("#memory-legend", FittedText).show(self.legend(view, nr))
 
     def legend(self, view: MapView, nr_frames: int) -> Content:
         """Every glyph with its state's name and share of memory; how to read dense mode and bands."""
@@ -275,12 +277,11 @@ class MemoryMapPane(Pane):
         for d in range(NR_DISPLAY):
             share = totals[d] / nr_frames * 100 if nr_frames else 0
             glyph = DISPLAY_GLYPHS[d] if DISPLAY_GLYPHS[d] != " " else "␣"
-            name = f"\u00a0{DISPLAY_NAMES[d]}\u00a0{share:.1f}%".replace(" ", "\u00a0")
-            parts.append(Content.assemble((glyph, f"$frame-{DISPLAY_KEYS[d]} bold"), name))
-        text = Content("  ").join(parts)
+            parts.append(Content.assemble((glyph, f"$frame-{DISPLAY_KEYS[d]} bold"), f" {DISPLAY_NAMES[d]} {share:.1f}%"))
         notes = []
         if view.dense:
             notes.append("dense: ▀ = top cell's colour over the bottom cell's (colour only; d for glyphs)")
         if view.cells is not None and banding(view.cells.frames_per_cell):
             notes.append("shaded bands = alternate pageblocks (2 MiB)")
-        return text + (Content.styled("  · " + " · ".join(notes), "$text-muted") if notes else Content(""))
+        parts += [Content.styled(note, "$text-muted") for note in notes]
+        return pack(parts, max(10, self.content_size.width))

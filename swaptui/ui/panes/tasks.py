@@ -30,11 +30,11 @@ class TasksPane(TextPane):
         for p in procs:
             state = ("✖ OOM-killed", "bold $level-bad") if p.killed else (
                 ("■ exited", "$text-muted") if p.exited else ("▶ running", "$level-ok"))
-            out.append(row((p.name, "bold"), f" pid {p.pid} · {p.kind} · ", state))
+            out.append(row((p.name, "bold"), f" pid {p.pid} · {format_pages(p.npages)} · ", state))
             out.append(usage_bar(p.resident, p.swapped, p.npages, max(10, width)))
-            out.append(row(("resident ", "$text-muted"), format_pages(p.resident), (" · swapped ", "$text-muted"),
-                           format_pages(p.swapped), (" · of ", "$text-muted"), format_pages(p.npages)))
+            out.append(row(format_pages(p.resident), (" resident · ", "$text-muted"), format_pages(p.swapped),
+                           (" swapped", "$text-muted")))
         if not procs:
             out.append(row(("no workload processes", "$text-muted")))
-        out.append(row(("█ resident  ▒ swapped out  · not touched", "$text-muted")))
+        out.append(row(("█ resident ▒ swapped · untouched", "$text-muted")))
         return lines(*[r.truncate(width) for r in out], height=height)

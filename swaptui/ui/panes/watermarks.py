@@ -9,9 +9,9 @@ from swaptui.ui.panes.base import TextPane, label, lines, row
 from swaptui.ui.stepper import Frame
 
 KSWAPD = {
-    "sleeping": ("☾ asleep", "$text-muted", "woken when an allocation finds free below low"),
-    "running": ("▶ running", "bold $warning", "reclaiming until free is above high"),
-    "napping": ("◔ napping", "$text", "short HZ/10 nap before sleeping; a low-watermark hit wakes it"),
+    "sleeping": ("☾ asleep", "$text-muted", "an allocation below low wakes it"),
+    "running": ("▶ running", "bold $warning", "reclaiming until free > high"),
+    "napping": ("◔ napping", "$text", "HZ/10 nap; free below low wakes it"),
 }
 
 
@@ -55,6 +55,7 @@ class WatermarksPane(TextPane):
     """Where free memory is against the watermarks, and who is reclaiming."""
 
     PANE_ID = "watermarks"
+    EVERY_FRAME = True
 
     def describe(self, frame: Frame, width: int, height: int) -> Content:
         s = frame.snapshot
@@ -88,8 +89,8 @@ class WatermarksPane(TextPane):
             row(label("", 8), ("direct ", "$text-muted"), (format_rate(steal_d).rjust(8), "bold"), " ",
                 (sparkline(ds, spark_w, 0, top), "$level-bad")),
             row(label("free ~t", 8), (sparkline(h.value_series("nr_free_pages", body), body, 0, 2 * high), "$level-ok")),
-            row(label("LRU anon", 8), f"active {s.lru_sizes[1]:,} · inactive {s.lru_sizes[0]:,}"),
-            row(label("LRU file", 8), f"active {s.lru_sizes[3]:,} · inactive {s.lru_sizes[2]:,}"),
+            row(label("anon", 8), f"active {s.lru_sizes[1]:,} · inactive {s.lru_sizes[0]:,}", (" LRU", "$text-muted")),
+            row(label("file", 8), f"active {s.lru_sizes[3]:,} · inactive {s.lru_sizes[2]:,}", (" LRU", "$text-muted")),
         ]
         # On short panes, keep what moves: drop the explanations and the LRU sizes first.
         for drop in (11, 10, 5, 9, 3, 2):

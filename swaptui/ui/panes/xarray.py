@@ -16,20 +16,11 @@ class XArrayPane(TextPane):
 
     PANE_ID = "xarray"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._prev: tuple[int, np.ndarray] | None = None
-        self._per_tick = np.zeros(8)
-
     def describe(self, frame: Frame, width: int, height: int) -> Content:
         s = frame.snapshot
         h = frame.history
         hist = s.xa_depth_hist
-        if self._prev is not None and s.tick > self._prev[0]:
-            self._per_tick = (hist - self._prev[1]) / (s.tick - self._prev[0])
-        elif self._prev is not None and s.tick < self._prev[0]:
-            self._per_tick = np.zeros(len(hist))
-        self._prev = (s.tick, hist.copy())
+        per_tick = np.array([h.per_tick(f"swaptui_xa_lookups_depth{d}") or 0.0 for d in range(4)])
         heights = np.bincount(s.xa_tree_heights, minlength=4) if len(s.xa_tree_heights) else np.zeros(4, int)
         trees = len(s.xa_tree_heights)
         span = 1 << s.xa_span_shift
@@ -37,10 +28,10 @@ class XArrayPane(TextPane):
         hops = h.delta("swaptui_xa_hops")
         looks = h.delta("swaptui_xa_lookups")
         per = hops / looks if looks else None
-        top = max(1.0, float(self._per_tick[:4].max()) if len(self._per_tick) else 1.0)
+        top = max(1.0, float(per_tick.max()))
         depth_parts = []
         for d in range(4):
-            v = float(self._per_tick[d]) if d < len(self._per_tick) else 0.0
+            v = float(per_tick[d])
             depth_parts.append(Content.assemble((f"d{d} ", "$text-muted"), (sparkline([v], 1, 0, top), "$primary"),
                                                 (f" {v:,.0f}", "bold")))
         design = s.design
