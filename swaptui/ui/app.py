@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -145,6 +146,8 @@ class SwapApp(App[int]):
         header.speed = self.speed
         self._apply_layout()
         self._choose(self.current_pane)
+        # The stepper thread runs pure-Python model code: hand the interpreter over often so keys stay prompt.
+        sys.setswitchinterval(0.001)
         self._thread = threading.Thread(target=self.stepper.run, name="swaptui-stepper", daemon=True)
         self._thread.start()
 

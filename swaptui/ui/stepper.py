@@ -126,6 +126,8 @@ class Stepper:
 
     def ack(self) -> None:
         """The UI has shown the last frame: the next one may be built."""
+        if not self._acked.is_set():
+            self._ui_time = 0.8 * self._ui_time + 0.2 * (time.perf_counter() - self._published_at)
         self._acked.set()
         self._wake.set()
 
@@ -161,13 +163,6 @@ class Stepper:
         self._drain()
         if self._stop.is_set():
             return
-        if not self._acked.is_set():
-            # The UI has not shown the last frame yet: wait rather than compete with it for the interpreter.
-            self._wake.wait(self.frame_interval)
-            self._wake.clear()
-            if self._acked.is_set():
-                self._ui_time = 0.8 * self._ui_time + 0.2 * (time.perf_counter() - self._published_at)
-            return
         p = self.player
         if self.running:
             dt = start - self._last_run
@@ -182,7 +177,7 @@ class Stepper:
             self._run_marks.append((time.perf_counter(), p.tick))
             if p.at_end():
                 self.running = False
-        if self.shown_tick != self._published_tick:
+        if self.shown_tick != self._published_tick and self._acked.is_set():
             self._publish()
         moving = self.running or self.shown_tick != self.target
         if not moving and not self._commands and self._acked.is_set():
@@ -196,9 +191,8 @@ class Stepper:
         self._wake.clear()
 
     def step_budget(self) -> float:
-        """Seconds of model stepping per frame: what a frame has left after the UI and the snapshot."""
-        left = self.frame_interval - self._ui_time - self._snapshot_time
-        return min(self.frame_interval * STEP_BUDGET, max(0.004, left))
+        """Seconds of model stepping per frame interval (the UI paints meanwhile; the snapshot has its own cost)."""
+        return self.frame_interval * STEP_BUDGET
 
     def _drain(self) -> None:
         p = self.player
