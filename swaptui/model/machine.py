@@ -224,7 +224,8 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
                     continue
                 used = run_task(self, p, t, budget)
                 p.debt_ns -= used
-            self.kswapd.run(self, t, slice_ns if self.kswapd.state == "running" else self.tick_ns // TICK_SLICES)
+            self.kswapd.cpu_fraction = share / self.tick_ns
+            self.kswapd.run_until(self, t + slice_ns)
         for p in tasks:
             # Unused time does not carry over; overrun (a stall) does, as debt.
             p.debt_ns = 0 if p.throttled else min(0, p.debt_ns)

@@ -73,6 +73,14 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int) -> t
             spent += k * m.costs.pcp_page
             need -= k
             continue
+        # kswapd reclaims on its own CPU meanwhile: let it catch up before deciding to reclaim directly.
+        m.kswapd.run_until(m, now + spent)
+        k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
+        if k:
+            parts.append(z.alloc(k))
+            spent += k * m.costs.pcp_page
+            need -= k
+            continue
         if throttle_direct_reclaim(m):
             m.vm.add("pgscan_direct_throttle")
             p.throttled = True

@@ -372,7 +372,8 @@ class Kswapd:
     pass_targets: list[int] | None = None
     pass_sc: ScanControl | None = None
     pass_accounted: int = 0
-    blocked_until: int = 0
+    clock: int = 0  # simulated time kswapd has run up to (ahead of the tick when it overran, e.g. blocked on I/O)
+    cpu_fraction: float = 1.0  # share of a CPU kswapd gets this tick
     cost_per_page: float = 800.0
     cpu_ns: int = 0
     wakeups: int = 0
@@ -394,6 +395,7 @@ class Kswapd:
         if self.state == KSWAPD_NAPPING:
             self.woken_during_nap = True
             return
+        self.clock = max(self.clock, now)
         self._start(m, now, "woken")
 
     def _start(self, m: Machine, now: int, why: str) -> None:
@@ -408,8 +410,16 @@ class Kswapd:
         if why == "woken":
             m.event(now, "kswapd", f"kswapd woke: free {z.nr_free_pages} < low {z.wmark_pages(1)} (order {self.order})")
 
+    def run_until(self, m: Machine, t: int) -> None:
+        """Let kswapd, which runs on its own CPU alongside the tasks, catch up to time t."""
+        if t <= self.clock:
+            return
+        start = self.clock
+        used = self.run(m, start, int((t - start) * self.cpu_fraction))
+        self.clock = max(t, start + used)
+
     def run(self, m: Machine, now: int, budget: int) -> int:
-        """Spend up to `budget` ns; returns the ns used."""
+        """Spend up to `budget` ns from `now`; returns the ns used."""
         used = 0
         if self.state == KSWAPD_NAPPING:
             if self.woken_during_nap:
@@ -428,11 +438,6 @@ class Kswapd:
                 return 0
         if self.state != KSWAPD_RUNNING:
             return 0
-        if self.blocked_until > now:
-            # Still blocked (on a full device queue) from an earlier slice.
-            budget -= self.blocked_until - now
-            if budget <= 0:
-                return 0
         waited = 0
         while used < budget:
             if self.pass_targets is None:
@@ -470,8 +475,6 @@ class Kswapd:
                     self.priority -= 1
                 self.pass_targets = None
                 self.pass_sc = None
-        if used > budget:
-            self.blocked_until = now + used
         self.cpu_ns += used - waited
         m.vm.add("swaptui_kswapd_cpu_ns", used - waited)
         return used

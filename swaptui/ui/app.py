@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -70,9 +69,9 @@ class SwapApp(App[int]):
     ESCAPE_TO_MINIMIZE = False
     ALLOW_IN_MAXIMIZED_VIEW = "HeaderBar, Footer, Inspector"
 
-    running: reactive[bool] = reactive(False)
+    running: reactive[bool] = reactive(False, init=False)
     """Whether the model runs (view state; the stepper follows)."""
-    speed: reactive[int] = reactive(DEFAULT_SPEED)
+    speed: reactive[int] = reactive(DEFAULT_SPEED, init=False)
     """Ticks per second of wall time while running."""
 
     def __init__(self, scenario, *, start_tick: int = 0, speed: int = DEFAULT_SPEED, running: bool = False,
@@ -146,8 +145,6 @@ class SwapApp(App[int]):
         header.speed = self.speed
         self._apply_layout()
         self._choose(self.current_pane)
-        # The stepper thread runs pure-Python model code: hand the interpreter over often so keys stay prompt.
-        sys.setswitchinterval(0.001)
         self._thread = threading.Thread(target=self.stepper.run, name="swaptui-stepper", daemon=True)
         self._thread.start()
 

@@ -6,6 +6,7 @@ space and watch it fill. Its history is the values it has seen while open (a sma
 
 from __future__ import annotations
 
+import textwrap
 from collections import deque
 
 import numpy as np
@@ -23,6 +24,11 @@ from swaptui.ui.metrics import format_bytes, format_rate, sparkline
 from swaptui.ui.stepper import Frame
 
 HISTORY = 64
+
+
+def wrapped(text: str, width: int, style: str = "") -> list[Content]:
+    """A paragraph as lines of at most `width` cells."""
+    return [Content.styled(line, style) for line in textwrap.wrap(text, max(10, width))] or [Content("")]
 
 
 class Inspector(VerticalScroll):
@@ -93,12 +99,12 @@ class Inspector(VerticalScroll):
                                         f" {DISPLAY_NAMES[d]:<14}", (f"{int(counts[d]):>8,}", "bold"),
                                         f" {counts[d] / n * 100:5.1f}%"))
         out.append(Content(""))
-        out.append(Content.assemble(("in use (not free/pcp) while open: ", "$text-muted"),
-                                    (sparkline(history, min(HISTORY, width - 2), 0, 1), "$primary")))
+        out.append(Content.styled("in use (not free or pcp) while open:", "$text-muted"))
+        out.append(Content.styled(sparkline(history, min(HISTORY, width), 0, 1), "$primary"))
         out.append(Content(""))
         for d in range(NR_DISPLAY):
             if counts[d]:
-                out.append(Content.styled(DISPLAY_MEANING[d], "$text-muted"))
+                out += wrapped(DISPLAY_MEANING[d], width, "$text-muted")
         return Content("\n").join(out)
 
     def _clusters(self, lo: int, hi: int, width: int) -> Content:
@@ -117,8 +123,8 @@ class Inspector(VerticalScroll):
             cpu_names = ", ".join("kswapd" if c == ncpus else f"CPU {c}" for c in who)
             out += [
                 Content.styled(f"Cluster {lo:,}", "bold"),
-                Content(f"device {dev.name} ({dev.kind}), its cluster {lo - dev.first_cluster:,} of {dev.nr_clusters:,}"
-                        if dev else "device —"),
+                *wrapped(f"device {dev.name} ({dev.kind}), its cluster {lo - dev.first_cluster:,} of "
+                         f"{dev.nr_clusters:,}" if dev else "device —", width),
                 Content(f"slots {lo * SWAPFILE_CLUSTER:,}–{(lo + 1) * SWAPFILE_CLUSTER - 1:,}"),
                 Content(""),
                 Content.assemble(("list   ", "$text-muted"), (name, f"bold $cluster-{name}")),
@@ -129,7 +135,7 @@ class Inspector(VerticalScroll):
                 Content.assemble(("cached ", "$text-muted"),
                                  (f"▲ by {cpu_names}" if who else "no CPU caches it", "bold" if who else "")),
                 Content(""),
-                Content.styled(CLUSTER_MEANING.get(name, ""), "$text-muted"),
+                *wrapped(CLUSTER_MEANING.get(name, ""), width, "$text-muted"),
             ]
         else:
             flags = np.bincount(s.cluster_flags[lo:hi], minlength=len(CLUSTER_FLAG_NAMES))
@@ -141,8 +147,8 @@ class Inspector(VerticalScroll):
                 *[Content(f"{CLUSTER_FLAG_NAMES[k]:<8} {int(flags[k]):>6,}") for k in range(len(flags)) if flags[k]],
                 Content(f"CPU-cached {int(cached[lo:hi].sum())}"),
             ]
-        out += [Content(""), Content.assemble(("fill while open ", "$text-muted"),
-                                              (sparkline(history, min(HISTORY, width - 18), 0, 1), "$primary"))]
+        out += [Content(""), Content.styled("fill while open:", "$text-muted"),
+                Content.styled(sparkline(history, min(HISTORY, width), 0, 1), "$primary")]
         return Content("\n").join(out)
 
     def _counter(self, name: str, width: int) -> Content:
@@ -159,7 +165,7 @@ class Inspector(VerticalScroll):
             Content.styled(name, "bold"),
             Content.styled("gauge: set every tick" if gauge else "event counter: only grows", "$text-muted"),
             Content(""),
-            Content.styled(HELP.get(name, ""), ""),
+            *wrapped(HELP.get(name, ""), width),
             Content(""),
             Content.assemble(("value  ", "$text-muted"), (f"{value:,}", "bold")),
             Content.assemble(("Δ/s    ", "$text-muted"), (format_rate(rate), "bold"), ("  over 0.1 s simulated", "$text-muted")),

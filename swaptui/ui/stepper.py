@@ -91,6 +91,7 @@ class Stepper:
         self._ui_time = 0.0  # moving average: publish to ack (the UI applying and painting a frame)
         self._snapshot_time = 0.0  # moving average: building a snapshot
         self._published_at = 0.0
+        self._tick_time = 0.0  # moving average: one model tick
         self.idle = threading.Event()  # set while there is nothing left to do (tests wait on it)
         self.error: BaseException | None = None
 
@@ -126,8 +127,6 @@ class Stepper:
 
     def ack(self) -> None:
         """The UI has shown the last frame: the next one may be built."""
-        if not self._acked.is_set():
-            self._ui_time = 0.8 * self._ui_time + 0.2 * (time.perf_counter() - self._published_at)
         self._acked.set()
         self._wake.set()
 
@@ -163,6 +162,13 @@ class Stepper:
         self._drain()
         if self._stop.is_set():
             return
+        if not self._acked.is_set():
+            # The UI has not shown the last frame yet: wait rather than compete with it for the interpreter.
+            self._wake.wait(self.frame_interval)
+            self._wake.clear()
+            if self._acked.is_set():
+                self._ui_time = 0.8 * self._ui_time + 0.2 * (time.perf_counter() - self._published_at)
+            return
         p = self.player
         if self.running:
             dt = start - self._last_run
@@ -177,7 +183,7 @@ class Stepper:
             self._run_marks.append((time.perf_counter(), p.tick))
             if p.at_end():
                 self.running = False
-        if self.shown_tick != self._published_tick and self._acked.is_set():
+        if self.shown_tick != self._published_tick:
             self._publish()
         moving = self.running or self.shown_tick != self.target
         if not moving and not self._commands and self._acked.is_set():
@@ -191,19 +197,24 @@ class Stepper:
         self._wake.clear()
 
     def step_budget(self) -> float:
-        """Seconds of model stepping per frame interval (the UI paints meanwhile; the snapshot has its own cost)."""
-        return self.frame_interval * STEP_BUDGET
+        """Seconds of model stepping per frame: what a frame has left after the UI and the snapshot."""
+        left = self.frame_interval - self._ui_time - self._snapshot_time
+        return min(self.frame_interval * STEP_BUDGET, max(0.004, left))
 
     def _drain(self) -> None:
         p = self.player
         while self._commands:
             kind, value = self._commands.popleft()
             if kind == "run":
+                if value and not self.running:
+                    # Run on from what is on screen (the player may be ahead of it after a step back).
+                    self.target = self.shown_tick
+                    self._last_run = time.perf_counter()
+                    self._owed = 0.0
+                    self._run_marks.clear()
+                elif not value and self.running:
+                    self.target = self.shown_tick  # stop where we are, not where running was heading
                 self.running = bool(value) and not (p.at_end() and self.shown_tick >= p.last_tick)
-                self._last_run = time.perf_counter()
-                self._owed = 0.0
-                self._run_marks.clear()
-                self.target = self.shown_tick
             elif kind == "speed":
                 self.speed = max(MIN_SPEED, min(MAX_SPEED, int(value)))
             elif kind == "step":
@@ -227,11 +238,14 @@ class Stepper:
             return
         self._view = None
         while p.tick < self.target and not self._stop.is_set():
+            t0 = time.perf_counter()
             if not p.step(1):
                 self.target = p.tick
                 break
             self._record()
-            if deadline is not None and time.perf_counter() >= deadline:
+            now = time.perf_counter()
+            self._tick_time = 0.9 * self._tick_time + 0.1 * (now - t0)
+            if deadline is not None and now + self._tick_time >= deadline:
                 break
             if self._commands:
                 break

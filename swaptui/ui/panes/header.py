@@ -4,36 +4,52 @@ from __future__ import annotations
 
 from textual import events
 from textual.content import Content
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widget import Widget
 
 from swaptui.ui.messages import PaneChosen
 from swaptui.ui.metrics import caption_at, format_bytes
 from swaptui.ui.panes import PANES
+from swaptui.ui.panes.base import Text
 from swaptui.ui.stepper import Frame
 
 HINT = "space run/pause · n step · b back · +/- speed · 1-9 panes · click a cell to inspect · ? help"
 
 
-class HeaderBar(Widget):
+class HeaderBar(Text):
     """Two lines: scenario, design, simulated time, tick, run state and speed; then the caption for this moment."""
 
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    frame: var[Frame | None] = var(None, always_update=True)
     """The frame on screen."""
-    running: reactive[bool] = reactive(False)
+    running: var[bool] = var(False)
     """Whether the model runs (the app's view of it)."""
-    speed: reactive[int] = reactive(64)
+    speed: var[int] = var(64)
     """Ticks per second of wall time while running."""
-    status: reactive[str | None] = reactive(None)
+    status: var[str | None] = var(None)
     """What the stepper is busy with, if anything."""
 
     def __init__(self, scenario) -> None:
         super().__init__(id="header")
         self.scenario = scenario
 
-    def render(self) -> Content:
+    def _redraw(self) -> None:
         width = self.size.width
-        return Content("\n").join([self._status_line(width), self._caption_line(width)])
+        self.show(Content("\n").join([self._status_line(width), self._caption_line(width)]))
+
+    def watch_frame(self) -> None:
+        self._redraw()
+
+    def watch_running(self) -> None:
+        self._redraw()
+
+    def watch_speed(self) -> None:
+        self._redraw()
+
+    def watch_status(self) -> None:
+        self._redraw()
+
+    def on_resize(self) -> None:
+        self._redraw()
 
     def _status_line(self, width: int) -> Content:
         f = self.frame

@@ -277,7 +277,7 @@ class MemoryMapPane(Pane):
         for d in range(NR_DISPLAY):
             share = totals[d] / nr_frames * 100 if nr_frames else 0
             glyph = DISPLAY_GLYPHS[d] if DISPLAY_GLYPHS[d] != " " else "␣"
-            parts.append(Content.assemble((glyph, f"$frame-{DISPLAY_KEYS[d]} bold"), f" {DISPLAY_NAMES[d]} {share:.1f}%"))
+            parts.append(Content.assemble((glyph, f"$frame-{DISPLAY_KEYS[d]} bold"), f" {DISPLAY_NAMES[d]} {share:.0f}%" if share >= 1 or share == 0 else f" {DISPLAY_NAMES[d]} <1%"))
         notes = []
         if view.dense:
             notes.append("dense: ▀ = top cell's colour over the bottom cell's (colour only; d for glyphs)")
