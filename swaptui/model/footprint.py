@@ -10,11 +10,12 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 4096
 FRAME_BYTES = 40
-"""Host bytes of model state per simulated page frame (struct-of-arrays columns per frame)."""
-SLOT_BYTES = 24
-"""Host bytes of model state per swap slot."""
-VPAGE_BYTES = 16
-"""Host bytes of model state per virtual page a workload maps."""
+"""Host bytes of model state per simulated page frame: memmap columns (state 1, flags 2, lru 1,
+lrupos 8, owner 8, slot 8, io_done 8) plus buddy bitmaps and LRU rings."""
+SLOT_BYTES = 32
+"""Host bytes per swap slot: swap_map 1, zeromap 1, owner 8, swap cache folio 8 and shadow 8, zram 5."""
+VPAGE_BYTES = 20
+"""Host bytes per virtual page a workload maps: state 1, frame 8, slot 8, content 1, csize 2."""
 OVERHEAD_BYTES = 64 * 1024 * 1024
 """Fixed host bytes for the interpreter, numpy and everything that does not scale with the scenario."""
 

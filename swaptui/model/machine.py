@@ -23,7 +23,7 @@ from swaptui.model.memmap import (
 from swaptui.model.memory import run_task
 from swaptui.model.oom_kill import ExitAndOomMixin
 from swaptui.model.page_alloc import (
-    WMARK_HIGH, WMARK_LOW, WMARK_MIN, Zone, ZoneInfo, calculate_min_free_kbytes, recommended_min_free_kbytes,
+    MIGRATE_UNMOVABLE, PAGEBLOCK_ORDER, WMARK_HIGH, WMARK_LOW, WMARK_MIN, Zone, ZoneInfo, calculate_min_free_kbytes, recommended_min_free_kbytes,
     setup_per_zone_wmarks, zone_split,
 )
 from swaptui.model.page_io import IoQueue, ZramStore
@@ -113,6 +113,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         kpages = auto_kernel_pages(managed) if mc.kernel_used == "auto" else mc.kernel_used // PAGE_SIZE
         kframes = self.zone.alloc(kpages)
         self.memmap.state[kframes] = FRAME_KERNEL
+        self.zone.pageblock_type[np.unique(kframes >> PAGEBLOCK_ORDER)] = MIGRATE_UNMOVABLE
         self.kernel_pages = len(kframes)
         self.zone.pgalloc = 0
 

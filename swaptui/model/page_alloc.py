@@ -251,6 +251,18 @@ class BuddyAllocator:
         """nr_free per order (/proc/buddyinfo for the merged zone)."""
         return list(self.nr_free)
 
+    def free_area_by_migratetype(self, pageblock_type: np.ndarray) -> np.ndarray:
+        """nr_free[order][migratetype] (/proc/pagetypeinfo): a free block is on its pageblock's type's list.
+
+        A whole pass over the listed blocks: render time only."""
+        out = np.zeros((NR_ORDERS, len(MIGRATETYPE_NAMES)), dtype=np.int64)
+        for order in range(NR_ORDERS):
+            blocks = np.flatnonzero(self.listed[order])
+            if len(blocks):
+                types = pageblock_type[(blocks << order) >> PAGEBLOCK_ORDER]
+                out[order] = np.bincount(types, minlength=len(MIGRATETYPE_NAMES))[:len(MIGRATETYPE_NAMES)]
+        return out
+
 
 class Zone:
     """The simulated zone: managed pages, watermarks, buddy lists and the aggregate per-CPU list."""
@@ -270,6 +282,9 @@ class Zone:
         self.pcp_count = 0
         self.pcp_free_factor = 0
         self.reclaim_active = False  # ZONE_RECLAIM_ACTIVE: set while kswapd runs
+        # Pageblock migratetypes. All start MOVABLE (memmap_init); pageblocks that hold unmovable
+        # kernel allocations are claimed UNMOVABLE. Fallback stealing between types is issue 4's.
+        self.pageblock_type = np.full(-(-nr_frames >> PAGEBLOCK_ORDER), MIGRATE_MOVABLE, dtype=np.uint8)
         self.pgalloc = 0
         self.pgfree = 0
 

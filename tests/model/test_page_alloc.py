@@ -121,3 +121,15 @@ def test_random_alloc_free_keeps_buddy_accounting_exact() -> None:
 def test_int_sqrt_matches_math() -> None:
     for x in (0, 1, 15, 16, 983472 * 16):
         assert calculate_min_free_kbytes(x // 16) == max(128, min(math.isqrt(x // 16 * 16), 262144))
+
+
+def test_pageblocks_of_kernel_allocations_are_unmovable_and_pagetypeinfo_adds_up(make_machine) -> None:
+    from swaptui.model.page_alloc import MIGRATE_MOVABLE, MIGRATE_UNMOVABLE, PAGEBLOCK_ORDER
+
+    m = make_machine(check_invariants=False)
+    kernel = np.flatnonzero(m.memmap.state == 2)
+    assert (m.zone.pageblock_type[np.unique(kernel >> PAGEBLOCK_ORDER)] == MIGRATE_UNMOVABLE).all()
+    assert (m.zone.pageblock_type == MIGRATE_MOVABLE).any()
+    m.step(100)
+    by_type = m.zone.buddy.free_area_by_migratetype(m.zone.pageblock_type)
+    assert by_type.sum(axis=1).tolist() == m.zone.buddy.nr_free
