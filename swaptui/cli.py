@@ -136,7 +136,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for out in outputs:
             out.close()
         return 2
-    machine = Machine(scenario, check_invariants=args.check_invariants)
+    from swaptui.model.machine import DesignNotBuilt
+
+    try:
+        machine = Machine(scenario, check_invariants=args.check_invariants)
+    except DesignNotBuilt as error:
+        _fail(f"{args.file}: swap.design: {error}")
+        for out in outputs:
+            out.close()
+        return 2
     writer = SeriesWriter(json_out, csv_out, args.every) if outputs else None
     start = time.perf_counter()
     try:
@@ -154,6 +162,70 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for out in outputs:
             out.close()
     sys.stdout.write(render_summary(machine, time.perf_counter() - start, args.all))
+    return 0
+
+
+def _args_compare(parser: argparse.ArgumentParser) -> None:
+    """Declare the comparison's options."""
+    _args_scenario(parser)
+    parser.add_argument("--designs", metavar="LIST",
+                        help="comma-separated designs (default: the scenario's `compare:` list, else every built one)")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--ticks", metavar="N", type=int, help="run N ticks per design")
+    length.add_argument("--duration", metavar="D", help="run this much simulated time per design")
+    parser.add_argument("--json", metavar="OUT", help="write the metrics by design as JSON to OUT")
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    """Run a scenario under several swap designs with the same seed and print one table."""
+    from swaptui.compare import BUILT_DESIGNS, render, run_designs
+    from swaptui.scenario import ScenarioError, load_scenario
+    from swaptui.units import UnitError, parse_duration
+
+    try:
+        scenario = load_scenario(args.file)
+    except ScenarioError as error:
+        for issue in error.issues:
+            _fail(str(issue))
+        return 2
+    if args.designs:
+        designs = [d.strip() for d in args.designs.split(",") if d.strip()]
+    else:
+        designs = list(scenario.compare or BUILT_DESIGNS)
+    known = ("classic", "swap_table", "vswap")
+    for d in designs:
+        if d not in known:
+            _fail(f"--designs: unknown design {d!r}; expected some of: {', '.join(known)}")
+            return 2
+        if d not in BUILT_DESIGNS:
+            _fail(f"--designs: design {d!r} is not built yet (issue 3); built: {', '.join(BUILT_DESIGNS)}")
+            return 2
+    if len(designs) < 1 or len(set(designs)) != len(designs):
+        _fail("--designs: expected one or more different designs, e.g. classic,swap_table")
+        return 2
+    if args.ticks is not None:
+        if args.ticks < 1:
+            _fail(f"--ticks: expected a whole number from 1 up; got {args.ticks}")
+            return 2
+        ticks = args.ticks
+    elif args.duration is not None:
+        try:
+            ticks = parse_duration(args.duration) // scenario.tick
+        except UnitError as error:
+            _fail(f"--duration: {error}")
+            return 2
+    else:
+        ticks = scenario.ticks
+    results = run_designs(scenario, designs, ticks)
+    sys.stdout.write(render(results, f"{scenario.name}: {ticks} ticks, seed {scenario.seed}"))
+    if args.json:
+        try:
+            with open(args.json, "w", encoding="utf-8") as out:
+                json.dump(results, out, indent=2, sort_keys=True)
+                out.write("\n")
+        except OSError as error:
+            _fail(f"{args.json}: cannot write: {error.strerror or error}")
+            return 2
     return 0
 
 
@@ -190,6 +262,7 @@ COMMANDS: dict[str, Command] = {
     "check": Command("validate a scenario file and exit", _args_scenario, _cmd_check),
     "schema": Command("print the JSON schema of scenario files", _args_schema, _cmd_schema),
     "run": Command("run a scenario headless and print its counters", _args_run, _cmd_run),
+    "compare": Command("run a scenario under several swap designs and compare", _args_compare, _cmd_compare),
 }
 """Subcommands by name; add an entry here (and its two functions) to add a subcommand."""
 

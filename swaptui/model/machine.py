@@ -29,7 +29,8 @@ from swaptui.model.page_alloc import (
 from swaptui.model.page_io import IoQueue, ZramStore
 from swaptui.model.snapshot import Snapshot, build_snapshot
 from swaptui.model.swap_ops import SwapPathsMixin
-from swaptui.model.swap_state import ClassicSwapCache
+from swaptui.model.swap_state import ClassicSwapCache, SwapCacheBase
+from swaptui.model.swap_table import SwapTableCache
 from swaptui.model.swapfile import SwapSlots
 from swaptui.model.vmscan import Kswapd, ScanControl
 from swaptui.model.workload import AddressSpaces, build_processes
@@ -57,6 +58,19 @@ def auto_reserved_pages(pages: int) -> int:
 def auto_kernel_pages(managed: int) -> int:
     """Pages the kernel holds once booted: slab, page tables, stacks (~16 MiB + 2.5%)."""
     return min(managed // 4, 16 * MIB_PAGES + managed // 40)
+
+
+class DesignNotBuilt(ValueError):
+    """The scenario asks for a swap design the model does not have yet."""
+
+
+def make_swap_cache(design: str, nr_slots: int, costs: CostTable) -> SwapCacheBase:
+    """The swap cache of the scenario's swap design."""
+    if design == "classic":
+        return ClassicSwapCache(nr_slots, costs)
+    if design == "swap_table":
+        return SwapTableCache(nr_slots, costs)
+    raise DesignNotBuilt(f"swap design {design!r} is not built yet (issue 3); use classic or swap_table")
 
 
 class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
@@ -128,7 +142,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         devs = [(d.name, d.kind, backend_profile(d.kind, compressor), d.priority, d.size // PAGE_SIZE, d.discard)
                 for d in s.swap.devices]
         self.swap = SwapSlots(devs, self.ncpus, self.costs)
-        self.swap_cache = ClassicSwapCache(self.swap.nr_slots, self.costs)
+        self.swap_cache = make_swap_cache(self.design, self.swap.nr_slots, self.costs)
         self.swap.reclaim_cache_only = self.reclaim_cache_only
         self.zram = ZramStore(self.swap.nr_slots) if any(d.kind == "zram" for d in s.swap.devices) else None
         self.zram_frames = np.zeros(0, dtype=np.int64)
@@ -286,6 +300,14 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
     def snapshot(self) -> Snapshot:
         """The read-only view of this tick for panes and reporters."""
         return build_snapshot(self)
+
+    def swap_metadata(self):
+        """Swap metadata bytes (static, dynamic) of this machine's design, from its current state."""
+        from swaptui.model.metadata import classic_metadata, swap_table_metadata
+
+        if self.design == "swap_table":
+            return swap_table_metadata(self.swap.nr_slots, self.swap_cache.tables(self.swap.cluster_count))
+        return classic_metadata(self.swap.nr_slots, self.swap_cache.entries())
 
     def watermarks(self) -> tuple[int, int, int]:
         """(min, low, high) of the simulated zone, boost included."""

@@ -164,6 +164,7 @@ def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
             if p.kind != "filecache" and p.free_after:
                 m.exit_mm(p, now + used)
             p.exited = True
+            p.exit_ns = now + used
             m.event(now + used, "exit", f"{p.label} finished and exited")
             break
         est = max(1, (budget - used) // c.touch_read + 1)
@@ -255,7 +256,8 @@ def do_anonymous_pages(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, n
     return k, spent
 
 
-def map_swapcache_folios(m: Machine, p: Process, vp: np.ndarray, frames: np.ndarray, wr: np.ndarray) -> int:
+def map_swapcache_folios(m: Machine, p: Process, vp: np.ndarray, frames: np.ndarray, wr: np.ndarray,
+                         free_swap: np.ndarray | None = None) -> int:
     """The end of do_swap_page: map the folios, swap_free, and maybe folio_free_swap. Returns cost."""
     c = m.costs
     mem = m.memmap
@@ -269,7 +271,8 @@ def map_swapcache_folios(m: Machine, p: Process, vp: np.ndarray, frames: np.ndar
     fl[frames[wr]] |= np.uint16(PG_DIRTY)
     m.swap_put_ref(slots)
     # should_try_to_free_swap: swap over half full, or a write fault on an exclusive folio.
-    free_swap = wr if not m.swap.vm_swap_full() else np.ones(len(vp), dtype=bool)
+    if free_swap is None:
+        free_swap = wr if not m.swap.vm_swap_full() else np.ones(len(vp), dtype=bool)
     if free_swap.any():
         m.folio_free_swap(frames[free_swap])
     m.vm.add("pgfault", len(vp))
@@ -314,11 +317,37 @@ def do_swap_page(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: in
     devs = m.swap.device_of(slots)
     dev = m.swap.devices[int(devs[0])]
     count = m.swap.swap_map[slots] & SWAP_COUNT_MASK
+    if dev.synchronous and not m.swap_cache.bypass_sync_io:
+        # Phase II: SYNC_IO swap-in goes through the swap cache, without readahead (swapin_folio).
+        other = np.flatnonzero(devs != devs[0])
+        n = int(other[0]) if len(other) else len(vp)
+        return swapin_sync(m, p, vp[:n], wr[:n], now, budget)
     if dev.synchronous and count[0] == 1:
         same = np.flatnonzero((devs != devs[0]) | (count != 1))
         n = int(same[0]) if len(same) else len(vp)
         return swapin_bypass(m, p, vp[:n], wr[:n], now, budget)
     return swapin_readahead(m, p, int(vp[0]), bool(wr[0]), now, budget)
+
+
+def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                budget: int) -> tuple[int, int]:
+    """swapin_folio (swap table phase II): insert into the swap cache, read, map, drop from the cache."""
+    c = m.costs
+    slots = m.spaces.slot[vp]
+    dev = m.swap.devices[int(m.swap.device_of(slots[:1])[0])]
+    per = c.fault_entry + c.swapin_map + dev.profile.cpu_read_ns + c.pcp_page
+    want = affordable(budget, per, len(vp))
+    frames, spent = alloc_pages_task(m, p, want, now, budget)
+    k = len(frames)
+    if k == 0:
+        return 0, spent
+    v, s = vp[:k], slots[:k]
+    spent += m.read_swap_cache_async(frames, s, v, now + spent)
+    m.vm.add("pgmajfault", k)
+    # The swap cache is freed right after mapping: the slot goes with it.
+    spent += map_swapcache_folios(m, p, v, frames, wr[:k], free_swap=np.ones(k, dtype=bool))
+    m.vm.add("swaptui_page_events", k)
+    return k, spent
 
 
 def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,

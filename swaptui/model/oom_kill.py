@@ -64,6 +64,7 @@ class ExitAndOomMixin:
                                f"with {score} pages (allocation by {trigger.label})")
         self.exit_mm(victim, now)
         victim.exited = True
+        victim.exit_ns = now
         victim.killed = True
         victim.done = True
         victim.pending = victim.pending[:0]

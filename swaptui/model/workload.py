@@ -94,6 +94,7 @@ class Process:
     no_progress: int = 0
     last_run: int = MAX_RUN_HINT
     killed: bool = False
+    exit_ns: int = -1  # when the process exited (-1: still running)
     ra_hits: int = 4  # the VMA's swap_readahead_info: a zero value reads as 4 hits
     ra_win: int = 0
     ra_prev: int = -2

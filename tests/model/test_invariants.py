@@ -69,3 +69,11 @@ def scenarios(draw) -> dict:
 def test_random_small_scenarios_keep_every_invariant(make_machine, kw: dict) -> None:
     m = make_machine(duration="1s", **kw)
     m.step(200)
+
+
+@pytest.mark.parametrize("kind", ["zram", "ssd"])
+def test_invariants_hold_every_tick_under_the_swap_table_design(make_machine, kind: str) -> None:
+    m = make_machine(devices=f"- {{name: d0, kind: {kind}, size: 96MiB}}", workloads=MIX, duration="1s",
+                     extra_swap="design: swap_table")
+    m.step(500)
+    assert m.swap_cache.design == "swap_table" and m.vm["pswpout"] > 0

@@ -1,0 +1,114 @@
+"""`swaptui compare`: the same scenario and seed under several swap designs, one table of results.
+
+Nothing differs between the runs but the design, so every difference in the table comes from where
+the designs' code paths differ (kernel-model.md §15) and what those paths cost.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+from swaptui.model.machine import Machine
+
+BUILT_DESIGNS = ("classic", "swap_table")
+
+# (key, label, unit) of the compared metrics, in table order.
+METRICS: tuple[tuple[str, str, str], ...] = (
+    ("runtime_s", "workload runtime (until the last task exits)", "s"),
+    ("throughput", "workload throughput", "pages/s"),
+    ("kswapd_cpu_s", "kswapd CPU", "s"),
+    ("direct_cpu_s", "direct reclaim CPU", "s"),
+    ("pgsteal_kswapd", "pgsteal_kswapd", ""),
+    ("pgsteal_direct", "pgsteal_direct", ""),
+    ("kswapd_share", "kswapd share of reclaim", ""),
+    ("allocstall", "allocstall_movable", ""),
+    ("pswpout", "pswpout", ""),
+    ("pswpin", "pswpin", ""),
+    ("swap_ra", "swap_ra", ""),
+    ("swap_ra_hit_rate", "swap_ra_hit / swap_ra", ""),
+    ("lookups", "swap-cache lookups", ""),
+    ("mean_depth", "mean lookup depth", "levels"),
+    ("metadata_static", "swap metadata, static", "bytes"),
+    ("metadata_dynamic", "swap metadata, dynamic", "bytes"),
+    ("pgmigrate_success", "pgmigrate_success", "(compaction not modelled yet)"),
+    ("zswpout", "zswpout", "(zswap not modelled yet)"),
+)
+
+
+def collect(m: Machine) -> dict[str, float]:
+    """The compared metrics of a finished run."""
+    v = m.vm
+    ends = [p.exit_ns if p.exited else m.now for p in m.procs]
+    sim_s = (max(ends) if ends else m.now) / 1e9 or 1.0
+    steal_k, steal_d = v["pgsteal_kswapd"], v["pgsteal_direct"]
+    cache = m.swap_cache
+    meta = m.swap_metadata()
+    return {
+        "runtime_s": sim_s,
+        "throughput": v["swaptui_pages_touched"] / sim_s,
+        "kswapd_cpu_s": v["swaptui_kswapd_cpu_ns"] / 1e9,
+        "direct_cpu_s": v["swaptui_direct_reclaim_ns"] / 1e9,
+        "pgsteal_kswapd": steal_k,
+        "pgsteal_direct": steal_d,
+        "kswapd_share": steal_k / (steal_k + steal_d) if steal_k + steal_d else 0.0,
+        "allocstall": v["allocstall_movable"],
+        "pswpout": v["pswpout"],
+        "pswpin": v["pswpin"],
+        "swap_ra": v["swap_ra"],
+        "swap_ra_hit_rate": v["swap_ra_hit"] / v["swap_ra"] if v["swap_ra"] else 0.0,
+        "lookups": cache.lookups,
+        "mean_depth": cache.hops / cache.lookups if cache.lookups else 0.0,
+        "metadata_static": meta.static,
+        "metadata_dynamic": meta.dynamic,
+        "pgmigrate_success": 0,
+        "zswpout": 0,
+    }
+
+
+def run_designs(scenario, designs: list[str], ticks: int,
+                progress: Callable[[str, int], None] | None = None) -> dict[str, dict[str, float]]:
+    """Run the scenario once per design for `ticks` ticks; metrics by design."""
+    results: dict[str, dict[str, float]] = {}
+    for design in designs:
+        s = scenario.model_copy(update={"swap": scenario.swap.model_copy(update={"design": design})})
+        m = Machine(s)
+        for done in range(0, ticks, 100):
+            m.step(min(100, ticks - done))
+            if progress:
+                progress(design, min(done + 100, ticks))
+        results[design] = collect(m)
+    return results
+
+
+def _fmt(value: float) -> str:
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+    return f"{int(value):,}"
+
+
+def render(results: dict[str, dict[str, float]], title: str) -> str:
+    """The comparison as a table: a row per metric, a column per design, differences against the first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    designs = list(results)
+    base = designs[0]
+    table = Table(title=title)
+    table.add_column("metric")
+    for d in designs:
+        table.add_column(d, justify="right")
+    table.add_column("unit")
+    for key, label, unit in METRICS:
+        cells = []
+        for d in designs:
+            value = results[d][key]
+            cell = _fmt(value)
+            ref = results[base][key]
+            if d != base and ref:
+                cell += f" ({(value - ref) / ref:+.1%})"
+            cells.append(cell)
+        table.add_row(label, *cells, unit)
+    buf = io.StringIO()
+    Console(file=buf, width=140, color_system=None).print(table)
+    return buf.getvalue()
