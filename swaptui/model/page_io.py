@@ -27,10 +27,10 @@ ZS_HUGE_CLASS_SIZE = 3264  # objects at least this big take a whole page (huge c
 
 def zs_class_size(size: np.ndarray) -> np.ndarray:
     """Bytes of the zsmalloc slot an object of `size` compressed bytes occupies."""
-    s = np.asarray(size, dtype=np.int64) + ZS_HANDLE_SIZE
-    idx = np.maximum(0, -(-(s - ZS_MIN_ALLOC_SIZE) // ZS_SIZE_CLASS_DELTA))
-    cls = ZS_MIN_ALLOC_SIZE + idx * ZS_SIZE_CLASS_DELTA
-    return np.where(cls >= ZS_HUGE_CLASS_SIZE, PAGE_SIZE, cls)
+    s = np.asarray(size, dtype=np.int64) + (ZS_HANDLE_SIZE + ZS_SIZE_CLASS_DELTA - 1)
+    cls = np.maximum(s & ~(ZS_SIZE_CLASS_DELTA - 1), ZS_MIN_ALLOC_SIZE)  # round up to the 16-byte class
+    cls[cls >= ZS_HUGE_CLASS_SIZE] = PAGE_SIZE
+    return cls
 
 
 class IoQueue:
@@ -91,8 +91,11 @@ class ZramStore:
 
     def store(self, slots: np.ndarray, csize: np.ndarray, same_filled: np.ndarray) -> None:
         """zram_write_page for these slots (any previous content is freed first)."""
-        self.free(slots)
-        sizes = np.where(same_filled, 0, zs_class_size(csize))
+        if self.size[slots].any() or self.same[slots].any():
+            self.free(slots)
+        sizes = zs_class_size(csize)
+        if same_filled.any():
+            sizes[same_filled] = 0
         self.size[slots] = sizes
         self.same[slots] = same_filled
         self.pool_bytes += int(sizes.sum())

@@ -110,9 +110,13 @@ class SwapPathsMixin:
         self.swap.zeromap[rslots] = False
         devs = self.swap.device_of(rslots)
         async_parts: list[np.ndarray] = []
-        for d in np.unique(devs).tolist():
-            sel = devs == d
-            f, s, v = rest[sel], rslots[sel], rvps[sel]
+        single = len(self.swap.devices) == 1
+        for d in ([0] if single else np.unique(devs).tolist()):
+            if single:
+                f, s, v = rest, rslots, rvps
+            else:
+                sel = devs == d
+                f, s, v = rest[sel], rslots[sel], rvps[sel]
             dev = self.swap.devices[d]
             n = len(f)
             self.vm.add("pswpout", n)

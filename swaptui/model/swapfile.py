@@ -144,6 +144,8 @@ class SwapSlots:
     # -- helpers ------------------------------------------------------------------------------------
     def device_of(self, slots: np.ndarray) -> np.ndarray:
         """Device index of each global slot."""
+        if len(self.devices) == 1:
+            return np.zeros(len(slots), dtype=np.int64)
         return np.searchsorted(self.bases, slots, side="right") - 1
 
     def vm_swap_full(self) -> bool:

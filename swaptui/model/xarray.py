@@ -58,7 +58,16 @@ class XArrayForest:
             np.add.at(self.nonzero, trees[local > 0], sign)
             np.add.at(self.beyond64, trees[local >= XA_CHUNK_SIZE], sign)
             np.add.at(self.beyond4096, trees[local >= XA_CHUNK_SIZE ** 2], sign)
-        leaves, counts = np.unique(idx >> XA_CHUNK_SHIFT, return_counts=True)
+        raw = idx >> XA_CHUNK_SHIFT
+        lo = int(raw.min())
+        span = int(raw.max()) - lo + 1
+        if span <= 4 * len(raw) + 64:  # dense batch: a bincount over the range beats sorting
+            binned = np.bincount(raw - lo, minlength=span)
+            leaves = np.flatnonzero(binned)
+            counts = binned[leaves]
+            leaves = leaves + lo
+        else:
+            leaves, counts = np.unique(raw, return_counts=True)
         before = self.leaf[leaves] > 0
         self.leaf[leaves] += (sign * counts).astype(np.int16)
         after = self.leaf[leaves] > 0
@@ -90,9 +99,24 @@ class XArrayForest:
             h = np.where(self.entries[trees] > 0, np.maximum(h, full), h)
         return h
 
+    def tree_height(self, tree: int) -> int:
+        """Levels walked by a lookup in one tree."""
+        if self.beyond4096[tree] > 0:
+            h = 3
+        elif self.beyond64[tree] > 0:
+            h = 2
+        else:
+            h = 1 if self.nonzero[tree] > 0 else 0
+        if not self.masked and self.entries[tree] > 0:
+            h = max(h, xa_height((tree << self.span_shift) + (1 << self.span_shift) - 1))
+        return h
+
     def lookup_hops(self, idx: np.ndarray) -> np.ndarray:
         """Hops for lookups of these indices."""
-        return self.height(np.asarray(idx, dtype=np.int64) >> self.span_shift)
+        trees = np.asarray(idx, dtype=np.int64) >> self.span_shift
+        if len(trees) and trees[0] == trees[-1] and (trees == trees[0]).all():
+            return np.full(len(trees), self.tree_height(int(trees[0])), dtype=np.int64)
+        return self.height(trees)
 
     def node_count(self) -> int:
         """xa_nodes allocated across the forest (leaves + mid nodes + roots of tall trees)."""
