@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from swaptui.model.machine import Machine
 
-BUILT_DESIGNS = ("classic", "swap_table")
+BUILT_DESIGNS = ("classic", "swap_table", "vswap")
 
 # (key, label, unit) of the compared metrics, in table order.
 METRICS: tuple[tuple[str, str, str], ...] = (

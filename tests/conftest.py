@@ -15,16 +15,17 @@ def small_scenario_yaml(memory: str = "64MiB", devices: str = "- {name: d0, kind
                         extra_machine: str = "", extra_swap: str = "", duration: str = "2s",
                         seed: int = 1, cpus: int = 2) -> str:
     """A small scenario's YAML text."""
-    return textwrap.dedent(f"""\
+    head = textwrap.dedent(f"""\
         name: test
         seed: {seed}
         tick: 1ms
         duration: {duration}
         machine: {{memory: {memory}, cpus: {cpus}{extra_machine}}}
         swap:
-          {extra_swap}
-          devices:
-        """) + textwrap.indent(devices, "    ") + "\nworkloads:\n" + textwrap.indent(workloads, "  ") + "\n"
+        """)
+    swap = textwrap.indent(textwrap.dedent(extra_swap).strip() + "\ndevices:\n" if extra_swap.strip() else "devices:\n",
+                           "  ")
+    return head + swap + textwrap.indent(devices, "    ") + "\nworkloads:\n" + textwrap.indent(workloads, "  ") + "\n"
 
 
 @pytest.fixture

@@ -87,12 +87,14 @@ def check_pages(m: Machine) -> None:
     _check(bool((m.swap_cache.folio[mem.slot[sc_frames]] == sc_frames).all()), "swap cache does not map back")
     if m.zram is not None:
         notcached = slots[~inc]
+        notcached = notcached[~sw.zeromap[notcached]]
         devs = sw.device_of(notcached)
-        for d, dev in enumerate(sw.devices):
+        phys = notcached if sw is m.phys else sw.backing[notcached]
+        for d, dev in enumerate(m.phys.devices):
             if dev.kind != "zram":
                 continue
-            s = notcached[devs == d]
-            held = (m.zram.size[s] > 0) | m.zram.same[s] | sw.zeromap[s]
+            s = phys[devs == d]
+            held = (m.zram.size[s] > 0) | m.zram.same[s]
             _check(bool(held.all()), f"{int((~held).sum())} swapped pages on {dev.name} hold no data")
 
 
@@ -106,6 +108,12 @@ def check_swap(m: Machine) -> None:
     _check(bool((count == refs).all()), f"swap counts != PTE references at {np.flatnonzero(count != refs)[:5]}")
     has_cache = ((sm & SWAP_HAS_CACHE) != 0) & (sm != SWAP_MAP_BAD)
     _check(bool((has_cache == (m.swap_cache.folio >= 0)).all()), "SWAP_HAS_CACHE disagrees with the swap cache")
+    free = sm == 0
+    _check(not (free & (m.swap_cache.shadow >= 0)).any(), "a free slot keeps a shadow")
+    if sw is not m.phys:
+        check_vswap(m)
+    sw = m.phys
+    sm = sw.swap_map
     used = sm != 0
     per_cluster = np.bincount(np.flatnonzero(used) >> CLUSTER_SHIFT, minlength=len(sw.cluster_count))
     _check(bool((per_cluster == sw.cluster_count).all()), "cluster counts != slots in use")
@@ -120,10 +128,30 @@ def check_swap(m: Machine) -> None:
         dev = sw.devices[sw.cluster_dev[c]]
         _check(c in dev.list_of(flag, int(sw.cluster_order[c])), f"cluster {c} not on its list")
     free = sm == 0
-    stale = free & ((m.swap_cache.shadow >= 0) | sw.zeromap)
-    _check(not stale.any(), "a free slot keeps a shadow or zeromap bit")
+    _check(not (free & sw.zeromap).any(), "a free slot keeps a zeromap bit")
     if m.zram is not None:
         _check(not (free & ((m.zram.size > 0) | m.zram.same)).any(), "a free slot keeps zram data")
+
+
+def check_vswap(m: Machine) -> None:
+    """vswap: descriptors, the reverse map and the virtual clusters agree."""
+    from swaptui.model.vswap import VSWAP_FREE, VSWAP_SWAPFILE, VSWAP_ZERO
+
+    vs, phys = m.swap, m.phys
+    used = (vs.swap_map != 0) & (vs.swap_map != 0x3F)
+    _check(bool(((vs.dtype != VSWAP_FREE) == used)[1:].all()), "descriptor type disagrees with use")
+    _check(bool(((vs.dtype == VSWAP_ZERO) == vs.zeromap).all()), "VSWAP_ZERO disagrees with the zero map")
+    filebacked = np.flatnonzero(vs.dtype == VSWAP_SWAPFILE)
+    back = vs.backing[filebacked]
+    _check(bool((back >= 0).all()), "a SWAPFILE descriptor has no physical slot")
+    _check(bool((vs.backing[vs.dtype != VSWAP_SWAPFILE] == -1).all()), "a non-SWAPFILE descriptor keeps a slot")
+    _check(bool((phys.owner[back] == filebacked).all()), "reverse map does not point back")
+    phys_used = (phys.swap_map != 0) & (phys.swap_map != SWAP_MAP_BAD)
+    _check(int(phys_used.sum()) == len(filebacked), "physical slots in use != SWAPFILE descriptors")
+    per_cluster = np.bincount(np.flatnonzero(used) >> CLUSTER_SHIFT, minlength=len(vs.vc_count))
+    per_cluster[0] += 1  # cluster 0's reserved first slot
+    _check(bool((per_cluster == vs.vc_count).all()), "virtual cluster counts != slots in use")
+    _check(bool(vs.vc_live[vs.vc_count > 0].all()), "a virtual cluster in use is not in the cluster map")
 
 
 def check_all(m: Machine) -> None:

@@ -29,10 +29,11 @@ from swaptui.model.page_alloc import (
 from swaptui.model.page_io import IoQueue, ZramStore
 from swaptui.model.snapshot import Snapshot, build_snapshot
 from swaptui.model.swap_ops import SwapPathsMixin
-from swaptui.model.swap_state import ClassicSwapCache, SwapCacheBase
+from swaptui.model.swap_state import ClassicSwapCache, SwapCacheBase, VSwapCache
 from swaptui.model.swap_table import SwapTableCache
 from swaptui.model.swapfile import SwapSlots
 from swaptui.model.vmscan import Kswapd, ScanControl
+from swaptui.model.vswap import VSwapSpace
 from swaptui.model.workload import AddressSpaces, build_processes
 
 MIB_PAGES = (1 << 20) // PAGE_SIZE
@@ -65,12 +66,12 @@ class DesignNotBuilt(ValueError):
 
 
 def make_swap_cache(design: str, nr_slots: int, costs: CostTable) -> SwapCacheBase:
-    """The swap cache of the scenario's swap design."""
+    """The swap cache of a design whose entries are physical slots."""
     if design == "classic":
         return ClassicSwapCache(nr_slots, costs)
     if design == "swap_table":
         return SwapTableCache(nr_slots, costs)
-    raise DesignNotBuilt(f"swap design {design!r} is not built yet (issue 3); use classic or swap_table")
+    raise DesignNotBuilt(f"unknown swap design {design!r}")
 
 
 class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
@@ -141,10 +142,20 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         compressor = "lzo-rle"
         devs = [(d.name, d.kind, backend_profile(d.kind, compressor), d.priority, d.size // PAGE_SIZE, d.discard)
                 for d in s.swap.devices]
-        self.swap = SwapSlots(devs, self.ncpus, self.costs)
-        self.swap_cache = make_swap_cache(self.design, self.swap.nr_slots, self.costs)
-        self.swap.reclaim_cache_only = self.reclaim_cache_only
-        self.zram = ZramStore(self.swap.nr_slots) if any(d.kind == "zram" for d in s.swap.devices) else None
+        self.phys = SwapSlots(devs, self.ncpus, self.costs)
+        self.procs, nr_vpages, nr_file_pages = build_processes(s, s.seed, self.ncpus)
+        if self.design == "vswap":
+            o = s.swap.vswap
+            self.swap = VSwapSpace(self.phys, nr_vpages, self.ncpus, self.costs, cache_only_bit=o.cache_only_bit,
+                                   batch_cgroup_check=o.batch_cgroup_check, lookup_cache=o.lookup_cache)
+            self.swap_cache: SwapCacheBase = VSwapCache(self.swap.nr_slots, self.costs, self.swap)
+            self.phys.reclaim_cache_only = self.reclaim_cache_only_physical
+        else:
+            self.swap = self.phys
+            self.swap_cache = make_swap_cache(self.design, self.swap.nr_slots, self.costs)
+            self.phys.reclaim_cache_only = self.reclaim_cache_only
+        self.zram = ZramStore(self.phys.nr_slots) if any(d.kind == "zram" for d in s.swap.devices) else None
+        self.writeout_failed = np.zeros(0, dtype=np.int64)
         self.zram_frames = np.zeros(0, dtype=np.int64)
         self.zram_frames_count = 0
         self.io: dict[int, IoQueue] = {}
@@ -158,7 +169,6 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         self.last_readahead_pages = 0
 
         # Workloads.
-        self.procs, nr_vpages, nr_file_pages = build_processes(s, s.seed, self.ncpus)
         self.spaces = AddressSpaces(nr_vpages)
         self.file_frame = np.full(nr_file_pages, -1, dtype=np.int64)
         self.file_shadow = np.full(nr_file_pages, -1, dtype=np.int64)
@@ -281,7 +291,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         vm.set("nr_kernel_misc", self.kernel_pages)
         vm.set("nr_file_pages", int((self.file_frame >= 0).sum()) if len(self.file_frame) else 0)
         vm.set("nr_writeback", sum(q.pages_in_flight() for q in self.io.values()))
-        vm.set("swaptui_swap_used", self.swap.used())
+        vm.set("swaptui_swap_used", self.phys.used())
         vm.set("swaptui_swap_total", self.swap.total_swap_pages)
         vm.set("swaptui_xa_lookups", self.swap_cache.lookups)
         vm.set("swaptui_xa_hops", self.swap_cache.hops)
@@ -307,6 +317,9 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
 
         if self.design == "swap_table":
             return swap_table_metadata(self.swap.nr_slots, self.swap_cache.tables(self.swap.cluster_count))
+        if self.design == "vswap":
+            from swaptui.model.metadata import vswap_metadata
+            return vswap_metadata(self.phys.nr_slots, self.swap.virtual_clusters(), self.phys.used())
         return classic_metadata(self.swap.nr_slots, self.swap_cache.entries())
 
     def watermarks(self) -> tuple[int, int, int]:

@@ -288,6 +288,7 @@ def swapin_from_cache(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, no
     v = vp[:k]
     slots = m.spaces.slot[v]
     frames, spent = m.swap_cache.lookup(slots)
+    spent += m.swapin_overhead(slots, p.cpu, miss=False)
     fl = m.memmap.flags
     # Wait for reads still in flight.
     busy = frames[(fl[frames] & PG_LOCKED_IO) != 0]
@@ -315,6 +316,9 @@ def do_swap_page(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: in
     """Major faults on swap entries: the SYNC_IO bypass (batched), or swapin_readahead (one fault)."""
     slots = m.spaces.slot[vp]
     devs = m.swap.device_of(slots)
+    if devs[0] < 0:
+        # vswap: a zero (or zswap) entry has no physical device, so no SYNC_IO skip: readahead runs.
+        return swapin_readahead(m, p, int(vp[0]), bool(wr[0]), now, budget)
     dev = m.swap.devices[int(devs[0])]
     count = m.swap.swap_map[slots] & SWAP_COUNT_MASK
     if dev.synchronous and not m.swap_cache.bypass_sync_io:
@@ -342,6 +346,7 @@ def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int
     if k == 0:
         return 0, spent
     v, s = vp[:k], slots[:k]
+    spent += m.swapin_overhead(s, p.cpu, miss=True)
     spent += m.read_swap_cache_async(frames, s, v, now + spent)
     m.vm.add("pgmajfault", k)
     # The swap cache is freed right after mapping: the slot goes with it.
@@ -363,6 +368,7 @@ def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: i
     if k == 0:
         return 0, spent
     v, s = vp[:k], slots[:k]
+    spent += m.swapin_overhead(s, p.cpu, miss=True)
     mem = m.memmap
     mem.state[frames] = FRAME_SWAPCACHE
     mem.owner[frames] = v
@@ -424,6 +430,9 @@ def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budg
         ok = sp.state[cand_vp] == VP_SWAPPED
         cand_vp = cand_vp[ok]
         cand_slots = sp.slot[cand_vp]
+    elif m.swap is not m.phys:
+        cand_vp = np.array([v])  # vswap entries have no physical neighbourhood to read around
+        cand_slots = np.array([slot])
     else:
         hits = m.swapin_readahead_hits
         m.swapin_readahead_hits = 0
@@ -449,6 +458,7 @@ def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budg
     if k == 0:
         return 0, spent
     cand_slots, cand_vp = cand_slots[:k], cand_vp[:k]
+    spent += m.swapin_overhead(cand_slots, p.cpu, miss=True)
     spent += m.read_swap_cache_async(frames, cand_slots, cand_vp, now + spent)
     is_ra = cand_slots != slot
     nra = int(is_ra.sum())

@@ -27,9 +27,28 @@ class SwapPathsMixin:
         if len(slots) == 0:
             return
         if self.zram is not None:
-            self.zram.free(slots)
+            self.zram.free(self.physical_freed(slots))
             self.zram_pool_adjust()
         self.swap_cache.clear_shadows(slots)
+
+    def take_writeout_failed(self) -> np.ndarray:
+        """Folios swap_writepage could not write (vswap: no physical slot left)."""
+        out, self.writeout_failed = self.writeout_failed, self.writeout_failed[:0]
+        return out
+
+    def swapin_overhead(self, slots: np.ndarray, cpu: int, miss: bool) -> int:
+        """vswap's extra lookups on swap-in: tryget_swap_entry, swp_entry_to_swp_slot, backing dispatch
+        (and swapcache_prepare on a miss), each a vswap_iter. The other designs pay none of these."""
+        if self.swap is self.phys:
+            return 0
+        self.swap.vswap_iter(slots, cpu, times=3 + (1 if miss else 0), kind="swapin", per_entry=True)
+        return self.swap.take_cost()
+
+    def physical_freed(self, slots: np.ndarray) -> np.ndarray:
+        """Physical slots whose data went with these freed entries (vswap frees backing separately)."""
+        if self.swap is self.phys:
+            return slots
+        return self.swap.take_freed_physical()
 
     def swap_put_ref(self, slots: np.ndarray) -> np.ndarray:
         """swap_free: drop a PTE reference."""
@@ -66,6 +85,11 @@ class SwapPathsMixin:
             self._free_lru_frames(orphans)
         return cost + len(frames) * self.costs.slot_free
 
+    def reclaim_cache_only_physical(self, phys_slots: np.ndarray) -> int:
+        """vswap: the physical allocator found backing of cache-only virtual slots; drop them."""
+        virtual = self.phys.owner[phys_slots]
+        return self.reclaim_cache_only(virtual[virtual >= 0])
+
     def reclaim_cache_only(self, slots: np.ndarray) -> int:
         """__try_to_reclaim_swap on slots only the swap cache holds (allocator's vm_swap_full path)."""
         frames = self.swap_cache.folio[slots]
@@ -98,26 +122,47 @@ class SwapPathsMixin:
         mem.flags[frames] &= ~np.uint16(PG_DIRTY)
         self.vm.add("nr_vmscan_write", len(frames))
         self.last_pageout += len(frames)
+        vswap = self.swap is not self.phys
         if zero.any():
             zs = slots[zero]
-            if self.zram is not None:
-                self.zram.free(zs)
-            self.swap.zeromap[zs] = True
+            if vswap:
+                self.swap.set_zero(zs, sc.cpu)  # VSWAP_ZERO: no physical slot
+                if self.zram is not None:
+                    self.zram.free(self.swap.take_freed_physical())
+            else:
+                if self.zram is not None:
+                    self.zram.free(zs)
+                self.swap.zeromap[zs] = True
             self.vm.add("swpout_zero", len(zs))
         rest, rslots, rvps = frames[~zero], slots[~zero], vps[~zero]
         if len(rest) == 0:
+            sc.cost += self.swap.take_cost()
             return rest
-        self.swap.zeromap[rslots] = False
-        devs = self.swap.device_of(rslots)
+        if vswap:
+            # vswap_alloc_swap_slot: the physical slot is allocated only now, at writeout.
+            phys = self.swap.alloc_backing(rslots, sc.cpu)
+            sc.cost += self.swap.take_cost()
+            failed = phys < 0
+            if failed.any():
+                # No physical space: the folio is reactivated (allocation happens at I/O time).
+                self.writeout_failed = np.concatenate([self.writeout_failed, rest[failed]])
+                mem.flags[rest[failed]] |= np.uint16(PG_DIRTY)
+                rest, rslots, rvps, phys = rest[~failed], rslots[~failed], rvps[~failed], phys[~failed]
+                if len(rest) == 0:
+                    return rest
+            rslots = phys
+        else:
+            self.swap.zeromap[rslots] = False
+        devs = self.phys.device_of(rslots)
         async_parts: list[np.ndarray] = []
-        single = len(self.swap.devices) == 1
+        single = len(self.phys.devices) == 1
         for d in ([0] if single else np.unique(devs).tolist()):
             if single:
                 f, s, v = rest, rslots, rvps
             else:
                 sel = devs == d
                 f, s, v = rest[sel], rslots[sel], rvps[sel]
-            dev = self.swap.devices[d]
+            dev = self.phys.devices[d]
             n = len(f)
             self.vm.add("pswpout", n)
             self.vm.add("pgpgout", 4 * n)

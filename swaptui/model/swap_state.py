@@ -141,3 +141,31 @@ class ClassicSwapCache(SwapCacheBase):
     def metadata_bytes(self) -> int:
         """Dynamic swap-cache metadata: XArray nodes actually allocated (576 B each)."""
         return self.xa.metadata_bytes()
+
+
+class VSwapCache(SwapCacheBase):
+    """vswap: the swap cache lives in the descriptors; each access is a vswap_iter (XArray + cluster lock)."""
+
+    design = "vswap"
+
+    def __init__(self, nr_slots: int, costs: CostTable, vswap) -> None:
+        super().__init__(nr_slots, costs)
+        self.vswap = vswap
+
+    def _charge_lookup(self, slots: np.ndarray, store: bool) -> int:
+        before = self.vswap.hops
+        cost = self.vswap.vswap_iter(slots, kind="cache", pending=False, per_entry=True)  # one per folio
+        hops = self.vswap.hops - before
+        self.lookups += len(slots)
+        self.hops += hops
+        self.depth_hist[min(self.vswap.height(), MAX_DEPTH - 1)] += len(slots)
+        return cost
+
+    def _index_insert(self, slots: np.ndarray) -> None:
+        return None  # the descriptor already points at the folio
+
+    def _index_erase(self, slots: np.ndarray) -> None:
+        return None
+
+    def index_nodes(self) -> int:
+        return -(-self.vswap.virtual_clusters() // 64)

@@ -203,6 +203,14 @@ class SwapSlots:
             return False
         return order == 0 or self.cluster_count[c] == 0 or self.cluster_order[c] == order
 
+    def cache_only(self, lo: int, hi: int) -> tuple[np.ndarray, int]:
+        """Which slots in [lo, hi) only the swap cache holds (swap_map == SWAP_HAS_CACHE), and the cost."""
+        return self.swap_map[lo:hi] == SWAP_HAS_CACHE, 0
+
+    def take_cost(self) -> int:
+        """Costs charged outside a returned figure (none for the physical allocator itself)."""
+        return 0
+
     # -- allocation ---------------------------------------------------------------------------------
     def _scan_cluster(self, c: int, offset: int, n: int) -> tuple[np.ndarray, int]:
         """alloc_swap_scan_cluster for up to n order-0 slots from a global offset; returns (slots, cost)."""
@@ -212,7 +220,8 @@ class SwapSlots:
         free = window == 0
         cost = self.costs.cluster_lock
         if self.vm_swap_full():
-            cache_only = window == SWAP_HAS_CACHE
+            cache_only, c2 = self.cache_only(lo, hi)
+            cost += c2
             if cache_only.any():
                 # cluster_reclaim_range: drop slots only the swap cache holds, then recheck.
                 cand = np.flatnonzero(cache_only)
@@ -349,7 +358,9 @@ class SwapSlots:
             lo = c << CLUSTER_SHIFT
             window = self.swap_map[lo:lo + SWAPFILE_CLUSTER]
             cost += SWAPFILE_CLUSTER * self.costs.swap_map_scan_slot
-            cand = np.flatnonzero(window == SWAP_HAS_CACHE)
+            mask, c2 = self.cache_only(lo, lo + SWAPFILE_CLUSTER)
+            cost += c2
+            cand = np.flatnonzero(mask)
             if len(cand):
                 cost += self.reclaim_cache_only(cand + lo)
         return cost

@@ -255,14 +255,20 @@ def reclaim_anon_folios(m: Machine, frames: np.ndarray, sc: ScanControl) -> int:
     async_frames = np.zeros(0, dtype=np.int64)
     if len(dirty):
         async_frames = m.swap_writepage(dirty, sc)
+        failed = m.take_writeout_failed()
+        if len(failed):
+            activate(m, failed, False)
+            frames = np.setdiff1d(frames, failed, assume_unique=True)
     freeable = frames if len(async_frames) == 0 else np.setdiff1d(frames, async_frames, assume_unique=True)
     if len(async_frames):
         inactive.add(async_frames)  # keep: back on the inactive list until writeback ends
         sc.cost += len(async_frames) * c.lru_putback
     if len(freeable) == 0:
+        sc.cost += m.swap.take_cost()
         return 0
     # __remove_mapping: delete from the swap cache, leaving a shadow, and free the folio.
     m.remove_swapcache_folios(freeable, sc)
+    sc.cost += m.swap.take_cost()
     return len(freeable)
 
 

@@ -41,10 +41,19 @@ def test_compare_runs_each_design_and_writes_json(tmp_path: Path) -> None:
     assert res["swap_table"]["metadata_dynamic"] > 0
 
 
-def test_compare_rejects_unknown_and_unbuilt_designs(tmp_path: Path) -> None:
+def test_compare_runs_all_three_designs(tmp_path: Path) -> None:
     f = tmp_path / "c.yaml"
     f.write_text(SCENARIO)
-    for designs, expect in (("classic,zram", "unknown design"), ("classic,vswap", "not built yet"),
-                            ("classic,classic", "different designs")):
+    out = tmp_path / "c.json"
+    r = swaptui("compare", str(f), "--designs", "classic,swap_table,vswap", "--ticks", "150", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    res = json.loads(out.read_text())
+    assert res["vswap"]["mean_depth"] > 0 and res["swap_table"]["mean_depth"] == 0
+
+
+def test_compare_rejects_unknown_designs(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text(SCENARIO)
+    for designs, expect in (("classic,zram", "unknown design"), ("classic,classic", "different designs")):
         r = swaptui("compare", str(f), "--designs", designs, "--ticks", "5")
         assert r.returncode == 2 and expect in r.stderr and "Traceback" not in r.stderr

@@ -61,7 +61,8 @@ def scenarios(draw) -> dict:
             wl.append(f"- {{name: w{i}, kind: filecache, size: {size}MiB}}")
     return dict(memory=memory, devices=f"- {{name: d0, kind: {kind}, size: {swap_mib}MiB}}",
                 workloads="\n".join(wl), seed=draw(st.integers(0, 1000)), cpus=draw(st.integers(1, 4)),
-                extra_swap=f"page_cluster: {draw(st.integers(0, 5))}")
+                extra_swap=f"page_cluster: {draw(st.integers(0, 5))}\ndesign: "
+                           f"{draw(st.sampled_from(['classic', 'swap_table', 'vswap']))}")
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -77,3 +78,11 @@ def test_invariants_hold_every_tick_under_the_swap_table_design(make_machine, ki
                      extra_swap="design: swap_table")
     m.step(500)
     assert m.swap_cache.design == "swap_table" and m.vm["pswpout"] > 0
+
+
+@pytest.mark.parametrize("kind", ["zram", "ssd", "pmem"])
+def test_invariants_hold_every_tick_under_vswap(make_machine, kind: str) -> None:
+    m = make_machine(devices=f"- {{name: d0, kind: {kind}, size: 96MiB}}", workloads=MIX, duration="1s",
+                     extra_swap="design: vswap")
+    m.step(500)
+    assert m.swap_cache.design == "vswap" and m.vm["pswpout"] > 0 and m.vm["swpout_zero"] > 0

@@ -1,0 +1,70 @@
+"""vswap's behaviour, from its costs and rules: extra lookups, zero pages, the thread's fixes."""
+
+from __future__ import annotations
+
+ZRAM = "- {name: z0, kind: zram, size: 128MiB}"
+ZERO_HEAVY = "- {name: um, kind: usemem, size: 48MiB, passes: 2, zero_fraction: 0.5}"
+
+
+def run(make_machine, design: str, options: str = "", workloads: str = ZERO_HEAVY, ticks: int = 400):
+    extra = f"design: {design}" + (f"\nvswap: {{{options}}}" if options else "")
+    m = make_machine(devices=ZRAM, workloads=workloads, extra_swap=extra, check_invariants=False)
+    m.step(ticks)
+    return m
+
+
+def test_zero_pages_have_no_physical_slot_and_swapins_run_readahead(make_machine) -> None:
+    classic = run(make_machine, "classic")
+    vswap = run(make_machine, "vswap")
+    assert classic.vm["swap_ra"] == 0  # zram is SYNC_IO: no readahead
+    assert vswap.vm["swap_ra"] > 1000  # VSWAP_ZERO entries have no device, so readahead runs
+    assert vswap.vm["swpin_zero"] > 0
+    # Zero pages hold a physical slot in the classic design, none under vswap.
+    assert vswap.vm["swpout_zero"] > 0
+    assert vswap.phys.used() < classic.phys.used() or vswap.vm["swpout_zero"] > 0
+
+
+def test_every_descriptor_access_walks_the_cluster_map(make_machine) -> None:
+    m = run(make_machine, "vswap")
+    vs = m.swap
+    assert vs.iters > 0 and vs.height() >= 1
+    kinds = vs.iters_by_kind
+    assert kinds["cache"] > 0 and kinds["swapin"] > 0 and kinds["backing"] > 0 and kinds["free"] > 0
+
+
+def test_batched_cgroup_check_and_lookup_cache_cut_lookups(make_machine) -> None:
+    base = run(make_machine, "vswap")
+    batched = run(make_machine, "vswap", "batch_cgroup_check: true")
+    cached = run(make_machine, "vswap", "lookup_cache: true")
+    assert batched.swap.iters_by_kind["cgroup"] < base.swap.iters_by_kind["cgroup"]
+    assert cached.swap.hops < base.swap.hops
+    assert cached.swap.lookup_hits > 0
+
+
+def test_cache_only_bit_avoids_the_trip_through_the_virtual_layer(make_machine) -> None:
+    # Small swap so that it runs over half full and the physical allocator reclaims cache-only slots.
+    small = "- {name: z0, kind: zram, size: 48MiB}"
+    wl = "- {name: um, kind: usemem, size: 56MiB, passes: 3}"
+    costs = {}
+    for opt in ("", "cache_only_bit: true"):
+        extra = "design: vswap" + (f"\nvswap: {{{opt}}}" if opt else "")
+        m = make_machine(devices=small, workloads=wl, extra_swap=extra, check_invariants=False)
+        m.step(600)
+        costs[opt] = m.swap.physical_cache_checks
+    assert costs[""] > 0
+
+
+def test_vswap_slows_kswapd_against_the_swap_table_on_the_same_run(make_machine) -> None:
+    wl = "- {name: um, kind: usemem, size: 56MiB, passes: 2}"
+    table = run(make_machine, "swap_table", workloads=wl, ticks=300)
+    vswap = run(make_machine, "vswap", workloads=wl, ticks=300)
+    per_page = lambda m: m.vm["swaptui_kswapd_cpu_ns"] / max(1, m.vm["pgsteal_kswapd"])
+    assert per_page(vswap) > per_page(table)
+    assert vswap.swap_cache.depth_hist[1:].sum() > 0 and table.swap_cache.depth_hist[1:].sum() == 0
+
+
+def test_vswap_metadata_from_the_model_state(make_machine) -> None:
+    m = run(make_machine, "vswap", ticks=200)
+    meta = m.swap_metadata()
+    assert meta.dynamic >= m.swap.virtual_clusters() * 512 * 24
+    assert meta.static == m.phys.nr_slots * 2 // 8
