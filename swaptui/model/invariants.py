@@ -47,8 +47,8 @@ def check_frames(m: Machine) -> None:
     _check(bool((mem.state[pcp] == FRAME_PCP).all()), "per-CPU list holds a non-PCP frame")
     _check(counts[FRAME_KERNEL] == m.kernel_pages, "kernel pages changed")
     _check(counts[FRAME_ZSMALLOC] == m.zram_frames_count, "zsmalloc frames != pool pages held")
-    if m.zram is not None:
-        _check(m.zram_frames_count == m.zram.pool_pages(), "zram pool frames != pool size")
+    pools = (m.zram.pool_pages() if m.zram is not None else 0) + (m.zswap.pool_pages() if m.zswap else 0)
+    _check(m.zram_frames_count == pools, f"zsmalloc frames {m.zram_frames_count} != zram + zswap pools {pools}")
     for lru in m.lru:
         _check(int((mem.lru == lru.id).sum()) == len(lru), f"LRU {lru.id} size mismatch")
     on_lru = mem.lru != LRU_NONE
@@ -93,8 +93,11 @@ def check_pages(m: Machine) -> None:
         for d, dev in enumerate(m.phys.devices):
             if dev.kind != "zram":
                 continue
-            s = phys[devs == d]
+            sel = devs == d
+            s = phys[sel]
             held = (m.zram.size[s] > 0) | m.zram.same[s]
+            if m.zswap is not None:
+                held |= m.zswap.contains(notcached[sel])
             _check(bool(held.all()), f"{int((~held).sum())} swapped pages on {dev.name} hold no data")
 
 
@@ -133,6 +136,20 @@ def check_swap(m: Machine) -> None:
         _check(not (free & ((m.zram.size > 0) | m.zram.same)).any(), "a free slot keeps zram data")
 
 
+def check_zswap(m: Machine) -> None:
+    """zswap holds only pages that are swapped out and not in the swap cache, exactly once."""
+    zs, sw, sp = m.zswap, m.swap, m.spaces
+    keys = np.flatnonzero(zs.entry_of >= 0)
+    _check(len(keys) == zs.entries(), "zswap stored_pages != entries in its tree")
+    _check(bool(((sw.swap_map[keys] & SWAP_COUNT_MASK) > 0).all()), "a zswap entry for a slot no PTE references")
+    _check(bool((m.swap_cache.folio[keys] < 0).all()), "a zswap entry for a slot whose folio is in the swap cache")
+    _check(not sw.zeromap[keys].any(), "a zswap entry for a zero page")
+    if m.zram is not None:
+        phys = keys if sw is m.phys else sw.backing[keys]
+        phys = phys[phys >= 0]
+        _check(not ((m.zram.size[phys] > 0) | m.zram.same[phys]).any(), "a page both in zswap and in zram")
+
+
 def check_vswap(m: Machine) -> None:
     """vswap: descriptors, the reverse map and the virtual clusters agree."""
     from swaptui.model.vswap import VSWAP_FREE, VSWAP_SWAPFILE, VSWAP_ZERO
@@ -159,3 +176,5 @@ def check_all(m: Machine) -> None:
     check_frames(m)
     check_pages(m)
     check_swap(m)
+    if m.zswap is not None:
+        check_zswap(m)

@@ -34,6 +34,7 @@ from swaptui.model.swap_table import SwapTableCache
 from swaptui.model.swapfile import SwapSlots
 from swaptui.model.vmscan import Kswapd, ScanControl
 from swaptui.model.vswap import VSwapSpace
+from swaptui.model.zswap import Zswap
 from swaptui.model.workload import AddressSpaces, build_processes
 
 MIB_PAGES = (1 << 20) // PAGE_SIZE
@@ -155,6 +156,11 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
             self.swap_cache = make_swap_cache(self.design, self.swap.nr_slots, self.costs)
             self.phys.reclaim_cache_only = self.reclaim_cache_only
         self.zram = ZramStore(self.phys.nr_slots) if any(d.kind == "zram" for d in s.swap.devices) else None
+        z = s.swap.zswap
+        self.zswap = Zswap(totalram_pages=managed, nr_keys=self.swap.nr_slots, max_pool_percent=z.max_pool_percent,
+                           accept_threshold_percent=z.accept_threshold_percent, compressor=z.compressor,
+                           shrinker_enabled=z.shrinker_enabled, costs=self.costs,
+                           index="descriptor" if self.design == "vswap" else "xarray") if z.enabled else None
         self.writeout_failed = np.zeros(0, dtype=np.int64)
         self.zram_frames = np.zeros(0, dtype=np.int64)
         self.zram_frames_count = 0
@@ -251,6 +257,8 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
                 p.debt_ns -= used
             self.kswapd.cpu_fraction = share / self.tick_ns
             self.kswapd.run_until(self, t + slice_ns)
+        if self.zswap is not None and self.zswap.shrink_wanted:
+            self.zswap_shrink_worker(now)
         for p in tasks:
             # Unused time does not carry over; overrun (a stall) does, as debt.
             p.debt_ns = 0 if p.throttled else min(0, p.debt_ns)
@@ -288,6 +296,10 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
             vm.set(name, len(self.lru[i]))
         vm.set("nr_swapcached", self.swap_cache.nr_pages)
         vm.set("nr_zspages", self.zram_frames_count)
+        if self.zswap is not None:
+            zc = self.zswap.counters()
+            for name in ("zswpout", "zswpin", "zswpwb"):
+                vm.set(name, zc[name])
         vm.set("nr_kernel_misc", self.kernel_pages)
         vm.set("nr_file_pages", int((self.file_frame >= 0).sum()) if len(self.file_frame) else 0)
         vm.set("nr_writeback", sum(q.pages_in_flight() for q in self.io.values()))

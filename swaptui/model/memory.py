@@ -374,15 +374,7 @@ def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: i
     mem.owner[frames] = v
     mem.slot[frames] = -1
     mem.flags[frames] = 0
-    zero = m.swap.zeromap[s]
-    nz = int(zero.sum())
-    if nz:
-        m.vm.add("swpin_zero", nz)
-    reads = k - nz
-    if reads:
-        m.vm.add("pswpin", reads)
-        m.vm.add("pgpgin", 4 * reads)
-        spent += reads * dev.profile.cpu_read_ns
+    spent += m.swap_read_folio(frames, s, now + spent)
     shadows = m.swap_cache.take_shadow(s)
     active = m.workingset_refault(shadows, is_file=False)
     fl = mem.flags

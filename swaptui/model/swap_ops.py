@@ -28,6 +28,9 @@ class SwapPathsMixin:
             return
         if self.zram is not None:
             self.zram.free(self.physical_freed(slots))
+        if self.zswap is not None:
+            self.zswap.invalidate(slots)  # zswap_invalidate
+        if self.zram is not None or self.zswap is not None:
             self.zram_pool_adjust()
         self.swap_cache.clear_shadows(slots)
 
@@ -125,6 +128,8 @@ class SwapPathsMixin:
         vswap = self.swap is not self.phys
         if zero.any():
             zs = slots[zero]
+            if self.zswap is not None:
+                self.zswap.invalidate(zs)
             if vswap:
                 self.swap.set_zero(zs, sc.cpu)  # VSWAP_ZERO: no physical slot
                 if self.zram is not None:
@@ -135,6 +140,19 @@ class SwapPathsMixin:
                 self.swap.zeromap[zs] = True
             self.vm.add("swpout_zero", len(zs))
         rest, rslots, rvps = frames[~zero], slots[~zero], vps[~zero]
+        if self.zswap is not None and len(rest):
+            # zswap_store: compressed in RAM; on success no I/O, the folio is clean at once.
+            stored, cost = self.zswap.store(rslots, self.spaces.csize[rvps],
+                                            max_new_pages=self.zone.nr_free_pages + self.zone.pcp_count)
+            sc.cost += cost
+            if stored.any():
+                if vswap:
+                    self.swap.set_zswap(rslots[stored], sc.cpu)
+                    if self.zram is not None:
+                        self.zram.free(self.swap.take_freed_physical())
+                self.vm.add("swaptui_page_events", int(stored.sum()))
+                self.zram_pool_adjust()
+                rest, rslots, rvps = rest[~stored], rslots[~stored], rvps[~stored]
         if len(rest) == 0:
             sc.cost += self.swap.take_cost()
             return rest
@@ -208,8 +226,9 @@ class SwapPathsMixin:
         self.zone.free(frames)
 
     def zram_pool_adjust(self) -> None:
-        """Grow or shrink the zsmalloc pool's frames to what zram stores (PF_MEMALLOC: no watermark)."""
-        need = self.zram.pool_pages()
+        """Grow or shrink the zsmalloc pools' frames to what zram and zswap hold (PF_MEMALLOC: no watermark)."""
+        need = (self.zram.pool_pages() if self.zram is not None else 0) + \
+            (self.zswap.pool_pages() if self.zswap is not None else 0)
         have = self.zram_frames_count
         if need > have:
             got = self.zone.alloc(need - have)
@@ -275,10 +294,27 @@ class SwapPathsMixin:
         mem.flags[frames[active]] |= np.uint16(PG_WORKINGSET)
         self.lru[LRU_ACTIVE_ANON].add(frames[active])
         self.lru[LRU_INACTIVE_ANON].add(frames[~active])
+        return cost + self.swap_read_folio(frames, slots, now + cost)
+
+    def swap_read_folio(self, frames: np.ndarray, slots: np.ndarray, now: int) -> int:
+        """swap_read_folio: the zeromap, then zswap (exclusive load), then the device. Returns cost."""
+        mem = self.memmap
+        cost = 0
         zero = self.swap.zeromap[slots]
         if zero.any():
             self.vm.add("swpin_zero", int(zero.sum()))
         reads, rslots = frames[~zero], slots[~zero]
+        if self.zswap is not None and len(rslots):
+            hit, c2 = self.zswap.load(rslots)  # exclusive load: the compressed copy goes
+            cost += c2
+            if hit.any():
+                mem.flags[reads[hit]] |= np.uint16(PG_DIRTY)  # the only copy is now in memory
+                if self.swap is not self.phys:
+                    self.swap.clear_zswap(rslots[hit])
+                self.zram_pool_adjust()
+                reads, rslots = reads[~hit], rslots[~hit]
+            if len(rslots):
+                self.zswap.note_disk_swapin(len(rslots))
         if len(reads) == 0:
             return cost
         self.vm.add("pswpin", len(reads))
@@ -299,8 +335,49 @@ class SwapPathsMixin:
                 done = q.submit(now + cost, f, is_write=False)
                 mem.flags[f] |= np.uint16(PG_LOCKED_IO)
                 mem.io_done[f] = done
-                cost += len(f) * c.readahead_page
+                cost += len(f) * self.costs.readahead_page
         return cost
+
+    def zswap_shrink_worker(self, now: int, max_per_tick: int = 2048) -> int:
+        """shrink_worker: write zswap entries back to the device until the pool is under the accept threshold.
+
+        Runs as a kworker (its CPU is not charged to tasks or kswapd). Classic and swap-table entries
+        already hold their physical slot; vswap allocates one now (vswap_alloc_swap_slot)."""
+        want = min(self.zswap.shrink_target(), max_per_tick)
+        if want <= 0:
+            return 0
+        in_cache = self.swap_cache.folio >= 0
+        keys = self.zswap.writeback_candidates(2 * want, max_writeback=want, in_swapcache=in_cache)
+        if len(keys) == 0:
+            return 0
+        if self.swap is not self.phys:
+            phys = self.swap.alloc_backing(keys, self.kswapd_cpu)
+            self.swap.take_cost()
+            ok = phys >= 0
+            if not ok.all():
+                # No physical space: the entries stay in memory as folios would; keep them as ZSWAP.
+                back, _ = self.zswap.store(keys[~ok], self.spaces.csize[self.swap.owner[keys[~ok]]])
+                keys, phys = keys[ok], phys[ok]
+        else:
+            phys = keys
+        vps = self.swap.owner[keys]
+        devs = self.phys.device_of(phys)
+        for d in np.unique(devs).tolist():
+            sel = devs == d
+            dev = self.phys.devices[d]
+            n = int(sel.sum())
+            self.vm.add("pswpout", n)
+            self.vm.add("pgpgout", 4 * n)
+            if dev.kind == "zram":
+                self.zram.store(phys[sel], self.spaces.csize[vps[sel]],
+                                self.spaces.content[vps[sel]] == CONTENT_SAME)
+            elif not dev.synchronous:
+                q = self.io[d]
+                q.submit(max(now, q.busy_until - q.max_backlog_ns), np.full(n, -1, dtype=np.int64), is_write=True)
+        self.zram_pool_adjust()
+        self.event(now, "zswap", f"zswap shrink_worker wrote back {len(keys)} entries "
+                                 f"(pool {self.zswap.pool_pages()} pages)", key="wb", min_gap_ns=100_000_000)
+        return len(keys)
 
     def next_writeback_completion(self, now: int) -> int | None:
         """ns from now until the next write in flight completes, or None when nothing is in flight."""
@@ -318,6 +395,7 @@ class SwapPathsMixin:
                 if not is_write:
                     mem.flags[frames] &= ~np.uint16(PG_LOCKED_IO)
                     continue
+                frames = frames[frames >= 0]  # zswap writeback submits without a folio
                 wb = frames[(mem.flags[frames] & PG_WRITEBACK) != 0]
                 fl = mem.flags[wb]
                 mem.flags[wb] = fl & ~np.uint16(PG_WRITEBACK | PG_RECLAIM)

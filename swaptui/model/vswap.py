@@ -226,6 +226,18 @@ class VSwapSpace:
         self.zeromap[entries] = True
         self.vswap_iter(entries, cpu, kind="backing", per_entry=True)
 
+    def set_zswap(self, entries: np.ndarray, cpu: int) -> None:
+        """zswap_entry_store: VSWAP_ZSWAP, no physical slot (any previous backing is released)."""
+        self._release_backing(entries)
+        self.dtype[entries] = VSWAP_ZSWAP
+        self.zeromap[entries] = False
+        self.vswap_iter(entries, cpu, kind="backing", per_entry=True)
+
+    def clear_zswap(self, entries: np.ndarray) -> None:
+        """zswap_load (exclusive): the page now lives only in its swap-cache folio."""
+        self.dtype[entries] = VSWAP_FOLIO
+        self.vswap_iter(entries, kind="backing", per_entry=True)
+
     def _release_backing(self, entries: np.ndarray) -> np.ndarray:
         back = self.backing[entries]
         phys = back[back >= 0]

@@ -86,3 +86,12 @@ def test_invariants_hold_every_tick_under_vswap(make_machine, kind: str) -> None
                      extra_swap="design: vswap")
     m.step(500)
     assert m.swap_cache.design == "vswap" and m.vm["pswpout"] > 0 and m.vm["swpout_zero"] > 0
+
+
+@pytest.mark.parametrize("design", ["classic", "swap_table", "vswap"])
+def test_invariants_hold_every_tick_with_zswap(make_machine, design: str) -> None:
+    m = make_machine(devices="- {name: d0, kind: ssd, size: 96MiB}", workloads=MIX, duration="1s",
+                     extra_swap=f"design: {design}\nzswap: {{enabled: true, max_pool_percent: 10}}")
+    m.step(500)
+    z = m.zswap.counters()
+    assert z["zswpout"] > 0 and z["zswpin"] > 0
