@@ -31,8 +31,12 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("mean_depth", "mean lookup depth", "levels"),
     ("metadata_static", "swap metadata, static", "bytes"),
     ("metadata_dynamic", "swap metadata, dynamic", "bytes"),
+    ("zswpout", "zswpout", ""),
+    ("zswpin", "zswpin", ""),
+    ("zswpwb", "zswpwb", ""),
+    ("swpout_zero", "swpout_zero", ""),
+    ("vswap_lookup_hit_rate", "vswap lookup cache hit rate", ""),
     ("pgmigrate_success", "pgmigrate_success", "(compaction not modelled yet)"),
-    ("zswpout", "zswpout", "(zswap not modelled yet)"),
 )
 
 
@@ -61,8 +65,13 @@ def collect(m: Machine) -> dict[str, float]:
         "mean_depth": cache.hops / cache.lookups if cache.lookups else 0.0,
         "metadata_static": meta.static,
         "metadata_dynamic": meta.dynamic,
+        "zswpout": v["zswpout"],
+        "zswpin": v["zswpin"],
+        "zswpwb": v["zswpwb"],
+        "swpout_zero": v["swpout_zero"],
+        "vswap_lookup_hit_rate": (m.swap.lookup_hits / (m.swap.lookup_hits + m.swap.lookup_misses)
+                                  if getattr(m.swap, "lookup_hits", 0) else 0.0),
         "pgmigrate_success": 0,
-        "zswpout": 0,
     }
 
 

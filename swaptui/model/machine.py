@@ -332,7 +332,8 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         if self.design == "vswap":
             from swaptui.model.metadata import vswap_metadata
             return vswap_metadata(self.phys.nr_slots, self.swap.virtual_clusters(), self.phys.used())
-        return classic_metadata(self.swap.nr_slots, self.swap_cache.entries())
+        return classic_metadata(self.swap.nr_slots, self.swap_cache.entries(),
+                                self.zswap.entries() if self.zswap is not None else 0)
 
     def watermarks(self) -> tuple[int, int, int]:
         """(min, low, high) of the simulated zone, boost included."""
