@@ -152,6 +152,11 @@ class VSwapCache(SwapCacheBase):
         super().__init__(nr_slots, costs)
         self.vswap = vswap
 
+    @property
+    def xa(self) -> XArrayForest:
+        """The design's XArray: vswap_cluster_map, keyed by virtual cluster id."""
+        return self.vswap.cluster_map
+
     def _charge_lookup(self, slots: np.ndarray, store: bool) -> int:
         before = self.vswap.hops
         cost = self.vswap.vswap_iter(slots, kind="cache", pending=False, per_entry=True)  # one per folio

@@ -17,6 +17,7 @@ import numpy as np
 from swaptui.model.costs import CostTable
 from swaptui.model.swap_state import SwapCacheBase
 from swaptui.model.swapfile import SWAPFILE_CLUSTER
+from swaptui.model.xarray import XArrayForest
 
 TABLE_BYTES = SWAPFILE_CLUSTER * 8  # SWP_TABLE_USE_PAGE: one page per cluster
 MEMCG_TABLE_BYTES = SWAPFILE_CLUSTER * 2  # phase IV: per-cluster memcg ids, 2 bytes per slot
@@ -31,6 +32,7 @@ class SwapTableCache(SwapCacheBase):
     def __init__(self, nr_slots: int, costs: CostTable) -> None:
         super().__init__(nr_slots, costs)
         self.nr_clusters = max(1, -(-nr_slots // SWAPFILE_CLUSTER))
+        self.xa = XArrayForest(0, 14)  # the design's XArrays: none (views show an empty forest)
 
     def _hops(self, slots: np.ndarray) -> np.ndarray:
         return np.zeros(len(slots), dtype=np.int64)

@@ -28,7 +28,7 @@ import numpy as np
 
 from swaptui.model.costs import CostTable
 from swaptui.model.swapfile import CLUSTER_SHIFT, SWAP_COUNT_MASK, SWAP_HAS_CACHE, SWAPFILE_CLUSTER, SwapSlots
-from swaptui.model.xarray import xa_height
+from swaptui.model.xarray import XArrayForest
 
 VSWAP_FOLIO, VSWAP_ZERO, VSWAP_ZSWAP, VSWAP_SWAPFILE, VSWAP_FREE = 0, 1, 2, 3, 255
 VSWAP_TYPE_NAMES = {VSWAP_FOLIO: "folio", VSWAP_ZERO: "zero", VSWAP_ZSWAP: "zswap", VSWAP_SWAPFILE: "swapfile"}
@@ -63,7 +63,9 @@ class VSwapSpace:
         self.partial: OrderedDict = OrderedDict()
         self.percpu_cluster = np.full(ncpus + 1, -1, dtype=np.int64)
         self.mru_cluster = np.full(ncpus + 1, -1, dtype=np.int64)  # lookup_cache
-        self.max_id = 0
+        # vswap_cluster_map as an XArray over cluster ids (one tree; ids are dense from 0).
+        self.cluster_map = XArrayForest(nc, max(6, int(nc - 1).bit_length()), masked=True)
+        self.cluster_map.insert(np.array([0]))
         self.pending_cost = 0
         self.iters = 0
         self.hops = 0
@@ -115,7 +117,7 @@ class VSwapSpace:
     # -- vswap_iter ------------------------------------------------------------------------------
     def height(self) -> int:
         """Depth of vswap_cluster_map: ids are dense, so it follows the highest live id."""
-        return xa_height(self.max_id)
+        return self.cluster_map.tree_height(0)
 
     def vswap_iter(self, entries: np.ndarray, cpu: int = 0, times: int = 1, kind: str = "count",
                    pending: bool = True, per_entry: bool = False) -> int:
@@ -158,7 +160,7 @@ class VSwapSpace:
             return -1
         cid = int(free[0])
         self.vc_live[cid] = True
-        self.max_id = max(self.max_id, cid)
+        self.cluster_map.insert(np.array([cid]))
         self.pending_cost += self.costs.xa_node_alloc + 3 * self.costs.xa_lock
         return cid
 
@@ -301,11 +303,9 @@ class VSwapSpace:
         for c in clusters.tolist():
             if self.vc_count[c] == 0 and c != 0 and c not in self.percpu_cluster:
                 self.vc_live[c] = False  # xa_erase + call_rcu
+                self.cluster_map.erase(np.array([c]))
                 self.partial.pop(c, None)
                 self.pending_cost += self.costs.xa_lock
-                if c == self.max_id:
-                    live = np.flatnonzero(self.vc_live)
-                    self.max_id = int(live[-1]) if len(live) else 0
             elif self.vc_count[c] < SWAPFILE_CLUSTER:
                 self.partial[c] = None
 
