@@ -333,20 +333,29 @@ def do_swap_page(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: in
     return swapin_readahead(m, p, int(vp[0]), bool(wr[0]), now, budget)
 
 
-def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
-                budget: int) -> tuple[int, int]:
-    """swapin_folio (swap table phase II): insert into the swap cache, read, map, drop from the cache."""
+def _folios_for_sync_swapin(m: Machine, p: Process, vp: np.ndarray, now: int,
+                            budget: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Allocate folios for as many synchronous swap-ins of the run as the budget affords.
+
+    Returns (vpages, slots, frames, ns spent), cut to the folios obtained."""
     c = m.costs
     slots = m.spaces.slot[vp]
     dev = m.swap.devices[int(m.swap.device_of(slots[:1])[0])]
     per = c.fault_entry + c.swapin_map + dev.profile.cpu_read_ns + c.pcp_page
-    want = affordable(budget, per, len(vp))
-    frames, spent = alloc_pages_task(m, p, want, now, budget)
+    frames, spent = alloc_pages_task(m, p, affordable(budget, per, len(vp)), now, budget)
+    k = len(frames)
+    if k:
+        spent += m.swapin_overhead(slots[:k], p.cpu, miss=True)
+    return vp[:k], slots[:k], frames, spent
+
+
+def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                budget: int) -> tuple[int, int]:
+    """swapin_folio (swap table phase II): insert into the swap cache, read, map, drop from the cache."""
+    v, s, frames, spent = _folios_for_sync_swapin(m, p, vp, now, budget)
     k = len(frames)
     if k == 0:
         return 0, spent
-    v, s = vp[:k], slots[:k]
-    spent += m.swapin_overhead(s, p.cpu, miss=True)
     spent += m.read_swap_cache_async(frames, s, v, now + spent)
     m.vm.add("pgmajfault", k)
     # The swap cache is freed right after mapping: the slot goes with it.
@@ -359,16 +368,10 @@ def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: i
                   budget: int) -> tuple[int, int]:
     """SWP_SYNCHRONOUS_IO with a count of 1: read straight into a new folio, no swap cache, no readahead."""
     c = m.costs
-    slots = m.spaces.slot[vp]
-    dev = m.swap.devices[int(m.swap.device_of(slots[:1])[0])]
-    per = c.fault_entry + c.swapin_map + dev.profile.cpu_read_ns + c.pcp_page
-    want = affordable(budget, per, len(vp))
-    frames, spent = alloc_pages_task(m, p, want, now, budget)
+    v, s, frames, spent = _folios_for_sync_swapin(m, p, vp, now, budget)
     k = len(frames)
     if k == 0:
         return 0, spent
-    v, s = vp[:k], slots[:k]
-    spent += m.swapin_overhead(s, p.cpu, miss=True)
     mem = m.memmap
     mem.state[frames] = FRAME_SWAPCACHE
     mem.owner[frames] = v
