@@ -1,0 +1,136 @@
+"""Check the model against a recorded kernel: counter deltas side by side, and series against progress.
+
+The counts that follow from the workload (pswpout, pswpin, refaults, major faults, readahead)
+should land within 20 % of the kernel's, and kswapd's share of reclaim within 0.1. Series are
+compared against workload progress, because emulation distorts the traces' wall time.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from swaptui.model.machine import Machine
+from swaptui.traces import Trace
+
+COUNTERS = ("pswpout", "pswpin", "pgsteal_kswapd", "pgsteal_direct", "pgscan_kswapd", "pgscan_direct",
+            "allocstall", "swap_ra", "swap_ra_hit", "workingset_refault_anon", "pgmajfault", "pgfault")
+# Counts that follow from the workload rather than from timing: these carry the ±20 % target.
+WORKLOAD_COUNTS = ("pswpout", "pswpin", "workingset_refault_anon", "pgmajfault", "swap_ra", "swap_ra_hit")
+TOLERANCE = 0.20
+SHARE_TOLERANCE = 0.10
+SERIES = ("pswpout", "pswpin", "pgsteal_kswapd", "pgsteal_direct")
+BINS = 40
+
+
+@dataclass
+class ModelRun:
+    """Counter series of a model run sampled against workload progress."""
+
+    progress: np.ndarray
+    counters: dict[str, np.ndarray]
+    ticks: int
+
+
+def model_counter(m: Machine, name: str) -> int:
+    if name == "allocstall":
+        return m.vm["allocstall_movable"] + m.vm["allocstall_normal"]
+    return m.vm[name]
+
+
+def run_model(m: Machine, max_ticks: int, every: int = 20) -> ModelRun:
+    """Step until every task exits (or max_ticks), sampling counters and progress."""
+    total = sum(p.passes * p.npages for p in m.procs if p.kind == "usemem") or 1
+    prog, series = [], {c: [] for c in COUNTERS}
+
+    def sample() -> None:
+        done = sum(p.touched for p in m.procs if p.kind == "usemem")
+        prog.append(min(1.0, done / total))
+        for c in COUNTERS:
+            series[c].append(model_counter(m, c))
+
+    sample()
+    while m.tick < max_ticks and not all(p.exited for p in m.procs):
+        m.step(every)
+        sample()
+    return ModelRun(np.maximum.accumulate(np.array(prog)), {c: np.array(v) for c, v in series.items()}, m.tick)
+
+
+def share(kswapd: int, direct: int) -> float:
+    return kswapd / (kswapd + direct) if kswapd + direct else 0.0
+
+
+def comparison_rows(run: ModelRun, trace: Trace) -> list[tuple[str, int, int, float | None, bool | None]]:
+    """(counter, model delta, kernel delta, ratio model/kernel, within target or None if untargeted)."""
+    rows = []
+    for c in COUNTERS:
+        mv = int(run.counters[c][-1] - run.counters[c][0])
+        kv = trace.delta(c)
+        ratio = mv / kv if kv else None
+        ok = None
+        if c in WORKLOAD_COUNTS:
+            ok = (abs(ratio - 1) <= TOLERANCE) if ratio is not None else (mv == 0)
+        rows.append((c, mv, kv, ratio, ok))
+    return rows
+
+
+def shares(run: ModelRun, trace: Trace) -> tuple[float, float]:
+    """kswapd's share of reclaim in the model and in the kernel."""
+    mk = int(run.counters["pgsteal_kswapd"][-1] - run.counters["pgsteal_kswapd"][0])
+    md = int(run.counters["pgsteal_direct"][-1] - run.counters["pgsteal_direct"][0])
+    return share(mk, md), share(trace.delta("pgsteal_kswapd"), trace.delta("pgsteal_direct"))
+
+
+def by_progress(progress: np.ndarray, values: np.ndarray, bins: int = BINS) -> np.ndarray:
+    """Counter increase per progress bin (values cumulative): where in the workload the events happen."""
+    edges = np.linspace(0, 1, bins + 1)
+    at = np.interp(edges, progress, values - values[0]) if len(progress) > 1 else np.zeros(bins + 1)
+    return np.diff(at)
+
+
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def spark(values: np.ndarray, top: float) -> str:
+    """A sparkline scaled to `top`."""
+    if top <= 0:
+        return " " * len(values)
+    idx = np.clip(np.round(values / top * (len(BLOCKS) - 1)), 0, len(BLOCKS) - 1).astype(int)
+    return "".join(BLOCKS[i] for i in idx)
+
+
+def render(run: ModelRun, trace: Trace, scenario_name: str) -> tuple[str, bool]:
+    """The report: the table, the shares, and model/kernel sparklines against progress; and pass/fail."""
+    from rich.console import Console
+    from rich.table import Table
+
+    buf = io.StringIO()
+    con = Console(file=buf, width=130, color_system=None)
+    table = Table(title=f"{scenario_name} vs kernel trace {trace.name} (deltas over the run)")
+    for col, just in (("counter", "left"), ("model", "right"), ("kernel", "right"), ("model/kernel", "right"),
+                      ("target", "left")):
+        table.add_column(col, justify=just)
+    passed = True
+    for c, mv, kv, ratio, ok in comparison_rows(run, trace):
+        target = "—" if ok is None else ("ok (±20 %)" if ok else "MISS (±20 %)")
+        passed &= ok is not False
+        table.add_row(c, f"{mv:,}", f"{kv:,}", f"{ratio:.3f}" if ratio is not None else "—", target)
+    con.print(table)
+    ms, ks = shares(run, trace)
+    share_ok = abs(ms - ks) <= SHARE_TOLERANCE
+    passed &= share_ok
+    con.print(f"kswapd share of reclaim: model {ms:.3f}, kernel {ks:.3f} "
+              f"({'ok' if share_ok else 'MISS'}, target ±{SHARE_TOLERANCE})")
+    con.print(f"\nper {100 // BINS * 1 if BINS <= 100 else 1}% of workload progress "
+              f"({BINS} bins, 0 → 100 %; both rows scaled to the larger):")
+    kprog = trace.progress()
+    for c in SERIES:
+        mb = by_progress(run.progress, run.counters[c].astype(float))
+        kb = by_progress(kprog, trace.counter(c).astype(float))
+        top = max(mb.max(initial=0), kb.max(initial=0))
+        con.print(f"  {c:15s} model  {spark(mb, top)}")
+        con.print(f"  {'':15s} kernel {spark(kb, top)}")
+    con.print("PASS: every target met" if passed else "Some targets missed (see MISS above).")
+    return buf.getvalue(), passed
