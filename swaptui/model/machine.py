@@ -39,7 +39,7 @@ from swaptui.model.workload import AddressSpaces, build_processes
 
 MIB_PAGES = (1 << 20) // PAGE_SIZE
 MAX_EVENTS = 2000
-TICK_SLICES = 4  # tasks and kswapd alternate this many times per tick
+TICK_SLICES = 1  # tasks and kswapd alternate this many times per tick; kswapd also catches up on demand
 
 
 @dataclass(frozen=True)
