@@ -229,6 +229,36 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _args_validate(parser: argparse.ArgumentParser) -> None:
+    """Declare the scenario and the recorded trace to check it against."""
+    _args_scenario(parser)
+    parser.add_argument("trace", metavar="TRACE", help="recorded kernel trace (NAME.jsonl, shared/traces format)")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Run the scenario to the end and set its counter deltas beside a real kernel's; exit 1 if a target is missed."""
+    from swaptui.model.machine import Machine
+    from swaptui.scenario import ScenarioError, load_scenario
+    from swaptui.traces import TraceError, load_trace
+    from swaptui.validate import render, run_model
+
+    try:
+        scenario = load_scenario(args.file)
+    except ScenarioError as error:
+        for issue in error.issues:
+            _fail(str(issue))
+        return 2
+    try:
+        trace = load_trace(args.trace)
+    except TraceError as error:
+        _fail(str(error))
+        return 2
+    run = run_model(Machine(scenario), scenario.ticks)
+    text, passed = render(run, trace, scenario.name)
+    sys.stdout.write(text)
+    return 0 if passed else 1
+
+
 def _cmd_open(args: argparse.Namespace) -> int:
     """Open a scenario in the live app; a bad file prints what `swaptui check` prints and exits 2, no app."""
     from swaptui.scenario import ScenarioError, load_scenario
@@ -241,6 +271,9 @@ def _cmd_open(args: argparse.Namespace) -> int:
         return 2
     if args.speed < 1:
         _fail(f"--speed: expected a whole number from 1 up; got {args.speed}")
+        return 2
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        _fail(f"{args.file} is valid, but the app needs a terminal; `swaptui run {args.file}` runs it headless")
         return 2
     start = 0
     if args.at is not None:
@@ -263,6 +296,7 @@ COMMANDS: dict[str, Command] = {
     "schema": Command("print the JSON schema of scenario files", _args_schema, _cmd_schema),
     "run": Command("run a scenario headless and print its counters", _args_run, _cmd_run),
     "compare": Command("run a scenario under several swap designs and compare", _args_compare, _cmd_compare),
+    "validate": Command("check a scenario against a recorded kernel trace", _args_validate, _cmd_validate),
 }
 """Subcommands by name; add an entry here (and its two functions) to add a subcommand."""
 

@@ -25,6 +25,13 @@ class FileCacheMixin:
         first = bool(cached[0])
         diff = np.flatnonzero(cached != first)
         n = int(diff[0]) if len(diff) else len(fp)
+        if n > 1:
+            # A file smaller than the chunk wraps around: stop before a page repeats.
+            _, firsts = np.unique(fp[:n], return_index=True)
+            if len(firsts) != n:
+                dup = np.ones(n, dtype=bool)
+                dup[firsts] = False
+                n = int(np.flatnonzero(dup)[0])
         if first:
             k = max(1, min(n, budget // c.file_read_copy))
             frames = self.file_frame[fp[:k]]

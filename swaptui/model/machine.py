@@ -300,6 +300,14 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
             zc = self.zswap.counters()
             for name in ("zswpout", "zswpin", "zswpwb"):
                 vm.set(name, zc[name])
+            vm.set("swaptui_zswap_pool_pages", self.zswap.pool_pages())
+            vm.set("swaptui_zswap_stored", self.zswap.entries())
+        if self.design == "vswap":
+            vm.set("swaptui_vswap_lookup_hits", self.swap.lookup_hits)
+            vm.set("swaptui_vswap_lookup_misses", self.swap.lookup_misses)
+            vm.set("swaptui_vswap_clusters", self.swap.virtual_clusters())
+        elif self.design == "swap_table":
+            vm.set("swaptui_swap_tables", self.swap_cache.tables(self.swap.cluster_count))
         vm.set("nr_kernel_misc", self.kernel_pages)
         vm.set("nr_file_pages", int((self.file_frame >= 0).sum()) if len(self.file_frame) else 0)
         vm.set("nr_writeback", sum(q.pages_in_flight() for q in self.io.values()))

@@ -57,4 +57,4 @@ class MemMap:
 
     def state_counts(self) -> np.ndarray:
         """Frames per FRAME_* state (a whole-array pass: render time only)."""
-        return np.bincount(self.state, minlength=len(FRAME_STATE_NAMES))
+        return np.array([np.count_nonzero(self.state == k) for k in range(len(FRAME_STATE_NAMES))], dtype=np.int64)

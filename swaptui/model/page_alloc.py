@@ -377,6 +377,14 @@ class Zone:
         self.buddy.free_pages_batch(out)
 
     def claim_boot_pages(self, pfns: np.ndarray) -> None:
-        """Hand the free frames to the buddy lists at boot (memblock_free_all)."""
+        """Hand the free frames to the buddy lists at boot (memblock_free_all).
+
+        Boot memory is a few contiguous runs between reserved ranges, so the buddy state is each
+        run's maximal aligned blocks: no merging to replay page by page."""
         self.state[pfns] = FRAME_FREE
-        self.buddy.free_pages_batch(pfns)
+        pfns = np.sort(pfns)
+        breaks = np.flatnonzero(np.diff(pfns) != 1) + 1
+        starts = np.concatenate(([0], breaks))
+        ends = np.concatenate((breaks, [len(pfns)]))
+        for a, b in zip(starts.tolist(), ends.tolist()):
+            self.buddy._free_range_split(int(pfns[a]), int(pfns[b - 1]) + 1)

@@ -83,14 +83,25 @@ class Snapshot:
         return int(self.counters[NAMES.index(name)])
 
 
-def frame_state_counts(state: np.ndarray) -> np.ndarray:
-    """Frames per FRAME_* state: a compare-and-count per state, 4x faster than bincount over millions of frames."""
-    return np.array([np.count_nonzero(state == k) for k in range(len(FRAME_STATE_NAMES))], dtype=np.int64)
+def frame_state_counts(state: np.ndarray, previous: Snapshot | None = None) -> np.ndarray:
+    """Frames per FRAME_* state: from a previous snapshot's counts and the frames that changed since, if given
+    (8 frames compared at a time), else a compare-and-count per state (4x faster than bincount on uint8)."""
+    n = len(FRAME_STATE_NAMES)
+    old = previous.frame_state if previous is not None else None
+    if old is None or len(old) != len(state) or len(state) % 8:
+        return np.array([np.count_nonzero(state == k) for k in range(n)], dtype=np.int64)
+    words = np.flatnonzero(state.view(np.uint64) != old.view(np.uint64))
+    if len(words) > len(state) // 64:
+        return np.array([np.count_nonzero(state == k) for k in range(n)], dtype=np.int64)
+    idx = (words[:, None] * 8 + np.arange(8)).ravel()
+    return (previous.state_counts + np.bincount(state[idx], minlength=n)[:n]
+            - np.bincount(old[idx], minlength=n)[:n]).astype(np.int64)
 
 
-def build_snapshot(m: Machine, recent_events: int = 200) -> Snapshot:
-    """Copy what the views need out of the machine, without changing it."""
-    counts = frame_state_counts(m.memmap.state)
+def build_snapshot(m: Machine, recent_events: int = 200, previous: Snapshot | None = None) -> Snapshot:
+    """Copy what the views need out of the machine, without changing it; `previous` (any earlier snapshot of
+    the same machine) lets the frame-state counts be updated from what changed instead of recounted."""
+    counts = frame_state_counts(m.memmap.state, previous)
     counters = m.vm.values.copy()
     # The gauges that need a pass over every frame, as Machine.update_full_gauges sets them.
     counters[INDEX["nr_anon_pages"]] = counts[FRAME_ANON]

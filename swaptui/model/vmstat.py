@@ -77,13 +77,20 @@ COUNTERS: tuple[tuple[str, str], ...] = (
     ("swaptui_zram_stored", "Pages stored in zram (compressed or same-filled)."),
     ("swaptui_zram_same", "Pages zram stored as same-filled (no pool memory)."),
     ("swaptui_swap_alloc_fail", "Swap slot allocations that failed (devices full)."),
+    ("swaptui_vswap_lookup_hits", "vswap: descriptor lookups served by the per-CPU lookup cache (no XArray walk)."),
+    ("swaptui_vswap_lookup_misses", "vswap: descriptor lookups that walked the virtual cluster map."),
+    ("swaptui_vswap_clusters", "vswap: virtual clusters in the cluster map."),
+    ("swaptui_swap_tables", "swap_table: swap tables allocated (one 4 KiB page per cluster in use)."),
+    ("swaptui_zswap_pool_pages", "zswap: pages in its zsmalloc pool."),
+    ("swaptui_zswap_stored", "zswap: pages stored."),
     ("swaptui_slow_path_allocs", "Swap slot allocations that took the slow path (new cluster)."),
 )
 
 GAUGES = frozenset({
     "nr_free_pages", "nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file",
     "nr_anon_pages", "nr_file_pages", "nr_swapcached", "nr_writeback", "nr_zspages", "nr_kernel_misc",
-    "swaptui_swap_used", "swaptui_swap_total",
+    "swaptui_swap_used", "swaptui_swap_total", "swaptui_vswap_clusters", "swaptui_swap_tables",
+    "swaptui_zswap_pool_pages", "swaptui_zswap_stored",
 })
 
 NAMES: tuple[str, ...] = tuple(n for n, _ in COUNTERS)

@@ -26,7 +26,7 @@ class Action:
     description: str  # for help and the palette
     group: str  # help section
     footer: str = ""  # short label in the footer; "" keeps it out of the footer
-    key_display: str = ""  # how the keys read in help and footer; defaults to the key names
+    footer_key: str = ""  # how the key reads in the footer, if not its name (e.g. "1-9" for all the pane keys)
     scope: str = "app"  # "app": bound on the app; "cursor": bound on the maps and the counter list
     palette: bool = True  # offered in the command palette
     label: str = ""  # the binding's short description when it has no footer label (Textual shows some anyway)
@@ -34,7 +34,7 @@ class Action:
     @property
     def keys_text(self) -> str:
         """The keys as a person reads them."""
-        return self.key_display or " ".join(KEY_NAMES.get(k, k) for k in self.keys)
+        return " ".join(KEY_NAMES.get(k, k) for k in self.keys)
 
 
 KEY_NAMES = {
@@ -50,7 +50,7 @@ ACTIONS: tuple[Action, ...] = (
     Action(("N",), "step(100)", "step 100 ticks forward (pauses)", "Time"),
     Action(("b", "left"), "back(1)", "step one tick back: restore a checkpoint and replay (pauses)", "Time", "back"),
     Action(("plus", "equals_sign"), "faster", "speed ×2 (ticks per second of wall time)", "Time", "faster",
-           key_display="+"),
+           footer_key="+"),
     Action(("minus",), "slower", "speed ÷2", "Time", "slower"),
     Action(("g",), "go_to", "go to a tick or a time (e.g. 1500 or 1.5s)…", "Time", "go to"),
     Action(("r",), "restart", "restart at tick 0 (pauses)", "Time", "restart"),
@@ -90,7 +90,7 @@ def bindings(scope: str = "app") -> list[Binding]:
     for a in sorted((a for a in ACTIONS if a.scope == scope), key=rank):
         for i, key in enumerate(a.keys):
             out.append(Binding(key, a.action, a.footer or a.label or a.description, show=bool(a.footer) and i == 0,
-                               key_display=(a.key_display or None) if i == 0 else None, tooltip=a.description))
+                               key_display=(a.footer_key or None) if i == 0 else None, tooltip=a.description))
     return out
 
 

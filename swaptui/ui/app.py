@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterable
 
 from textual import events
 from textual.app import App, ComposeResult, SystemCommand
-from textual.geometry import Size
 from textual.containers import Container
+from textual.geometry import Size
+from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input
@@ -28,15 +30,15 @@ from swaptui.ui.dialogs import GoToScreen
 from swaptui.ui.help import HelpScreen
 from swaptui.ui.inspector import Inspector
 from swaptui.ui.messages import Inspect, PaneChosen, SnapshotReady, StepperStatus
-from swaptui.ui.panes import PANE_BY_NUMBER, PANES
+from swaptui.ui.panes import PANE_BY_NUMBER
 from swaptui.ui.panes.base import Pane
 from swaptui.ui.panes.caches import CachesPane
 from swaptui.ui.panes.clusters import ClustersPane
-from swaptui.ui.panes.counters import CounterList, CountersPane
+from swaptui.ui.panes.counters import CountersPane
 from swaptui.ui.panes.events import EventsPane
 from swaptui.ui.panes.fragmentation import FragmentationPane
 from swaptui.ui.panes.header import HeaderBar, TabStrip
-from swaptui.ui.panes.memory_map import MapView, MemoryMapPane
+from swaptui.ui.panes.memory_map import MAX_ZOOM, MapView, MemoryMapPane
 from swaptui.ui.panes.tasks import TasksPane
 from swaptui.ui.panes.watermarks import WatermarksPane
 from swaptui.ui.panes.xarray import XArrayPane
@@ -104,26 +106,28 @@ class SwapApp(App[int]):
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         frame = message.frame
         self.frame = frame
+        if frame.at_end and self.running:
+            self.running = False
         now = time.perf_counter()
         # While running, panes of numbers refresh at TEXT_HZ; maps, reclaim and the header at frame rate.
-        everything = not self.running or now - self._text_shown_at >= 1 / TEXT_HZ
-        with self.batch_update():
-            header = self.query_one(HeaderBar)
-            if frame.at_end and self.running:
-                self.running = False
-            header.frame = frame
-            for pane in self.query(Pane):
-                if everything or pane.EVERY_FRAME:
-                    pane.frame = frame
-            if everything:
-                self._text_shown_at = now
-                self.query_one(Inspector).show_frame(frame)
+        self._apply(frame, everything=not self.running or now - self._text_shown_at >= 1 / TEXT_HZ)
         self.frames_shown += 1
         if self.first_frame_at is None:
             self.first_frame_at = time.perf_counter()
             if self._start_running:
                 self.running = True
         self.call_after_refresh(self.stepper.ack)
+
+    def _apply(self, frame: Frame, everything: bool) -> None:
+        """Hand a frame down to the header, the panes and the inspector, in one repaint."""
+        with self.batch_update():
+            self.query_one(HeaderBar).frame = frame
+            for pane in self.query(Pane):
+                if everything or pane.EVERY_FRAME:
+                    pane.frame = frame
+            if everything:
+                self._text_shown_at = time.perf_counter()
+                self.query_one(Inspector).show_frame(frame)
 
     def on_stepper_status(self, message: StepperStatus) -> None:
         self.query_one(HeaderBar).status = message.text
@@ -145,6 +149,9 @@ class SwapApp(App[int]):
         header.speed = self.speed
         self._apply_layout()
         self._choose(self.current_pane)
+        # The stepper runs pure-Python model code between frames: hand the interpreter over every 2 ms
+        # (not 5) so that a key pressed meanwhile is handled at once.
+        sys.setswitchinterval(0.002)
         self._thread = threading.Thread(target=self.stepper.run, name="swaptui-stepper", daemon=True)
         self._thread.start()
 
@@ -187,6 +194,8 @@ class SwapApp(App[int]):
         self.stepper.set_running(running)
         if self.is_mounted:
             self.query_one(HeaderBar).running = running
+            if not running and self.frame is not None:
+                self._apply(self.frame, everything=True)  # the panes of numbers catch up with the maps
 
     def watch_speed(self, speed: int) -> None:
         self.stepper.set_speed(speed)
@@ -267,7 +276,7 @@ class SwapApp(App[int]):
     def action_zoom(self, delta: int) -> None:
         """Zoom the memory map in or out."""
         view = self.query_one(MapView)
-        view.zoom = max(0, min(8, view.zoom + delta))
+        view.zoom = max(0, min(MAX_ZOOM, view.zoom + delta))
         if view.frame is not None:
             self.query_one(MemoryMapPane).show_frame(view.frame)
 
@@ -320,6 +329,6 @@ class SwapApp(App[int]):
         for a in ACTIONS:
             if a.scope != "app" or not a.palette or a.action == "command_palette":
                 continue
-            yield SystemCommand(f"{a.description} [{a.keys_text}]", a.description,
+            yield SystemCommand(escape(f"{a.description}  (key: {a.keys_text})"), escape(a.description),
                                 lambda action=a.action: self.run_action(action))
         yield from super().get_system_commands(screen)

@@ -32,6 +32,7 @@ class GoToScreen(ModalScreen[int | None]):
     """Ask for a tick or a time; dismiss with the tick, or None if cancelled."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
+    AUTO_FOCUS = "#goto-input"
 
     def __init__(self, tick_ns: int, last_tick: int) -> None:
         super().__init__()

@@ -18,7 +18,8 @@ from swaptui.ui.panes.events import KINDS
 def help_text() -> Content:
     """The whole help as text (also what the tests read)."""
     out: list[Content] = [Content.styled("swaptui — a live model of Linux memory reclaim and swap", "bold $text-accent"),
-                          Content.styled("Every key below also works from the command palette (ctrl+p).", "$text-muted"),
+                          Content.styled("Every action below but the cursor keys is also in the command palette (ctrl+p).",
+                                         "$text-muted"),
                           Content("")]
     for group, actions in groups().items():
         out.append(Content.styled(group, "bold underline"))

@@ -1,7 +1,8 @@
 """The inspector: what a selected frame cell, swap cluster or counter is, what it means, and its recent history.
 
-It stays open beside the panes and follows every new frame, so you can select a cluster, press
-space and watch it fill. Its history is the values it has seen while open (a small ring).
+It stays open beside the panes and follows the frames (ten times a second while running), so you can
+select a cluster, press space and watch it fill. For a counter its history is the run's per-tick
+samples; for a cell or a cluster, the values it has seen while open (a small ring).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from swaptui.ui.cells import (
     CLUSTER_MEANING, DISPLAY_GLYPHS, DISPLAY_KEYS, DISPLAY_MEANING, DISPLAY_NAMES, NR_DISPLAY, cached_clusters,
     cell_counts,
 )
-from swaptui.ui.panes.base import FittedText
 from swaptui.ui.metrics import format_bytes, format_rate, sparkline
+from swaptui.ui.panes.base import FittedText
 from swaptui.ui.stepper import Frame
 
 HISTORY = 64

@@ -23,17 +23,19 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from swaptui.model.snapshot import Snapshot, sample_counters
+from swaptui.model.snapshot import Snapshot, build_snapshot, sample_counters
 from swaptui.player import Player
 from swaptui.ui.metrics import History, HistoryRing
 
-FPS = 30
+FPS = 30  # the frame rate the stepping budget aims for
+MAX_FPS = 40  # frames are never closer together than this (light frames leave the CPU idle)
 MIN_SPEED = 1
 MAX_SPEED = 16384
 DEFAULT_SPEED = 64
 SNAPSHOT_CACHE_BYTES = 160 << 20
 PREFETCH_BACK = 16  # snapshots kept from a replay's last ticks (fewer on big machines)
-STEP_BUDGET = 0.6  # at most this share of a frame interval is spent stepping the model
+STEP_BUDGET = 0.4  # at most this share of a frame interval is spent stepping the model
+SCHEDULING_MARGIN = 0.003  # seconds of each frame left for waking threads and handing over the interpreter
 HISTORY_SAMPLES = 1024  # per-tick samples handed to the panes with each frame
 SLOW_REWIND = 50  # replays longer than this many ticks say so in the header
 
@@ -92,6 +94,8 @@ class Stepper:
         self._snapshot_time = 0.0  # moving average: building a snapshot
         self._published_at = 0.0
         self._tick_time = 0.0  # moving average: one model tick
+        self._last_built: Snapshot | None = None
+        self._next_frame = 0.0  # while running, the next frame starts no earlier than this
         self.idle = threading.Event()  # set while there is nothing left to do (tests wait on it)
         self.error: BaseException | None = None
 
@@ -127,6 +131,8 @@ class Stepper:
 
     def ack(self) -> None:
         """The UI has shown the last frame: the next one may be built."""
+        if not self._acked.is_set():
+            self._ui_time = 0.8 * self._ui_time + 0.2 * (time.perf_counter() - self._published_at)
         self._acked.set()
         self._wake.set()
 
@@ -166,11 +172,15 @@ class Stepper:
             # The UI has not shown the last frame yet: wait rather than compete with it for the interpreter.
             self._wake.wait(self.frame_interval)
             self._wake.clear()
-            if self._acked.is_set():
-                self._ui_time = 0.8 * self._ui_time + 0.2 * (time.perf_counter() - self._published_at)
             return
         p = self.player
+        if self.running and start < self._next_frame:
+            # At most MAX_FPS frames a second: the rest of the interval is idle (commands still wake us).
+            self._wake.wait(self._next_frame - start)
+            self._wake.clear()
+            return
         if self.running:
+            self._next_frame = start + 1.0 / MAX_FPS
             dt = start - self._last_run
             self._last_run = start
             self._owed = min(self._owed + self.speed * dt, max(1.0, self.speed * self.frame_interval * 2))
@@ -198,7 +208,7 @@ class Stepper:
 
     def step_budget(self) -> float:
         """Seconds of model stepping per frame: what a frame has left after the UI and the snapshot."""
-        left = self.frame_interval - self._ui_time - self._snapshot_time
+        left = self.frame_interval - self._ui_time - self._snapshot_time - SCHEDULING_MARGIN
         return min(self.frame_interval * STEP_BUDGET, max(0.004, left))
 
     def _drain(self) -> None:
@@ -291,7 +301,9 @@ class Stepper:
         snapshot = self._view if self._view is not None else self._cache.get(p.tick)
         if snapshot is None:
             t0 = time.perf_counter()
-            snapshot = p.snapshot()
+            # The last snapshot built lets the frame counts be updated, not recounted (same as p.snapshot()).
+            snapshot = build_snapshot(p.machine, previous=self._last_built)
+            self._last_built = snapshot
             self._snapshot_time = 0.8 * self._snapshot_time + 0.2 * (time.perf_counter() - t0)
         self._remember(snapshot)
         self._ring.amend(snapshot.tick, snapshot.counters)  # gauges a snapshot computes and a tick does not

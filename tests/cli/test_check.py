@@ -92,13 +92,13 @@ def test_check_missing_file(tmp_path: Path) -> None:
     assert f"{path}: no such file" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_bare_file_checks_then_says_the_app_is_not_built(tmp_path: Path) -> None:
-    """`swaptui FILE` validates the file and, for now, says the app is not built yet."""
+def test_bare_file_checks_then_needs_a_terminal(tmp_path: Path) -> None:
+    """`swaptui FILE` validates the file, then opens the app, which needs a terminal (tests/ui drive it in one)."""
     path = tmp_path / "good.yaml"
     path.write_text(GOOD, encoding="utf-8")
     result = _swaptui(str(path))
-    assert result.returncode == 0, result.stderr
-    assert "the app is not built yet" in result.stdout
+    assert result.returncode == 2
+    assert "the app needs a terminal" in result.stderr and "swaptui run" in result.stderr
 
 
 def test_schema_prints_json(tmp_path: Path) -> None:

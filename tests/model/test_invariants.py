@@ -95,3 +95,12 @@ def test_invariants_hold_every_tick_with_zswap(make_machine, design: str) -> Non
     m.step(500)
     z = m.zswap.counters()
     assert z["zswpout"] > 0 and z["zswpin"] > 0
+
+
+def test_a_file_smaller_than_a_chunk_wraps_without_double_counting(make_machine) -> None:
+    """Found by the property test: a 4 MiB file re-read within one chunk repeated pages in a run."""
+    m = make_machine(memory="48MiB", devices="- {name: d0, kind: pmem, size: 4MiB}", cpus=4, seed=606,
+                     workloads="- {name: w0, kind: hotcold, size: 13MiB, hot_size: 3MiB}\n"
+                               "- {name: w2, kind: filecache, size: 4MiB}")
+    m.step(300)
+    assert m.vm["pgactivate"] > 0

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from textual.containers import Vertical
 from rich.segment import Segment
+from textual.containers import Vertical
 from textual.content import Content
 from textual.geometry import Region
-from textual.strip import Strip
 from textual.reactive import var
+from textual.strip import Strip
 from textual.widget import Widget
 
 from swaptui.ui.panes import PANE_BY_ID, PaneInfo

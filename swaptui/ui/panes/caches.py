@@ -52,7 +52,17 @@ class CachesPane(TextPane):
                for name, hits, total, how in RATES]
         out.insert(2, line("cpu cluster", cluster_cache_ratio(h), cluster_cache_series(h, spark_w),
                            "1 − slow-path/slots"))
-        out.insert(2, row(("zswap".ljust(12), "bold"), "    —  ", not_modelled("off: not modelled yet")))
-        out.append(row(("vswap lookup".ljust(12), "bold"), "    —  ", not_modelled("design off: not built yet")))
+        if frame.snapshot.counter("zswpout") or frame.snapshot.counter("swaptui_zswap_pool_pages"):
+            out.insert(2, line("zswap", h.ratio(("zswpin",), ("zswpin", "pswpin")),
+                               h.ratio_series(("zswpin",), ("zswpin", "pswpin"), spark_w), "zswpin/(zswpin+pswpin)"))
+        else:
+            out.insert(2, row(("zswap".ljust(12), "bold"), "    —  ", not_modelled("off (swap.zswap.enabled)")))
+        if frame.snapshot.design == "vswap":
+            hits, total = ("swaptui_vswap_lookup_hits",), ("swaptui_vswap_lookup_hits", "swaptui_vswap_lookup_misses")
+            out.append(line("vswap lookup", h.ratio(hits, total), h.ratio_series(hits, total, spark_w),
+                            "per-CPU MRU cluster hits"))
+        else:
+            out.append(row(("vswap lookup".ljust(12), "bold"), "    —  ",
+                           not_modelled(f"design is {frame.snapshot.design}")))
         out.append(row(("now: last 0.1 s simulated · —: nothing to count", "$text-muted")))
         return lines(*[r.truncate(width) for r in out], height=height)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from rich.segment import Segment
-from textual.geometry import Size
-from textual.scroll_view import ScrollView
+from textual.widget import Widget
 from textual.strip import Strip
 
 from swaptui.ui.panes.base import Pane, fit
@@ -16,8 +15,8 @@ KINDS = {
 }
 
 
-class EventList(ScrollView, can_focus=True):
-    """The snapshot's recent events as lines; follows the newest unless scrolled up."""
+class EventList(Widget, can_focus=True):
+    """The snapshot's most recent events that fit, newest at the bottom (maximise the pane to see more)."""
 
     COMPONENT_CLASSES = {"events--time", "events--kswapd", "events--direct", "events--oom", "events--exit",
                          "events--script", "events--text"}
@@ -28,24 +27,19 @@ class EventList(ScrollView, can_focus=True):
         self._strips: dict[tuple, Strip] = {}
 
     def show_frame(self, frame: Frame) -> None:
-        """Show the frame's events, keeping the view at the bottom if it was there."""
+        """Show the frame's newest events."""
         events = frame.snapshot.events
-        if events == self.events:
-            return
-        at_bottom = self.scroll_offset.y >= self.max_scroll_y - 1
-        self.events = events
-        self.virtual_size = Size(self.size.width, len(events))
-        if at_bottom:
-            self.scroll_to(y=max(0, len(events) - self.size.height), animate=False, immediate=True)
-        self.refresh()
+        if events != self.events:
+            self.events = events
+            self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
 
     def render_line(self, y: int) -> Strip:
-        line = y + self.scroll_offset.y
         width = self.size.width
+        line = y + max(0, len(self.events) - self.size.height)
         if line >= len(self.events):
             if not self.events and y == 0:
                 return Strip([Segment("no events yet", self.get_component_rich_style("events--time"))]

@@ -73,6 +73,7 @@ class HeaderBar(Text):
                 parts.append((8, Content.styled("▶ running", "bold $success")))
             else:
                 parts.append((8, Content.styled("‖ paused", "bold $warning")))
+                parts.append((4, Content.styled("space runs", "$warning")))
             speed = Content(f"{self.speed:,} ticks/s")
             if self.running and f.achieved and f.achieved < 0.8 * self.speed:
                 speed += Content.styled(f" (model keeps {f.achieved:,.0f})", "$text-muted")
@@ -105,17 +106,23 @@ class TabStrip(Widget):
         self._spans: list[tuple[int, int, int]] = []
 
     def render(self) -> Content:
-        parts = []
-        x = 0
-        self._spans = []
-        for p in PANES:
-            mark = "▸" if p.number == self.current else " "
-            text = f"{mark}{p.number} {p.short} "
-            style = "bold reverse $accent" if p.number == self.current else "$text-muted"
-            parts.append(Content.styled(text, style))
-            self._spans.append((x, x + len(text), p.number))
-            x += len(text)
-        return Content("").join(parts).truncate(self.size.width)
+        width = self.size.width
+        # Full names if they fit, else short names, else numbers (with the current pane's name).
+        for style in ("full", "short", "numbers"):
+            parts, spans, x = [], [], 0
+            for p in PANES:
+                current = p.number == self.current
+                name = p.short if style == "full" else p.short[:4] if style == "short" else ""
+                if current:
+                    name = p.short
+                text = f"{'▸' if current else ' '}{p.number}{' ' + name if name else ''} "
+                parts.append(Content.styled(text, "bold reverse $accent" if current else "$text-muted"))
+                spans.append((x, x + len(text), p.number))
+                x += len(text)
+            if x <= width:
+                break
+        self._spans = spans
+        return Content("").join(parts).truncate(width)
 
     def on_click(self, event: events.Click) -> None:
         for lo, hi, number in self._spans:

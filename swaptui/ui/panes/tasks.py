@@ -30,10 +30,10 @@ class TasksPane(TextPane):
         for p in procs:
             state = ("✖ OOM-killed", "bold $level-bad") if p.killed else (
                 ("■ exited", "$text-muted") if p.exited else ("▶ running", "$level-ok"))
-            out.append(row((p.name, "bold"), f" pid {p.pid} · {format_pages(p.npages)} · ", state))
+            out.append(row((p.name, "bold"), f" {p.pid} · {format_pages(p.npages)} ", state))
             out.append(usage_bar(p.resident, p.swapped, p.npages, max(10, width)))
             out.append(row(format_pages(p.resident), (" resident · ", "$text-muted"), format_pages(p.swapped),
-                           (" swapped", "$text-muted")))
+                           (" swapped out", "$text-muted")))
         if not procs:
             out.append(row(("no workload processes", "$text-muted")))
         out.append(row(("█ resident ▒ swapped · untouched", "$text-muted")))

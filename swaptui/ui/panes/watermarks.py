@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from swaptui.ui.metrics import format_count, format_pages, format_rate, sparkline
+from swaptui.ui.metrics import format_pages, format_rate, sparkline
 from swaptui.ui.panes.base import TextPane, label, lines, row
 from swaptui.ui.stepper import Frame
 
@@ -77,10 +77,12 @@ class WatermarksPane(TextPane):
             row(label("free", 8), (f"{free:,}", "bold"), f" pages {format_pages(free)}  ", (level, level_style)),
             row(label("", 8), free_bar(free, wmin, low, high, body)),
             row(label("", 8), ("m", "bold reverse $text"), f" min {wmin:,} ", ("l", "bold reverse $text"),
-                f" low {low:,} ", ("h", "bold reverse $text"), f" high {high:,}"),
+                f" low {low:,} ", ("h", "bold reverse $text"), f" high {high:,}") if width >= 50 else
+            row(label("m l h", 8), ("m", "bold reverse $text"), f" {wmin:,} ", ("l", "bold reverse $text"),
+                f" {low:,} ", ("h", "bold reverse $text"), f" {high:,}"),
             row(label("zone", 8), (meaning, level_style)),
-            row(label("kswapd", 8), (state, kstyle), f" order {s.kswapd_order} · prio {s.kswapd_priority}"
-                f" · fails {s.kswapd_failures}"),
+            row(label("kswapd", 8), (state, kstyle), f" · order {s.kswapd_order} · prio {s.kswapd_priority}",
+                (f" · fails {s.kswapd_failures}", "bold $level-bad") if s.kswapd_failures else ""),
             row(label("", 8), (kmeaning, "$text-muted")),
             row(label("direct", 8), (f"{format_rate(stalls)} stalls", "bold $level-bad" if stalls else "$text-muted"),
                 f" · {stall_ns / 1e6 if stall_ns else 0:.0f} ms/s stalled"),

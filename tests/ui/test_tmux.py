@@ -1,0 +1,85 @@
+"""The app in a real terminal: tmux runs it, we type keys, read the screen back, resize, and quit."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from uihelpers import ROOT
+
+TMUX = shutil.which("tmux")
+pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed; the real-terminal test needs it")
+TICK = re.compile(r"tick ([\d,]+)/")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run([TMUX, *args], capture_output=True, text=True, check=True, timeout=20).stdout
+
+
+def screen(session: str) -> str:
+    return tmux("capture-pane", "-p", "-t", session)
+
+
+def wait_screen(session: str, predicate, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = screen(session)
+        if predicate(text):
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"screen never matched; last screen:\n{text}")
+
+
+def tick_on(text: str) -> int | None:
+    m = TICK.search(text)
+    return int(m.group(1).replace(",", "")) if m else None
+
+
+def test_drive_the_app_in_tmux(tmp_path: Path) -> None:
+    session = f"swaptui-test-{os.getpid()}"
+    done = tmp_path / "exit-status"
+    # COLUMNS/LINES (set by some test runners) would override the real terminal size: unset them.
+    command = (f"cd {shlex.quote(str(ROOT))} && env -u COLUMNS -u LINES {shlex.quote(sys.executable)} -m swaptui "
+               f"scenarios/usemem-zram.yaml; echo $? > {shlex.quote(str(done))}")
+    # Size the window first, then start the app in it, so the app's first look at the terminal sees 160x48.
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "48", "sleep 600")
+    try:
+        tmux("set-option", "-t", session, "window-size", "manual")
+        tmux("resize-window", "-t", session, "-x", "160", "-y", "48")
+        tmux("respawn-pane", "-k", "-t", session, command)
+        first = wait_screen(session, lambda t: tick_on(t) == 0 and "paused" in t)
+        assert "usemem on zram" in first and "Memory map" in first and "Swap clusters" in first
+        tmux("send-keys", "-t", session, "n")
+        wait_screen(session, lambda t: tick_on(t) == 1)
+        tmux("send-keys", "-t", session, "Space")
+        wait_screen(session, lambda t: "running" in t and (tick_on(t) or 0) > 5)
+        tmux("send-keys", "-t", session, "Space")
+        paused = wait_screen(session, lambda t: "paused" in t)
+        time.sleep(0.5)
+        paused = screen(session)
+        stopped = tick_on(paused)
+        assert stopped is not None and stopped > 5
+        tmux("send-keys", "-t", session, "b")
+        wait_screen(session, lambda t: tick_on(t) == stopped - 1)
+        tmux("resize-window", "-t", session, "-x", "100", "-y", "30")
+        small = wait_screen(session, lambda t: "1 memory" in t and "2 reclaim" in t)
+        lines = small.splitlines()
+        assert len(lines) <= 30 and max(len(line) for line in lines) <= 100
+        assert tmux("display-message", "-p", "-t", session, "#{window_width}x#{window_height}").strip() == "100x30"
+        assert tick_on(small) == stopped - 1
+        tmux("send-keys", "-t", session, "q")
+        deadline = time.monotonic() + 20
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert done.exists() and done.read_text().strip() == "0"
+    finally:
+        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, timeout=20)
