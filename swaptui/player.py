@@ -1,10 +1,10 @@
 """The Player owns time: step forwards, step back, go to any tick, restart; one cursor over a run.
 
 Stepping back restores the nearest checkpoint at or before the target (a deep copy of the whole
-machine, taken every `checkpoint_every` ticks) and replays forward; the model is deterministic, so
-the replayed ticks are the ticks that were shown. Checkpoints are kept within a memory budget by
-dropping every other one when the budget is reached (keeping tick 0), so older history costs longer
-replays rather than more memory.
+machine, taken every `checkpoint_every` ticks; tick 0 is rebuilt from the scenario instead) and
+replays forward; the model is deterministic, so the replayed ticks are the ticks that were shown.
+Checkpoints are kept within a memory budget by dropping every other one when the budget is
+reached, so older history costs longer replays rather than more memory.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ class Player:
         self.machine = Machine(scenario)
         self.checkpoint_every = max(1, checkpoint_every)
         self.checkpoint_budget = checkpoint_budget
-        self.checkpoints: dict[int, Machine] = {0: copy.deepcopy(self.machine)}
+        # Tick 0 needs no copy: the model is deterministic, so it is rebuilt from the scenario.
+        self.checkpoints: dict[int, Machine] = {}
         self._checkpoint_bytes = machine_bytes(self.machine)
         self._snapshot: Snapshot | None = None
         self.replayed_ticks = 0  # ticks recomputed by rewinds (for the status line and tests)
@@ -85,8 +86,7 @@ class Player:
         if (len(self.checkpoints) + 1) * self._checkpoint_bytes > self.checkpoint_budget:
             keep = sorted(self.checkpoints)
             for k in keep[1::2]:
-                if k != 0:
-                    del self.checkpoints[k]
+                del self.checkpoints[k]
             self.checkpoint_every *= 2
             if t % self.checkpoint_every:
                 return
@@ -105,8 +105,8 @@ class Player:
         """Move the cursor to `tick` (clamped to [0, last_tick]), replaying from a checkpoint if behind."""
         tick = max(0, min(tick, self.last_tick))
         if tick < self.machine.tick:
-            base = max(k for k in self.checkpoints if k <= tick)
-            self.machine = copy.deepcopy(self.checkpoints[base])
+            base = max((k for k in self.checkpoints if k <= tick), default=0)
+            self.machine = copy.deepcopy(self.checkpoints[base]) if base else Machine(self.scenario)
             self.replayed_ticks += tick - base
         while self.machine.tick < tick:
             self.machine.step()
