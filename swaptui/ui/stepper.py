@@ -267,7 +267,7 @@ class Stepper:
         while p.tick > self.target and not self._stop.is_set():
             target = self.target
             self._ring.truncate_after(target)
-            base = max(k for k in p.checkpoints if k <= target)
+            base = max((k for k in p.checkpoints if k <= target), default=0)  # tick 0 is rebuilt, not stored
             slow = target - base > SLOW_REWIND
             if slow:
                 self._status_cb(f"rewinding to tick {target:,}: replaying {target - base:,} ticks from a checkpoint…")
