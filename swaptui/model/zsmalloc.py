@@ -1,23 +1,31 @@
 """zsmalloc (mm/zsmalloc.c, 6.6+): size classes, zspages, fullness groups and compaction.
 
-The pool is kept as the kernel keeps it, without a Python object per object: each distinct size
-class holds a matrix of its zspages (one row per zspage, one column per object slot, storing the
-handle id or -1), with each zspage's `inuse` count, fullness group and list stamp. A fullness list is
-LIFO in the kernel (insert_zspage does list_add, find_get_zspage takes the first entry), so "first
-entry of a group" here is the zspage of that group with the highest stamp.
+The pool is kept as the kernel keeps it, without a Python object per object. Each distinct size
+class numbers its zspages (rows) and keeps, per row, a bitmap of free object slots (the fullness
+group follows from its count) and its fullness-list entry; the class's object slots are a segment
+of one pool-wide arena holding the handle id stored in each. A fullness list is LIFO in the kernel
+(insert_zspage does list_add, find_get_zspage takes the first entry); here each list is a stack of
+entries stamped when pushed, the live entry of a row being the one of its last fullness change, so
+the head of a group is its live entry nearest the top (stale entries are skipped, and pruned when a
+stack grows to twice its group).
 
 Handles are what zs_malloc returns: stable across compaction (the kernel's handle is a slab word
 that records the object's current location), so a handle names a row of a handle table holding
 (class, zspage, object index). A handle value is `generation << 32 | id`; freeing an id bumps its
 generation, so a stale handle never resolves to the object that reuses its id.
 
-A batch behaves as the same calls made one by one (a test checks this): a zspage's list position
-comes from its last fullness change in the batch. Simplification [inf]: within a zspage the lowest
-free object index is used (the kernel pops a LIFO freelist; which slot an object takes is invisible
-to everything modelled here).
+A batch is the same calls made one by one, in order (a test checks this). Reclaim's batches are
+tens to hundreds of objects spread over dozens of classes, so per-class numpy work would cost a
+dozen numpy calls per one or two objects; instead the per-object steps are integer operations on
+Python lists (a few hundred nanoseconds each), and the handle table and arena are numpy arrays
+read and written a whole batch at a time, in a fixed handful of numpy calls.
+Simplification [inf]: within a zspage the lowest free object index is used (the kernel pops a
+LIFO freelist; which slot an object takes is invisible to everything modelled here).
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 import numpy as np
 
@@ -38,9 +46,17 @@ ZS_INUSE_RATIO_99 = 10
 ZS_INUSE_RATIO_100 = 11
 NR_FULLNESS_GROUPS = 12
 
-_FREE_ROW = -1  # a row of the class matrix that holds no zspage
-_ISOLATED = -2  # a zspage taken off its fullness list by compaction
+_FREE_ROW = -1  # a row of a class that holds no zspage
 _ID_MASK = (1 << 32) - 1
+# A handle's location packs (class slot, row, object index) as slot << _LOC_SLOT | row << _LOC_ROW | obj.
+_LOC_ROW = 8  # object indices fit in 8 bits (at most 256 objects per zspage)
+_LOC_SLOT = 40  # rows fit in 32 bits
+_OBJ_MASK = (1 << _LOC_ROW) - 1
+_ROW_MASK = (1 << (_LOC_SLOT - _LOC_ROW)) - 1
+_LOC, _SIZE, _TAG = 0, 1, 2  # columns of the handle table
+HANDLE_TAG = _TAG  # (for users that check handles themselves: h[handle & ID_MASK, HANDLE_TAG] == handle iff live)
+ID_MASK = _ID_MASK
+_GENERATION = 1 << 32  # one generation of a handle
 
 
 def get_size_class_index(size: np.ndarray) -> np.ndarray:
@@ -111,66 +127,81 @@ class SizeClassTable:
 class SizeClass:
     """One size class: its zspages as rows of per-row lists, with LIFO fullness lists and stats.
 
-    Per zspage row: `inuse_of` (objects in use), `free_mask` (bit i set = object slot i free),
-    `group` (fullness group, _FREE_ROW or _ISOLATED), `key` (stamp << 32 | row of its current list
-    entry, -1 when on no list) and `base` (address of its object 0 in the pool's owner arena, which
-    holds the handle id in each used slot). Each fullness list (groups _10.._99) is a stack of keys
-    with lazy deletion: an entry is live iff it is its row's current key, so the first live entry
-    from the top is the list head; stale entries are dropped when met or when a stack grows to twice
-    its group. Plain Python lists keep the one-object steps cheap (a numpy scalar costs more).
+    Per row: `free_mask` (bit i set = object slot i free; 0 when full) and `key` (stamp << 32 | row
+    of its last fullness-list entry; -1 when freed or isolated). A row's fullness group follows
+    from its free-slot count (`group_by_free`); rows holding no zspage are in `free_rows`.
+    `stacks[g]` holds the entries pushed onto group g's list (groups _10.._99), oldest first; an
+    entry is live iff it is its row's key. When the list head leaves its group through an
+    allocation, its entry (on top of the stack) is popped at once; other moves leave stale entries
+    behind, skipped when met. Stamps come from one pool-wide counter, so only their order matters.
+    The class's object slots are a segment of the pool's arena, row after row from `seg`.
     """
 
-    def __init__(self, index: int, size: int, pages_per_zspage: int, objs_per_zspage: int) -> None:
+    def __init__(self, index: int, size: int, pages_per_zspage: int, objs_per_zspage: int,
+                 slot: int = 0, pool: ZsPool | None = None) -> None:
         self.index = index
         self.size = size
         self.pages_per_zspage = pages_per_zspage
         self.objs_per_zspage = objs_per_zspage
+        self.slot = slot  # position in the pool's class list
+        self.pool = pool
         self.nrows = 0
-        self.inuse_of: list[int] = []
         self.free_mask: list[int] = []
-        self.group: list[int] = []
         self.key: list[int] = []
-        self.base: list[int] = []
         self.stacks: list[list[int]] = [[] for _ in range(NR_FULLNESS_GROUPS)]
         self.fg = [0] * NR_FULLNESS_GROUPS  # zspages per fullness group
         self.free_rows: list[int] = []
-        self.next_stamp = 0
         self.zspages = 0
-        self.objs_used = 0
-        self.best = -1  # the head of the fullest non-full group, kept while known (-1: look it up)
-        self.group_of = fullness_group(np.arange(objs_per_zspage + 1), objs_per_zspage).tolist()
-        self.all_free = (1 << objs_per_zspage) - 1
-        self.pool: ZsPool | None = None  # owner of the arena, for the `objs` view
+        self.best = -1  # the head of the fullest non-full group, while known (-1: look it up)
+        objs = objs_per_zspage
+        # Fullness group of a zspage by its number of free slots.
+        self.group_by_free = fullness_group(objs - np.arange(objs + 1), objs).tolist()
+        # The non-full groups a zspage of this class can be in, fullest first (few for few objects).
+        self.nonfull_desc = tuple(sorted(set(self.group_by_free[1:objs]), reverse=True))
+        self.all_free = (1 << objs) - 1
+        self.loc_base = slot << _LOC_SLOT
+        self.seg = 0  # arena address of row 0's object 0
+        self.seg_rows = 0  # rows the segment has room for
 
-    # -- views as arrays (for statistics and tests; not used on the hot paths) -----------------------
+    # -- array views (statistics and tests; not used on the hot paths) ------------------------------
     @property
-    def inuse(self) -> np.ndarray:
-        return np.array(self.inuse_of, dtype=np.int32)
+    def objs_used(self) -> int:
+        """Objects in use in this class."""
+        return int(self.pool.class_used[self.slot]) if self.pool is not None else 0
 
     @property
     def fullness(self) -> np.ndarray:
-        return np.array(self.group, dtype=np.int8)
+        """Fullness group of each row; _FREE_ROW for a row holding no zspage."""
+        gbf, free = self.group_by_free, set(self.free_rows)
+        return np.array([_FREE_ROW if r in free else gbf[m.bit_count()] for r, m in enumerate(self.free_mask)],
+                        dtype=np.int8)
+
+    @property
+    def inuse(self) -> np.ndarray:
+        """Objects in use in each row."""
+        objs, free = self.objs_per_zspage, set(self.free_rows)
+        return np.array([0 if r in free else objs - m.bit_count() for r, m in enumerate(self.free_mask)],
+                        dtype=np.int32)
 
     @property
     def stamp(self) -> np.ndarray:
-        """List stamp of each row (its last fullness change); -1 for a row on no list."""
-        return np.array([k >> 32 if k >= 0 else -1 for k in self.key], dtype=np.int64)
+        """List stamp of each row (when it last changed group); -1 for a row on no list."""
+        listed = (self.fullness >= ZS_INUSE_RATIO_10) & (self.fullness <= ZS_INUSE_RATIO_99)
+        return np.where(listed, np.array([k >> 32 for k in self.key], dtype=np.int64), -1)
 
     @property
     def objs(self) -> np.ndarray:
-        """Handle id in each object slot of each zspage row, -1 where free."""
-        out = np.full((self.nrows, self.objs_per_zspage), -1, dtype=np.int64)
-        if self.nrows == 0 or self.pool is None:
+        """Handle id in each object slot of each row, -1 where free."""
+        objs, nrows = self.objs_per_zspage, self.nrows
+        out = np.full((nrows, objs), -1, dtype=np.int64)
+        if nrows == 0 or self.pool is None:
             return out
-        addr = np.array(self.base, dtype=np.int64)[:, None] + np.arange(self.objs_per_zspage)
-        owner = self.pool.owner[addr]
-        masks = self.free_mask
-        for r in range(self.nrows):
-            if self.group[r] == _FREE_ROW:
-                continue
-            m = masks[r]
-            used = np.array([not (m >> i) & 1 for i in range(self.objs_per_zspage)], dtype=bool)
-            out[r, used] = owner[r, used]
+        held = self.pool.owner[self.seg:self.seg + nrows * objs].reshape(nrows, objs)
+        nbytes = (objs + 7) // 8
+        packed = np.frombuffer(b"".join(m.to_bytes(nbytes, "little") for m in self.free_mask), dtype=np.uint8)
+        free = np.unpackbits(packed.reshape(nrows, nbytes), axis=1, bitorder="little")[:, :objs].astype(bool)
+        free[self.free_rows] = True
+        out[~free] = held[~free]
         return out
 
     def objs_allocated(self) -> int:
@@ -183,50 +214,66 @@ class SizeClass:
         return max(0, wasted) // self.objs_per_zspage * self.pages_per_zspage
 
     # -- zspages and fullness lists ----------------------------------------------------------------
-    def new_row(self, pool: ZsPool) -> int:
-        """alloc_zspage: a row for a new, empty zspage (not yet on a fullness list)."""
+    def new_row(self) -> int:
+        """alloc_zspage: a row for a new, empty zspage (counted in group _0 until its first object)."""
         if self.free_rows:
             row = self.free_rows.pop()
         else:
             row = self.nrows
+            if row == self.seg_rows:
+                self._grow_segment()
             self.nrows += 1
-            self.inuse_of.append(0)
             self.free_mask.append(0)
-            self.group.append(_FREE_ROW)
             self.key.append(-1)
-            self.base.append(pool.arena_top)
-            pool.arena_top += self.objs_per_zspage
         self.free_mask[row] = self.all_free
+        self.fg[ZS_INUSE_RATIO_0] += 1
         self.zspages += 1
         return row
+
+    def _grow_segment(self) -> None:
+        """Move the class's slots to a segment twice as big at the end of the arena."""
+        pool = self.pool
+        assert pool is not None
+        objs = self.objs_per_zspage
+        cap = max(8, 2 * self.seg_rows)
+        start = pool.arena_top
+        pool.arena_top += cap * objs
+        if pool.arena_top > len(pool.owner):
+            grow = max(pool.arena_top, 2 * len(pool.owner)) - len(pool.owner)
+            pool.owner = np.concatenate([pool.owner, np.zeros(grow, dtype=np.int64)])
+        used = self.seg_rows * objs
+        if used:
+            pool.owner[start:start + used] = pool.owner[self.seg:self.seg + used]
+            pool.relocated = True  # arena addresses computed before now are stale
+        self.seg, self.seg_rows = start, cap
 
     def prune(self, g: int) -> None:
         """Drop the stale entries of group g's stack, keeping list order."""
         key = self.key
         self.stacks[g][:] = [e for e in self.stacks[g] if key[e & _ID_MASK] == e]
 
-    def relist(self, row: int, g: int) -> None:
-        """Put a row at the head of group g's list (fix_fullness_group / putback_zspage)."""
-        old = self.group[row]
+    def putback(self, row: int) -> int:
+        """putback_zspage for an isolated row: to the head of its group's list; returns the group."""
+        pool = self.pool
+        assert pool is not None
+        g = self.group_by_free[self.free_mask[row].bit_count()]
         fg = self.fg
-        if old >= 0:
-            fg[old] -= 1
         fg[g] += 1
-        self.group[row] = g
-        e = (self.next_stamp << 32) | row
-        self.next_stamp += 1
+        e = (pool.next_stamp << 32) | row
+        pool.next_stamp += 1
         self.key[row] = e
         if ZS_INUSE_RATIO_10 <= g <= ZS_INUSE_RATIO_99:
             st = self.stacks[g]
             st.append(e)
             if len(st) > 2 * fg[g] + 64:
                 self.prune(g)
+        return g
 
     def release(self, row: int) -> int:
-        """free_zspage for a row whose inuse dropped to 0 (listed in group _0); returns pages released."""
+        """free_zspage for a row listed in group _0; returns pages released."""
         self.fg[ZS_INUSE_RATIO_0] -= 1
-        self.group[row] = _FREE_ROW
         self.key[row] = -1
+        self.free_mask[row] = 0
         self.free_rows.append(row)
         self.zspages -= 1
         return self.pages_per_zspage
@@ -234,7 +281,7 @@ class SizeClass:
     def find_get_zspage(self) -> int:
         """The first zspage of the fullest non-full group, or -1 when every such group is empty."""
         fg, key, stacks = self.fg, self.key, self.stacks
-        for g in range(ZS_INUSE_RATIO_99, ZS_INUSE_RATIO_0, -1):
+        for g in self.nonfull_desc:
             if fg[g]:
                 st = stacks[g]
                 while True:
@@ -257,8 +304,7 @@ class SizeClass:
                     if key[row] == e:
                         break
                 fg[g] -= 1
-                self.group[row] = _ISOLATED
-                self.key[row] = -1
+                key[row] = -1
                 return row
         return -1
 
@@ -267,20 +313,13 @@ class SizeClass:
 
         Returns (pages freed, moved handle ids, their new rows, their new object indices).
         """
-        assert self.pool is not None
         pool = self.pool
+        assert pool is not None
         self.best = -1
         objs = self.objs_per_zspage
-        inuse, masks, base = self.inuse_of, self.free_mask, self.base
+        masks = self.free_mask
         sparsest_first = range(ZS_INUSE_RATIO_10, ZS_INUSE_RATIO_100)
         fullest_first = range(ZS_INUSE_RATIO_99, ZS_INUSE_RATIO_0, -1)
-
-        def putback(row: int) -> int:
-            g = self.group_of[inuse[row]]
-            self.group[row] = _ISOLATED
-            self.relist(row, g)  # putback_zspage always relists, at the head
-            return g
-
         freed = 0
         moved_ids: list[np.ndarray] = []
         moved_rows: list[np.ndarray] = []
@@ -294,27 +333,25 @@ class SizeClass:
             src = self.isolate(sparsest_first)
             if src < 0:
                 break
-            nmove = min(objs - inuse[dst], inuse[src])
+            src_free, dst_free = masks[src].bit_count(), masks[dst].bit_count()
+            nmove = min(dst_free, objs - src_free)
             s_obj = _low_bits(~masks[src] & self.all_free, nmove)
             d_obj = _low_bits(masks[dst], nmove)
-            s_addr = base[src] + np.array(s_obj, dtype=np.int64)
             d_objs = np.array(d_obj, dtype=np.int64)
-            ids = pool.owner[s_addr]
-            pool.owner[base[dst] + d_objs] = ids
+            ids = pool.owner[self.seg + src * objs + np.array(s_obj, dtype=np.int64)]
+            pool.owner[self.seg + dst * objs + d_objs] = ids
             masks[src] |= sum(1 << o for o in s_obj)
             masks[dst] &= ~sum(1 << o for o in d_obj)
-            inuse[dst] += nmove
-            inuse[src] -= nmove
             moved_ids.append(ids)
             moved_rows.append(np.full(nmove, dst, dtype=np.int64))
             moved_objs.append(d_objs)
-            if putback(src) == ZS_INUSE_RATIO_0:
+            if self.putback(src) == ZS_INUSE_RATIO_0:
                 freed += self.release(src)
-            if inuse[dst] == objs:
-                putback(dst)
+            if masks[dst] == 0:
+                self.putback(dst)
                 dst = -1
         if dst >= 0:
-            putback(dst)
+            self.putback(dst)
         if not moved_ids:
             empty = np.zeros(0, dtype=np.int64)
             return freed, empty, empty, empty
@@ -332,50 +369,92 @@ def _low_bits(mask: int, n: int) -> list[int]:
 
 
 class ZsPool:
-    """A zsmalloc pool: batched zs_malloc/zs_free over size classes, with zs_compact and statistics."""
+    """A zsmalloc pool: batched zs_malloc/zs_free over size classes, with zs_compact and statistics.
+
+    The handle table `h` has one row per handle id: the object's location (class slot << _LOC_SLOT |
+    row << _LOC_ROW | object index), the size asked for, and a tag: the live handle, or for a free id
+    ~(the handle its next allocation returns: its last one, one generation on).
+    """
 
     def __init__(self, max_pages_per_zspage: int = ZS_MAX_PAGES_PER_ZSPAGE) -> None:
         self.table = SizeClassTable(max_pages_per_zspage)
         t = self.table
         self.classes = [SizeClass(int(t.index[k]), int(t.size[k]), int(t.pages_per_zspage[k]),
-                                  int(t.objs_per_zspage[k])) for k in range(len(t))]
-        for c in self.classes:
-            c.pool = self
+                                  int(t.objs_per_zspage[k]), k, self) for k in range(len(t))]
         self.huge_class_size = t.huge_class_size
         # zs_malloc(size) allocates from slot_by_size[size], for 1 <= size <= ZS_MAX_ALLOC_SIZE.
-        self.slot_by_size = t.slot_of(np.arange(ZS_MAX_ALLOC_SIZE + 1))
-        self.slot_by_size[0] = 0
+        self.slot_by_size = t.slot_of(np.arange(ZS_MAX_ALLOC_SIZE + 1)).tolist()
         self.pages_allocated = 0  # zs_get_total_pages
         self.pages_compacted = 0  # zs_pool_stats
         self.pages_delta = 0  # pages gained (+) or returned (-) since take_pages_delta()
         self.obj_bytes = 0  # sum of the sizes callers asked for, of live objects
         self.nr_objs = 0
-        self.owner = np.zeros(1024, dtype=np.int64)  # handle id in each object slot of every zspage
-        self.arena_top = 0  # arena addresses handed to zspage rows so far
+        self.next_stamp = 0  # fullness-list stamps, pool-wide
+        self._class_used = np.zeros(len(t), dtype=np.int64)  # objects in use per class, but for:
+        self._used_log: list[tuple[np.ndarray, int]] = []  # (locations, +1 allocated / -1 freed)
+        self._used_logged = 0
+        self.owner = np.zeros(1024, dtype=np.int64)  # the arena: handle id in each used object slot
+        self.arena_top = 0  # arena slots handed to class segments so far
+        self.relocated = False  # a segment moved during the current malloc
         cap = 64
-        self.h_slot = np.zeros(cap, dtype=np.int16)  # distinct class (position in self.classes)
-        self.h_row = np.zeros(cap, dtype=np.int32)  # zspage (row of the class)
-        self.h_obj = np.zeros(cap, dtype=np.int32)  # object index within the zspage
-        self.h_addr = np.zeros(cap, dtype=np.int64)  # arena address of the object
-        self.h_size = np.zeros(cap, dtype=np.int32)  # requested size
-        self.h_gen = np.zeros(cap, dtype=np.int64)
-        self.h_live = np.zeros(cap, dtype=bool)
+        self.h = np.zeros((cap, 3), dtype=np.int64)  # per handle id: location, size, tag
+        self.h[:, _TAG] = ~np.arange(cap)  # generation 0
         self.free_ids = np.arange(cap - 1, -1, -1, dtype=np.int64)  # a stack: top is the end
         self.nr_free_ids = cap
 
+    @property
+    def class_used(self) -> np.ndarray:
+        """Objects in use per class."""
+        if self._used_log:
+            self._flush_used()
+        return self._class_used
+
+    def _log_used(self, rows: np.ndarray, sign: int) -> None:
+        """Count the objects of these handle-table rows in (sign 1) or out of their classes, when next asked."""
+        self._used_log.append((rows, sign))
+        self._used_logged += len(rows)
+        if self._used_logged > 1 << 16:
+            self._flush_used()
+
+    def _flush_used(self) -> None:
+        log, self._used_log, self._used_logged = self._used_log, [], 0
+        nr = len(self._class_used)
+        for sign in (1, -1):
+            parts = [rows for rows, s in log if s == sign]
+            if parts:
+                slots = np.concatenate(parts)[:, _LOC] >> _LOC_SLOT
+                self._class_used += sign * np.bincount(slots, minlength=nr)
+
     # -- handles --------------------------------------------------------------------------------
+    @property
+    def h_loc(self) -> np.ndarray:
+        """Packed location per handle id (meaningless for a free id)."""
+        return self.h[:, _LOC]
+
+    @property
+    def h_size(self) -> np.ndarray:
+        """Requested size per handle id (meaningless for a free id)."""
+        return self.h[:, _SIZE]
+
+    @property
+    def h_handle(self) -> np.ndarray:
+        """The live handle of each id; -1 for a free id."""
+        tag = self.h[:, _TAG]
+        return np.where(tag >= 0, tag, -1)
+
+    @property
+    def h_live(self) -> np.ndarray:
+        """Whether each handle id holds a live object."""
+        return self.h[:, _TAG] >= 0
+
     def _grow_handles(self, need: int) -> None:
         """Enlarge the handle table by at least `need` ids, new ids going under the recycled ones."""
-        cap = len(self.h_live)
+        cap = len(self.h)
         new = max(2 * cap, cap + need)
         extra = new - cap
-        self.h_slot = np.concatenate([self.h_slot, np.zeros(extra, dtype=np.int16)])
-        self.h_row = np.concatenate([self.h_row, np.zeros(extra, dtype=np.int32)])
-        self.h_obj = np.concatenate([self.h_obj, np.zeros(extra, dtype=np.int32)])
-        self.h_addr = np.concatenate([self.h_addr, np.zeros(extra, dtype=np.int64)])
-        self.h_size = np.concatenate([self.h_size, np.zeros(extra, dtype=np.int32)])
-        self.h_gen = np.concatenate([self.h_gen, np.zeros(extra, dtype=np.int64)])
-        self.h_live = np.concatenate([self.h_live, np.zeros(extra, dtype=bool)])
+        grown = np.zeros((extra, 3), dtype=np.int64)
+        grown[:, _TAG] = ~np.arange(cap, new)
+        self.h = np.concatenate([self.h, grown])
         stack = np.empty(new, dtype=np.int64)
         stack[:extra] = np.arange(new - 1, cap - 1, -1)  # new ids go under the recycled ones
         stack[extra:extra + self.nr_free_ids] = self.free_ids[:self.nr_free_ids]
@@ -401,128 +480,220 @@ class ZsPool:
         """Handle ids of live handles; raises on a stale or unknown handle."""
         h = np.asarray(handles, dtype=np.int64)
         ids = h & _ID_MASK
-        ok = (h >= 0) & (ids < len(self.h_live))
-        if ok.all():
-            ok = self.h_live[ids] & (self.h_gen[ids] == (h >> 32))
-        if not ok.all():
+        try:
+            ok = self.h[ids, _TAG] == h  # a live id holding this very generation
+        except IndexError:
+            ok = np.zeros(len(h), dtype=bool)
+            known = ids < len(self.h)
+            ok[known] = self.h[ids[known], _TAG] == h[known]
+        if np.count_nonzero(ok) != len(h):
             raise ValueError(f"stale or unknown zsmalloc handle(s): {h[~ok][:4].tolist()}")
         return ids
+
+    def _slot_row_obj(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        loc = self.h[ids, _LOC]
+        return loc >> _LOC_SLOT, (loc >> _LOC_ROW) & _ROW_MASK, loc & _OBJ_MASK
 
     # -- zs_malloc / zs_free --------------------------------------------------------------------
     def malloc(self, sizes: np.ndarray) -> np.ndarray:
         """zs_malloc for each size, in order; returns int64 handles."""
-        return self.malloc_until(sizes)[0]
+        sizes = np.asarray(sizes, dtype=np.int64)
+        return self._malloc(sizes, sizes.tolist(), None, None)[1].copy()
 
     def malloc_until(self, sizes: np.ndarray, max_pages: int | None = None,
                      max_new_pages: int | None = None) -> tuple[np.ndarray, bool]:
         """zs_malloc for each size in order, stopping before the first that would go over a limit.
 
         An allocation is not made when the pool already holds `max_pages` pages or more, nor when
-        it would take the pages this call has gained from the page allocator past `max_new_pages`.
+        it would take the pages gained in this call from the page allocator past `max_new_pages`.
         Returns (handles of the allocations made, whether `max_new_pages` was what stopped it).
         """
         sizes = np.asarray(sizes, dtype=np.int64)
+        _, handles, by_alloc = self._malloc(sizes, sizes.tolist(), max_pages, max_new_pages)
+        return handles.copy(), by_alloc
+
+    def _malloc(self, size_array: np.ndarray, sizes: list[int], max_pages: int | None,
+                max_new_pages: int | None, checked: bool = False) -> tuple[np.ndarray, np.ndarray, bool]:
+        """malloc_until on int64 sizes, also given as a list (in range when `checked`).
+
+        Returns (ids, handles, whether max_new_pages stopped it).
+        """
         n = len(sizes)
         if n == 0:
-            return np.zeros(0, dtype=np.int64), False
-        if sizes.min() <= 0 or sizes.max() > ZS_MAX_ALLOC_SIZE:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, False
+        if not checked and (min(sizes) <= 0 or max(sizes) > ZS_MAX_ALLOC_SIZE):
             raise ValueError("zs_malloc size must be in 1..ZS_MAX_ALLOC_SIZE")
-        slots = self.slot_by_size[sizes]
-        stop_pages = max_pages - self.pages_allocated if max_pages is not None else n * ZS_MAX_PAGES_PER_ZSPAGE + 1
-        new_budget = max_new_pages if max_new_pages is not None else n * ZS_MAX_PAGES_PER_ZSPAGE + 1
+        unlimited = 1 << 62
+        stop_pages = unlimited if max_pages is None else max_pages - self.pages_allocated
+        new_budget = unlimited if max_new_pages is None else max_new_pages
         classes = self.classes
-        rows: list[int] = []
-        objs: list[int] = []
-        addrs: list[int] = []
+        slot_by_size = self.slot_by_size
+        out: list[int] = []  # location and arena address of each object, in turn
+        put = out.append
         added = 0
         by_alloc = False
-        for k in slots.tolist():
-            if added >= stop_pages:
-                break
-            c = classes[k]
+        stamp = self.next_stamp
+        todo = iter(sizes if stop_pages > 0 else ())
+        for size in todo:
+            c = classes[slot_by_size[size]]
+            masks = c.free_mask
             row = c.best
-            if row < 0:
-                row = c.find_get_zspage()
-                if row < 0:
+            if row >= 0:
+                m = masks[row]
+                old = c.group_by_free[m.bit_count()]
+            else:
+                # find_get_zspage: the live entry nearest the top of the fullest non-empty group.
+                fg = c.fg
+                for old in c.nonfull_desc:
+                    if fg[old]:
+                        st = c.stacks[old]
+                        key = c.key
+                        while True:
+                            e = st[-1]
+                            row = e & 0xFFFFFFFF
+                            if key[row] == e:
+                                break
+                            st.pop()
+                        break
+                else:
                     if added + c.pages_per_zspage > new_budget:
                         by_alloc = True
                         break
-                    row = c.new_row(self)
+                    row = c.new_row()
+                    old = 0
                     added += c.pages_per_zspage
-            masks = c.free_mask
-            m = masks[row]
+                    if added >= stop_pages:  # the pool is at its limit for the next allocation
+                        deque(todo, maxlen=0)  # this object is the last
+                m = masks[row]
             low = m & -m
-            masks[row] = m ^ low
+            m ^= low
+            masks[row] = m
             obj = low.bit_length() - 1
-            rows.append(row)
-            objs.append(obj)
-            addrs.append(c.base[row] + obj)
-            u = c.inuse_of[row] + 1
-            c.inuse_of[row] = u
-            c.objs_used += 1
-            g = c.group_of[u]
-            if g != c.group[row]:
-                c.relist(row, g)
-            # The zspage stays the head of the fullest non-full group until it fills.
-            c.best = row if g != ZS_INUSE_RATIO_100 else -1
-        done = len(rows)
+            put(c.loc_base | (row << 8) | obj)
+            put(c.seg + row * c.objs_per_zspage + obj)
+            # The zspage was the head of its list, its live entry on top of the stack (old is 0
+            # only for a new zspage, on no list).
+            if not m:  # full: off the lists (group _100 is never searched)
+                fg = c.fg
+                fg[old] -= 1
+                fg[11] += 1
+                if old:
+                    c.stacks[old].pop()
+                c.best = -1
+                continue
+            # Otherwise it is now the head of the fullest non-full group, whether or not it moved up.
+            c.best = row
+            g = c.group_by_free[m.bit_count()]
+            if g != old:  # fix_fullness_group: to the head of its new group
+                fg = c.fg
+                fg[old] -= 1
+                fg[g] += 1
+                if old:
+                    c.stacks[old].pop()
+                e = (stamp << 32) | row
+                stamp += 1
+                c.key[row] = e
+                st = c.stacks[g]
+                st.append(e)
+                if len(st) > 2 * fg[g] + 64:
+                    c.prune(g)
+        self.next_stamp = stamp
+        done = len(out) >> 1
         if done == 0:
-            return np.zeros(0, dtype=np.int64), by_alloc
-        if done < n:
-            sizes, slots = sizes[:done], slots[:done]
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, by_alloc
         ids = self._take_ids(done)
-        if self.arena_top > len(self.owner):
-            self.owner = np.concatenate([self.owner, np.zeros(max(self.arena_top, 2 * len(self.owner))
-                                                              - len(self.owner), dtype=np.int64)])
-        addr = np.array(addrs, dtype=np.int64)
-        self.owner[addr] = ids
-        self.h_addr[ids] = addr
-        self.h_slot[ids] = slots
-        self.h_row[ids] = rows
-        self.h_obj[ids] = objs
-        self.h_size[ids] = sizes
-        self.h_live[ids] = True
+        placed = np.array(out, dtype=np.int64).reshape(done, 2)  # (location, arena address)
+        if self.relocated:  # recompute the arena addresses from the locations
+            self.relocated = False
+            loc = placed[:, 0]
+            slot = loc >> _LOC_SLOT
+            seg = np.array([c.seg for c in classes], dtype=np.int64)
+            objs = self.table.objs_per_zspage[slot]
+            placed[:, 1] = seg[slot] + ((loc >> _LOC_ROW) & _ROW_MASK) * objs + (loc & _OBJ_MASK)
+        self.owner[placed[:, 1]] = ids
+        # The handle table's rows: location, size and tag, the tag of a free id being ~(its next handle).
+        rows = self.h[ids]
+        handles = np.invert(rows[:, _TAG], out=rows[:, _TAG])
+        rows[:, _LOC] = placed[:, 0]
+        rows[:, _SIZE] = size_array if done == n else size_array[:done]
+        self.h[ids] = rows
+        self._log_used(rows, 1)
         self.pages_allocated += added
         self.pages_delta += added
-        self.obj_bytes += int(sizes.sum())
+        self.obj_bytes += sum(sizes) if done == n else sum(sizes[:done])
         self.nr_objs += done
-        return (self.h_gen[ids] << 32) | ids, by_alloc
+        return ids, handles, by_alloc
 
     def free(self, handles: np.ndarray) -> None:
         """zs_free these handles; a zspage left empty is freed at once."""
-        ids = self._ids(handles)
+        h = np.asarray(handles, dtype=np.int64)
+        self._free_ids(self._ids(h), h)
+
+    def _free_ids(self, ids: np.ndarray, handles: np.ndarray | None = None) -> int:
+        """zs_free by handle id (of live objects; `handles` may pass in their handles).
+
+        Returns how many of the objects were PAGE_SIZE bytes.
+        """
         n = len(ids)
         if n == 0:
-            return
-        if n > 1 and len(set(ids.tolist())) != n:
+            return 0
+        h = self.h
+        rows = h[ids]
+        locs = rows[:, _LOC].tolist()
+        if n > 1 and len(set(locs)) != n:  # live objects have distinct locations
             raise ValueError("zs_free: handle freed twice in one batch")
+        self._log_used(rows, -1)
+        sizes = rows[:, _SIZE].tolist()
         classes = self.classes
         released = 0
-        for k, row, obj in zip(self.h_slot[ids].tolist(), self.h_row[ids].tolist(), self.h_obj[ids].tolist()):
-            c = classes[k]
-            c.free_mask[row] |= 1 << obj
-            u = c.inuse_of[row] - 1
-            c.inuse_of[row] = u
-            c.objs_used -= 1
-            g = c.group_of[u]
-            if g == c.group[row]:
-                continue  # same list, same place: the head stays the head
-            c.relist(row, g)
-            if g == ZS_INUSE_RATIO_0:
-                released += c.release(row)
+        stamp = self.next_stamp
+        for loc in locs:  # (the shifts and masks are _LOC_SLOT, _LOC_ROW, _ROW_MASK, _OBJ_MASK)
+            c = classes[loc >> 40]
+            row = (loc >> 8) & 0xFFFFFFFF
+            masks = c.free_mask
+            m0 = masks[row]
+            m = m0 | (1 << (loc & 0xFF))
+            masks[row] = m
+            gbf = c.group_by_free
+            g = gbf[m.bit_count()]
+            old = gbf[m0.bit_count()]
+            if g == old:
+                continue  # same list, same place: a head stays the head
+            fg = c.fg
+            fg[old] -= 1
+            if g == 0:  # listed in group _0, then free_zspage at once
+                c.key[row] = -1
+                masks[row] = 0
+                c.free_rows.append(row)
+                c.zspages -= 1
+                released += c.pages_per_zspage
+                if c.best == row:
+                    c.best = -1
+                continue
+            fg[g] += 1
+            e = (stamp << 32) | row
+            stamp += 1
+            c.key[row] = e
+            st = c.stacks[g]
+            st.append(e)
+            if len(st) > 2 * fg[g] + 64:
+                c.prune(g)
             b = c.best
             if b >= 0:
                 if b == row:
                     c.best = -1
-                elif g != ZS_INUSE_RATIO_0 and g >= c.group[b]:
-                    c.best = row  # relisted at the head of a group at least as full as the old head's
+                elif g >= gbf[masks[b].bit_count()]:
+                    c.best = row  # now the head of a group at least as full as the old head's
+        self.next_stamp = stamp
         self.pages_allocated -= released
         self.pages_delta -= released
-        self.obj_bytes -= int(self.h_size[ids].sum())
+        self.obj_bytes -= sum(sizes)
         self.nr_objs -= n
-        self.h_live[ids] = False
-        self.h_gen[ids] += 1
+        h[ids, _TAG] = ~((rows[:, _TAG] if handles is None else handles) + _GENERATION)
         self._put_ids(ids)
+        return sizes.count(PAGE_SIZE)
 
     def growth_prefix(self, sizes: np.ndarray) -> np.ndarray:
         """Pages the pool would gain after allocating each prefix of `sizes` (exact with no frees between)."""
@@ -536,11 +707,8 @@ class ZsPool:
         starts = np.flatnonzero(np.r_[True, sorted_slots[1:] != sorted_slots[:-1]])
         rank = np.empty(n, dtype=np.int64)  # how many objects of its class up to and including this one
         rank[order] = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n))) + 1
-        touched = np.unique(slots)
-        spare_of = np.zeros(len(self.classes), dtype=np.int64)
-        spare_of[touched] = [self.classes[k].objs_allocated() - self.classes[k].objs_used
-                             for k in touched.tolist()]
-        spare = spare_of[slots]
+        zspages = np.array([c.zspages for c in self.classes], dtype=np.int64)
+        spare = (zspages * self.table.objs_per_zspage - self.class_used)[slots]
         objs = self.table.objs_per_zspage[slots]
         zspages_after = -(-np.maximum(0, rank - spare) // objs)
         zspages_before = -(-np.maximum(0, rank - 1 - spare) // objs)
@@ -549,17 +717,16 @@ class ZsPool:
     # -- lookups --------------------------------------------------------------------------------
     def obj_size(self, handles: np.ndarray) -> np.ndarray:
         """Size each object was allocated with (what zs_malloc was asked for)."""
-        return self.h_size[self._ids(handles)].astype(np.int64)
+        return self.h[self._ids(handles), _SIZE]
 
     def slot_size(self, handles: np.ndarray) -> np.ndarray:
         """Bytes of the class slot each object occupies (its merged class's size)."""
-        return self.table.size[self.h_slot[self._ids(handles)].astype(np.int64)]
+        return self.table.size[self.h[self._ids(handles), _LOC] >> _LOC_SLOT]
 
     def location(self, handles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(kernel class index, zspage row within the class, object index) of each handle."""
-        ids = self._ids(handles)
-        slots = self.h_slot[ids].astype(np.int64)
-        return self.table.index[slots], self.h_row[ids].astype(np.int64), self.h_obj[ids].astype(np.int64)
+        slots, rows, objs = self._slot_row_obj(self._ids(handles))
+        return self.table.index[slots], rows, objs
 
     def pages(self) -> int:
         """Pages the pool holds (zs_get_total_pages): what it costs in RAM."""
@@ -572,22 +739,25 @@ class ZsPool:
         return d
 
     # -- compaction and statistics --------------------------------------------------------------
+    def _freeable(self) -> np.ndarray:
+        """zs_can_compact of each class."""
+        t = self.table
+        zspages = np.array([c.zspages for c in self.classes], dtype=np.int64)
+        wasted = np.maximum(0, zspages * t.objs_per_zspage - self.class_used)
+        return wasted // t.objs_per_zspage * t.pages_per_zspage
+
     def can_compact(self) -> int:
         """zs_shrinker_count: pages compaction could free, summed over classes."""
-        return sum(c.can_compact() for c in self.classes)
+        return int(self._freeable().sum())
 
     def compact(self) -> int:
         """zs_compact: per class, largest first, migrate objects into the fullest zspages; returns pages freed."""
         freed = 0
-        for k in range(len(self.classes) - 1, -1, -1):
+        for k in np.flatnonzero(self._freeable())[::-1].tolist():
             cls = self.classes[k]
-            if cls.can_compact() == 0:
-                continue
             pages, ids, rows, objs = cls.compact()
             if len(ids):
-                self.h_row[ids] = rows
-                self.h_obj[ids] = objs
-                self.h_addr[ids] = np.array(cls.base, dtype=np.int64)[rows] + objs
+                self.h[ids, _LOC] = (k << _LOC_SLOT) | (rows << _LOC_ROW) | objs
             freed += pages
         self.pages_allocated -= freed
         self.pages_delta -= freed
@@ -597,19 +767,21 @@ class ZsPool:
     def class_stats(self) -> dict[str, np.ndarray]:
         """Per distinct class, as debugfs zsmalloc/<pool>/classes shows them (for a UI pane)."""
         cs = self.classes
+        t = self.table
         zspages = np.array([c.zspages for c in cs], dtype=np.int64)
+        used = self.class_used.copy()
         return {
-            "index": self.table.index.copy(),
-            "size": self.table.size.copy(),
-            "pages_per_zspage": self.table.pages_per_zspage.copy(),
-            "objs_per_zspage": self.table.objs_per_zspage.copy(),
-            "huge": self.table.huge.copy(),
+            "index": t.index.copy(),
+            "size": t.size.copy(),
+            "pages_per_zspage": t.pages_per_zspage.copy(),
+            "objs_per_zspage": t.objs_per_zspage.copy(),
+            "huge": t.huge.copy(),
             "zspages": zspages,
-            "pages_used": zspages * self.table.pages_per_zspage,
-            "objs_allocated": zspages * self.table.objs_per_zspage,
-            "objs_used": np.array([c.objs_used for c in cs], dtype=np.int64),
-            "freeable": np.array([c.can_compact() for c in cs], dtype=np.int64),
-            "fullness": np.stack([c.fg for c in cs]).astype(np.int64),  # (classes, NR_FULLNESS_GROUPS)
+            "pages_used": zspages * t.pages_per_zspage,
+            "objs_allocated": zspages * t.objs_per_zspage,
+            "objs_used": used,
+            "freeable": self._freeable(),
+            "fullness": np.array([c.fg for c in cs], dtype=np.int64),  # (classes, NR_FULLNESS_GROUPS)
         }
 
     def fragmentation(self) -> float:

@@ -6,6 +6,7 @@ import copy
 import pickle
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -212,3 +213,59 @@ def test_compact_frees_pages_and_keeps_every_object() -> None:
     more = rng.integers(1, 4097, 300)
     assert (twin.malloc(more) == pool.malloc(more)).all()
     assert twin.pages() == pool.pages() and other.pages() == untouched
+
+
+def test_a_large_mixed_batch_lands_as_one_by_one_calls() -> None:
+    """Thousands of objects over many classes in each batch, with frees between: same handles and places."""
+    rng = np.random.default_rng(11)
+    batched, single = ZsPool(), ZsPool()
+    live: dict[int, int] = {}
+    for _ in range(5):
+        sizes = np.concatenate([
+            rng.integers(1, 4097, 1000),  # every class
+            np.clip(rng.lognormal(np.log(1365), 0.2, 1000), 64, 4096).astype(np.int64),  # reclaim's mix
+            np.full(200, 4096), np.full(300, 24),  # the huge class; a 128-object class filling zspages
+        ])
+        rng.shuffle(sizes)
+        handles = batched.malloc(sizes)
+        assert (handles == np.concatenate([single.malloc(sizes[i:i + 1]) for i in range(len(sizes))])).all()
+        live.update(zip(handles.tolist(), sizes.tolist()))
+        keys = np.array(list(live), dtype=np.int64)
+        gone = rng.choice(keys, len(keys) // 2, replace=False)
+        batched.free(gone)
+        for g in gone.tolist():
+            single.free(np.array([g]))
+            del live[g]
+        held = np.array(list(live), dtype=np.int64)
+        for a, b in zip(batched.location(held), single.location(held)):
+            assert (a == b).all()
+        assert batched.pages() == single.pages()
+        for k, v in batched.class_stats().items():
+            assert (v == single.class_stats()[k]).all(), k
+        check_pool(batched, live)
+    assert batched.compact() == single.compact() > 0
+    held = np.array(list(live), dtype=np.int64)
+    for a, b in zip(batched.location(held), single.location(held)):
+        assert (a == b).all()
+    check_pool(batched, live)
+    more = rng.integers(1, 4097, 2000)  # after compaction, the lists still agree
+    assert (batched.malloc(more) == np.concatenate([single.malloc(more[i:i + 1]) for i in range(2000)])).all()
+
+
+def test_malloc_until_stops_where_a_limit_is_reached() -> None:
+    pool = ZsPool()
+    pool.malloc(np.full(100, 1000))  # 1000 + 8 B: 4 objects per one-page zspage, 25 pages
+    assert pool.pages() == 25
+    sizes = np.full(30, 1000)
+    # An allocation is refused once the pool holds 27 pages: one opens page 26, three fill it,
+    # one opens page 27, and the next finds the pool at its limit.
+    handles, by_alloc = pool.malloc_until(sizes, max_pages=27)
+    assert len(handles) == 1 + 3 + 1 and not by_alloc and pool.pages() == 27
+    handles, by_alloc = pool.malloc_until(sizes, max_new_pages=2)  # at most 2 pages from the allocator
+    assert by_alloc and pool.pages() == 29 and len(handles) == 3 + 8  # the last zspage's 3 spare slots first
+    handles, by_alloc = pool.malloc_until(sizes, max_pages=29)
+    assert len(handles) == 0 and not by_alloc
+    with pytest.raises(ValueError):
+        pool.malloc(np.array([0]))
+    with pytest.raises(ValueError):
+        pool.free(np.concatenate([handles, pool.malloc(np.array([5]))[[0, 0]]]))  # twice in one batch

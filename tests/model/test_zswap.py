@@ -188,3 +188,44 @@ def test_entries_pool_and_lru_stay_consistent(ops: list[tuple[str, list[int], in
         assert z.stored_incompressible_pages == int(np.count_nonzero(lengths == PAGE))
         assert z.zswpout - z.zswpin - z.zswpwb >= z.entries()
         assert z.xa is not None and int(z.xa.entries.sum()) == z.entries()
+
+
+def test_batches_leave_the_state_one_by_one_calls_leave() -> None:
+    """Big mixed batches of stores (runs and scattered keys, raw and odd sizes) and loads, as single calls."""
+    rng = np.random.default_rng(5)
+    nr_keys = 1 << 16  # four trees, the first one growing through its heights
+    batched = Zswap(totalram_pages=1 << 16, nr_keys=nr_keys)
+    single = Zswap(totalram_pages=1 << 16, nr_keys=nr_keys)
+    for step in range(6):
+        free = np.flatnonzero(batched.entry_of < 0)
+        run = free[rng.integers(0, len(free) - 400):][:400]  # ascending, mostly one tree
+        scattered = rng.choice(np.setdiff1d(free, run), 400, replace=False)
+        keys = np.concatenate([run, scattered])
+        sizes = np.clip(rng.lognormal(np.log(1365), 0.3, len(keys)), 1, 4096).astype(np.int64)
+        sizes[rng.random(len(keys)) < 0.1] = rng.choice([0, -3, 4096, 5000])
+        stored, _ = batched.store(keys, sizes)
+        assert stored.all()
+        for k, s in zip(keys.tolist(), sizes.tolist()):
+            single.store(np.array([k]), np.array([s]))
+        present = np.flatnonzero(batched.entry_of >= 0)
+        asked = np.unique(np.concatenate([rng.choice(present, 300, replace=False), rng.choice(nr_keys, 200)]))
+        rng.shuffle(asked)
+        hit, _ = batched.load(asked)
+        assert hit.tolist() == [bool(single.load(np.array([k]))[0][0]) for k in asked.tolist()]
+        if step % 2:
+            batched.invalidate(asked[:50])
+            for k in asked[:50].tolist():
+                single.invalidate(np.array([k]))
+        assert (batched.entry_of == single.entry_of).all()
+        held = np.flatnonzero(batched.entry_of >= 0)
+        eids = batched.entry_of[held]
+        where = [z.pool.location(z.e_handle[eids]) for z in (batched, single)]
+        assert all((a == b).all() for a, b in zip(*where))
+        lru = [z.e_key[z.lru.live_tail_to_head()].tolist() for z in (batched, single)]
+        assert lru[0] == lru[1]
+        assert batched.counters() == single.counters()
+        assert batched.xa_nodes() == single.xa_nodes()
+        assert (batched.xa.entries == single.xa.entries).all() and (batched.xa.leaf == single.xa.leaf).all()
+    assert batched.writeback_candidates(300).tolist() == single.writeback_candidates(300).tolist()
+    assert batched.writeback_candidates(300).tolist() == single.writeback_candidates(300).tolist()
+    assert batched.counters() == single.counters()
