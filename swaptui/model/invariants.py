@@ -138,7 +138,7 @@ def check_swap(m: Machine) -> None:
 
 def check_zswap(m: Machine) -> None:
     """zswap holds only pages that are swapped out and not in the swap cache, exactly once."""
-    zs, sw, sp = m.zswap, m.swap, m.spaces
+    zs, sw = m.zswap, m.swap
     keys = np.flatnonzero(zs.entry_of >= 0)
     _check(len(keys) == zs.entries(), "zswap stored_pages != entries in its tree")
     _check(bool(((sw.swap_map[keys] & SWAP_COUNT_MASK) > 0).all()), "a zswap entry for a slot no PTE references")

@@ -17,7 +17,7 @@ from swaptui.model.costs import DEFAULT_COSTS, CostTable, backend_profile
 from swaptui.model.filemap import FileCacheMixin
 from swaptui.model.lru import LruList
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_KERNEL, FRAME_RESERVED, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE,
+    FRAME_ANON, FRAME_KERNEL, FRAME_RESERVED, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE,
     PAGE_SIZE, MemMap,
 )
 from swaptui.model.memory import run_task

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_FILE, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON,
-    LRU_INACTIVE_FILE, PG_DIRTY, PG_LOCKED_IO, PG_READAHEAD, PG_REFERENCED, PG_WORKINGSET, PG_YOUNG,
+    FRAME_ANON, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON,
+    PG_DIRTY, PG_LOCKED_IO, PG_READAHEAD, PG_WORKINGSET, PG_YOUNG,
 )
 from swaptui.model.page_alloc import WMARK_LOW, WMARK_MIN
-from swaptui.model.swapfile import SWAP_COUNT_MASK, SWAP_HAS_CACHE
+from swaptui.model.swapfile import SWAP_COUNT_MASK
 from swaptui.model.vmscan import MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, throttle_direct_reclaim, try_to_free_pages
-from swaptui.model.workload import CONTENT_ZERO, VP_FREED, VP_NONE, VP_RESIDENT, VP_SWAPPED, Process
+from swaptui.model.workload import VP_NONE, VP_RESIDENT, VP_SWAPPED, Process
 
 if TYPE_CHECKING:
     from swaptui.model.machine import Machine

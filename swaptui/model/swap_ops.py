@@ -283,7 +283,6 @@ class SwapPathsMixin:
     def read_swap_cache_async(self, frames: np.ndarray, slots: np.ndarray, vps: np.ndarray, now: int) -> int:
         """__read_swap_cache_async for each (frame, slot): add to the swap cache, refault, read. Returns cost."""
         mem = self.memmap
-        c = self.costs
         old_shadow, cost = self.swap_cache.add(slots, frames)
         self.swap.swap_map[slots] |= np.uint8(SWAP_HAS_CACHE)
         mem.state[frames] = FRAME_SWAPCACHE

@@ -356,7 +356,6 @@ class SwapSlots:
         todo = dev.inuse // SWAPFILE_CLUSTER if force else 1
         for c in list(dev.full_clusters.keys())[:todo]:
             lo = c << CLUSTER_SHIFT
-            window = self.swap_map[lo:lo + SWAPFILE_CLUSTER]
             cost += SWAPFILE_CLUSTER * self.costs.swap_map_scan_slot
             mask, c2 = self.cache_only(lo, lo + SWAPFILE_CLUSTER)
             cost += c2

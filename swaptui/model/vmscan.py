@@ -20,11 +20,11 @@ import numpy as np
 from swaptui.model import memmap as mmt
 from swaptui.model.memmap import (
     FRAME_ANON, FRAME_FILE, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON,
-    LRU_INACTIVE_FILE, PG_DIRTY, PG_LOCKED, PG_LOCKED_IO, PG_READAHEAD, PG_RECLAIM, PG_REFERENCED, PG_WORKINGSET,
+    LRU_INACTIVE_FILE, PG_DIRTY, PG_LOCKED, PG_LOCKED_IO, PG_RECLAIM, PG_REFERENCED, PG_WORKINGSET,
     PG_WRITEBACK, PG_YOUNG,
 )
 from swaptui.model.page_alloc import WMARK_HIGH, WMARK_MIN
-from swaptui.model.workload import CONTENT_SAME, CONTENT_ZERO, VP_RESIDENT, VP_SWAPPED
+from swaptui.model.workload import VP_SWAPPED
 
 if TYPE_CHECKING:
     from swaptui.model.machine import Machine

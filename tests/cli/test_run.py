@@ -32,6 +32,7 @@ def test_run_prints_counters_and_writes_identical_series(tmp_path: Path) -> None
     r1 = swaptui("run", str(f), "--json", str(a), "--csv", str(tmp_path / "a.csv"))
     r2 = swaptui("run", str(f), "--json", str(b))
     assert r1.returncode == 0, r1.stderr
+    assert r2.returncode == 0, r2.stderr
     assert "pswpout" in r1.stdout and "kswapd share of reclaim" in r1.stdout
     assert a.read_bytes() == b.read_bytes()
     rows = [json.loads(line) for line in a.read_text().splitlines()]

@@ -7,7 +7,7 @@ from textual.content import Content
 
 from swaptui.model.xarray import XA_NODE_BYTES
 from swaptui.ui.metrics import format_bytes, format_rate, sparkline
-from swaptui.ui.panes.base import TextPane, label, lines, not_modelled, row
+from swaptui.ui.panes.base import TextPane, label, lines, row
 from swaptui.ui.stepper import Frame
 
 
