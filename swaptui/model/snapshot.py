@@ -77,6 +77,18 @@ class Snapshot:
     xa_tree_heights: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # levels per swap-cache tree
     xa_entries: int = 0  # swap-cache XArray entries: folios and shadows
     xa_span_shift: int = 14  # each tree covers 2**xa_span_shift slots
+    # Where the data comes from: "model" (a Machine), "trace" (a recorded kernel trace) or "live" (this
+    # machine's /proc). Panes say "not exported by the kernel" for fields a trace or /proc cannot fill.
+    source: str = "model"
+    # Buddy free blocks per [order, migratetype] (/proc/pagetypeinfo), migratetypes as page_alloc.MIGRATETYPE_NAMES.
+    free_area_mt: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    pageblock_type: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))  # per pageblock (copy)
+    # Compaction state (compaction.CompactionState.view()): scanners, deferral, kcompactd, proactive score.
+    compaction: dict = field(default_factory=dict)
+    # zsmalloc per size class (zsmalloc.ZsPool.class_stats()): one row per class in use, or None without a pool.
+    zs_classes: np.ndarray | None = None
+    # Swap clusters per order on the nonfull and frag lists (swapfile.SwapSlots.clusters_by_order()).
+    swap_clusters_by_order: dict = field(default_factory=dict)
 
     def counter(self, name: str) -> int:
         """A counter by its /proc/vmstat name."""
