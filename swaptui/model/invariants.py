@@ -3,7 +3,10 @@
 - every page of every process is in exactly one place: a mapped frame, a swap-cache frame, or a
   swap slot (on a device, in zram, or in the zeromap);
 - frame states partition memory; free pages equal the buddy lists' sum; LRU sizes match the frames;
-- swap counts equal the PTE references; cluster counts equal the slots in use; nothing is lost.
+- swap counts equal the PTE references; cluster counts equal the slots in use; nothing is lost;
+- every swap cluster is on exactly the list its flag and order name; a cluster's order changes only
+  while it is empty, so clusters holding bad slots stay order 0 and large folios sit aligned in
+  clusters of their own order.
 """
 
 from __future__ import annotations
@@ -15,11 +18,16 @@ import numpy as np
 from swaptui.model.memmap import (
     FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_KERNEL, FRAME_PCP, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_NONE,
 )
-from swaptui.model.swapfile import CLUSTER_SHIFT, SWAP_COUNT_MASK, SWAP_HAS_CACHE, SWAP_MAP_BAD
+from swaptui.model.swapfile import (
+    CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE,
+    CLUSTER_FLAG_NONFULL, CLUSTER_SHIFT, SWAP_COUNT_MASK, SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAP_NR_ORDERS,
+    SWAPFILE_CLUSTER,
+)
 from swaptui.model.workload import VP_RESIDENT, VP_SWAPPED
 
 if TYPE_CHECKING:
     from swaptui.model.machine import Machine
+    from swaptui.model.swapfile import SwapSlots
 
 
 class InvariantError(AssertionError):
@@ -124,16 +132,65 @@ def check_swap(m: Machine) -> None:
     _check(sum(d.inuse for d in sw.devices) == inuse, "device inuse != slots in use")
     _check(sw.total_swap_pages - sw.nr_swap_pages == inuse, "nr_swap_pages does not add up")
     _check(m.swap_cache.nr_pages == int((m.swap_cache.folio >= 0).sum()), "nr_swapcached mismatch")
-    for c in range(len(sw.cluster_flags)):
-        flag = int(sw.cluster_flags[c])
-        if flag == 0:
-            continue
-        dev = sw.devices[sw.cluster_dev[c]]
-        _check(c in dev.list_of(flag, int(sw.cluster_order[c])), f"cluster {c} not on its list")
+    check_swap_clusters(sw)
     free = sm == 0
     _check(not (free & sw.zeromap).any(), "a free slot keeps a zeromap bit")
     if m.zram is not None:
         _check(not (free & ((m.zram.size > 0) | m.zram.same)).any(), "a free slot keeps zram data")
+
+
+def check_swap_clusters(sw: SwapSlots) -> None:
+    """The physical allocator's clusters: list membership matches flag and order both ways, flags match counts,
+    a cluster holding a bad slot (never empty) keeps order 0, and cached next offsets are aligned to their order."""
+    flags, counts, orders = sw.cluster_flags, sw.cluster_count, sw.cluster_order
+    listed = np.zeros(len(flags), dtype=np.int64)
+    owned = np.zeros(len(flags), dtype=bool)
+    for d, dev in enumerate(sw.devices):
+        owned[dev.first_cluster:dev.first_cluster + dev.nr_clusters] = True
+        lists = [(CLUSTER_FLAG_FREE, -1, dev.free_clusters), (CLUSTER_FLAG_FULL, -1, dev.full_clusters),
+                 (CLUSTER_FLAG_DISCARD, -1, dev.discard_clusters)]
+        lists += [(CLUSTER_FLAG_NONFULL, o, dev.nonfull_clusters[o]) for o in range(SWAP_NR_ORDERS)]
+        lists += [(CLUSTER_FLAG_FRAG, o, dev.frag_clusters[o]) for o in range(SWAP_NR_ORDERS)]
+        for flag, order, lst in lists:
+            ids = np.fromiter(lst, dtype=np.int64, count=len(lst))
+            _check(bool((flags[ids] == flag).all()), f"{dev.name}: a cluster on the flag-{flag} list has another flag")
+            _check(bool((sw.cluster_dev[ids] == d).all()), f"{dev.name}: another device's cluster on its list")
+            if order >= 0:
+                _check(bool((orders[ids] == order).all()), f"{dev.name}: a cluster on an order-{order} list "
+                       f"has order {orders[ids][orders[ids] != order][:1]}")
+            np.add.at(listed, ids, 1)
+    _check(int(listed.max(initial=0)) <= 1, f"cluster {int(np.argmax(listed))} is on two lists")
+    _check(bool(((listed == 1) == (flags != CLUSTER_FLAG_NONE)).all()), "a cluster's flag and list disagree")
+    _check(bool((flags[owned] != CLUSTER_FLAG_NONE).all()), "a cluster was left isolated (flag NONE)")
+    _check(bool((counts[(flags == CLUSTER_FLAG_FREE) | (flags == CLUSTER_FLAG_DISCARD)] == 0).all()),
+           "a free or discarding cluster holds slots")
+    _check(bool((counts[flags == CLUSTER_FLAG_FULL] == SWAPFILE_CLUSTER).all()), "a full cluster has room")
+    empty = owned & (counts == 0)
+    _check(bool(((flags[empty] == CLUSTER_FLAG_FREE) | (flags[empty] == CLUSTER_FLAG_DISCARD)).all()),
+           "an empty cluster is not free")
+    bad = np.unique(np.flatnonzero(sw.swap_map == SWAP_MAP_BAD) >> CLUSTER_SHIFT)
+    _check(not orders[bad].any(), "a cluster holding a bad slot took a large order")
+    nexts = np.vstack([sw.percpu_offset] + [np.array(dev.global_next, dtype=np.int64) for dev in sw.devices])
+    for o in range(1, SWAP_NR_ORDERS):
+        col = nexts[:, o]
+        col = col[col >= 0]
+        _check(bool((col % (1 << o) == 0).all()), f"a cached next offset for order {o} is not aligned")
+        _check(bool((col < len(sw.swap_map)).all()), f"a cached next offset for order {o} is past the end")
+
+
+def check_large_folios(sw: SwapSlots, starts: np.ndarray, orders: np.ndarray) -> None:
+    """Live large-folio allocations (first slot and order each): aligned, in use, inside one cluster whose order
+    is theirs (order exclusivity: no cluster holds two large orders)."""
+    starts = np.asarray(starts, dtype=np.int64)
+    orders = np.asarray(orders, dtype=np.int64)
+    _check(bool((starts % (1 << orders) == 0).all()), "a large folio's slots are not naturally aligned")
+    c = starts >> CLUSTER_SHIFT
+    _check(bool(((starts + (1 << orders) - 1) >> CLUSTER_SHIFT == c).all()), "a large folio spans two clusters")
+    _check(bool((sw.cluster_order[c] == orders).all()), "a large folio sits in a cluster of another order")
+    for o in np.unique(orders).tolist():
+        first = starts[orders == o]
+        slots = (first[:, None] + np.arange(1 << o)).ravel()
+        _check(bool((sw.swap_map[slots] != 0).all()), f"an order-{o} folio has a free slot")
 
 
 def check_zswap(m: Machine) -> None:
@@ -169,6 +226,13 @@ def check_vswap(m: Machine) -> None:
     per_cluster[0] += 1  # cluster 0's reserved first slot
     _check(bool((per_cluster == vs.vc_count).all()), "virtual cluster counts != slots in use")
     _check(bool(vs.vc_live[vs.vc_count > 0].all()), "a virtual cluster in use is not in the cluster map")
+    _check(all(vs.vc_order[c] == 0 for c in vs.partial), "a large-order virtual cluster on the order-0 partial list")
+    for o in range(1, len(vs.partial_large)):
+        ids = np.fromiter(vs.partial_large[o], dtype=np.int64, count=len(vs.partial_large[o]))
+        _check(bool((vs.vc_live[ids] & (vs.vc_order[ids] == o)).all()), f"a bad cluster on the order-{o} partial list")
+        cached = vs.percpu_cluster_large[:, o]
+        cached = cached[cached >= 0]
+        _check(bool((vs.vc_live[cached] & (vs.vc_order[cached] == o)).all()), f"a bad per-CPU order-{o} cluster")
 
 
 def check_all(m: Machine) -> None:

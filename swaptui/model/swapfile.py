@@ -8,6 +8,12 @@ of each device holds the swap header).
 Order-0 allocation is batched: the fast path takes as many free slots as it needs from this CPU's
 cached cluster, from the cached offset onward, exactly as that many one-by-one calls would; the slow
 path follows the 6.18 search order one cluster at a time.
+
+Large folios (mTHP/THP, order 1..9) take one naturally aligned run of 2^order slots (`alloc_folio`),
+as folio_alloc_swap -> cluster_alloc_swap_entry(si, order) does: this CPU's cached offset for the
+order, then free clusters, nonfull[order], frag[order]; a cluster takes a non-zero order only while
+empty and keeps it until it empties again, so an order-k request can use only empty or order-k
+clusters. On failure the caller splits the folio and swaps out its pages at order 0.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ SWAP_MAP_BAD = 0x3F
 SWAP_MAP_MAX = 0x3E
 SWAP_COUNT_MASK = 0x3F
 SWAP_NR_ORDERS = 10  # PMD_ORDER + 1
+PMD_ORDER = SWAP_NR_ORDERS - 1  # a THP: one whole cluster
 
 # Cluster flags, ordered as in the kernel so that "usable" is flag <= FRAG.
 CLUSTER_FLAG_NONE = 0
@@ -57,6 +64,7 @@ class SwapDevice:
     discard_clusters: OrderedDict = field(default_factory=OrderedDict)
     global_next: list = field(default_factory=lambda: [-1] * SWAP_NR_ORDERS)  # HDD: global_cluster->next
     reclaim_pending: bool = False  # reclaim_work scheduled (the device filled while swap was over half full)
+    blkdev: bool = True  # SWP_BLKDEV; a swap file on a filesystem cannot give large (order > 0) entries
 
     @property
     def pages(self) -> int:
@@ -140,6 +148,13 @@ class SwapSlots:
         self.pending_discard: list[int] = []
         self.slow_path_allocs = 0
         self.alloc_fail = 0
+        # Large-folio allocations that succeeded / failed, by order (hugepages-<size>kB/stats/swpout and
+        # swpout_fallback; order 0 stays 0, as count_mthp_stat ignores it).
+        self.mthp_alloc = np.zeros(SWAP_NR_ORDERS, dtype=np.int64)
+        self.mthp_fallback = np.zeros(SWAP_NR_ORDERS, dtype=np.int64)
+        # 6.14+ serves large folios from HDD clusters too (global_cluster->next[order]); False restores the
+        # <= 6.13 rule, where only SSD-style (non-rotational) devices had clusters and so large entries.
+        self.large_on_rotational = True
 
     # -- helpers ------------------------------------------------------------------------------------
     def device_of(self, slots: np.ndarray) -> np.ndarray:
@@ -399,6 +414,206 @@ class SwapSlots:
             if len(slots):
                 return slots, cost
         return np.zeros(0, dtype=np.int64), cost
+
+    # -- large folios (mTHP / THP) ------------------------------------------------------------------
+    def large_allowed(self, dev: SwapDevice) -> bool:
+        """cluster_alloc_swap_entry's gate on order > 0: a block device (and, before 6.14, an SSD-style one)."""
+        return dev.blkdev and (self.large_on_rotational or dev.profile.solidstate)
+
+    def _scan_cluster_order(self, c: int, offset: int, order: int) -> tuple[int, int]:
+        """alloc_swap_scan_cluster for one 2^order folio from an aligned global offset: (first slot or -1, cost).
+
+        Steps through naturally aligned windows; cluster_scan_range passes a window whose slots are all free
+        (or, past vm_swap_full, only swap-cache-held: cluster_reclaim_range drops those and rechecks)."""
+        nr = 1 << order
+        lo = c << CLUSTER_SHIFT
+        hi = lo + SWAPFILE_CLUSTER
+        cost = self.costs.cluster_lock
+        if self.cluster_count[c] + nr > SWAPFILE_CLUSTER:
+            return -1, cost
+        found = -1
+        while offset + nr <= hi:
+            if self.cluster_count[c] == 0:  # an empty cluster passes without looking at the map
+                found = offset
+                break
+            n_win = (hi - offset) >> order
+            used = (self.swap_map[offset:offset + n_win * nr] != 0).reshape(n_win, nr)
+            bad = used
+            if self.vm_swap_full():
+                cache_only, c2 = self.cache_only(offset, offset + n_win * nr)
+                cost += c2
+                bad = used & ~cache_only.reshape(n_win, nr)
+            bad_any = bad.any(axis=1)
+            # cluster_scan_range stops at a window's first slot it cannot use.
+            inspected = np.where(bad_any, bad.argmax(axis=1) + 1, nr)
+            if bad_any.all():
+                cost += int(inspected.sum()) * self.costs.swap_map_scan_slot
+                break
+            w = int(np.argmin(bad_any))
+            cost += int(inspected[:w + 1].sum()) * self.costs.swap_map_scan_slot
+            cand = offset + w * nr
+            if not used[w].any():
+                found = cand
+                break
+            # cluster_reclaim_range: unlock, reclaim the cache-only slots, relock, recheck.
+            cost += self.reclaim_cache_only(cand + np.flatnonzero(used[w])) + self.costs.cluster_lock
+            if not self.cluster_usable(c, order):
+                break
+            if self.cluster_count[c] == 0:
+                found = lo
+                break
+            if not self.swap_map[cand:cand + nr].any():
+                found = cand
+                break
+            offset = cand + nr
+        if found < 0:
+            return -1, cost
+        if self.cluster_count[c] == 0:
+            self.cluster_order[c] = order  # the first allocation makes the cluster exclusive to this order
+        self.swap_map[found:found + nr] = SWAP_HAS_CACHE
+        self.cluster_count[c] += nr
+        dev = self.devices[self.cluster_dev[c]]
+        dev.inuse += nr
+        self.nr_swap_pages -= nr
+        if dev.is_full() and self.vm_swap_full():
+            dev.reclaim_pending = True
+        cost += nr * self.costs.slot_alloc
+        return found, cost
+
+    def _alloc_from_order(self, cpu: int, dev: SwapDevice, c: int, offset: int, order: int,
+                          list_move: bool = True) -> tuple[int, int]:
+        """Scan one cluster for an order-`order` folio, then (as alloc_swap_scan_cluster's `out:` does, whether
+        it found one or not) relocate the cluster and store the next offset to try for this order."""
+        found, cost = self._scan_cluster_order(c, offset, order)
+        nr = 1 << order
+        nxt = found + nr
+        ok = found >= 0 and self.cluster_count[c] < SWAPFILE_CLUSTER and nxt + nr <= (c + 1) << CLUSTER_SHIFT
+        if dev.profile.solidstate:
+            self.percpu_offset[cpu, order] = nxt if ok else -1
+        else:
+            dev.global_next[order] = nxt if ok else -1
+        if self.cluster_flags[c] != CLUSTER_FLAG_DISCARD:  # emptied by a reclaim in the scan: left to discard
+            self.relocate_cluster(c)
+        if list_move:
+            cost += self.costs.si_lock
+        return found, cost
+
+    def _alloc_fast_order(self, cpu: int, order: int) -> tuple[int, int]:
+        """swap_alloc_fast for a large folio: this CPU's cached offset for the order, if the cluster is usable."""
+        off = int(self.percpu_offset[cpu, order])
+        if off < 0:
+            return -1, 0
+        c = off >> CLUSTER_SHIFT
+        dev = self.devices[self.cluster_dev[c]]
+        if dev.is_full() or not self.cluster_usable(c, order):
+            return -1, self.costs.cluster_lock  # the cache stays; the slow path overwrites it
+        if self.cluster_count[c] == 0:
+            off = c << CLUSTER_SHIFT
+        return self._alloc_from_order(cpu, dev, c, off, order, list_move=False)
+
+    def _isolate_and_scan_order(self, cpu: int, dev: SwapDevice, lst: OrderedDict, order: int,
+                                all_of_them: bool) -> tuple[int, int]:
+        """isolate_lock_cluster + alloc_swap_scan_cluster over the head of a list (or all of it)."""
+        cost = 0
+        tried = 0
+        while lst and (all_of_them or tried == 0):
+            c = next(iter(lst))
+            tried += 1
+            self._move(c, CLUSTER_FLAG_NONE)
+            cost += self.costs.si_lock
+            found, c2 = self._alloc_from_order(cpu, dev, c, c << CLUSTER_SHIFT, order)
+            cost += c2
+            if found >= 0:
+                return found, cost
+        return -1, cost
+
+    def _cluster_alloc_order(self, cpu: int, dev: SwapDevice, order: int) -> tuple[int, int]:
+        """cluster_alloc_swap_entry(si, order) for order > 0 (6.18 search order; no stealing, so it may fail)."""
+        if not self.large_allowed(dev):
+            return -1, 0
+        cost = 0
+        nxt = dev.global_next[order]
+        if not dev.profile.solidstate and nxt >= 0:
+            c = nxt >> CLUSTER_SHIFT
+            if self.cluster_usable(c, order):
+                found, c2 = self._alloc_from_order(cpu, dev, c, c << CLUSTER_SHIFT
+                                                   if self.cluster_count[c] == 0 else nxt, order)
+                cost += c2
+                if found >= 0:
+                    return found, cost
+            else:
+                cost += self.costs.cluster_lock
+        steps: list[tuple[OrderedDict, bool]] = []
+        if dev.discard:
+            steps.append((dev.free_clusters, False))
+        if order < PMD_ORDER:
+            steps.append((dev.nonfull_clusters[order], True))
+        if not dev.discard:
+            steps.append((dev.free_clusters, False))
+        for attempt in range(2):
+            for lst, all_of_them in steps:
+                found, c2 = self._isolate_and_scan_order(cpu, dev, lst, order, all_of_them)
+                cost += c2
+                if found >= 0:
+                    return found, cost
+            if self.vm_swap_full():
+                cost += self.swap_reclaim_full_clusters(dev, force=False)
+            if order < PMD_ORDER:
+                # One frag cluster: a large allocation failing is not critical, and it keeps the list rotating.
+                found, c2 = self._isolate_and_scan_order(cpu, dev, dev.frag_clusters[order], order, False)
+                cost += c2
+                if found >= 0:
+                    return found, cost
+            if attempt == 0 and self.pending_discard:
+                self.run_discards()
+                continue
+            break
+        return -1, cost
+
+    def _alloc_slow_order(self, cpu: int, order: int) -> tuple[int, int]:
+        """swap_alloc_slow for a large folio: only the first available device is tried (then rotated)."""
+        self.slow_path_allocs += 1
+        avail = self.avail_devices()
+        if not avail:
+            return -1, 0
+        dev = avail[0]
+        i = self.devices.index(dev)
+        if sum(1 for d in self.devices if d.prio == dev.prio) > 1:  # plist_requeue behind its equals
+            self.plist.remove(i)
+            last = max(k for k, j in enumerate(self.plist) if self.devices[j].prio == dev.prio)
+            self.plist.insert(last + 1, i)
+        return self._cluster_alloc_order(cpu, dev, order)
+
+    def alloc_folio(self, order: int, cpu: int) -> tuple[np.ndarray, int]:
+        """folio_alloc_swap for one folio of 2^order pages: (its 2^order contiguous, naturally aligned slots with
+        SWAP_HAS_CACHE set, cost in ns), or (empty, cost) when no cluster can give that order (split and retry
+        at order 0). Order 0 is exactly alloc(1, cpu)."""
+        if order == 0:
+            return self.alloc(1, cpu)
+        if not 0 < order < SWAP_NR_ORDERS:
+            raise ValueError(f"swap entries of order {order}: larger than a cluster")
+        found, cost = self._alloc_fast_order(cpu, order)
+        if found < 0:
+            found, c2 = self._alloc_slow_order(cpu, order)
+            cost += c2
+        if found < 0:
+            self.mthp_fallback[order] += 1
+            return np.zeros(0, dtype=np.int64), cost
+        self.mthp_alloc[order] += 1
+        return np.arange(found, found + (1 << order), dtype=np.int64), cost
+
+    def clusters_by_order(self) -> dict:
+        """Swap-space fragmentation, all devices: clusters on nonfull[order] and frag[order], free and full."""
+        nonfull = [0] * SWAP_NR_ORDERS
+        frag = [0] * SWAP_NR_ORDERS
+        free = full = 0
+        for dev in self.devices:
+            for o in range(SWAP_NR_ORDERS):
+                nonfull[o] += len(dev.nonfull_clusters[o])
+                frag[o] += len(dev.frag_clusters[o])
+            free += len(dev.free_clusters)
+            full += len(dev.full_clusters)
+        return {"nonfull": nonfull, "frag": frag, "free": free, "full": full}
 
     # -- references and freeing --------------------------------------------------------------------
     def duplicate(self, slots: np.ndarray) -> None:

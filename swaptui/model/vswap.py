@@ -27,7 +27,7 @@ from collections import OrderedDict
 import numpy as np
 
 from swaptui.model.costs import CostTable
-from swaptui.model.swapfile import CLUSTER_SHIFT, SWAP_HAS_CACHE, SWAPFILE_CLUSTER, SwapSlots
+from swaptui.model.swapfile import CLUSTER_SHIFT, SWAP_HAS_CACHE, SWAP_NR_ORDERS, SWAPFILE_CLUSTER, SwapSlots
 from swaptui.model.xarray import XArrayForest
 
 VSWAP_FOLIO, VSWAP_ZERO, VSWAP_ZSWAP, VSWAP_SWAPFILE, VSWAP_FREE = 0, 1, 2, 3, 255
@@ -76,6 +76,13 @@ class VSwapSpace:
         self.physical_cache_checks = 0
         self.iters_by_kind: dict[str, int] = {}
         self.freed_physical: list[np.ndarray] = []
+        # Large folios (v5 mTHP swapout): a virtual cluster's order is fixed for its lifetime; each order has
+        # its own per-CPU cluster and partial list (order 0 keeps percpu_cluster and partial above).
+        self.vc_order = np.zeros(nc, dtype=np.uint8)
+        self.percpu_cluster_large = np.full((ncpus + 1, SWAP_NR_ORDERS), -1, dtype=np.int64)
+        self.partial_large: list[OrderedDict] = [OrderedDict() for _ in range(SWAP_NR_ORDERS)]
+        self.mthp_alloc = np.zeros(SWAP_NR_ORDERS, dtype=np.int64)
+        self.mthp_fallback = np.zeros(SWAP_NR_ORDERS, dtype=np.int64)
         # The physical allocator's cache-only test goes through the reverse map.
         phys.cache_only = self._physical_cache_only
         self.reclaim_cache_only = phys.reclaim_cache_only
@@ -201,6 +208,60 @@ class VSwapSpace:
         out = np.concatenate(parts) if len(parts) > 1 else parts[0]
         return out, self.take_cost()
 
+    def _aligned_free(self, cid: int, order: int) -> int:
+        """bitmap_find_next_zero_area with an alignment mask: the first free aligned 2^order run, or -1."""
+        nr = 1 << order
+        lo = cid << CLUSTER_SHIFT
+        free = (self.swap_map[lo:lo + SWAPFILE_CLUSTER] == 0).reshape(-1, nr).all(axis=1)
+        return lo + int(np.argmax(free)) * nr if free.any() else -1
+
+    def alloc_folio(self, order: int, cpu: int) -> tuple[np.ndarray, int]:
+        """folio_alloc_swap for one 2^order folio, virtual only: an aligned run in a virtual cluster of that order
+        (this CPU's cached one, a partial one, else a new one), or (empty, cost) when the virtual id space is
+        used up. No physical slot yet: alloc_backing gives those at writeout. Order 0 is exactly alloc(1, cpu)."""
+        if order == 0:
+            return self.alloc(1, cpu)
+        if not 0 < order < SWAP_NR_ORDERS:
+            raise ValueError(f"swap entries of order {order}: larger than a cluster")
+        nr = 1 << order
+        cid = int(self.percpu_cluster_large[cpu, order])
+        start = -1
+        if cid >= 0:
+            self.pending_cost += self.costs.cluster_lock
+            start = self._aligned_free(cid, order)
+            if start < 0:
+                self.percpu_cluster_large[cpu, order] = -1  # drop the cached cluster (and its refcount)
+                if self.vc_count[cid] < SWAPFILE_CLUSTER:
+                    self.partial_large[order][cid] = None
+        if start < 0:
+            self.pending_cost += self.costs.xa_lock  # partial list walk under the global xa_lock
+            for cand in list(self.partial_large[order]):
+                self.pending_cost += self.costs.cluster_lock
+                start = self._aligned_free(cand, order)
+                if start >= 0:
+                    cid = cand
+                    del self.partial_large[order][cand]
+                    break
+                if self.vc_count[cand] >= SWAPFILE_CLUSTER:
+                    del self.partial_large[order][cand]
+            if start < 0:
+                cid = self._new_cluster()
+                if cid < 0:
+                    self.mthp_fallback[order] += 1
+                    return np.zeros(0, dtype=np.int64), self.take_cost()
+                self.vc_order[cid] = order
+                start = cid << CLUSTER_SHIFT
+            self.percpu_cluster_large[cpu, order] = cid
+        out = np.arange(start, start + nr, dtype=np.int64)
+        self.swap_map[out] = SWAP_HAS_CACHE
+        self.dtype[out] = VSWAP_FOLIO
+        self.vc_count[cid] += nr
+        self.pending_cost += self.costs.cluster_lock + nr * self.costs.slot_alloc
+        if self.vc_count[cid] >= SWAPFILE_CLUSTER:
+            self.percpu_cluster_large[cpu, order] = -1
+        self.mthp_alloc[order] += 1
+        return out, self.take_cost()
+
     def alloc_backing(self, entries: np.ndarray, cpu: int) -> np.ndarray:
         """vswap_alloc_swap_slot: physical slots for entries being written to a device; -1 if none left."""
         out = self.backing[entries].copy()
@@ -301,13 +362,17 @@ class VSwapSpace:
         clusters, counts = np.unique(entries >> CLUSTER_SHIFT, return_counts=True)
         self.vc_count[clusters] -= counts.astype(np.int32)
         for c in clusters.tolist():
-            if self.vc_count[c] == 0 and c != 0 and c not in self.percpu_cluster:
+            order = int(self.vc_order[c])
+            if (self.vc_count[c] == 0 and c != 0 and c not in self.percpu_cluster
+                    and c not in self.percpu_cluster_large):
                 self.vc_live[c] = False  # xa_erase + call_rcu
                 self.cluster_map.erase(np.array([c]))
                 self.partial.pop(c, None)
+                self.partial_large[order].pop(c, None)
+                self.vc_order[c] = 0
                 self.pending_cost += self.costs.xa_lock
             elif self.vc_count[c] < SWAPFILE_CLUSTER:
-                self.partial[c] = None
+                (self.partial_large[order] if order else self.partial)[c] = None
 
     def _physical_cache_only(self, lo: int, hi: int) -> tuple[np.ndarray, int]:
         """For the physical allocator: which slots in [lo, hi) back a swap-cache-only virtual slot."""
@@ -370,6 +435,9 @@ class VSwapSpace:
 
     def cluster_list_counts(self) -> dict[str, int]:
         return self.phys.cluster_list_counts()
+
+    def clusters_by_order(self) -> dict:
+        return self.phys.clusters_by_order()
 
     # -- accounting ----------------------------------------------------------------------------------
     def virtual_clusters(self) -> int:
