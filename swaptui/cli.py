@@ -273,12 +273,207 @@ def _cmd_open(args: argparse.Namespace) -> int:
     return int(app.return_code or 0) if result is None else int(result)
 
 
+def _args_app_view(parser: argparse.ArgumentParser, speed: int) -> None:
+    """Declare the app's view options for the kernel commands (replay, live)."""
+    parser.add_argument("--theme", choices=("dark", "light", "projector", "colour-blind"), default="dark",
+                        help="colours: dark (default), light, projector (high contrast), colour-blind safe")
+    parser.add_argument("--speed", metavar="N", type=int, default=speed,
+                        help=f"samples per second of wall time while running (default {speed}; + and - change it)")
+
+
+def _args_replay(parser: argparse.ArgumentParser) -> None:
+    """Declare the trace to replay and the view options."""
+    parser.add_argument("trace", metavar="TRACE", help="recorded kernel trace (NAME.jsonl, shared/traces format; "
+                                                       "`swaptui live --record` writes one)")
+    _args_app_view(parser, speed=16)
+    parser.add_argument("--at", metavar="SAMPLE", help="start at this sample or time into the trace (e.g. 120 or 12s)")
+    # dest differs from "run": the subcommand table keeps each command's function in args.run
+    parser.add_argument("--run", dest="start_running", action="store_true", help="start running instead of paused")
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    """Open a recorded kernel trace in the app: the same panes, fed by the kernel's own counters."""
+    from swaptui.trace_player import load_trace_player
+    from swaptui.traces import TraceError
+
+    try:
+        player = load_trace_player(args.trace)
+    except TraceError as error:
+        _fail(str(error))
+        return 2
+    if args.speed < 1:
+        _fail(f"--speed: expected a whole number from 1 up; got {args.speed}")
+        return 2
+    start = 0
+    if args.at is not None:
+        from swaptui.units import UnitError, parse_duration
+
+        text = args.at.strip().replace(",", "")
+        try:
+            start = int(text) if text.isdigit() else player.tick_at(parse_duration(text))
+        except UnitError as error:
+            _fail(f"--at: expected a sample number or a time such as 12s; {error}")
+            return 2
+        if start > player.last_tick:
+            _fail(f"--at: the trace has samples 0 to {player.last_tick:,}; got {start:,}")
+            return 2
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        _fail(f"{args.trace} is a valid trace ({player.last_tick + 1:,} samples), but the app needs a terminal")
+        return 2
+    from swaptui.ui.app import SwapApp
+
+    app = SwapApp(player.info, start_tick=start, speed=args.speed, running=args.start_running, theme=args.theme,
+                  player_factory=lambda _: player)
+    result = app.run()
+    return int(app.return_code or 0) if result is None else int(result)
+
+
+def _args_live(parser: argparse.ArgumentParser) -> None:
+    """Declare the sampling, recording and view options."""
+    parser.add_argument("--interval", metavar="D", default="1s", help="time between samples (default 1s; e.g. 100ms)")
+    parser.add_argument("--record", metavar="FILE", help="also write the samples to FILE (JSON lines, the "
+                                                         "shared/traces format) and FILE's .meta.json beside it")
+    parser.add_argument("--samples", metavar="N", type=int, help="stop sampling after N samples")
+    parser.add_argument("--headless", action="store_true", help="no app: sample (and record) only; prints one line "
+                                                                "per sample unless recording")
+    _args_app_view(parser, speed=64)
+
+
+LIVE_MIN_INTERVAL = 10_000_000  # ns
+
+
+def _live_line(sample: dict, previous: dict | None, interval_s: float) -> str:
+    """One headless line: free and available memory, swap use, swap I/O since the previous sample, PSI."""
+    from swaptui.units import format_size
+
+    mem = sample.get("meminfo_kb", {})
+    swaps = sample.get("swaps", [])
+    used = sum(r["used_kb"] for r in swaps) << 10
+    total = sum(r["size_kb"] for r in swaps) << 10
+
+    def rate(name: str) -> str:
+        if previous is None:
+            return "—"
+        dt = (sample["t_ms"] - previous["t_ms"]) / 1000 or interval_s
+        return f"{(sample['vmstat'].get(name, 0) - previous['vmstat'].get(name, 0)) / dt:,.0f}/s"
+
+    psi = sample.get("psi_memory", {}).get("some", {})
+    return (f"{sample['seq']:>6} t={sample['t_ms'] / 1000:9.1f}s  free {format_size(mem.get('MemFree', 0) << 10):>9}"
+            f"  avail {format_size(mem.get('MemAvailable', 0) << 10):>9}  swap {format_size(used)}/{format_size(total)}"
+            f"  pswpout {rate('pswpout')}  pswpin {rate('pswpin')}  pgscan_kswapd {rate('pgscan_kswapd')}"
+            + (f"  psi some {psi.get('avg10', 0):.2f}%" if psi else ""))
+
+
+def _live_headless(sampler, writer, interval: int, samples: int | None) -> int:
+    """Sample every `interval` ns until `samples` (or ^C); record, or print one line per sample."""
+    import time
+
+    start = time.monotonic()
+    previous = None
+    taken = 0
+    costs = []
+    try:
+        while samples is None or taken < samples:
+            if taken:
+                time.sleep(max(0.0, start + taken * interval / 1e9 - time.monotonic()))
+            sample = sampler.sample()
+            costs.append(sample["sample_ms"])
+            taken += 1
+            if writer is not None:
+                writer.write(sample)
+            else:
+                print(_live_line(sample, previous, interval / 1e9), flush=True)
+            if taken == 1 and sampler.unavailable:
+                _fail("note: not readable here (the samples leave them out): "
+                      + "; ".join(sampler.unavailable.values()))
+            previous = sample
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if writer is not None:
+            writer.close(sampler.unavailable)
+    if writer is not None:
+        print(f"recorded {taken:,} sample{'s' if taken != 1 else ''} to {writer.path} "
+              f"(every {interval / 1e6:g} ms); reading /proc took {sum(costs) / max(1, len(costs)):.2f} ms per sample")
+    return 0
+
+
+def _cmd_live(args: argparse.Namespace) -> int:
+    """This machine's kernel in the app (or headless), sampled at --interval, optionally recorded as a trace."""
+    from swaptui.procfs import Sampler
+    from swaptui.trace_player import LivePlayer, TraceWriter
+    from swaptui.units import UnitError, parse_duration
+
+    try:
+        interval = parse_duration(args.interval)
+    except UnitError as error:
+        _fail(f"--interval: {error}")
+        return 2
+    if interval < LIVE_MIN_INTERVAL:
+        _fail(f"--interval: expected 10ms or more; got {args.interval}")
+        return 2
+    if args.samples is not None and args.samples < 1:
+        _fail(f"--samples: expected a whole number from 1 up; got {args.samples}")
+        return 2
+    if args.speed < 1:
+        _fail(f"--speed: expected a whole number from 1 up; got {args.speed}")
+        return 2
+    if not args.headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        _fail("the app needs a terminal; `swaptui live --headless` samples without it")
+        return 2
+    sampler = Sampler()
+    if not os.path.exists(sampler.proc / "vmstat"):
+        _fail(f"{sampler.proc / 'vmstat'}: not present; `swaptui live` needs Linux's /proc")
+        return 2
+    writer = None
+    if args.record:
+        name = os.path.basename(args.record).removesuffix(".jsonl")
+        try:
+            writer = TraceWriter(args.record, sampler.meta(interval, name))
+        except OSError as error:
+            _fail(f"{error.filename or args.record}: cannot write: {error.strerror or error}")
+            return 2
+    if args.headless:
+        import signal
+
+        def stop(signum: int, _frame) -> None:
+            """SIGTERM and SIGHUP end the sampling as ^C does: the recording is finished, not cut."""
+            raise KeyboardInterrupt
+
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            signal.signal(sig, stop)
+        return _live_headless(sampler, writer, interval, args.samples)
+    from swaptui.ui.app import SwapApp
+
+    player = LivePlayer(sampler, interval, writer, args.samples)
+    import signal
+
+    def finish(signum: int, _frame) -> None:
+        """A closed terminal (SIGHUP) or a kill (SIGTERM) still finishes the recording's meta file."""
+        player.close()
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, finish)
+    try:
+        app = SwapApp(player.info, speed=args.speed, running=True, theme=args.theme, player_factory=lambda _: player)
+        result = app.run()
+    finally:
+        player.close()
+    if writer is not None:
+        print(f"recorded {writer.count:,} samples to {writer.path}; `swaptui replay {writer.path}` replays them")
+    return int(app.return_code or 0) if result is None else int(result)
+
+
 COMMANDS: dict[str, Command] = {
     "check": Command("validate a scenario file and exit", _args_scenario, _cmd_check),
     "schema": Command("print the JSON schema of scenario files", _args_schema, _cmd_schema),
     "run": Command("run a scenario headless and print its counters", _args_run, _cmd_run),
     "compare": Command("run a scenario under several swap designs and compare", _args_compare, _cmd_compare),
     "validate": Command("check a scenario against a recorded kernel trace", _args_validate, _cmd_validate),
+    "replay": Command("open a recorded kernel trace in the app", _args_replay, _cmd_replay),
+    "live": Command("watch this machine's kernel in the app, or sample it --headless; --record writes a trace",
+                    _args_live, _cmd_live),
 }
 """Subcommands by name; add an entry here (and its two functions) to add a subcommand."""
 

@@ -26,6 +26,7 @@ class Trace:
     path: Path
     samples: list[dict]
     meta: dict = field(default_factory=dict)
+    lines: list[int] = field(default_factory=list)  # each sample's line number in the file (for error messages)
 
     @property
     def name(self) -> str:
@@ -64,7 +65,11 @@ def load_trace(path: str | Path) -> Trace:
         lines = p.read_text(encoding="utf-8").splitlines()
     except OSError as error:
         raise TraceError(f"{p}: cannot read: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        line = p.read_bytes()[:error.start].count(b"\n") + 1
+        raise TraceError(f"{p}:{line}: not UTF-8 text; expected JSON lines (one sample per line)") from None
     samples = []
+    numbers = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -75,6 +80,7 @@ def load_trace(path: str | Path) -> Trace:
         if not isinstance(rec, dict) or "vmstat" not in rec:
             raise TraceError(f"{p}:{n}: expected a sample with a 'vmstat' object")
         samples.append(rec)
+        numbers.append(n)
     if not samples:
         raise TraceError(f"{p}: no samples")
     meta_path = p.with_name(p.name.removesuffix(".jsonl") + ".meta.json")
@@ -84,4 +90,6 @@ def load_trace(path: str | Path) -> Trace:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as error:
             raise TraceError(f"{meta_path}: cannot read: {error}") from None
-    return Trace(p, samples, meta)
+        if not isinstance(meta, dict):
+            raise TraceError(f"{meta_path}: expected a JSON object (the trace's setup)")
+    return Trace(p, samples, meta, numbers)

@@ -62,7 +62,7 @@ def layout_for(width: int, height: int) -> str:
 
 
 class SwapApp(App[int]):
-    """The live app over one scenario."""
+    """The live app over one scenario, or over a recorded or live kernel (a SourceInfo and a player factory)."""
 
     CSS_PATH = "swaptui.tcss"
     TITLE = "swaptui"
@@ -120,8 +120,11 @@ class SwapApp(App[int]):
 
     def _apply(self, frame: Frame, everything: bool) -> None:
         """Hand a frame down to the header, the panes and the inspector, in one repaint."""
+        headers = self.query(HeaderBar)
+        if not headers:
+            return  # shutting down: a live source's last frames can arrive after the widgets are gone
         with self.batch_update():
-            self.query_one(HeaderBar).frame = frame
+            headers.first().frame = frame
             for pane in self.query(Pane):
                 if everything or pane.EVERY_FRAME:
                     pane.frame = frame
@@ -206,7 +209,8 @@ class SwapApp(App[int]):
     def action_toggle_run(self) -> None:
         """Run or pause."""
         if self.frame is not None and self.frame.at_end and not self.running:
-            self.notify("The scenario has ended: r restarts, b steps back.", timeout=3)
+            what = "scenario" if getattr(self.scenario, "source", "model") == "model" else "recording"
+            self.notify(f"The {what} has ended: r restarts, b steps back.", timeout=3)
             return
         self.running = not self.running
 

@@ -13,6 +13,9 @@ shows it again and the Player stays where it is; other ticks (or running again f
 tick) restore the Player's nearest checkpoint and replay, and that replay keeps snapshots of the
 few ticks before its target so that the next steps back are instant too. No Textual import: the
 loop talks to the app through two callbacks.
+
+The player may also be a recorded or live kernel (swaptui.trace_player): it says `random_access`,
+so any tick is a lookup (no checkpoints, no replay) and it keeps its own counter history.
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ class Stepper:
         self._cache_bytes = 0
         self._view: Snapshot | None = None  # a cached snapshot shown while the player is ahead of it
         self._published_tick = -1
+        self._published_last = -1  # the player's last tick when the last frame was published (live: it grows)
         self._seq = 0
         self._run_marks: deque[tuple[float, int]] = deque(maxlen=64)
         self._ui_time = 0.0  # moving average: publish to ack (the UI applying and painting a frame)
@@ -145,8 +149,11 @@ class Stepper:
     def run(self) -> None:
         """The thread's body: build the player, then move and publish until stopped."""
         try:
-            self._status_cb(f"building the machine ({self.scenario.machine.memory >> 20:,} MiB of RAM)…")
+            self._status_cb(getattr(self.scenario, "loading_text", None)
+                            or f"building the machine ({self.scenario.machine.memory >> 20:,} MiB of RAM)…")
             self.player = self._factory(self.scenario)
+            if hasattr(self.player, "on_sample"):
+                self.player.on_sample = self._wake.set  # a live player's new samples wake the loop
             self._record()
             self.target = min(self.target, self.player.last_tick)
             self._move(deadline=None)
@@ -157,6 +164,10 @@ class Stepper:
         except BaseException as error:  # the app shows it and exits
             self.error = error
             self._status_cb(f"the model failed: {type(error).__name__}: {error}")
+        finally:
+            close = getattr(self.player, "close", None)
+            if close is not None:
+                close()
 
     @property
     def shown_tick(self) -> int:
@@ -193,7 +204,7 @@ class Stepper:
             self._run_marks.append((time.perf_counter(), p.tick))
             if p.at_end():
                 self.running = False
-        if self.shown_tick != self._published_tick:
+        if self.shown_tick != self._published_tick or p.last_tick != self._published_last:
             self._publish()
         moving = self.running or self.shown_tick != self.target
         if not moving and not self._commands and self._acked.is_set():
@@ -233,6 +244,8 @@ class Stepper:
                 self.target = max(0, min(p.last_tick, int(value)))
 
     def _record(self) -> None:
+        if getattr(self.player, "random_access", False):
+            return  # a recorded source keeps every sample's counters itself
         m = self.player.machine
         self._ring.append(m.tick, m.now, sample_counters(m))
 
@@ -267,7 +280,10 @@ class Stepper:
         while p.tick > self.target and not self._stop.is_set():
             target = self.target
             self._ring.truncate_after(target)
-            base = max((k for k in p.checkpoints if k <= target), default=0)  # tick 0 is rebuilt, not stored
+            if getattr(p, "random_access", False):
+                base = target
+            else:
+                base = max((k for k in p.checkpoints if k <= target), default=0)  # tick 0 is rebuilt, not stored
             slow = target - base > SLOW_REWIND
             if slow:
                 self._status_cb(f"rewinding to tick {target:,}: replaying {target - base:,} ticks from a checkpoint…")
@@ -298,19 +314,25 @@ class Stepper:
 
     def _publish(self) -> None:
         p = self.player
+        recorded = getattr(p, "random_access", False)
         snapshot = self._view if self._view is not None else self._cache.get(p.tick)
         if snapshot is None:
             t0 = time.perf_counter()
             # The last snapshot built lets the frame counts be updated, not recounted (same as p.snapshot()).
-            snapshot = build_snapshot(p.machine, previous=self._last_built)
+            snapshot = p.snapshot() if recorded else build_snapshot(p.machine, previous=self._last_built)
             self._last_built = snapshot
             self._snapshot_time = 0.8 * self._snapshot_time + 0.2 * (time.perf_counter() - t0)
         self._remember(snapshot)
-        self._ring.amend(snapshot.tick, snapshot.counters)  # gauges a snapshot computes and a tick does not
+        if recorded:
+            history = History(*p.history_arrays(HISTORY_SAMPLES, upto=snapshot.tick))
+        else:
+            self._ring.amend(snapshot.tick, snapshot.counters)  # gauges a snapshot computes and a tick does not
+            history = self._ring.view(HISTORY_SAMPLES, upto=snapshot.tick)
         self._seq += 1
-        frame = Frame(snapshot, self._ring.view(HISTORY_SAMPLES, upto=snapshot.tick), p.last_tick,
-                      snapshot.tick >= p.last_tick, self._achieved(), self._seq)
+        frame = Frame(snapshot, history, p.last_tick, snapshot.tick >= p.last_tick and p.at_end(),
+                      self._achieved(), self._seq)
         self._published_tick = snapshot.tick
+        self._published_last = p.last_tick
         self._acked.clear()
         self._published_at = time.perf_counter()
         self._publish_cb(frame)

@@ -165,6 +165,27 @@ def not_modelled(what: str) -> tuple[str, str]:
     return (what, "$text-muted italic")
 
 
+NOT_EXPORTED = "not exported by the kernel"
+
+
+def from_kernel(frame: Frame) -> bool:
+    """Whether the frame comes from a real kernel (a recorded trace or this machine), not from the model."""
+    return frame.snapshot.source != "model"
+
+
+def not_exported(what: str) -> tuple[str, str]:
+    """Plain words for what a real kernel's files do not show (the model has it; /proc and /sys do not)."""
+    return (f"{what}: {NOT_EXPORTED}", "$text-muted italic")
+
+
+def wrap_rows(rows: list[Content], width: int) -> list[Content]:
+    """Rows wider than `width` wrapped at spaces (narrow layouts), the rest as they are."""
+    out: list[Content] = []
+    for r in rows:
+        out.extend(r.wrap(width) if r.cell_length > width else [r])
+    return out
+
+
 def pack(items: list[Content], width: int, sep: str = "  ") -> Content:
     """Items laid out left to right, wrapping between items (never inside one) at `width`."""
     out: list[Content] = []

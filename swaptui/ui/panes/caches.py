@@ -6,7 +6,7 @@ import numpy as np
 from textual.content import Content
 
 from swaptui.ui.metrics import History, format_percent, sparkline
-from swaptui.ui.panes.base import TextPane, lines, not_modelled, row
+from swaptui.ui.panes.base import TextPane, from_kernel, lines, not_modelled, row
 from swaptui.ui.stepper import Frame
 
 # (name, hit counters, total counters, how it is counted)
@@ -50,6 +50,8 @@ class CachesPane(TextPane):
 
         out = [line(name, h.ratio(hits, total), h.ratio_series(hits, total, spark_w), how)
                for name, hits, total, how in RATES]
+        if from_kernel(frame):
+            return self._kernel(frame, out, line, spark_w, width, height)
         out.insert(2, line("cpu cluster", cluster_cache_ratio(h), cluster_cache_series(h, spark_w),
                            "1 − slow-path/slots"))
         if frame.snapshot.counter("zswpout") or frame.snapshot.counter("swaptui_zswap_pool_pages"):
@@ -65,4 +67,21 @@ class CachesPane(TextPane):
             out.append(row(("vswap lookup".ljust(12), "bold"), "    —  ",
                            not_modelled(f"design is {frame.snapshot.design}")))
         out.append(row(("now: last 0.1 s simulated · —: nothing to count", "$text-muted")))
+        return lines(*[r.truncate(width) for r in out], height=height)
+
+    def _kernel(self, frame: Frame, out: list[Content], line, spark_w: int, width: int, height: int) -> Content:
+        """A real kernel's caches: the per-CPU cluster cache is not counted in /proc/vmstat; vswap is not upstream."""
+        h = frame.history
+        s = frame.snapshot
+        muted = "$text-muted italic"
+        out.insert(2, row(("cpu cluster".ljust(12), "bold"), "    —  ", ("not exported by the kernel", muted)))
+        if s.counter("zswpout") or s.counter("zswpin"):
+            out.insert(2, line("zswap", h.ratio(("zswpin",), ("zswpin", "pswpin")),
+                               h.ratio_series(("zswpin",), ("zswpin", "pswpin"), spark_w), "zswpin/(zswpin+pswpin)"))
+        elif "zswpout" in getattr(s, "exported", ()):
+            out.insert(2, row(("zswap".ljust(12), "bold"), "    —  ", ("no stores (zswpout = 0)", muted)))
+        else:
+            out.insert(2, row(("zswap".ljust(12), "bold"), "    —  ", ("zswpout not exported", muted)))
+        out.append(row(("vswap lookup".ljust(12), "bold"), "    —  ", ("not in this kernel", muted)))
+        out.append(row(("now: the last sample interval (0.1 s or more) · —: nothing to count", "$text-muted")))
         return lines(*[r.truncate(width) for r in out], height=height)

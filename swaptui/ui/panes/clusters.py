@@ -22,8 +22,8 @@ from swaptui.model.swapfile import CLUSTER_FLAG_NAMES, SWAPFILE_CLUSTER
 from swaptui.ui.actions import bindings
 from swaptui.ui.cells import cached_clusters, cluster_codes, cluster_glyph
 from swaptui.ui.messages import Inspect
-from swaptui.ui.metrics import format_bytes
-from swaptui.ui.panes.base import Pane, Text, fit
+from swaptui.ui.metrics import format_bytes, format_rate
+from swaptui.ui.panes.base import Pane, Text, TextBody, fit, from_kernel, label, not_exported, row, wrap_rows
 from swaptui.ui.stepper import Frame
 
 FLAG_STYLE = {i: f"clusters--{name}" for i, name in enumerate(CLUSTER_FLAG_NAMES)}
@@ -235,6 +235,9 @@ class ClustersPane(Pane):
 
 
     def show_frame(self, frame: Frame) -> None:
+        if from_kernel(frame):
+            self._show_kernel(frame)
+            return
         view = self.query_one(ClusterView)
         view.show_frame(frame)
         snap = frame.snapshot
@@ -260,3 +263,66 @@ class ClustersPane(Pane):
             (" · used ", "$text-muted"), (f"{used:,}/{total:,} ({used / total * 100 if total else 0:.1f}%)", "bold"),
             (" · order ", "$text-muted"), (",".join(str(int(o)) for o in orders) or "—", "bold"))
         self.query_one("#clusters-summary", Text).show(summary.truncate(max(10, self.content_size.width)))
+
+    # -- a real kernel: /proc/swaps has each device's use, nothing per cluster ---------------------------------
+    def _kernel_body(self) -> TextBody:
+        """The text body shown instead of the cluster grid (mounted the first time a kernel's frame comes)."""
+        found = self.query("#clusters-kernel")
+        if found:
+            return found.first(TextBody)
+        self.query_one(ClusterView).display = False
+        body = TextBody()
+        body.id = "clusters-kernel"
+        self.mount(body)
+        return body
+
+    def _show_kernel(self, frame: Frame) -> None:
+        body = self._kernel_body()
+        width = max(10, self.content_size.width)
+        snap = frame.snapshot
+        devs = snap.devices
+        used = sum(d.inuse for d in devs)
+        total = sum(d.pages for d in devs)
+        self.set_titles(fit(width + 2, f"{self.info.number} Swap devices", "from /proc/swaps"),
+                        fit(width + 4, "█ used", "· free"))
+        summary = Content.assemble(("swap used ", "$text-muted"), (f"{format_bytes(used * 4096)} of "
+                                   f"{format_bytes(total * 4096)} ({used / total * 100 if total else 0:.1f}%)", "bold"))
+        self.query_one("#clusters-summary", Text).show(summary.truncate(width) if devs else
+                                                       Content.styled("no swap in use", "$text-muted"))
+        body.show(kernel_swap(frame, width))
+
+    def focus_target(self):
+        found = self.query("#clusters-kernel")
+        return found.first() if found else super().focus_target()
+
+
+def kernel_swap(frame: Frame, width: int) -> Content:
+    """Each swap device's use from /proc/swaps, zram's pool from mm_stat, and what the kernel does not show."""
+    s = frame.snapshot
+    h = frame.history
+    kernel = getattr(s, "kernel", {})
+    out: list[Content] = []
+    bar_w = max(10, width - 2)
+    for d in s.devices:
+        out.append(Content.assemble((d.name, "bold"), f" ({d.kind}, prio {d.prio}) ",
+                                    (f"{format_bytes(d.inuse * 4096)}", "bold"), f" of {format_bytes(d.pages * 4096)}"))
+        n = round(d.inuse / d.pages * bar_w) if d.pages else 0
+        out.append(Content.assemble(("█" * n, "$cluster-full"), ("·" * (bar_w - n), "$cluster-free")))
+    if not s.devices:
+        out.append(Content.styled("no swap device in /proc/swaps", "$text-muted"))
+    out.append(row(label("swap I/O", 9), "out ", (format_rate(h.rate("pswpout")), "bold"), " · in ",
+                   (format_rate(h.rate("pswpin")), "bold"), (" pages", "$text-muted")))
+    zram = kernel.get("zram")
+    if isinstance(zram, dict) and zram.get("orig_data_size"):
+        orig, compr = zram.get("orig_data_size", 0), zram.get("compr_data_size", 0)
+        ratio = f" · ratio {orig / compr:.2f}" if compr else ""
+        out.append(row(label("zram", 9), (format_bytes(orig), "bold"), " stored in ",
+                       (format_bytes(zram.get("mem_used_total", 0)), "bold"), f"{ratio} · same pages "
+                       f"{zram.get('same_pages', 0):,} · huge {zram.get('huge_pages', 0):,}"))
+    zswap = kernel.get("zswap")
+    if isinstance(zswap, dict) and zswap:
+        out.append(row(label("zswap", 9), f"pool {format_bytes(zswap.get('pool_total_size', 0))} · stored "
+                                          f"{zswap.get('stored_pages', 0):,} · written back "
+                                          f"{zswap.get('written_back_pages', 0):,}"))
+    out.append(Content.assemble(not_exported("512-slot clusters, their lists and occupancy")))
+    return Content("\n").join(wrap_rows(out, width))

@@ -58,7 +58,11 @@ class CounterList(ScrollView, can_focus=True):
     def _row_data(self, y: int) -> tuple:
         name = self.names[y]
         i = NAMES.index(name)
-        value = int(self.frame.snapshot.counters[i])
+        snap = self.frame.snapshot
+        if snap.source != "model" and name not in getattr(snap, "exported", ()):
+            # A swaptui_* extra or a counter this kernel does not have: say so instead of showing 0.
+            return (name, None, "", "", self.has_focus and y == self.cursor, self.size.width)
+        value = int(snap.counters[i])
         rate = None if self._rates is None else float(self._rates[i])
         spark = sparkline(self._series[:, i], SPARK_WIDTH, 0) if len(self._series) else ""
         return (name, value, format_rate(rate) if rate else "", spark, self.has_focus and y == self.cursor,
@@ -84,7 +88,7 @@ class CounterList(ScrollView, can_focus=True):
     def _render_row(self, data: tuple, width: int) -> Strip:
         name, value, rate, spark, selected, _ = data
         style = self.get_component_rich_style
-        idle = value == 0
+        idle = not value
         gauge = "≈" if name in GAUGES else " "
         spark_w = SPARK_WIDTH + 1 if width >= 56 else 0
         value_w = 14
@@ -92,7 +96,8 @@ class CounterList(ScrollView, can_focus=True):
         name_w = max(8, width - value_w - rate_w - spark_w - 2)
         segs = [
             Segment(f"{gauge}{name[:name_w - 1]:<{name_w - 1}}", style("counters--idle" if idle else "counters--name")),
-            Segment(f"{value:>{value_w},}", style("counters--idle" if idle else "counters--value")),
+            Segment(f"{value:>{value_w},}" if value is not None else f"{'not exported':>{value_w}}",
+                    style("counters--idle" if idle else "counters--value")),
             Segment(f"{rate:>{rate_w}}", style("counters--rate")),
         ]
         if spark_w:

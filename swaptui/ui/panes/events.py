@@ -6,7 +6,7 @@ from rich.segment import Segment
 from textual.widget import Widget
 from textual.strip import Strip
 
-from swaptui.ui.panes.base import Pane, fit
+from swaptui.ui.panes.base import Pane, fit, from_kernel
 from swaptui.ui.stepper import Frame
 
 KINDS = {
@@ -73,5 +73,6 @@ class EventsPane(Pane):
 
     def show_frame(self, frame: Frame) -> None:
         self.query_one(EventList).show_frame(frame)
-        self.set_titles(f"{self.info.number} {self.info.title} · last {len(frame.snapshot.events)}",
+        derived = " · read off the counters (the kernel logs none)" if from_kernel(frame) else ""
+        self.set_titles(f"{self.info.number} {self.info.title} · last {len(frame.snapshot.events)}{derived}",
                         fit(self.content_size.width + 4, *(f"{g} {k}" for k, (g, _) in KINDS.items()), sep="  "))

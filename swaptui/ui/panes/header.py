@@ -16,6 +16,27 @@ from swaptui.ui.stepper import Frame
 HINT = "space run/pause · n step · b back · +/- speed · 1-9 panes · click a cell to inspect · ? help"
 
 
+def kernel_caption(info, frame: Frame) -> str:
+    """The caption line for a recorded or live kernel: the workload's phase, memory pressure, the recording."""
+    s = frame.snapshot
+    parts = []
+    phase = getattr(s, "phase", "")
+    if phase and phase != "-":
+        progress = getattr(s, "progress", None)
+        parts.append(f"workload phase {phase}" + (f" {progress * 100:.0f}%" if progress is not None else ""))
+    psi = getattr(s, "kernel", {}).get("psi_memory")
+    if isinstance(psi, dict) and "some" in psi:
+        parts.append(f"PSI memory some {psi['some'].get('avg10', 0):.1f}% full "
+                     f"{psi.get('full', {}).get('avg10', 0):.1f}% (avg10)")
+    if info.source == "live":
+        parts.append(f"sampled every {info.tick / 1e9:g} s")
+        if info.record_path:
+            parts.append(f"recording to {info.record_path}")
+    else:
+        parts.append(f"{frame.last_tick + 1:,} samples, {info.tick / 1e6:g} ms apart")
+    return " · ".join(parts)
+
+
 class HeaderBar(Text):
     """Two lines: scenario, design, simulated time, tick, run state and speed; then the caption for this moment."""
 
@@ -55,28 +76,41 @@ class HeaderBar(Text):
         f = self.frame
         s = self.scenario
         parts: list[tuple[int, Content]] = []  # (priority: lower drops first, text)
+        source = getattr(s, "source", "model")
+        unit = "tick" if source == "model" else "sample"
         parts.append((9, Content.styled(" swaptui ", "bold $text-accent on $accent 25%")))
         parts.append((5, Content.styled(s.name, "bold")))
-        parts.append((3, Content(f"design {s.swap.design}")))
+        if source == "model":
+            parts.append((3, Content(f"design {s.swap.design}")))
+        else:
+            kind = "● live kernel" if source == "live" else "recorded kernel"
+            parts.append((4, Content.styled(kind, "bold $accent")))
+            parts.append((3, Content(f"Linux {s.kernel}")))
+            parts.append((1, Content(s.swap_text)))
         parts.append((2, Content(f"{format_bytes(s.machine.memory)} RAM")))
         if f is None:
             parts.append((8, Content.styled(self.status or "starting…", "$warning")))
         else:
             snap = f.snapshot
             parts.append((7, Content.styled(f"t={snap.time_ns / 1e9:.3f} s", "bold")))
-            parts.append((8, Content.styled(f"tick {snap.tick:,}", "bold") + Content.styled(f"/{f.last_tick:,}", "$text-muted")))
+            parts.append((8, Content.styled(f"{unit} {snap.tick:,}", "bold")
+                          + Content.styled(f"/{f.last_tick:,}", "$text-muted")))
             if self.status:
                 parts.append((8, Content.styled(f"⟲ {self.status}", "$warning")))
             elif f.at_end:
-                parts.append((8, Content.styled("■ end of scenario", "bold $warning")))
+                parts.append((8, Content.styled(f"■ end of {'scenario' if source == 'model' else 'samples'}",
+                                                "bold $warning")))
+            elif source == "live" and self.running and snap.tick >= f.last_tick:
+                parts.append((8, Content.styled("▶ following", "bold $success")))
             elif self.running:
                 parts.append((8, Content.styled("▶ running", "bold $success")))
             else:
                 parts.append((8, Content.styled("‖ paused", "bold $warning")))
                 parts.append((4, Content.styled("space runs", "$warning")))
-            speed = Content(f"{self.speed:,} ticks/s")
-            if self.running and f.achieved and f.achieved < 0.8 * self.speed:
-                speed += Content.styled(f" (model keeps {f.achieved:,.0f})", "$text-muted")
+            speed = Content(f"{self.speed:,} {unit}s/s")
+            if self.running and f.achieved and f.achieved < 0.8 * self.speed and source != "live":
+                who = "model keeps" if source == "model" else "shown"
+                speed += Content.styled(f" ({who} {f.achieved:,.0f})", "$text-muted")
             parts.append((6, speed))
         parts.append((1, Content.styled("? help  ^p commands", "$text-muted")))
         sep = Content.styled(" · ", "$text-muted")
@@ -90,6 +124,8 @@ class HeaderBar(Text):
     def _caption_line(self, width: int) -> Content:
         f = self.frame
         caption = caption_at(self.scenario.captions, f.snapshot.time_ns) if f is not None else None
+        if f is not None and f.snapshot.source != "model":
+            return Content.styled(f" {kernel_caption(self.scenario, f)}", "$text-accent").truncate(width, ellipsis=True)
         if caption:
             return Content.styled(f" ❝ {caption} ❞", "bold $text-accent").truncate(width, ellipsis=True)
         return Content.styled(f" {HINT}", "$text-muted").truncate(width, ellipsis=True)

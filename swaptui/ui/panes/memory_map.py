@@ -26,7 +26,7 @@ from swaptui.ui.cells import (
 )
 from swaptui.ui.messages import Inspect
 from swaptui.ui.metrics import format_bytes
-from swaptui.ui.panes.base import FittedText, Pane, fit, pack
+from swaptui.ui.panes.base import FittedText, Pane, TextBody, fit, from_kernel, not_exported, pack, wrap_rows
 from swaptui.ui.stepper import Frame
 
 PAGEBLOCK_FRAMES = 512
@@ -255,6 +255,9 @@ class MemoryMapPane(Pane):
         yield FittedText(id="memory-legend", classes="legend")
 
     def show_frame(self, frame: Frame) -> None:
+        if from_kernel(frame):
+            self._show_kernel(frame)
+            return
         view = self.query_one(MapView)
         view.show_frame(frame)
         if view.cells is None:
@@ -285,3 +288,83 @@ class MemoryMapPane(Pane):
             notes.append("shaded bands = alternate pageblocks (2 MiB)")
         parts += [Content.styled(note, "$text-muted") for note in notes]
         return pack(parts, max(10, self.content_size.width))
+
+    # -- a real kernel: no per-frame state, so what /proc/meminfo says memory holds ---------------------------
+    def _kernel_body(self) -> TextBody:
+        """The text body shown instead of the map (mounted the first time a kernel's frame comes)."""
+        found = self.query("#memory-kernel")
+        if found:
+            return found.first(TextBody)
+        self.query_one(MapView).display = False
+        self.query_one("#memory-legend").display = False
+        body = TextBody()
+        body.id = "memory-kernel"
+        self.mount(body)
+        return body
+
+    def _show_kernel(self, frame: Frame) -> None:
+        body = self._kernel_body()
+        width = max(10, self.content_size.width)
+        self.set_titles(f"{self.info.number} {self.info.title}", "from /proc/meminfo and /proc/vmstat")
+        body.show(kernel_memory(frame, width))
+
+    def focus_target(self):
+        found = self.query("#memory-kernel")
+        return found.first() if found else super().focus_target()
+
+
+def meminfo_parts(meminfo: dict, vmstat: dict, zram_pool_pages: int) -> list[tuple[str, str, str, int]]:
+    """(glyph, name, style, kB) for what memory holds, by /proc/meminfo; the rest of MemTotal is "other"."""
+    kb = meminfo.get
+    zs = vmstat.get("nr_zspages")
+    zsmalloc = zs * 4 if zs is not None else zram_pool_pages * 4
+    parts = [
+        (DISPLAY_GLYPHS[3], "anon active", "$frame-anon-active", kb("Active(anon)", 0)),
+        (DISPLAY_GLYPHS[4], "anon inactive", "$frame-anon-inactive", kb("Inactive(anon)", 0)),
+        (DISPLAY_GLYPHS[5], "file", "$frame-file", kb("Active(file)", 0) + kb("Inactive(file)", 0)),
+        (DISPLAY_GLYPHS[2], "kernel", "$frame-kernel", kb("Slab", 0) + kb("KernelStack", 0) + kb("PageTables", 0)),
+        (DISPLAY_GLYPHS[7], "zsmalloc", "$frame-zsmalloc", zsmalloc),
+        (DISPLAY_GLYPHS[0], "free", "$frame-free", kb("MemFree", 0)),
+    ]
+    other = kb("MemTotal", 0) - sum(p[3] for p in parts)
+    parts.append((DISPLAY_GLYPHS[8], "other", "$frame-reserved", max(0, other)))
+    return parts
+
+
+def proportional_cells(values: list[int], width: int) -> list[int]:
+    """Cells per value, summing to `width` (largest remainders get the spare cells)."""
+    total = sum(values)
+    if total <= 0 or width <= 0:
+        return [0] * len(values)
+    exact = [v * width / total for v in values]
+    cells = [int(x) for x in exact]
+    for i in sorted(range(len(values)), key=lambda i: exact[i] - cells[i], reverse=True)[:width - sum(cells)]:
+        cells[i] += 1
+    return cells
+
+
+def kernel_memory(frame: Frame, width: int) -> Content:
+    """A real kernel's memory as one bar by /proc/meminfo, its legend, and what the kernel does not show."""
+    s = frame.snapshot
+    kernel = getattr(s, "kernel", {})
+    meminfo = kernel.get("meminfo_kb", {})
+    out = [Content.assemble(not_exported("per-frame state (the memory map)"))]
+    if not meminfo:
+        out.append(Content.styled("no /proc/meminfo in this recording", "$text-muted"))
+        return Content("\n").join(wrap_rows(out, width))
+    parts = meminfo_parts(meminfo, kernel.get("vmstat", {}), s.zram_pool_pages)
+    cells = proportional_cells([p[3] for p in parts], width)
+    out.append(Content.styled(f"what MemTotal ({format_bytes(meminfo.get('MemTotal', 0) << 10)}) holds, "
+                              "by /proc/meminfo:", "$text-muted"))
+    bar = Content.assemble(*[(glyph * n, f"{style} bold") for (glyph, _, style, _), n in zip(parts, cells)])
+    out += [bar, bar]
+    out.append(pack([Content.assemble((glyph if glyph != " " else "␣", f"{style} bold"),
+                                      f" {name} {format_bytes(k << 10)}") for glyph, name, style, k in parts], width))
+    extra = [f"{name} {format_bytes(meminfo[key] << 10)}" for key, name in
+             (("SwapCached", "swap cache"), ("Shmem", "shmem"), ("Unevictable", "unevictable"),
+              ("Mapped", "mapped"), ("AnonPages", "anon pages")) if key in meminfo]
+    if extra:
+        out.append(Content.styled("of which: " + " · ".join(extra), "$text-muted"))
+    out.append(Content.styled("anon includes shmem and swap cache · other = MemTotal − the rest", "$text-muted"))
+    return Content("\n").join(wrap_rows(out, width))
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from swaptui.ui.metrics import format_pages
-from swaptui.ui.panes.base import TextPane, lines, row
+from swaptui.ui.panes.base import TextPane, from_kernel, lines, row
 from swaptui.ui.stepper import Frame
 
 
@@ -30,11 +30,15 @@ class TasksPane(TextPane):
         for p in procs:
             state = ("✖ OOM-killed", "bold $level-bad") if p.killed else (
                 ("■ exited", "$text-muted") if p.exited else ("▶ running", "$level-ok"))
-            out.append(row((p.name, "bold"), f" {p.pid} · {format_pages(p.npages)} ", state))
+            pid = f" {p.pid}" if p.pid >= 0 else ""
+            out.append(row((p.name, "bold"), f"{pid} · {format_pages(p.npages)} ", state))
             out.append(usage_bar(p.resident, p.swapped, p.npages, max(10, width)))
             out.append(row(format_pages(p.resident), (" resident · ", "$text-muted"), format_pages(p.swapped),
                            (" swapped out", "$text-muted")))
         if not procs:
             out.append(row(("no workload processes", "$text-muted")))
-        out.append(row(("█ resident ▒ swapped · untouched", "$text-muted")))
+        if from_kernel(frame):
+            out.append(row(("█ resident ▒ swapped · below peak (/proc/PID/status)", "$text-muted")))
+        else:
+            out.append(row(("█ resident ▒ swapped · untouched", "$text-muted")))
         return lines(*[r.truncate(width) for r in out], height=height)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from swaptui.ui.metrics import format_pages, format_rate, sparkline
-from swaptui.ui.panes.base import TextPane, label, lines, row
+from swaptui.ui.panes.base import TextPane, from_kernel, label, lines, not_exported, row
 from swaptui.ui.stepper import Frame
 
 KSWAPD = {
@@ -94,8 +94,38 @@ class WatermarksPane(TextPane):
             row(label("anon", 8), f"active {s.lru_sizes[1]:,} · inactive {s.lru_sizes[0]:,}", (" LRU", "$text-muted")),
             row(label("file", 8), f"active {s.lru_sizes[3]:,} · inactive {s.lru_sizes[2]:,}", (" LRU", "$text-muted")),
         ]
+        if from_kernel(frame):
+            out = self._kernel_rows(frame, out, body)
         # On short panes, keep what moves: drop the explanations and the LRU sizes first.
         for drop in (11, 10, 5, 9, 3, 2):
             if len(out) > height and drop < len(out):
                 out.pop(drop)
         return lines(*[r.truncate(width) for r in out], height=height)
+
+    def _kernel_rows(self, frame: Frame, out: list[Content], body: int) -> list[Content]:
+        """A real kernel's rows: kswapd's state, order and priority and the stall time are not exported;
+        PSI tells how long tasks stalled, and pgscan_kswapd whether kswapd ran."""
+        s = frame.snapshot
+        h = frame.history
+        high = s.watermarks[2]
+        if not high:
+            out[0] = row(label("free", 8), (f"{s.nr_free:,}", "bold"), f" pages {format_pages(s.nr_free)}")
+            out[1] = row(label("", 8), ("watermarks: not in this recording", "$text-muted italic"))
+            out[2] = row(label("", 8), ("(no zoneinfo in it)", "$text-muted"))
+            out[3] = row(label("zone", 8), ("level unknown", "$text-muted"))
+        else:
+            out[3] = out[3] + Content.styled(" · zones summed", "$text-muted")
+        scan = h.rate("pgscan_kswapd")
+        out[4] = row(label("kswapd", 8), ("▶ scanning" if scan else "· not scanning", "bold $warning" if scan else
+                                          "$text-muted"), (f" {format_rate(scan)} pgscan_kswapd" if scan else "", ""))
+        out[5] = row(label("", 8), not_exported("state"))
+        stalls = sum(h.rate(n) or 0 for n in ("allocstall_movable", "allocstall_normal")) if len(h) > 1 else None
+        psi = getattr(s, "kernel", {}).get("psi_memory")
+        if isinstance(psi, dict) and "some" in psi:
+            stalled = Content.assemble(" · PSI some ", (f"{psi['some'].get('avg10', 0):.1f}%", "bold"), " full ",
+                                       (f"{psi.get('full', {}).get('avg10', 0):.1f}%", "bold"))
+        else:
+            stalled = Content.styled(" · no PSI recorded", "$text-muted")
+        out[6] = row(label("direct", 8), (f"{format_rate(stalls)} stalls", "bold $level-bad" if stalls else
+                                          "$text-muted")) + stalled
+        return out

@@ -6,8 +6,8 @@ import numpy as np
 from textual.content import Content
 
 from swaptui.model.xarray import XA_NODE_BYTES
-from swaptui.ui.metrics import format_bytes, format_rate, sparkline
-from swaptui.ui.panes.base import TextPane, label, lines, row
+from swaptui.ui.metrics import format_bytes, format_pages, format_rate, sparkline
+from swaptui.ui.panes.base import TextPane, from_kernel, label, lines, not_exported, row
 from swaptui.ui.stepper import Frame
 
 
@@ -17,6 +17,8 @@ class XArrayPane(TextPane):
     PANE_ID = "xarray"
 
     def describe(self, frame: Frame, width: int, height: int) -> Content:
+        if from_kernel(frame):
+            return self._kernel(frame, width, height)
         s = frame.snapshot
         h = frame.history
         hist = s.xa_depth_hist
@@ -62,4 +64,19 @@ class XArrayPane(TextPane):
                            f" × 12 KiB descriptors = {format_bytes(s.counter('swaptui_vswap_clusters') * 12352)}"))
             out.append(row(label("lkcache"), (f"{hits:,}", "bold"), " hits · ", (f"{miss:,}", "bold"),
                            " walks (lookup_cache)"))
+        return lines(*[r.truncate(width) for r in out], height=height)
+
+    def _kernel(self, frame: Frame, width: int, height: int) -> Content:
+        """A real kernel: the swap cache's size and readahead are counted; its XArray's shape and lookups are not."""
+        s = frame.snapshot
+        h = frame.history
+        out = [
+            row(label("design"), ("kernel", "bold"), (" · its swap cache gives counts only", "$text-muted")),
+            row(label("cache"), (f"{s.swap_cache_pages:,}", "bold"),
+                f" pages · {format_pages(s.swap_cache_pages)}", (" nr_swapcached", "$text-muted")),
+            row(label("swap_ra"), (format_rate(h.rate("swap_ra")), "bold"), " pages · ",
+                (format_rate(h.rate("swap_ra_hit")), "bold"), " hits"),
+            row(label("trees"), not_exported("height, nodes")),
+            row(label("lookups"), not_exported("depth")),
+        ]
         return lines(*[r.truncate(width) for r in out], height=height)
