@@ -148,6 +148,7 @@ def build_snapshot(m: Machine, recent_events: int = 200, previous: Snapshot | No
         xa_tree_heights=m.swap_cache.xa.height(np.arange(m.swap_cache.xa.nr_trees)),
         xa_entries=int(m.swap_cache.xa.entries.sum()), xa_span_shift=m.swap_cache.xa.span_shift,
         swap_clusters_by_order=m.phys.clusters_by_order(),
+        zs_classes=m.zswap.pool.class_stats() if m.zswap is not None else None,
     )
 
 

@@ -57,6 +57,9 @@ _LOC, _SIZE, _TAG = 0, 1, 2  # columns of the handle table
 HANDLE_TAG = _TAG  # (for users that check handles themselves: h[handle & ID_MASK, HANDLE_TAG] == handle iff live)
 ID_MASK = _ID_MASK
 _GENERATION = 1 << 32  # one generation of a handle
+CLASS_STATS_COLUMNS = ("size", "objs_per_zspage", "pages_per_zspage", "zspages", "objs_allocated", "objs_used",
+                       "freeable")
+"""The columns of ZsPool.class_stats(), as debugfs zsmalloc/<pool>/classes names them."""
 
 
 def get_size_class_index(size: np.ndarray) -> np.ndarray:
@@ -764,8 +767,21 @@ class ZsPool:
         self.pages_compacted += freed
         return freed
 
-    def class_stats(self) -> dict[str, np.ndarray]:
-        """Per distinct class, as debugfs zsmalloc/<pool>/classes shows them (for a UI pane)."""
+    def class_stats(self) -> np.ndarray:
+        """One int64 row per size class in use (zspages > 0), smallest first, columns CLASS_STATS_COLUMNS.
+
+        The numbers of debugfs zsmalloc/<pool>/classes: class size, objects and pages per zspage,
+        zspages, objects allocated (zspages x objects per zspage) and used, and zs_can_compact's
+        freeable pages ((allocated - used) / objs_per_zspage x pages_per_zspage).
+        """
+        t = self.table
+        zspages = np.array([c.zspages for c in self.classes], dtype=np.int64)
+        rows = np.stack([t.size, t.objs_per_zspage, t.pages_per_zspage, zspages, zspages * t.objs_per_zspage,
+                         self.class_used, self._freeable()], axis=1)
+        return rows[zspages > 0]
+
+    def class_columns(self) -> dict[str, np.ndarray]:
+        """Every distinct class (in use or not) as named columns, with the fullness-group counts (for tests and tools)."""
         cs = self.classes
         t = self.table
         zspages = np.array([c.zspages for c in cs], dtype=np.int64)

@@ -1,9 +1,9 @@
 """Pure numbers for the panes: fragmentation indices, per-second rates, hit ratios, sparklines, captions.
 
 No Textual import: everything here is plain Python and numpy, unit-tested on its own. The
-fragmentation formulas are the kernel's (mm/vmstat.c `fill_contig_page_info`,
-`__fragmentation_index`, `unusable_free_index`), in the same integer arithmetic, so the numbers
-match what /sys/kernel/debug/extfrag/* would print for the same free lists.
+fragmentation formulas live in the model (swaptui.model.fragmentation, the kernel's mm/vmstat.c in
+its integer arithmetic); their names are re-exported here for the panes, with `contig_page_info`
+standing for `fill_contig_page_info`.
 """
 
 from __future__ import annotations
@@ -13,59 +13,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from swaptui.model.fragmentation import (  # noqa: F401  (re-exported: the names the panes and tests use)
+    MAX_PAGE_ORDER, NR_PAGE_ORDERS, ContigPageInfo, fragmentation_index, unusable_free_index,
+)
+from swaptui.model.fragmentation import fill_contig_page_info as contig_page_info  # noqa: F401
+from swaptui.model.memmap import PAGE_SIZE
+from swaptui.model.page_alloc import PAGEBLOCK_ORDER  # noqa: F401
 from swaptui.model.snapshot import SAMPLE_NAMES
 
-MAX_PAGE_ORDER = 10
-NR_PAGE_ORDERS = MAX_PAGE_ORDER + 1
-PAGEBLOCK_ORDER = 9
-PAGE_SIZE = 4096
 SPARK = "▁▂▃▄▅▆▇█"
 INDEX = {name: i for i, name in enumerate(SAMPLE_NAMES)}
 
 
-# -- fragmentation (mm/vmstat.c) ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ContigPageInfo:
-    """struct contig_page_info: free pages, free blocks, and blocks big enough for one order."""
-
-    free_pages: int
-    free_blocks_total: int
-    free_blocks_suitable: int
-
-
-def contig_page_info(free_area: Sequence[int], suitable_order: int) -> ContigPageInfo:
-    """fill_contig_page_info: count free pages and blocks, and blocks of at least `suitable_order`."""
-    free_pages = total = suitable = 0
-    for order, blocks in enumerate(free_area):
-        blocks = int(blocks)
-        total += blocks
-        free_pages += blocks << order
-        if order >= suitable_order:
-            suitable += blocks << (order - suitable_order)
-    return ContigPageInfo(free_pages, total, suitable)
-
-
-def fragmentation_index(free_area: Sequence[int], order: int) -> int:
-    """__fragmentation_index in thousandths: -1000 if the order can be served, else 0 (no memory) .. 1000 (fragmented)."""
-    if order > MAX_PAGE_ORDER:
-        return 0
-    info = contig_page_info(free_area, order)
-    if not info.free_blocks_total:
-        return 0
-    if info.free_blocks_suitable:
-        return -1000
-    requested = 1 << order
-    return 1000 - (1000 + info.free_pages * 1000 // requested) // info.free_blocks_total
-
-
-def unusable_free_index(free_area: Sequence[int], order: int) -> int:
-    """unusable_free_index in thousandths: the share of free memory unusable for an allocation of this order."""
-    info = contig_page_info(free_area, order)
-    if info.free_pages == 0:
-        return 1000
-    return (info.free_pages - (info.free_blocks_suitable << order)) * 1000 // info.free_pages
-
+# -- fragmentation (formulas: swaptui.model.fragmentation) --------------------------------------------
 
 def format_index(thousandths: int) -> str:
     """An index as the kernel prints it: -1.000, 0.000 .. 1.000."""

@@ -88,7 +88,7 @@ def test_allocation_takes_the_fullest_zspage_and_grows_only_when_none_has_room()
     pool.free(a[:100])  # 28 used: 21 %, group _30
     pool.free(b[:10])  # 118 used: 92 %, group _99
     pool.free(c[:50])  # 78 used: 60 %, group _70
-    fg = pool.class_stats()["fullness"][0]
+    fg = pool.class_columns()["fullness"][0]
     assert fg[[3, 7, 10]].tolist() == [1, 1, 1] and fg.sum() == 3
     row_b = int(pool.location(b[10:11])[1][0])
     row_c = int(pool.location(c[50:51])[1][0])
@@ -110,7 +110,7 @@ def test_an_empty_zspage_is_freed_at_once() -> None:
     pool.free(h[:127])
     assert pool.pages() == 1
     pool.free(h[127:])
-    stats = pool.class_stats()
+    stats = pool.class_columns()
     assert pool.pages() == 0 and stats["zspages"].sum() == 0 and stats["fullness"].sum() == 0
     assert pool.take_pages_delta() == -1
     assert pool.fragmentation() == 0.0
@@ -118,7 +118,7 @@ def test_an_empty_zspage_is_freed_at_once() -> None:
 
 def check_pool(pool: ZsPool, live: dict[int, int]) -> None:
     """Invariants: pages, object counts, fullness lists and handle locations agree with each other."""
-    stats = pool.class_stats()
+    stats = pool.class_columns()
     assert pool.pages() == int((stats["zspages"] * stats["pages_per_zspage"]).sum())
     assert int(stats["objs_used"].sum()) == len(live) == pool.nr_objs
     assert (stats["fullness"].sum(axis=1) == stats["zspages"]).all()
@@ -240,8 +240,8 @@ def test_a_large_mixed_batch_lands_as_one_by_one_calls() -> None:
         for a, b in zip(batched.location(held), single.location(held)):
             assert (a == b).all()
         assert batched.pages() == single.pages()
-        for k, v in batched.class_stats().items():
-            assert (v == single.class_stats()[k]).all(), k
+        for k, v in batched.class_columns().items():
+            assert (v == single.class_columns()[k]).all(), k
         check_pool(batched, live)
     assert batched.compact() == single.compact() > 0
     held = np.array(list(live), dtype=np.int64)
