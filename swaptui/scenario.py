@@ -167,6 +167,15 @@ class _Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
+def _mthp_size(value: int) -> int:
+    if value & (value - 1) or not 16 * 1024 <= value <= 1024 * 1024:
+        raise ValueError("an mTHP size must be a power of two from 16KiB to 1MiB (orders 2 to 8)")
+    return value
+
+
+MthpSize = Annotated[Size, AfterValidator(_mthp_size)]
+
+
 class Machine(_Schema):
     """The simulated machine: RAM, CPUs and the vm sysctls that shape reclaim."""
 
@@ -194,6 +203,13 @@ class Machine(_Schema):
     swappiness: int = _whole(60, 0, 200, "vm.swappiness: relative cost of reclaiming anonymous versus file pages.")
     thp: Literal["never", "madvise", "always"] = Field(
         "madvise", description="Transparent huge pages mode (/sys/kernel/mm/transparent_hugepage/enabled).")
+    thp_defrag: Literal["always", "defer", "defer+madvise", "madvise", "never"] = Field(
+        "madvise", description="THP fault defrag (/sys/kernel/mm/transparent_hugepage/defrag): who may direct-compact "
+                               "for a huge page (always, or madvise: MADV_HUGEPAGE regions) and who only wakes "
+                               "kswapd/kcompactd (defer).")
+    mthp: tuple[MthpSize, ...] = Field(
+        (), description="Anonymous mTHP sizes enabled 'always' (hugepages-<size>kB/enabled), e.g. [64KiB]: "
+                        "16KiB to 1MiB, powers of two. Faults try the largest enabled size first.")
     vma_ra_enabled: bool = _flag(
         True, "Swap readahead by virtual address (vma_ra_enabled); false reads ahead in swap slot order.")
 
@@ -266,6 +282,10 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "zero_fraction": ("usemem", "hotcold", "zipf"),
     "same_filled_fraction": ("usemem", "hotcold", "zipf"),
     "compress_ratio": ("usemem", "hotcold", "zipf"),
+    "huge": ("usemem", "hotcold", "zipf"),
+    "nohugepage": ("usemem", "hotcold", "zipf"),
+    "free_every": ("usemem", "slab"),
+    "migratetype": ("slab",),
 }
 """Workload keys that only some kinds accept; giving one to another kind is an error."""
 
@@ -274,9 +294,9 @@ class Workload(_Schema):
     """A group of identical processes with one access pattern."""
 
     name: Name = Field(description="Workload name, unique among workloads (letters, digits, _ . -).")
-    kind: Literal["usemem", "hotcold", "zipf", "filecache"] = Field(
+    kind: Literal["usemem", "hotcold", "zipf", "filecache", "slab"] = Field(
         description="Access pattern: usemem (touch every page, like the usemem tool), hotcold, zipf, "
-                    "or filecache (read a file).")
+                    "filecache (read a file), or slab (unmovable kernel allocations made on the workload's behalf).")
     size: Annotated[Size, size_range(positive=True)] = Field(
         description="Per process: the anonymous memory each process maps; for filecache, the file size.")
     processes: int = _whole(1, 1, 4096, "Number of processes running this workload.")
@@ -293,6 +313,17 @@ class Workload(_Schema):
     same_filled_fraction: float = _fraction(0.0, "Share of pages filled with one non-zero byte (like memhog's 0xff).")
     compress_ratio: float = Field(
         2.5, ge=1.0, le=64.0, strict=True, description="Mean compression ratio of the other pages, 1 to 64.")
+    huge: bool = _flag(
+        False, "madvise(MADV_HUGEPAGE) on the memory: huge-page faults when machine.thp is madvise, and direct "
+               "compaction for them when thp_defrag is madvise.")
+    nohugepage: bool = _flag(
+        False, "madvise(MADV_NOHUGEPAGE) on the memory: base pages only, even where THP or mTHP sizes are 'always'.")
+    free_every: int = _whole(
+        0, 0, 1024, "usemem and slab: once every page is allocated, free every Nth one (2: every other page) and keep "
+                    "the rest; 0 frees nothing. Fragments physical memory.")
+    migratetype: Literal["unmovable", "reclaimable"] = Field(
+        "unmovable", description="slab: the pageblock type its allocations want (GFP_KERNEL: unmovable; "
+                                 "reclaimable caches such as dentries: reclaimable; the model never shrinks them).")
 
     @model_validator(mode="after")
     def _kind_keys(self) -> Workload:

@@ -24,6 +24,7 @@ class CostTable:
     # Page allocator.
     buddy_page: int = 40  # per page taken from or given to the buddy lists
     pcp_page: int = 15  # per page taken from or freed to a per-CPU list
+    slab_alloc: int = 150  # a slab refill's per-page work (kmem_cache bookkeeping)
     alloc_slowpath: int = 600  # entering __alloc_pages_slowpath (wake kswapd, retries)
     # Reclaim.
     lru_isolate: int = 50  # isolating one folio from an LRU list
@@ -48,6 +49,11 @@ class CostTable:
     table_access: int = 10  # swap table: one dependent load into the cluster's array
     shadow_work: int = 60  # workingset_eviction / workingset_refault arithmetic
     readahead_page: int = 250  # swap readahead: allocating and queueing one extra page
+    # Compaction and migration.
+    compact_entry: int = 2000  # compact_zone set-up and teardown (lru_add_drain, cached positions)
+    compact_migrate_scan_page: int = 15  # isolate_migratepages_block looking at one page
+    compact_free_scan_page: int = 8  # isolate_freepages_block looking at one page
+    migrate_page: int = 2500  # migrate_folio for a base page: unmap, copy 4 KiB, remap, TLB flush
     # Per backend: compression and device submission are in BackendProfile.
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from swaptui.model.memmap import (
     FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_KERNEL, FRAME_PCP, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_NONE,
 )
+from swaptui.model.page_alloc import PAGEBLOCK_ORDER
 from swaptui.model.swapfile import (
     CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE,
     CLUSTER_FLAG_NONFULL, CLUSTER_SHIFT, SWAP_COUNT_MASK, SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAP_NR_ORDERS,
@@ -50,9 +51,17 @@ def check_frames(m: Machine) -> None:
     for o in range(len(b.nr_free)):
         _check(int(b.listed[o].sum()) == b.nr_free[o], f"order {o}: listed blocks != nr_free")
     _check(counts[FRAME_PCP] == m.zone.pcp_count, f"PCP frames {counts[FRAME_PCP]} != pcp_count {m.zone.pcp_count}")
-    pcp = m.zone.pcp[:m.zone.pcp_count]
+    pcp = m.zone.pcp_frames()
     _check(len(np.unique(pcp)) == len(pcp), "a frame is on the per-CPU list twice")
     _check(bool((mem.state[pcp] == FRAME_PCP).all()), "per-CPU list holds a non-PCP frame")
+    for o in range(len(b.nr_free)):
+        blocks = np.flatnonzero(b.listed[o])
+        by_type = np.bincount(b.block_types(o, blocks), minlength=3)[:3] if len(blocks) else np.zeros(3, dtype=np.int64)
+        _check(by_type.tolist() == list(b.nr_free_mt[o]), f"order {o}: free blocks by pageblock type "
+               f"{by_type.tolist()} != nr_free_mt {b.nr_free_mt[o]}")
+        if o > PAGEBLOCK_ORDER and len(blocks):
+            first = (blocks << o) >> PAGEBLOCK_ORDER
+            _check(bool((b.pbtype[first] == b.pbtype[first + 1]).all()), f"an order-{o} free block spans pageblocks of two types")
     _check(counts[FRAME_KERNEL] == m.kernel_pages, "kernel pages changed")
     _check(counts[FRAME_ZSMALLOC] == m.zram_frames_count, "zsmalloc frames != pool pages held")
     pools = (m.zram.pool_pages() if m.zram is not None else 0) + (m.zswap.pool_pages() if m.zswap else 0)
@@ -62,6 +71,22 @@ def check_frames(m: Machine) -> None:
     on_lru = mem.lru != LRU_NONE
     user = (mem.state == FRAME_ANON) | (mem.state == FRAME_SWAPCACHE) | (mem.state == FRAME_FILE)
     _check(bool((on_lru == user).all()), "a user page is off the LRU, or a non-user frame is on it")
+
+
+def check_folios(m: Machine) -> None:
+    """Large folios: 2^k naturally aligned frames of the same order, all in use by one anonymous folio."""
+    mem = m.memmap
+    big = np.flatnonzero(mem.folio_order > 0)
+    if not len(big):
+        return
+    ks = mem.folio_order[big].astype(np.int64)
+    heads = big & ~((1 << ks) - 1)
+    for h, k in set(zip(heads.tolist(), ks.tolist())):
+        sib = np.arange(h, h + (1 << k))
+        _check(bool((mem.folio_order[sib] == k).all()), f"folio at {h}: not all 2^{k} frames have order {k}")
+        st = mem.state[sib]
+        _check(bool(((st == FRAME_ANON) | (st == FRAME_SWAPCACHE)).all()),
+               f"folio at {h}: a frame is not an anonymous or swap-cache page ({np.unique(st).tolist()})")
 
 
 def check_pages(m: Machine) -> None:
@@ -238,6 +263,7 @@ def check_vswap(m: Machine) -> None:
 def check_all(m: Machine) -> None:
     """All invariants."""
     check_frames(m)
+    check_folios(m)
     check_pages(m)
     check_swap(m)
     if m.zswap is not None:

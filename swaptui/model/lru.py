@@ -86,6 +86,11 @@ class LruList:
         self.mm.lru[frames] = LRU_NONE
         self.nr -= len(frames)
 
+    def relocate(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Page migration: dst takes src's place on this list (the caller copied lru and lrupos to dst)."""
+        if len(src):
+            self.ring[self.mm.lrupos[dst] & (len(self.ring) - 1)] = dst
+
     def isolate_tail(self, n: int) -> np.ndarray:
         """isolate_lru_folios: take up to n live frames from the tail, oldest first."""
         out: list[np.ndarray] = []

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from swaptui.model.compaction import CompactionState, Kcompactd, compact_node
 from swaptui.model.costs import DEFAULT_COSTS, CostTable, backend_profile
 from swaptui.model.filemap import FileCacheMixin
 from swaptui.model.lru import LruList
@@ -23,7 +24,7 @@ from swaptui.model.memmap import (
 from swaptui.model.memory import run_task
 from swaptui.model.oom_kill import ExitAndOomMixin
 from swaptui.model.page_alloc import (
-    MIGRATE_UNMOVABLE, PAGEBLOCK_ORDER, WMARK_HIGH, WMARK_LOW, WMARK_MIN, Zone, ZoneInfo, calculate_min_free_kbytes, recommended_min_free_kbytes,
+    MIGRATE_UNMOVABLE, WMARK_HIGH, WMARK_LOW, WMARK_MIN, Zone, ZoneInfo, calculate_min_free_kbytes, recommended_min_free_kbytes,
     setup_per_zone_wmarks, zone_split,
 )
 from swaptui.model.page_io import IoQueue, ZramStore
@@ -116,7 +117,8 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         self.zone_infos: list[ZoneInfo] = setup_per_zone_wmarks(self.zone_layout, mfk, mc.watermark_scale_factor)
         wmark = (sum(z.wmark_min for z in self.zone_infos), sum(z.wmark_low for z in self.zone_infos),
                  sum(z.wmark_high for z in self.zone_infos))
-        self.zone = Zone("Normal", pages, self.memmap.state, managed, wmark, self.ncpus)
+        self.zone = Zone("Normal", pages, self.memmap.state, managed, wmark, self.ncpus, mc.watermark_boost_factor,
+                         self.memmap.folio_order)
         low_res = min(256, reserved)
         rest = reserved - low_res
         image = rest // 2
@@ -127,11 +129,13 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         free_idx = np.flatnonzero(self.memmap.state != FRAME_RESERVED)
         self.zone.claim_boot_pages(free_idx)
         kpages = auto_kernel_pages(managed) if mc.kernel_used == "auto" else mc.kernel_used // PAGE_SIZE
-        kframes = self.zone.alloc(kpages)
+        kframes = self.zone.alloc(kpages, MIGRATE_UNMOVABLE)
         self.memmap.state[kframes] = FRAME_KERNEL
-        self.zone.pageblock_type[np.unique(kframes >> PAGEBLOCK_ORDER)] = MIGRATE_UNMOVABLE
         self.kernel_pages = len(kframes)
         self.zone.pgalloc = 0
+        self.zone.drain()  # the boot CPU's leftover per-CPU pages
+        self.zone.watermark_boost = 0
+        self.zone.boosted_flag = False
 
         self.lru = [LruList(i, self.memmap) for i in range(4)]
         self.anon_cost = 0
@@ -179,6 +183,8 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         self.file_frame = np.full(nr_file_pages, -1, dtype=np.int64)
         self.file_shadow = np.full(nr_file_pages, -1, dtype=np.int64)
         self.kswapd = Kswapd()
+        self.compaction = CompactionState(len(self.zone.pageblock_type))
+        self.kcompactd = Kcompactd()
         self.kswapd_cpu = self.ncpus  # its own slot in the per-CPU swap cluster cache
         self.series: list[dict] = []
         self.pending_events = sorted(s.events, key=lambda e: e.at)
@@ -257,6 +263,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
                 p.debt_ns -= used
             self.kswapd.cpu_fraction = share / self.tick_ns
             self.kswapd.run_until(self, t + slice_ns)
+            self.kcompactd.run_until(self, t + slice_ns)
         if self.zswap is not None and self.zswap.shrink_wanted:
             self.zswap_shrink_worker(now)
         for p in tasks:
@@ -279,7 +286,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
             self.reclaim_file_folios(frames, sc)
             self.event(now, "script", f"drop_caches: dropped {len(frames)} page-cache pages")
         elif ev.do == "compact":
-            self.event(now, "script", "compact requested: compaction is not modelled yet (issue 4)")
+            compact_node(self, now)
         elif ev.do == "pause":
             self.paused_by_event = True
             self.event(now, "script", "pause requested by the scenario")
@@ -319,6 +326,9 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         vm.set("swaptui_zram_same", self.zram.same_pages if self.zram else 0)
         vm.set("swaptui_slow_path_allocs", self.swap.slow_path_allocs)
         vm.set("pgalloc_normal", self.zone.pgalloc)
+        vm.set("swaptui_extfrag_events", self.zone.extfrag_events)
+        vm.set("swaptui_pageblock_claims", self.zone.pageblock_claims)
+        vm.set("swaptui_watermark_boost", self.zone.watermark_boost)
         vm.set("pgfree", self.zone.pgfree)
 
     def update_full_gauges(self) -> np.ndarray:
@@ -342,6 +352,12 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
             return vswap_metadata(self.phys.nr_slots, self.swap.virtual_clusters(), self.phys.used())
         return classic_metadata(self.swap.nr_slots, self.swap_cache.entries(),
                                 self.zswap.entries() if self.zswap is not None else 0)
+
+    def after_alloc(self, now: int) -> None:
+        """rmqueue's tail: a fallback that boosted the watermark (ZONE_BOOSTED_WATERMARK) wakes kswapd."""
+        if self.zone.boosted_flag:
+            self.zone.boosted_flag = False
+            self.kswapd.wake(self, 0, now)
 
     def watermarks(self) -> tuple[int, int, int]:
         """(min, low, high) of the simulated zone, boost included."""

@@ -52,6 +52,8 @@ class MemMap:
         self.owner = np.full(nr_frames, -1, dtype=np.int64)
         # Swap slot (global id) when the frame is in the swap cache, else -1.
         self.slot = np.full(nr_frames, -1, dtype=np.int64)
+        # Order of the folio the frame belongs to (0: a base page; k: one of 2^k naturally aligned frames).
+        self.folio_order = np.zeros(nr_frames, dtype=np.uint8)
         # Simulated time (ns) at which in-flight I/O on this frame completes.
         self.io_done = np.zeros(nr_frames, dtype=np.int64)
 

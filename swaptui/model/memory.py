@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON,
+    FRAME_ANON, FRAME_KERNEL, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON,
     PG_DIRTY, PG_LOCKED_IO, PG_READAHEAD, PG_WORKINGSET, PG_YOUNG,
 )
-from swaptui.model.page_alloc import WMARK_LOW, WMARK_MIN
+from swaptui.model.compaction import DEF_COMPACT_PRIORITY, INIT_COMPACT_PRIORITY, direct_compact
+from swaptui.model.page_alloc import MIGRATE_MOVABLE, WMARK_LOW, WMARK_MIN
 from swaptui.model.swapfile import SWAP_COUNT_MASK
 from swaptui.model.vmscan import MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, throttle_direct_reclaim, try_to_free_pages
 from swaptui.model.workload import VP_NONE, VP_RESIDENT, VP_SWAPPED, Process
@@ -28,6 +29,7 @@ RUN_RESIDENT, RUN_NEW, RUN_CACHED, RUN_SWAPPED, RUN_GONE = range(5)
 MAX_CHUNK = 4096
 VMA_RA_MAX_HITS = 63
 PMD_PAGES = 512
+PMD_ORDER = 9
 WRITEBACK_THROTTLE_NS = 100_000_000  # HZ/10
 
 
@@ -52,8 +54,9 @@ def swapin_nr_pages(prev: int, cur: int, hits: int, max_pages: int, prev_win: in
 
 # -- allocation -------------------------------------------------------------------------------------
 
-def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int) -> tuple[np.ndarray, int]:
-    """__alloc_pages for n order-0 pages on behalf of task p; returns (frames, ns spent)."""
+def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int,
+                     mt: int = MIGRATE_MOVABLE) -> tuple[np.ndarray, int]:
+    """__alloc_pages for n order-0 pages of migratetype mt on behalf of task p; returns (frames, ns spent)."""
     z = m.zone
     parts: list[np.ndarray] = []
     spent = 0
@@ -61,7 +64,7 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int) -> t
     while need > 0:
         k = min(need, z.allowance(z.wmark_pages(WMARK_LOW)))
         if k:
-            parts.append(z.alloc(k))
+            parts.append(z.alloc(k, mt))
             spent += k * m.costs.pcp_page
             need -= k
             continue
@@ -69,7 +72,7 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int) -> t
         m.kswapd.wake(m, 0, now + spent)
         k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
         if k:
-            parts.append(z.alloc(k))
+            parts.append(z.alloc(k, mt))
             spent += k * m.costs.pcp_page
             need -= k
             continue
@@ -77,7 +80,7 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int) -> t
         m.kswapd.run_until(m, now + spent)
         k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
         if k:
-            parts.append(z.alloc(k))
+            parts.append(z.alloc(k, mt))
             spent += k * m.costs.pcp_page
             need -= k
             continue
@@ -98,7 +101,7 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int) -> t
             z.drain()  # drain_all_pages, then retry
             k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
         if k:
-            parts.append(z.alloc(k))
+            parts.append(z.alloc(k, mt))
             spent += k * m.costs.pcp_page
             need -= k
             p.no_progress = 0
@@ -120,6 +123,7 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int) -> t
                 break  # should_reclaim_retry: time passes before the next attempt
         if spent >= budget:
             break
+    m.after_alloc(now + spent)
     if not parts:
         return np.zeros(0, dtype=np.int64), spent
     return (np.concatenate(parts) if len(parts) > 1 else parts[0]), spent
@@ -160,7 +164,13 @@ def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
     used = 0
     c = m.costs
     while used < budget and not p.exited and not p.throttled:
+        if p.kind == "slab":
+            used += run_slab(m, p, now + used, budget - used)
+            break
         if p.finished_accessing():
+            if p.free_every and p.kind == "usemem":
+                vps = np.arange(p.base + p.free_every - 1, p.base + p.npages, p.free_every, dtype=np.int64)
+                m.zap_pages(p, vps, now + used, f"freed every {p.free_every}th page")
             if p.kind != "filecache" and p.free_after:
                 m.exit_mm(p, now + used)
             p.exited = True
@@ -226,17 +236,122 @@ def touch_resident(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, budge
     return k, spent
 
 
-def do_anonymous_pages(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
-                       budget: int) -> tuple[int, int]:
-    """do_anonymous_page for a run of never-touched pages: allocate, zero, map, add to the inactive list."""
+def run_slab(m: Machine, p: Process, now: int, budget: int) -> int:
+    """A slab workload: kernel allocations of its migratetype (not on any LRU, never reclaimed or migrated),
+    then, once all are made, every free_every-th one freed. Returns ns used."""
     c = m.costs
-    per = c.fault_entry + c.clear_page + c.touch_write + c.pcp_page
-    want = affordable(budget, per, len(vp))
-    frames, spent = alloc_pages_task(m, p, want, now, budget)
+    if p.finished_accessing():
+        if p.free_every and len(p.slab_frames):
+            idx = np.arange(p.free_every - 1, len(p.slab_frames), p.free_every)
+            gone = p.slab_frames[idx]
+            keep = np.ones(len(p.slab_frames), dtype=bool)
+            keep[idx] = False
+            p.slab_frames = p.slab_frames[keep]
+            m.kernel_pages -= len(gone)
+            m.zone.free(gone)
+            m.event(now, "exit", f"{p.label} freed {len(gone)} of its slab pages (every {p.free_every}th)")
+        p.exited = True
+        p.exit_ns = now
+        return 0
+    per = c.pcp_page + c.slab_alloc
+    vp, _ = p.peek(affordable(budget, per, MAX_CHUNK))
+    if not len(vp):
+        return 0
+    frames, spent = alloc_pages_task(m, p, len(vp), now, budget, mt=p.migratetype)
     k = len(frames)
-    if k == 0:
-        return 0, spent
-    v = vp[:k]
+    if k:
+        m.memmap.state[frames] = FRAME_KERNEL
+        m.kernel_pages += k
+        p.slab_frames = np.concatenate([p.slab_frames, frames])
+        p.advance(k)
+        spent += k * c.slab_alloc
+    return spent
+
+
+def thp_gfp(m: Machine, p: Process, order: int) -> tuple[bool, bool]:
+    """vma_thp_gfp_mask under the defrag setting: (may direct reclaim and compact, may wake kswapd/kcompactd)."""
+    defrag = m.scenario.machine.thp_defrag
+    madvised = p.huge_madvised
+    if defrag == "always":
+        return True, True
+    if defrag == "defer":
+        return False, True
+    if defrag == "defer+madvise":
+        return madvised, not madvised
+    if defrag == "madvise":
+        return madvised, False
+    return False, False
+
+
+def alloc_folio_task(m: Machine, p: Process, order: int, now: int) -> tuple[int, int]:
+    """__alloc_pages for one large anonymous folio (a costly order): the fast path at low, then, as the defrag
+    setting allows, async direct compaction, direct reclaim and sync-light compaction. Returns (pfn or -1, ns)."""
+    z = m.zone
+    c = m.costs
+    spent = 0
+
+    def try_alloc(mark: int) -> int:
+        if not z.watermark_ok(order, mark):
+            return -1
+        return z.alloc_block(order)
+
+    head = try_alloc(z.wmark_pages(WMARK_LOW))
+    if head >= 0:
+        m.after_alloc(now)
+        return head, c.buddy_page
+    direct, wake = thp_gfp(m, p, order)
+    spent += c.alloc_slowpath
+    if wake:
+        m.kswapd.wake(m, order, now + spent)
+        m.kcompactd.wake(m, order, now + spent)
+    head = try_alloc(z.wmark_pages(WMARK_MIN))
+    if head >= 0 or not direct:
+        return head, spent
+    head, result, cost = direct_compact(m, order, INIT_COMPACT_PRIORITY, now + spent,
+                                        lambda: try_alloc(z.wmark_pages(WMARK_MIN)))
+    spent += cost
+    if head >= 0:
+        return head, spent
+    sc = try_to_free_pages(m, 1, p.cpu, now + spent)
+    spent += sc.cost
+    m.vm.add("swaptui_direct_reclaim_ns", sc.cost - sc.io_wait)
+    head = try_alloc(z.wmark_pages(WMARK_MIN))
+    if head >= 0:
+        return head, spent
+    head, result, cost = direct_compact(m, order, DEF_COMPACT_PRIORITY, now + spent,
+                                        lambda: try_alloc(z.wmark_pages(WMARK_MIN)))
+    return head, spent + cost
+
+
+def do_large_folio_fault(m: Machine, p: Process, v0: int, now: int) -> tuple[int, int]:
+    """do_huge_pmd_anonymous_page / alloc_anon_folio: try each allowed order whose aligned range is all untouched,
+    largest first. Returns (pages mapped, ns); (0, ns) means fall back to a base page."""
+    sp = m.spaces
+    spent = 0
+    for order in p.fault_orders:
+        size = 1 << order
+        start = p.base + ((v0 - p.base) & ~(size - 1))
+        if start + size > p.base + p.npages or (sp.state[start:start + size] != VP_NONE).any():
+            continue  # the range does not fit in the VMA, or part of it is already populated
+        head, cost = alloc_folio_task(m, p, order, now + spent)
+        spent += cost
+        if head < 0:
+            m.vm.add("thp_fault_fallback" if order == PMD_ORDER else "swaptui_mthp_fault_fallback")
+            continue
+        m.vm.add("thp_fault_alloc" if order == PMD_ORDER else "swaptui_mthp_fault_alloc")
+        frames = np.arange(head, head + size, dtype=np.int64)
+        v = np.arange(start, start + size, dtype=np.int64)
+        map_new_anon(m, p, v, frames)
+        m.memmap.folio_order[frames] = order
+        spent += size * (m.costs.clear_page + m.costs.touch_write) + m.costs.fault_entry
+        m.vm.add("pgfault")
+        return size, spent
+    return 0, spent
+
+
+def map_new_anon(m: Machine, p: Process, v: np.ndarray, frames: np.ndarray) -> None:
+    """Map freshly zeroed anonymous pages and put them on the inactive anon list."""
+    k = len(v)
     sp = m.spaces
     content, csize = p.draw_content(k)
     sp.state[v] = VP_RESIDENT
@@ -249,9 +364,34 @@ def do_anonymous_pages(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, n
     mem.slot[frames] = -1
     mem.flags[frames] = PG_YOUNG | PG_DIRTY
     m.lru[LRU_INACTIVE_ANON].add(frames)
-    m.vm.add("pgfault", k)
     m.vm.add("swaptui_pages_touched", k)
     m.vm.add("swaptui_page_events", k)
+
+
+def do_anonymous_pages(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                       budget: int) -> tuple[int, int]:
+    """do_anonymous_page for a run of never-touched pages: allocate, zero, map, add to the inactive list."""
+    c = m.costs
+    if p.fault_orders:
+        mapped, spent = do_large_folio_fault(m, p, int(vp[0]), now)
+        if mapped:
+            return 1, spent  # the folio's other pages are now resident: later accesses are plain touches
+        # Every order fell back: one base page, then try large folios again at the next fault.
+        frames, more = alloc_pages_task(m, p, 1, now + spent, budget)
+        spent += more
+        if not len(frames):
+            return 0, spent
+        map_new_anon(m, p, vp[:1], frames)
+        m.vm.add("pgfault")
+        return 1, spent + c.fault_entry + c.clear_page + c.touch_write
+    per = c.fault_entry + c.clear_page + c.touch_write + c.pcp_page
+    want = affordable(budget, per, len(vp))
+    frames, spent = alloc_pages_task(m, p, want, now, budget)
+    k = len(frames)
+    if k == 0:
+        return 0, spent
+    map_new_anon(m, p, vp[:k], frames)
+    m.vm.add("pgfault", k)
     spent += k * (c.fault_entry + c.clear_page + c.touch_write)
     return k, spent
 
@@ -367,19 +507,70 @@ def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int
 def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
                   budget: int) -> tuple[int, int]:
     """SWP_SYNCHRONOUS_IO with a count of 1: read straight into a new folio, no swap cache, no readahead."""
-    c = m.costs
+    if p.fault_orders and m.zswap is None:
+        done = swapin_large_folio(m, p, int(vp[0]), now)
+        if done is not None:
+            return done
     v, s, frames, spent = _folios_for_sync_swapin(m, p, vp, now, budget)
     k = len(frames)
     if k == 0:
         return 0, spent
+    return k, spent + _bypass_read_and_map(m, v, s, frames, now + spent)
+
+
+def swapin_large_folio(m: Machine, p: Process, v0: int, now: int) -> tuple[int, int] | None:
+    """alloc_swap_folio (6.12+, SWP_SYNCHRONOUS_IO only): swap in a whole mTHP folio when the aligned range
+    around the fault is all swapped out to contiguous, aligned, unshared slots with nothing in the swap cache.
+    Returns (accesses consumed, ns) or None to fall back to a base page. PMD-size folios are not swapped
+    in whole (the kernel does not either); zswap blocks large swap-in (zswap_never_enabled)."""
+    sp = m.spaces
+    spent = 0
+    for order in p.fault_orders:
+        if order >= PMD_ORDER:
+            continue
+        size = 1 << order
+        start = p.base + ((v0 - p.base) & ~(size - 1))
+        if start + size > p.base + p.npages:
+            continue
+        v = np.arange(start, start + size, dtype=np.int64)
+        if (sp.state[v] != VP_SWAPPED).any():
+            continue
+        s = sp.slot[v]
+        if s[0] % size or (s != s[0] + np.arange(size)).any():
+            continue
+        if ((m.swap.swap_map[s] & SWAP_COUNT_MASK) != 1).any() or (m.swap_cache.folio[s] >= 0).any():
+            continue
+        head, cost = alloc_folio_task(m, p, order, now + spent)
+        spent += cost
+        if head < 0:
+            m.vm.add("swaptui_mthp_fault_fallback")
+            continue
+        frames = np.arange(head, head + size, dtype=np.int64)
+        spent += m.swapin_overhead(s, p.cpu, miss=True)
+        spent += _bypass_read_and_map(m, v, s, frames, now + spent, one_folio=True)
+        m.memmap.folio_order[frames] = order
+        m.vm.add("swaptui_mthp_swpin")
+        return 1, spent
+    return None
+
+
+def _bypass_read_and_map(m: Machine, v: np.ndarray, s: np.ndarray, frames: np.ndarray, now: int,
+                         one_folio: bool = False) -> int:
+    """The SYNC_IO bypass after allocation: read into the new folios, refault check, map, free the slots.
+    `one_folio`: the frames are one large folio (one fault, one LRU decision). Returns ns spent."""
+    c = m.costs
+    k = len(frames)
+    spent = 0
     mem = m.memmap
     mem.state[frames] = FRAME_SWAPCACHE
     mem.owner[frames] = v
     mem.slot[frames] = -1
     mem.flags[frames] = 0
-    spent += m.swap_read_folio(frames, s, now + spent)
+    spent += m.swap_read_folio(frames, s, now)
     shadows = m.swap_cache.take_shadow(s)
     active = m.workingset_refault(shadows, is_file=False)
+    if one_folio:
+        active[:] = active.any()
     fl = mem.flags
     fl[frames[active]] |= np.uint16(PG_WORKINGSET)
     m.lru[LRU_ACTIVE_ANON].add(frames[active])
@@ -392,12 +583,12 @@ def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: i
     mem.state[frames] = FRAME_ANON
     fl[frames] |= np.uint16(PG_YOUNG | PG_DIRTY)
     m.swap_put_ref(s)
-    m.vm.add("pgfault", k)
-    m.vm.add("pgmajfault", k)
+    m.vm.add("pgfault", 1 if one_folio else k)
+    m.vm.add("pgmajfault", 1 if one_folio else k)
     m.vm.add("swaptui_pages_touched", k)
     m.vm.add("swaptui_page_events", k)
     spent += k * (c.fault_entry + c.swapin_map)
-    return k, spent
+    return spent
 
 
 def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budget: int) -> tuple[int, int]:

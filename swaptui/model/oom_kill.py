@@ -12,12 +12,16 @@ class ExitAndOomMixin:
 
     def exit_mm(self, p: Process, now: int) -> None:
         """zap_pte_range over the whole process: free mapped folios and swap entries."""
+        self.zap_pages(p, np.arange(p.base, p.base + p.npages, dtype=np.int64), now, "unmapped")
+
+    def zap_pages(self, p: Process, vps: np.ndarray, now: int, why: str) -> None:
+        """zap_pte_range over some of a process's pages (munmap, MADV_DONTNEED, exit)."""
         sp = self.spaces
-        vps = np.arange(p.base, p.base + p.npages, dtype=np.int64)
         st = sp.state[vps]
         res = vps[st == VP_RESIDENT]
         if len(res):
             frames = sp.frame[res]
+            self.split_partial_folios(frames)
             # free_swap_cache: mapped folios in the swap cache drop their swap copy as they are freed.
             cached = frames[self.memmap.slot[frames] >= 0]
             if len(cached):
@@ -40,7 +44,24 @@ class ExitAndOomMixin:
         sp.state[vps] = VP_FREED
         sp.frame[vps] = -1
         sp.slot[vps] = -1
-        self.event(now, "exit", f"{p.label} unmapped {len(res)} resident pages and {len(swp)} swap entries")
+        self.event(now, "exit", f"{p.label} {why} {len(res)} resident pages and {len(swp)} swap entries")
+
+    def split_partial_folios(self, frames: np.ndarray) -> None:
+        """Large folios losing only some of their pages are split to base pages first (split_folio;
+        the kernel defers the split of a partially unmapped THP, the model does it at once)."""
+        order = self.memmap.folio_order
+        big = frames[order[frames] > 0]
+        if not len(big):
+            return
+        ks = order[big].astype(np.int64)
+        heads = np.unique(big & ~((1 << ks) - 1))
+        for h in heads.tolist():
+            k = int(order[h])
+            sib = np.arange(h, h + (1 << k))
+            if not np.isin(sib, frames).all():
+                order[sib] = 0
+                if k == 9:
+                    self.vm.add("thp_split_page")
 
     def oom_badness(self, p: Process) -> int:
         """oom_badness: resident pages plus swap entries."""
@@ -49,7 +70,7 @@ class ExitAndOomMixin:
 
     def out_of_memory(self, now: int, trigger: Process) -> None:
         """out_of_memory: kill the process with the largest footprint."""
-        alive = [q for q in self.procs if not q.exited and q.kind != "filecache"]
+        alive = [q for q in self.procs if not q.exited and q.kind not in ("filecache", "slab")]
         if not alive:
             return
         victim = max(alive, key=lambda q: (self.oom_badness(q), -q.pid))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from swaptui.model.compaction import compaction_view
 from swaptui.model.memmap import FRAME_ANON, FRAME_STATE_NAMES
 from swaptui.model.vmstat import INDEX, NAMES
 
@@ -120,7 +121,10 @@ def build_snapshot(m: Machine, recent_events: int = 200, previous: Snapshot | No
     sp = m.spaces
     procs = []
     for p in m.procs:
-        if p.kind == "filecache":
+        if p.kind == "slab":
+            st = None
+            res, swp = len(p.slab_frames), 0
+        elif p.kind == "filecache":
             st = None
             res = int(np.count_nonzero(m.file_frame[p.file_base:p.file_base + p.npages] >= 0))
             swp = 0
@@ -147,6 +151,8 @@ def build_snapshot(m: Machine, recent_events: int = 200, previous: Snapshot | No
         percpu_offset=m.swap.percpu_offset.copy(),
         xa_tree_heights=m.swap_cache.xa.height(np.arange(m.swap_cache.xa.nr_trees)),
         xa_entries=int(m.swap_cache.xa.entries.sum()), xa_span_shift=m.swap_cache.xa.span_shift,
+        free_area_mt=m.zone.buddy.free_area_by_migratetype(), pageblock_type=m.zone.pageblock_type.copy(),
+        compaction=compaction_view(m),
         swap_clusters_by_order=m.phys.clusters_by_order(),
         zs_classes=m.zswap.pool.class_stats() if m.zswap is not None else None,
     )

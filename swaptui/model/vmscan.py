@@ -19,11 +19,11 @@ import numpy as np
 
 from swaptui.model import memmap as mmt
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_FILE, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON,
+    LRU_NONE, FRAME_ANON, FRAME_FILE, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON,
     LRU_INACTIVE_FILE, PG_DIRTY, PG_LOCKED, PG_LOCKED_IO, PG_RECLAIM, PG_REFERENCED, PG_WORKINGSET,
     PG_WRITEBACK, PG_YOUNG,
 )
-from swaptui.model.page_alloc import WMARK_HIGH, WMARK_MIN
+from swaptui.model.page_alloc import PAGEBLOCK_ORDER, WMARK_HIGH, WMARK_MIN
 from swaptui.model.workload import VP_SWAPPED
 
 if TYPE_CHECKING:
@@ -132,6 +132,9 @@ def activate(m: Machine, frames: np.ndarray, is_file: bool) -> None:
                             & ((m.memmap.flags[frames] & PG_WRITEBACK) == 0)]
             if len(cached):
                 m.folio_free_swap(cached)
+                # An unmapped folio whose last swap reference is gone was freed just now, not activated.
+                st = m.memmap.state[frames]
+                frames = frames[(st == FRAME_ANON) | (st == FRAME_SWAPCACHE)]
     m.lru[LRU_ACTIVE_FILE if is_file else LRU_ACTIVE_ANON].add(frames)
     m.vm.add("pgactivate", len(frames))
 
@@ -144,6 +147,8 @@ def shrink_inactive_list(m: Machine, lru: int, n: int, sc: ScanControl) -> int:
     nr = len(frames)
     if nr == 0:
         return 0
+    frames = with_folio_siblings(m, frames)
+    nr = len(frames)
     is_file = lru == LRU_INACTIVE_FILE
     who = "kswapd" if sc.is_kswapd else "direct"
     m.vm.add(f"pgscan_{who}", nr)
@@ -165,6 +170,46 @@ def shrink_inactive_list(m: Machine, lru: int, n: int, sc: ScanControl) -> int:
     return reclaimed
 
 
+def folio_heads(m: Machine, frames: np.ndarray) -> np.ndarray:
+    """The head frame of each large-folio frame given (folios are naturally aligned)."""
+    ks = m.memmap.folio_order[frames].astype(np.int64)
+    return frames & ~((1 << ks) - 1)
+
+
+def with_folio_siblings(m: Machine, frames: np.ndarray) -> np.ndarray:
+    """A large folio is one LRU entry in the kernel; here its pages sit on the LRU side by side. When any of
+    them is isolated, take the rest of the folio off its list too, so the folio is reclaimed as one."""
+    mem = m.memmap
+    big = frames[mem.folio_order[frames] > 0]
+    if not len(big):
+        return frames
+    heads = np.unique(folio_heads(m, big))
+    ks = mem.folio_order[heads].astype(np.int64)
+    sib = np.concatenate([np.arange(h, h + (1 << k)) for h, k in zip(heads.tolist(), ks.tolist())])
+    extra = sib[mem.lru[sib] != LRU_NONE]
+    for lru in m.lru:
+        on = extra[mem.lru[extra] == lru.id]
+        lru.remove(on)
+    if not len(extra):
+        return frames
+    return np.concatenate([frames, extra])
+
+
+def folio_or_flags(m: Machine, frames: np.ndarray, fl: np.ndarray) -> np.ndarray:
+    """folio_referenced looks at every PTE of a folio: give each page of a large folio the OR of its pages'
+    flags (for the folio's pages among `frames`)."""
+    big = np.flatnonzero(m.memmap.folio_order[frames] > 0)
+    if not len(big):
+        return fl
+    heads = folio_heads(m, frames[big])
+    uh, inv = np.unique(heads, return_inverse=True)
+    acc = np.zeros(len(uh), dtype=fl.dtype)
+    np.bitwise_or.at(acc, inv, fl[big])
+    fl = fl.copy()
+    fl[big] = acc[inv]
+    return fl
+
+
 def shrink_folio_list(m: Machine, frames: np.ndarray, is_file: bool, sc: ScanControl) -> int:
     """shrink_folio_list for one type: references, swap-out, unmap, pageout, free. Returns pages freed."""
     c = m.costs
@@ -180,7 +225,8 @@ def shrink_folio_list(m: Machine, frames: np.ndarray, is_file: bool, sc: ScanCon
         activate(m, wb, is_file)
         frames, fl = frames[~busy], fl[~busy]
 
-    # folio_check_references.
+    # folio_check_references (over all of a large folio's pages).
+    fl = folio_or_flags(m, frames, fl)
     mapped = mem.state[frames] == (FRAME_FILE if is_file else FRAME_ANON)
     sc.cost += int(mapped.sum()) * c.folio_referenced + int((~mapped).sum()) * c.lru_isolate
     young = (fl & PG_YOUNG) != 0
@@ -205,6 +251,45 @@ def shrink_folio_list(m: Machine, frames: np.ndarray, is_file: bool, sc: ScanCon
     return reclaim_anon_folios(m, cand, sc)
 
 
+def alloc_folio_slots(m: Machine, frames: np.ndarray, sc: ScanControl) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """add_to_swap for the large folios among `frames`: slots of the folio's order (folio_alloc_swap), or, when
+    there are none, split the folio (thp_swpout_fallback) and let its pages take order-0 slots.
+    Returns (large-folio frames with slots, their slots, the frames still needing order-0 slots)."""
+    mem = m.memmap
+    big = mem.folio_order[frames] > 0
+    if not big.any():
+        return frames[:0], frames[:0], frames
+    heads = np.unique(folio_heads(m, frames[big]))
+    got_f, got_s = [], []
+    for h in heads.tolist():
+        k = int(mem.folio_order[h])
+        sib = np.arange(h, h + (1 << k), dtype=np.int64)
+        if not np.isin(sib, frames).all():
+            # Per-page swap-cache work (a page faulted back in, one page's slot freed) left the folio's pages in
+            # different states, which a kernel folio cannot be: the model splits it and goes on with base pages.
+            mem.folio_order[sib] = 0
+            if k == PAGEBLOCK_ORDER:
+                m.vm.add("thp_split_page")
+            continue
+        slots, cost = m.swap.alloc_folio(k, sc.cpu)
+        sc.cost += cost
+        if len(slots) == (1 << k):
+            got_f.append(sib)
+            got_s.append(slots)
+            m.vm.add("thp_swpout" if k == PAGEBLOCK_ORDER else "swaptui_mthp_swpout")
+        else:
+            mem.folio_order[sib] = 0  # split_folio_to_list: the pages go on as base pages
+            if k == PAGEBLOCK_ORDER:
+                m.vm.add("thp_swpout_fallback")
+                m.vm.add("thp_split_page")
+            else:
+                m.vm.add("swaptui_mthp_swpout_fallback")
+    if not got_f:
+        return frames[:0], frames[:0], frames
+    big_frames = np.concatenate(got_f)
+    return big_frames, np.concatenate(got_s), frames[~np.isin(frames, big_frames)]
+
+
 def reclaim_anon_folios(m: Machine, frames: np.ndarray, sc: ScanControl) -> int:
     """The anon tail of shrink_folio_list: add_to_swap, try_to_unmap, pageout, __remove_mapping."""
     c = m.costs
@@ -220,8 +305,13 @@ def reclaim_anon_folios(m: Machine, frames: np.ndarray, sc: ScanControl) -> int:
             frames = frames[mem.slot[frames] >= 0]
             need_swap = need_swap[:0]
         else:
+            big_frames, big_slots, need_swap = alloc_folio_slots(m, need_swap, sc)
             slots, cost = m.swap.alloc(len(need_swap), sc.cpu)
             sc.cost += cost
+            if len(big_frames):
+                # Large folios that got slots of their order join the order-0 ones from here on.
+                need_swap = np.concatenate([big_frames, need_swap])
+                slots = np.concatenate([big_slots, slots])
             if len(slots) < len(need_swap):
                 # No swap space: activate_locked (the folio is not a swap candidate now).
                 failed = need_swap[len(slots):]
@@ -384,6 +474,9 @@ class Kswapd:
     cpu_ns: int = 0
     wakeups: int = 0
     history: list = field(default_factory=list)
+    nr_boost_reclaim: int = 0  # balance_pgdat's boost goal: pages still to reclaim without swapping
+    zone_boost: int = 0  # the boost observed when the run started (subtracted at the end)
+    alloc_order: int = 0  # the order the run was woken for (kcompactd gets it when kswapd falls back to 0)
 
     def pgdat_balanced(self, m: Machine) -> bool:
         """pgdat_balanced: the zone passes the high watermark for the requested order."""
@@ -410,6 +503,8 @@ class Kswapd:
         self.priority = DEF_PRIORITY
         self.run_reclaimed = 0
         self.pass_targets = None
+        self.zone_boost = self.nr_boost_reclaim = m.zone.watermark_boost
+        self.alloc_order = self.order
         m.zone.reclaim_active = True
         m.vm.add("pageoutrun")
         z = m.zone
@@ -447,14 +542,21 @@ class Kswapd:
         waited = 0
         while used < budget:
             if self.pass_targets is None:
-                if self.priority < 1 or self.pgdat_balanced(m):
+                balanced = self.pgdat_balanced(m)
+                if not balanced and self.nr_boost_reclaim:
+                    # Unbalanced: forget the boost goal and restart as normal reclaim.
+                    self.nr_boost_reclaim = 0
+                    self.priority = DEF_PRIORITY
+                if self.priority < 1 or (balanced and not self.nr_boost_reclaim):
                     self._finish(m, now + used)
                     if self.state != KSWAPD_RUNNING:
                         break
                     used += m.costs.reclaim_entry
                     continue
+                # Boosted reclaim neither swaps nor writes back.
                 sc = ScanControl(nr_to_reclaim=max(m.zone.wmark_pages(WMARK_HIGH), SWAP_CLUSTER_MAX),
-                                 priority=self.priority, is_kswapd=True, cpu=m.kswapd_cpu, now=now + used)
+                                 priority=self.priority, is_kswapd=True, cpu=m.kswapd_cpu, now=now + used,
+                                 may_swap=not self.nr_boost_reclaim)
                 sc.cost += m.costs.reclaim_entry
                 if inactive_is_low(m, LRU_INACTIVE_ANON) and m.swap.total_swap_pages:
                     shrink_active_list(m, LRU_ACTIVE_ANON, SWAP_CLUSTER_MAX, sc)
@@ -476,7 +578,13 @@ class Kswapd:
                 self.failures = 0
             if done:
                 self.run_reclaimed += sc.nr_reclaimed
+                if self.order and self.run_reclaimed >= 2 << self.order:
+                    self.order = 0  # kswapd_shrink_node: compact_gap reclaimed, leave the rest to kcompactd
                 raise_priority = sc.nr_scanned < sc.nr_to_reclaim
+                if self.nr_boost_reclaim:
+                    self.nr_boost_reclaim -= min(self.nr_boost_reclaim, sc.nr_reclaimed)
+                    if self.priority == DEF_PRIORITY - 2:
+                        raise_priority = False  # boosted reclaim stays at light priorities
                 if raise_priority or sc.nr_reclaimed == 0:
                     self.priority -= 1
                 self.pass_targets = None
@@ -491,7 +599,16 @@ class Kswapd:
             self.failures += 1
         balanced = self.pgdat_balanced(m) or self.failures >= MAX_RECLAIM_RETRIES
         self.order = 0
+        if self.zone_boost:
+            # The boosts observed at the start are spent; kcompactd finishes the fragmentation repair.
+            m.zone.watermark_boost -= min(m.zone.watermark_boost, self.zone_boost)
+            self.zone_boost = self.nr_boost_reclaim = 0
+            m.kcompactd.wake(m, PAGEBLOCK_ORDER, now)
         if balanced:
+            # kswapd_try_to_sleep: clear compaction's skip bits if direct compaction asked, wake kcompactd.
+            if m.compaction.blockskip_flush:
+                m.compaction.reset_isolation_suitable()
+            m.kcompactd.wake(m, self.alloc_order, now)
             self.state = KSWAPD_NAPPING
             self.nap_until = now + KSWAPD_NAP_NS
             self.woken_during_nap = False

@@ -79,6 +79,11 @@ class Process:
     compress_ratio: float
     rng: np.random.Generator
     file_base: int = 0  # filecache: first file page id
+    fault_orders: tuple[int, ...] = ()  # large-folio orders an anonymous fault tries, largest first
+    huge_madvised: bool = False  # MADV_HUGEPAGE: may direct-compact for huge pages under thp_defrag=madvise
+    free_every: int = 0  # usemem/slab: free every Nth page once all are allocated
+    migratetype: int = 1  # slab: the pageblock type its allocations want
+    slab_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # slab: frames held
     # pattern state
     pass_no: int = 0
     cursor: int = 0
@@ -134,7 +139,21 @@ class Process:
             return self._hotcold(n)
         if self.kind == "zipf":
             return self._zipf(n)
+        if self.kind == "slab":
+            return self._slab(n)
         return self._filecache(n)
+
+    def _slab(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """slab: allocation requests, one per page of its size, in order (ids 0..npages-1, not vpages)."""
+        k = min(n, self.npages - self.cursor)
+        if k <= 0:
+            self.done = True
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        idx = np.arange(self.cursor, self.cursor + k, dtype=np.int64)
+        self.cursor += k
+        if self.cursor >= self.npages:
+            self.done = True
+        return idx, np.ones(k, dtype=bool)
 
     def _usemem(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         if self.pass_no >= self.passes:
@@ -212,6 +231,22 @@ class Process:
         return content, csize
 
 
+PMD_ORDER = 9
+
+
+def anon_fault_orders(machine, w) -> tuple[int, ...]:
+    """thp_vma_allowable_orders for an anonymous workload: PMD order if thp is always (or madvise and the
+    workload madvised), then each enabled mTHP order; largest first. Empty: base pages only."""
+    if w.kind not in ("usemem", "hotcold", "zipf") or w.nohugepage:
+        return ()
+    orders = []
+    if machine.thp == "always" or (machine.thp == "madvise" and w.huge):
+        orders.append(PMD_ORDER)
+    for size in machine.mthp:
+        orders.append((size // PAGE_SIZE).bit_length() - 1)
+    return tuple(sorted(set(orders), reverse=True))
+
+
 def build_processes(scenario, seed: int, ncpus: int) -> tuple[list[Process], int, int]:
     """Processes for every workload; returns (processes, total anon vpages, total file pages)."""
     procs: list[Process] = []
@@ -232,6 +267,10 @@ def build_processes(scenario, seed: int, ncpus: int) -> tuple[list[Process], int
                 same_fraction=w.same_filled_fraction, compress_ratio=w.compress_ratio, rng=rng,
                 file_base=fbase,
             )
+            p.fault_orders = anon_fault_orders(scenario.machine, w)
+            p.huge_madvised = w.huge
+            p.free_every = w.free_every
+            p.migratetype = 2 if w.migratetype == "reclaimable" else 0
             if w.random or w.kind == "zipf":
                 p.stride = coprime_stride(npages, rng)
                 p.offset = int(rng.integers(0, npages))
@@ -239,6 +278,6 @@ def build_processes(scenario, seed: int, ncpus: int) -> tuple[list[Process], int
             pid += 1
             if is_file:
                 fbase += npages
-            else:
+            elif w.kind != "slab":
                 vbase += npages
     return procs, vbase, fbase

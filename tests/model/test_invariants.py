@@ -47,25 +47,33 @@ def scenarios(draw) -> dict:
     memory = draw(st.sampled_from(["48MiB", "64MiB"]))
     wl = []
     for i in range(draw(st.integers(1, 3))):
-        k = draw(st.sampled_from(["usemem", "hotcold", "zipf", "filecache"]))
+        k = draw(st.sampled_from(["usemem", "hotcold", "zipf", "filecache", "slab"]))
         size = draw(st.integers(4, 40))
         if k == "usemem":
             wl.append(f"- {{name: w{i}, kind: usemem, size: {size}MiB, passes: {draw(st.integers(1, 3))}, "
                       f"random: {str(draw(st.booleans())).lower()}, zero_fraction: {draw(st.sampled_from([0, 0.3]))}, "
-                      f"processes: {draw(st.integers(1, 3))}}}")
+                      f"processes: {draw(st.integers(1, 3))}, huge: {str(draw(st.booleans())).lower()}, "
+                      f"free_every: {draw(st.sampled_from([0, 2, 3]))}}}")
+        elif k == "slab":
+            wl.append(f"- {{name: w{i}, kind: slab, size: {max(1, size // 4)}MiB, free_every: {draw(st.sampled_from([0, 2]))}, "
+                      f"migratetype: {draw(st.sampled_from(['unmovable', 'reclaimable']))}}}")
         elif k == "hotcold":
             wl.append(f"- {{name: w{i}, kind: hotcold, size: {size}MiB, hot_size: {max(1, size // 4)}MiB}}")
         elif k == "zipf":
             wl.append(f"- {{name: w{i}, kind: zipf, size: {size}MiB, zipf_s: {draw(st.sampled_from([0.8, 1.0, 1.3]))}}}")
         else:
             wl.append(f"- {{name: w{i}, kind: filecache, size: {size}MiB}}")
+    thp = draw(st.sampled_from(["never", "madvise", "always"]))
+    mthp = draw(st.sampled_from(["[]", "[64KiB]", "[16KiB, 256KiB]"]))
+    defrag = draw(st.sampled_from(["madvise", "always", "defer", "never"]))
     return dict(memory=memory, devices=f"- {{name: d0, kind: {kind}, size: {swap_mib}MiB}}",
+                extra_machine=f", thp: {thp}, mthp: {mthp}, thp_defrag: {defrag}",
                 workloads="\n".join(wl), seed=draw(st.integers(0, 1000)), cpus=draw(st.integers(1, 4)),
                 extra_swap=f"page_cluster: {draw(st.integers(0, 5))}\ndesign: "
                            f"{draw(st.sampled_from(['classic', 'swap_table', 'vswap']))}")
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kw=scenarios())
 def test_random_small_scenarios_keep_every_invariant(make_machine, kw: dict) -> None:
     m = make_machine(duration="1s", **kw)
