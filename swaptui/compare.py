@@ -36,7 +36,11 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("zswpwb", "zswpwb", ""),
     ("swpout_zero", "swpout_zero", ""),
     ("vswap_lookup_hit_rate", "vswap lookup cache hit rate", ""),
-    ("pgmigrate_success", "pgmigrate_success", "(compaction not modelled yet)"),
+    ("pgmigrate_success", "pgmigrate_success", ""),
+    ("compact_stall", "compact_stall", ""),
+    ("compact_daemon_wake", "compact_daemon_wake", ""),
+    ("kcompactd_cpu_s", "kcompactd CPU", "s"),
+    ("thp_fault_fallback", "thp_fault_fallback", ""),
 )
 
 
@@ -52,6 +56,10 @@ def collect(m: Machine) -> dict[str, float]:
         "runtime_s": sim_s,
         "throughput": v["swaptui_pages_touched"] / sim_s,
         "kswapd_cpu_s": v["swaptui_kswapd_cpu_ns"] / 1e9,
+        "kcompactd_cpu_s": v["swaptui_kcompactd_cpu_ns"] / 1e9,
+        "compact_stall": v["compact_stall"],
+        "compact_daemon_wake": v["compact_daemon_wake"],
+        "thp_fault_fallback": v["thp_fault_fallback"],
         "direct_cpu_s": v["swaptui_direct_reclaim_ns"] / 1e9,
         "pgsteal_kswapd": steal_k,
         "pgsteal_direct": steal_d,
@@ -71,7 +79,7 @@ def collect(m: Machine) -> dict[str, float]:
         "swpout_zero": v["swpout_zero"],
         "vswap_lookup_hit_rate": (m.swap.lookup_hits / (m.swap.lookup_hits + m.swap.lookup_misses)
                                   if getattr(m.swap, "lookup_hits", 0) else 0.0),
-        "pgmigrate_success": 0,
+        "pgmigrate_success": v["pgmigrate_success"],
     }
 
 

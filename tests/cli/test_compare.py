@@ -57,3 +57,20 @@ def test_compare_rejects_unknown_designs(tmp_path: Path) -> None:
     for designs, expect in (("classic,zram", "unknown design"), ("classic,classic", "different designs")):
         r = swaptui("compare", str(f), "--designs", designs, "--ticks", "5")
         assert r.returncode == 2 and expect in r.stderr and "Traceback" not in r.stderr
+
+
+def test_compare_reports_compaction_for_huge_page_faults_on_fragmented_memory(tmp_path: Path) -> None:
+    f = tmp_path / "thp.yaml"
+    f.write_text(SCENARIO.replace("duration: 300ms", "duration: 700ms").replace(
+        "  - {name: um, kind: usemem, size: 40MiB, passes: 2}",
+        "  - {name: f, kind: usemem, size: 24MiB, free_every: 2, free_after: false}\n"
+        "  - {name: h, kind: usemem, size: 8MiB, huge: true, start: 0.3s, free_after: false}").replace(
+        "machine: {memory: 48MiB, cpus: 2}", "machine: {memory: 48MiB, cpus: 2, thp: madvise}"))
+    out = tmp_path / "c.json"
+    r = swaptui("compare", str(f), "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    res = json.loads(out.read_text())
+    for design in ("classic", "swap_table"):
+        assert res[design]["compact_stall"] > 0
+        assert res[design]["pgmigrate_success"] > 0
+    assert "compact_stall" in r.stdout
