@@ -49,6 +49,7 @@ class CostTable:
     table_access: int = 10  # swap table: one dependent load into the cluster's array
     shadow_work: int = 60  # workingset_eviction / workingset_refault arithmetic
     readahead_page: int = 250  # swap readahead: allocating and queueing one extra page
+    zs_compact_object: int = 200  # zs_compact moving one object: copy it, update its handle
     # Compaction and migration.
     compact_entry: int = 2000  # compact_zone set-up and teardown (lru_add_drain, cached positions)
     compact_migrate_scan_page: int = 15  # isolate_migratepages_block looking at one page

@@ -424,12 +424,30 @@ def shrink_lruvec(m: Machine, sc: ScanControl, nr: list[int], budget: int | None
     return True
 
 
+def shrink_slab_zsmalloc(m: Machine, sc: ScanControl) -> None:
+    """shrink_slab's zsmalloc shrinker (zs_shrinker_count / zs_shrinker_scan): compact zswap's pool when some
+    class has a zspage's worth of wasted slots. Objects moved cost a copy each; emptied zspages go back."""
+    if m.zswap is None:
+        return
+    pool = m.zswap.pool
+    if not pool.can_compact():
+        return
+    before = pool.objs_compacted
+    freed = pool.compact()
+    moved = pool.objs_compacted - before
+    sc.cost += moved * m.costs.zs_compact_object
+    if freed:
+        m.vm.add("swaptui_zs_pages_compacted", freed)
+        m.zram_pool_adjust()
+
+
 def try_to_free_pages(m: Machine, invocations: int, cpu: int, now: int) -> ScanControl:
     """try_to_free_pages / do_try_to_free_pages for `invocations` stalled allocations at once."""
     sc = ScanControl(nr_to_reclaim=SWAP_CLUSTER_MAX * invocations, is_kswapd=False, cpu=cpu, now=now,
                      batch=SWAP_CLUSTER_MAX * min(invocations, 64))
     sc.cost += m.costs.reclaim_entry * invocations
     m.vm.add("allocstall_movable", invocations)
+    shrink_slab_zsmalloc(m, sc)
     for priority in range(DEF_PRIORITY, -1, -1):
         sc.priority = priority
         nr = [x * invocations if priority == DEF_PRIORITY else x for x in get_scan_count(m, sc)]
@@ -558,6 +576,7 @@ class Kswapd:
                                  priority=self.priority, is_kswapd=True, cpu=m.kswapd_cpu, now=now + used,
                                  may_swap=not self.nr_boost_reclaim)
                 sc.cost += m.costs.reclaim_entry
+                shrink_slab_zsmalloc(m, sc)
                 if inactive_is_low(m, LRU_INACTIVE_ANON) and m.swap.total_swap_pages:
                     shrink_active_list(m, LRU_ACTIVE_ANON, SWAP_CLUSTER_MAX, sc)
                 self.pass_sc = sc

@@ -85,6 +85,7 @@ COUNTERS: tuple[tuple[str, str], ...] = (
     ("swaptui_extfrag_events", "Allocations that fell back to another migratetype's pageblock (mm_page_alloc_extfrag)."),
     ("swaptui_pageblock_claims", "Fallbacks that claimed (re-tagged) a whole pageblock."),
     ("swaptui_watermark_boost", "Current watermark boost of the zone, pages (after fragmenting fallbacks)."),
+    ("swaptui_zs_pages_compacted", "zsmalloc pages freed by compaction (the zsmalloc shrinker under reclaim; pages_compacted)."),
     ("swaptui_compact_ns", "Simulated CPU time spent in direct and manual compaction, ns."),
     ("swaptui_kcompactd_cpu_ns", "Simulated CPU time spent by kcompactd, ns."),
     ("swaptui_kswapd_cpu_ns", "Simulated CPU time spent by kswapd, ns."),

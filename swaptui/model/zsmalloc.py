@@ -389,6 +389,7 @@ class ZsPool:
         self.slot_by_size = t.slot_of(np.arange(ZS_MAX_ALLOC_SIZE + 1)).tolist()
         self.pages_allocated = 0  # zs_get_total_pages
         self.pages_compacted = 0  # zs_pool_stats
+        self.objs_compacted = 0  # objects zs_compact moved (its cost is per object)
         self.pages_delta = 0  # pages gained (+) or returned (-) since take_pages_delta()
         self.obj_bytes = 0  # sum of the sizes callers asked for, of live objects
         self.nr_objs = 0
@@ -761,6 +762,7 @@ class ZsPool:
             pages, ids, rows, objs = cls.compact()
             if len(ids):
                 self.h[ids, _LOC] = (k << _LOC_SLOT) | (rows << _LOC_ROW) | objs
+                self.objs_compacted += len(ids)
             freed += pages
         self.pages_allocated -= freed
         self.pages_delta -= freed

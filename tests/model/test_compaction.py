@@ -330,3 +330,15 @@ def test_invariants_hold_every_tick_with_thp_mthp_slab_and_compaction(make_machi
                      extra_swap=f"design: {design}")
     m.step(400)  # check_invariants=True: every tick
     assert m.vm["pgmigrate_success"] + m.vm["thp_fault_alloc"] + m.vm["swaptui_mthp_fault_alloc"] > 0
+
+
+def test_reclaim_runs_the_zsmalloc_shrinker_and_returns_compacted_zspages(make_machine) -> None:
+    m = make_machine(memory="48MiB", devices="- {name: d0, kind: ssd, size: 64MiB}",
+                     extra_swap="zswap: {enabled: true, max_pool_percent: 20}",
+                     workloads="- {name: u, kind: usemem, size: 56MiB, passes: 2, random: true}")
+    m.step(700)  # invariants every tick: zsmalloc frames follow the pool as it shrinks
+    pool = m.zswap.pool
+    assert m.vm["swaptui_zs_pages_compacted"] == pool.pages_compacted > 0
+    assert pool.objs_compacted > 0
+    stats = pool.class_stats()
+    assert (stats[:, 4] >= stats[:, 5]).all()  # objects allocated >= used in every class
