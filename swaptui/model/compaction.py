@@ -335,7 +335,6 @@ def compact_zone(m: Machine, cc: CompactControl, state: CompactionState) -> int:
     targets: list[np.ndarray] = []
     have = 0
     result = COMPACT_CONTINUE
-    mem = m.memmap
     while True:
         result = _finished(m, cc, state)
         if result != COMPACT_CONTINUE:

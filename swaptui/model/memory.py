@@ -20,7 +20,7 @@ from swaptui.model.compaction import DEF_COMPACT_PRIORITY, INIT_COMPACT_PRIORITY
 from swaptui.model.page_alloc import MIGRATE_MOVABLE, WMARK_LOW, WMARK_MIN
 from swaptui.model.swapfile import SWAP_COUNT_MASK
 from swaptui.model.vmscan import MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, throttle_direct_reclaim, try_to_free_pages
-from swaptui.model.workload import VP_NONE, VP_RESIDENT, VP_SWAPPED, Process
+from swaptui.model.workload import PMD_ORDER, VP_NONE, VP_RESIDENT, VP_SWAPPED, Process
 
 if TYPE_CHECKING:
     from swaptui.model.machine import Machine
@@ -29,7 +29,6 @@ RUN_RESIDENT, RUN_NEW, RUN_CACHED, RUN_SWAPPED, RUN_GONE = range(5)
 MAX_CHUNK = 4096
 VMA_RA_MAX_HITS = 63
 PMD_PAGES = 512
-PMD_ORDER = 9
 WRITEBACK_THROTTLE_NS = 100_000_000  # HZ/10
 
 

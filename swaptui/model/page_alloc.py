@@ -274,7 +274,7 @@ class BuddyAllocator:
         """__rmqueue_smallest repeated n times for order 0 on one migratetype's lists (no fallback)."""
         return self.take_order0(min(n, self.free_pages), (mt,))
 
-    def take_block(self, order: int, types: tuple[int, ...], smallest_first: bool = True) -> int:
+    def take_block(self, order: int, types: tuple[int, ...]) -> int:
         """One block of 2^order pages from the given types' lists, split down by expand(); its first pfn or -1."""
         for current in range(order, NR_ORDERS):
             for mt in types:
@@ -356,11 +356,6 @@ class BuddyAllocator:
         if not parts:
             return np.zeros(0, dtype=np.int64)
         return np.sort(np.concatenate(parts))
-
-    def free_pages_in_pageblock(self, pb: int) -> int:
-        """Free buddy pages inside one pageblock (the frames marked FRAME_FREE)."""
-        lo = pb << PAGEBLOCK_ORDER
-        return int(np.count_nonzero(self.state[lo:lo + PAGEBLOCK_NR_PAGES] == FRAME_FREE))
 
     def move_pageblock(self, pb: int, new_mt: int) -> int:
         """__move_freepages_block + set_pageblock_migratetype: re-tag a pageblock and move its free blocks
