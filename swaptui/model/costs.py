@@ -19,6 +19,7 @@ class CostTable:
     clear_page: int = 250  # zeroing a fresh anonymous page
     touch_write: int = 220  # the workload writing one 4 KiB page
     touch_read: int = 160  # the workload reading (verifying) one 4 KiB page
+    zap_pte: int = 40  # zap_pte_range per PTE: clear it, rmap/counter updates, TLB batching
     swapin_map: int = 350  # do_swap_page bookkeeping: PTE install, rmap, swap_free
     file_read_copy: int = 300  # copying one page of a file read to user space
     # Page allocator.

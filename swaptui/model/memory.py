@@ -169,9 +169,9 @@ def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
         if p.finished_accessing():
             if p.free_every and p.kind == "usemem":
                 vps = np.arange(p.base + p.free_every - 1, p.base + p.npages, p.free_every, dtype=np.int64)
-                m.zap_pages(p, vps, now + used, f"freed every {p.free_every}th page")
+                used += m.zap_pages(p, vps, now + used, f"freed every {p.free_every}th page")
             if p.kind != "filecache" and p.free_after:
-                m.exit_mm(p, now + used)
+                used += m.exit_mm(p, now + used)
             p.exited = True
             p.exit_ns = now + used
             m.event(now + used, "exit", f"{p.label} finished and exited")

@@ -10,12 +10,15 @@ from swaptui.model.workload import VP_FREED, VP_RESIDENT, VP_SWAPPED, Process
 class ExitAndOomMixin:
     """exit_mm and out_of_memory; mixed into Machine."""
 
-    def exit_mm(self, p: Process, now: int) -> None:
-        """zap_pte_range over the whole process: free mapped folios and swap entries."""
-        self.zap_pages(p, np.arange(p.base, p.base + p.npages, dtype=np.int64), now, "unmapped")
+    def exit_mm(self, p: Process, now: int) -> int:
+        """zap_pte_range over the whole process: free mapped folios and swap entries. Returns ns spent."""
+        return self.zap_pages(p, np.arange(p.base, p.base + p.npages, dtype=np.int64), now, "unmapped")
 
-    def zap_pages(self, p: Process, vps: np.ndarray, now: int, why: str) -> None:
-        """zap_pte_range over some of a process's pages (munmap, MADV_DONTNEED, exit)."""
+    def zap_pages(self, p: Process, vps: np.ndarray, now: int, why: str) -> int:
+        """zap_pte_range over some of a process's pages (munmap, MADV_DONTNEED, exit); returns ns spent: a PTE
+        cleared and a folio or swap entry freed per page, plus the design's own free-path work (vswap's
+        per-PTE memcg lookups and descriptor walks in swap_pte_batch / free_swap_and_cache_nr)."""
+        carried = self.swap.take_cost()  # work charged before the zap is not the zap's
         sp = self.spaces
         st = sp.state[vps]
         res = vps[st == VP_RESIDENT]
@@ -44,7 +47,14 @@ class ExitAndOomMixin:
         sp.state[vps] = VP_FREED
         sp.frame[vps] = -1
         sp.slot[vps] = -1
-        self.event(now, "exit", f"{p.label} {why} {len(res)} resident pages and {len(swp)} swap entries")
+        c = self.costs
+        cost = len(vps) * c.zap_pte + len(res) * c.pcp_page + len(swp) * c.slot_free + self.swap.take_cost()
+        if carried and hasattr(self.swap, "pending_cost"):
+            self.swap.pending_cost += carried
+        self.vm.add("swaptui_unmap_free_ns", cost)
+        self.event(now, "exit", f"{p.label} {why} {len(res)} resident pages and {len(swp)} swap entries "
+                   f"in {cost / 1e6:.2f} ms")
+        return cost
 
     def split_partial_folios(self, frames: np.ndarray) -> None:
         """Large folios losing only some of their pages are split to base pages first (split_folio;

@@ -86,6 +86,7 @@ COUNTERS: tuple[tuple[str, str], ...] = (
     ("swaptui_pageblock_claims", "Fallbacks that claimed (re-tagged) a whole pageblock."),
     ("swaptui_watermark_boost", "Current watermark boost of the zone, pages (after fragmenting fallbacks)."),
     ("swaptui_zs_pages_compacted", "zsmalloc pages freed by compaction (the zsmalloc shrinker under reclaim; pages_compacted)."),
+    ("swaptui_unmap_free_ns", "Simulated time tasks spent unmapping and freeing memory (munmap, exit), ns."),
     ("swaptui_compact_ns", "Simulated CPU time spent in direct and manual compaction, ns."),
     ("swaptui_kcompactd_cpu_ns", "Simulated CPU time spent by kcompactd, ns."),
     ("swaptui_kswapd_cpu_ns", "Simulated CPU time spent by kswapd, ns."),
