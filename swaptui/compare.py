@@ -82,6 +82,7 @@ def collect(m: Machine) -> dict[str, float]:
         "vswap_lookup_hit_rate": (m.swap.lookup_hits / (m.swap.lookup_hits + m.swap.lookup_misses)
                                   if getattr(m.swap, "lookup_hits", 0) else 0.0),
         "pgmigrate_success": v["pgmigrate_success"],
+        "lookups_by_kind": {k: [int(x) for x in h] for k, h in m.lookup_depths().items()},
     }
 
 
@@ -128,6 +129,20 @@ def render(results: dict[str, dict[str, float]], title: str) -> str:
                 cell += f" ({(value - ref) / ref:+.1%})"
             cells.append(cell)
         table.add_row(label, *cells, unit)
+    depth = Table(title="lookups by kind and XArray depth (d0 = no tree walked)")
+    depth.add_column("design")
+    depth.add_column("kind of lookup")
+    depth.add_column("lookups", justify="right")
+    depth.add_column("mean depth", justify="right")
+    depth.add_column("by depth d0 d1 d2 d3 ...")
+    for d in designs:
+        for kind, hist in results[d].get("lookups_by_kind", {}).items():
+            n = sum(hist)
+            mean = sum(i * x for i, x in enumerate(hist)) / n if n else 0.0
+            last = max((i for i, x in enumerate(hist) if x), default=0)
+            depth.add_row(d, kind, f"{n:,}", f"{mean:.2f}", " ".join(f"{x:,}" for x in hist[:last + 1]))
     buf = io.StringIO()
-    Console(file=buf, width=140, color_system=None).print(table)
+    console = Console(file=buf, width=140, color_system=None)
+    console.print(table)
+    console.print(depth)
     return buf.getvalue()

@@ -353,6 +353,22 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         return classic_metadata(self.swap.nr_slots, self.swap_cache.entries(),
                                 self.zswap.entries() if self.zswap is not None else 0)
 
+    def lookup_depths(self) -> dict[str, np.ndarray]:
+        """Every lookup this design made, by kind, as a histogram over XArray depth (bin 0: no tree walked).
+
+        classic: the swap cache's XArrays; swap_table: its per-cluster tables (depth 0); vswap: each kind of
+        descriptor access through the cluster map. zswap's own trees are a kind of their own where it has them."""
+        out: dict[str, np.ndarray] = {}
+        if self.design == "vswap":
+            for kind, hist in sorted(self.swap.depth_by_kind.items()):
+                out[f"vswap {kind}"] = hist.copy()
+        else:
+            name = "swap table" if self.design == "swap_table" else "swap cache xarray"
+            out[name] = self.swap_cache.depth_hist.copy()
+        if self.zswap is not None and self.design != "vswap":
+            out["zswap tree"] = self.zswap.depth_hist().copy()
+        return out
+
     def after_alloc(self, now: int) -> None:
         """rmqueue's tail: a fallback that boosted the watermark (ZONE_BOOSTED_WATERMARK) wakes kswapd."""
         if self.zone.boosted_flag:

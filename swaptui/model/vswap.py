@@ -75,6 +75,7 @@ class VSwapSpace:
         self.alloc_reject = 0
         self.physical_cache_checks = 0
         self.iters_by_kind: dict[str, int] = {}
+        self.depth_by_kind: dict[str, np.ndarray] = {}  # vswap_iter calls by kind of access and XArray depth
         self.freed_physical: list[np.ndarray] = []
         # Large folios (v5 mTHP swapout): a virtual cluster's order is fixed for its lifetime; each order has
         # its own per-CPU cluster and partial list (order 0 keeps percpu_cluster and partial above).
@@ -155,6 +156,11 @@ class VSwapSpace:
         self.hops += times * walks * h
         self.depth_hist[min(h, 7)] += times * walks
         self.iters_by_kind[kind] = self.iters_by_kind.get(kind, 0) + times * runs
+        hist = self.depth_by_kind.get(kind)
+        if hist is None:
+            hist = self.depth_by_kind[kind] = np.zeros(8, dtype=np.int64)
+        hist[min(h, 7)] += times * walks
+        hist[0] += times * (runs - walks)  # lookup-cache hits walk nothing
         if pending:
             self.pending_cost += cost
         return cost

@@ -49,6 +49,14 @@ def test_compare_runs_all_three_designs(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     res = json.loads(out.read_text())
     assert res["vswap"]["mean_depth"] > 0 and res["swap_table"]["mean_depth"] == 0
+    # The histogram by design and kind of lookup: the swap table never walks a tree.
+    st = res["swap_table"]["lookups_by_kind"]["swap table"]
+    assert st[0] > 0 and sum(st[1:]) == 0
+    kinds = res["vswap"]["lookups_by_kind"]
+    assert {"vswap cache", "vswap backing", "vswap free"} <= set(kinds)
+    assert all(sum(h[1:]) > 0 for h in kinds.values() if sum(h))
+    assert sum(res["classic"]["lookups_by_kind"]["swap cache xarray"][2:]) > 0
+    assert "kind of lookup" in r.stdout
 
 
 def test_compare_rejects_unknown_designs(tmp_path: Path) -> None:
