@@ -16,7 +16,9 @@ from swaptui.model.memmap import (
     FRAME_ANON, FRAME_KERNEL, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON,
     PG_DIRTY, PG_LOCKED_IO, PG_READAHEAD, PG_WORKINGSET, PG_YOUNG,
 )
-from swaptui.model.compaction import DEF_COMPACT_PRIORITY, INIT_COMPACT_PRIORITY, direct_compact
+from swaptui.model.compaction import (
+    COMPACT_DEFERRED, COMPACT_SKIPPED, DEF_COMPACT_PRIORITY, INIT_COMPACT_PRIORITY, direct_compact,
+)
 from swaptui.model.page_alloc import MIGRATE_MOVABLE, WMARK_LOW, WMARK_MIN
 from swaptui.model.swapfile import SWAP_COUNT_MASK
 from swaptui.model.vmscan import MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, throttle_direct_reclaim, try_to_free_pages
@@ -267,19 +269,20 @@ def run_slab(m: Machine, p: Process, now: int, budget: int) -> int:
     return spent
 
 
-def thp_gfp(m: Machine, p: Process, order: int) -> tuple[bool, bool]:
-    """vma_thp_gfp_mask under the defrag setting: (may direct reclaim and compact, may wake kswapd/kcompactd)."""
+def thp_gfp(m: Machine, p: Process) -> tuple[bool, bool, bool]:
+    """vma_thp_gfp_mask under the defrag setting: (__GFP_DIRECT_RECLAIM: may reclaim and compact,
+    __GFP_KSWAPD_RECLAIM: wakes kswapd and kcompactd, __GFP_NORETRY: give up early)."""
     defrag = m.scenario.machine.thp_defrag
     madvised = p.huge_madvised
     if defrag == "always":
-        return True, True
+        return True, False, not madvised  # GFP_TRANSHUGE, __GFP_NORETRY unless madvised
     if defrag == "defer":
-        return False, True
+        return False, True, False
     if defrag == "defer+madvise":
-        return madvised, not madvised
+        return madvised, not madvised, False
     if defrag == "madvise":
-        return madvised, False
-    return False, False
+        return madvised, False, False
+    return False, False, False
 
 
 def alloc_folio_task(m: Machine, p: Process, order: int, now: int) -> tuple[int, int]:
@@ -298,7 +301,7 @@ def alloc_folio_task(m: Machine, p: Process, order: int, now: int) -> tuple[int,
     if head >= 0:
         m.after_alloc(now)
         return head, c.buddy_page
-    direct, wake = thp_gfp(m, p, order)
+    direct, wake, noretry = thp_gfp(m, p)
     spent += c.alloc_slowpath
     if wake:
         m.kswapd.wake(m, order, now + spent)
@@ -311,14 +314,16 @@ def alloc_folio_task(m: Machine, p: Process, order: int, now: int) -> tuple[int,
     spent += cost
     if head >= 0:
         return head, spent
+    if noretry and result in (COMPACT_SKIPPED, COMPACT_DEFERRED):
+        return -1, spent  # costly __GFP_NORETRY: compaction will not help, so do not reclaim for it
     sc = try_to_free_pages(m, 1, p.cpu, now + spent)
     spent += sc.cost
     m.vm.add("swaptui_direct_reclaim_ns", sc.cost - sc.io_wait)
     head = try_alloc(z.wmark_pages(WMARK_MIN))
     if head >= 0:
         return head, spent
-    head, result, cost = direct_compact(m, order, DEF_COMPACT_PRIORITY, now + spent,
-                                        lambda: try_alloc(z.wmark_pages(WMARK_MIN)))
+    head, result, cost = direct_compact(m, order, INIT_COMPACT_PRIORITY if noretry else DEF_COMPACT_PRIORITY,
+                                        now + spent, lambda: try_alloc(z.wmark_pages(WMARK_MIN)))
     return head, spent + cost
 
 

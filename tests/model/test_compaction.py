@@ -342,3 +342,18 @@ def test_reclaim_runs_the_zsmalloc_shrinker_and_returns_compacted_zspages(make_m
     assert pool.objs_compacted > 0
     stats = pool.class_stats()
     assert (stats[:, 4] >= stats[:, 5]).all()  # objects allocated >= used in every class
+
+
+@pytest.mark.parametrize("defrag, madvised, expected", [
+    ("always", True, (True, False, False)), ("always", False, (True, False, True)),
+    ("defer", True, (False, True, False)), ("defer", False, (False, True, False)),
+    ("defer+madvise", True, (True, False, False)), ("defer+madvise", False, (False, True, False)),
+    ("madvise", True, (True, False, False)), ("madvise", False, (False, False, False)),
+    ("never", True, (False, False, False)),
+])
+def test_thp_gfp_follows_vma_thp_gfp_mask(make_machine, defrag: str, madvised: bool, expected) -> None:
+    from swaptui.model.memory import thp_gfp
+    m = make_machine(check_invariants=False, extra_machine=f", thp: always, thp_defrag: {defrag}")
+    p = m.procs[0]
+    p.huge_madvised = madvised
+    assert thp_gfp(m, p) == expected  # (direct reclaim/compaction, wake kswapd/kcompactd, __GFP_NORETRY)
