@@ -12,6 +12,8 @@ import os
 import time
 from pathlib import Path
 
+from swaptui.model.fragmentation import parse_buddyinfo as _parse_buddyinfo_by_node
+
 MM_STAT_FIELDS = ("orig_data_size", "compr_data_size", "mem_used_total", "mem_limit", "mem_used_max", "same_pages",
                   "pages_compacted", "huge_pages", "huge_pages_since")
 IO_STAT_FIELDS = ("failed_reads", "failed_writes", "invalid_io", "notify_free")
@@ -62,14 +64,10 @@ def _add_lists(into: list[int], values: list[int]) -> list[int]:
 
 
 def parse_buddyinfo(text: str) -> dict[str, list[int]]:
-    """/proc/buddyinfo: zone -> free blocks per order, summed over NUMA nodes."""
+    """/proc/buddyinfo: zone -> free blocks per order, summed over NUMA nodes (the per-node parse is the
+    model's, `fragmentation.parse_buddyinfo`, which the fragmentation indices are computed from)."""
     out: dict[str, list[int]] = {}
-    for line in text.splitlines():
-        if "zone" not in line:
-            continue
-        _, _, counts = line.partition("zone")
-        fields = counts.split()
-        zone, values = fields[0], [int(x) for x in fields[1:]]
+    for (_node, zone), values in _parse_buddyinfo_by_node(text).items():
         out[zone] = _add_lists(out.get(zone, []), values)
     return out
 
