@@ -17,6 +17,7 @@ import numpy as np
 
 from swaptui.model.memmap import (
     FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_KERNEL, FRAME_PCP, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_NONE,
+    folio_heads,
 )
 from swaptui.model.page_alloc import PAGEBLOCK_ORDER
 from swaptui.model.swapfile import (
@@ -79,9 +80,8 @@ def check_folios(m: Machine) -> None:
     big = np.flatnonzero(mem.folio_order > 0)
     if not len(big):
         return
-    ks = mem.folio_order[big].astype(np.int64)
-    heads = big & ~((1 << ks) - 1)
-    for h, k in set(zip(heads.tolist(), ks.tolist())):
+    heads = folio_heads(mem.folio_order, big)
+    for h, k in set(zip(heads.tolist(), mem.folio_order[big].tolist())):
         sib = np.arange(h, h + (1 << k))
         _check(bool((mem.folio_order[sib] == k).all()), f"folio at {h}: not all 2^{k} frames have order {k}")
         st = mem.state[sib]

@@ -24,7 +24,7 @@ from swaptui.model.memmap import (
 from swaptui.model.memory import run_task
 from swaptui.model.oom_kill import ExitAndOomMixin
 from swaptui.model.page_alloc import (
-    MIGRATE_UNMOVABLE, WMARK_HIGH, WMARK_LOW, WMARK_MIN, Zone, ZoneInfo, calculate_min_free_kbytes, recommended_min_free_kbytes,
+    MIGRATE_UNMOVABLE, PAGEBLOCK_ORDER, WMARK_HIGH, WMARK_LOW, WMARK_MIN, Zone, ZoneInfo, calculate_min_free_kbytes, recommended_min_free_kbytes,
     setup_per_zone_wmarks, zone_split,
 )
 from swaptui.model.page_io import IoQueue, ZramStore
@@ -132,6 +132,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         kframes = self.zone.alloc(kpages, MIGRATE_UNMOVABLE)
         self.memmap.state[kframes] = FRAME_KERNEL
         self.kernel_pages = len(kframes)
+        self.zone.on_folio_split = self.count_folio_split
         self.zone.pgalloc = 0
         self.zone.drain()  # the boot CPU's leftover per-CPU pages
         self.zone.watermark_boost = 0
@@ -368,6 +369,11 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         if self.zswap is not None and self.design != "vswap":
             out["zswap tree"] = self.zswap.depth_hist().copy()
         return out
+
+    def count_folio_split(self, order: int) -> None:
+        """A large folio was split into base pages (thp_split_page counts PMD-size ones)."""
+        if order == PAGEBLOCK_ORDER:
+            self.vm.add("thp_split_page")
 
     def after_alloc(self, now: int) -> None:
         """rmqueue's tail: a fallback that boosted the watermark (ZONE_BOOSTED_WATERMARK) wakes kswapd."""

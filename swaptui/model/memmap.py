@@ -39,6 +39,12 @@ LRU_NONE = -1
 LRU_NAMES = ("inactive_anon", "active_anon", "inactive_file", "active_file")
 
 
+def folio_heads(folio_order: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """The head frame of each frame's folio: large folios are naturally aligned, base pages are their own head."""
+    ks = folio_order[frames].astype(np.int64)
+    return frames & ~((1 << ks) - 1)
+
+
 class MemMap:
     """Per-frame state of physical memory in structure-of-arrays form."""
 

@@ -24,7 +24,6 @@ class ExitAndOomMixin:
         res = vps[st == VP_RESIDENT]
         if len(res):
             frames = sp.frame[res]
-            self.split_partial_folios(frames)
             # free_swap_cache: mapped folios in the swap cache drop their swap copy as they are freed.
             cached = frames[self.memmap.slot[frames] >= 0]
             if len(cached):
@@ -55,23 +54,6 @@ class ExitAndOomMixin:
         self.event(now, "exit", f"{p.label} {why} {len(res)} resident pages and {len(swp)} swap entries "
                    f"in {cost / 1e6:.2f} ms")
         return cost
-
-    def split_partial_folios(self, frames: np.ndarray) -> None:
-        """Large folios losing only some of their pages are split to base pages first (split_folio;
-        the kernel defers the split of a partially unmapped THP, the model does it at once)."""
-        order = self.memmap.folio_order
-        big = frames[order[frames] > 0]
-        if not len(big):
-            return
-        ks = order[big].astype(np.int64)
-        heads = np.unique(big & ~((1 << ks) - 1))
-        for h in heads.tolist():
-            k = int(order[h])
-            sib = np.arange(h, h + (1 << k))
-            if not np.isin(sib, frames).all():
-                order[sib] = 0
-                if k == 9:
-                    self.vm.add("thp_split_page")
 
     def oom_badness(self, p: Process) -> int:
         """oom_badness: resident pages plus swap entries."""

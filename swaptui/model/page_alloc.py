@@ -9,11 +9,14 @@ are modelled as one aggregate list whose `high` is the sum of the CPUs' limits.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from swaptui.model.memmap import FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_PCP, FRAME_SWAPCACHE, FRAME_ZSMALLOC, PAGE_SIZE
+from swaptui.model.memmap import (
+    FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_PCP, FRAME_SWAPCACHE, FRAME_ZSMALLOC, PAGE_SIZE, folio_heads,
+)
 
 MAX_ORDER = 10  # orders 0..MAX_ORDER (11 free lists)
 NR_ORDERS = MAX_ORDER + 1
@@ -314,13 +317,7 @@ class BuddyAllocator:
             pos[pos >= len(blocks)] = 0
             buddy_in = blocks[pos] == buddy
             if buddy_listed.any():
-                taken = buddy[buddy_listed]
-                listed[taken] = False
-                self.nr_free[order] -= len(taken)
-                self.free_pages -= len(taken) << order
-                counts = np.bincount(self.block_types(order, taken), minlength=MIGRATE_PCPTYPES)
-                for mt in range(MIGRATE_PCPTYPES):
-                    self.nr_free_mt[order][mt] -= int(counts[mt])
+                self._unlist(order, buddy[buddy_listed])
             merge = buddy_listed | buddy_in
             if order >= PAGEBLOCK_ORDER and merge.any():
                 src = blocks[merge]
@@ -337,6 +334,15 @@ class BuddyAllocator:
         if len(blocks):
             self._push(MAX_ORDER, blocks)
 
+    def _unlist(self, order: int, blocks: np.ndarray) -> None:
+        """Take listed blocks off their lists where they are (their stack entries go stale), counts by type."""
+        self.listed[order][blocks] = False
+        self.nr_free[order] -= len(blocks)
+        self.free_pages -= len(blocks) << order
+        counts = np.bincount(self.block_types(order, blocks), minlength=MIGRATE_PCPTYPES)
+        for mt in range(MIGRATE_PCPTYPES):
+            self.nr_free_mt[order][mt] -= int(counts[mt])
+
     def isolate_free_range(self, lo: int, hi: int) -> np.ndarray:
         """isolate_freepages_block: take every free block inside [lo, hi) (pageblock-aligned) off the lists and
         return its pages, split to order 0."""
@@ -346,12 +352,7 @@ class BuddyAllocator:
             idx = np.flatnonzero(self.listed[order][blo:bhi]) + blo
             if not len(idx):
                 continue
-            self.listed[order][idx] = False
-            counts = np.bincount(self.block_types(order, idx), minlength=MIGRATE_PCPTYPES)
-            for mt in range(MIGRATE_PCPTYPES):
-                self.nr_free_mt[order][mt] -= int(counts[mt])
-            self.nr_free[order] -= len(idx)
-            self.free_pages -= len(idx) << order
+            self._unlist(order, idx)
             parts.append((idx[:, None] * (1 << order) + np.arange(1 << order)[None, :]).ravel())
         if not parts:
             return np.zeros(0, dtype=np.int64)
@@ -387,7 +388,7 @@ class BuddyAllocator:
         """nr_free per order (/proc/buddyinfo for the merged zone)."""
         return list(self.nr_free)
 
-    def free_area_by_migratetype(self, pageblock_type: np.ndarray | None = None) -> np.ndarray:
+    def free_area_by_migratetype(self) -> np.ndarray:
         """nr_free[order][migratetype] (/proc/pagetypeinfo)."""
         return np.array(self.nr_free_mt, dtype=np.int64)
 
@@ -410,6 +411,7 @@ class Zone:
                  folio_order: np.ndarray | None = None) -> None:
         self.name = name
         self.folio_order = folio_order if folio_order is not None else np.zeros(nr_frames, dtype=np.uint8)
+        self.on_folio_split: Callable[[int], None] = lambda order: None  # the machine counts splits
         self.nr_frames = nr_frames
         self.state = state
         self.managed = managed
@@ -632,13 +634,16 @@ class Zone:
             self.drain(to_free)
 
     def _split_partly_freed(self, pfns: np.ndarray) -> None:
-        """Freeing some pages of a large folio splits it: the pages still in use go on as base pages."""
+        """Freeing some pages of a large folio (munmap of part of it, a partial reclaim) splits it: the pages
+        still in use go on as base pages, and the split is reported to `on_folio_split(order)`."""
         fo = self.folio_order
         big = pfns[fo[pfns] > 0]
         if len(big):
-            ks = fo[big].astype(np.int64)
-            for h, k in set(zip((big & ~((1 << ks) - 1)).tolist(), ks.tolist())):
-                fo[h:h + (1 << k)] = 0
+            for h, k in set(zip(folio_heads(fo, big).tolist(), fo[big].tolist())):
+                sib = np.arange(h, h + (1 << k))
+                if not np.isin(sib, big).all():
+                    self.on_folio_split(k)
+                fo[sib] = 0
         fo[pfns] = 0
 
     def drain(self, n: int | None = None) -> None:
@@ -662,14 +667,6 @@ class Zone:
         out = np.concatenate(parts) if len(parts) > 1 else parts[0]
         self.state[out] = FRAME_FREE
         self.buddy.free_pages_batch(out)
-
-    def free_block(self, head: int, order: int) -> None:
-        """__free_pages for a high-order block: straight to the buddy lists, merging upwards."""
-        pfns = np.arange(head, head + (1 << order), dtype=np.int64)
-        self.state[pfns] = FRAME_FREE
-        self.folio_order[pfns] = 0
-        self.pgfree += len(pfns)
-        self.buddy.free_pages_batch(pfns)
 
     def claim_boot_pages(self, pfns: np.ndarray) -> None:
         """Hand the free frames to the buddy lists at boot (memblock_free_all).

@@ -19,9 +19,9 @@ import numpy as np
 
 from swaptui.model import memmap as mmt
 from swaptui.model.memmap import (
-    LRU_NONE, FRAME_ANON, FRAME_FILE, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON,
-    LRU_INACTIVE_FILE, PG_DIRTY, PG_LOCKED, PG_LOCKED_IO, PG_RECLAIM, PG_REFERENCED, PG_WORKINGSET,
-    PG_WRITEBACK, PG_YOUNG,
+    FRAME_ANON, FRAME_FILE, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON,
+    LRU_INACTIVE_FILE, LRU_NONE, PG_DIRTY, PG_LOCKED, PG_LOCKED_IO, PG_RECLAIM, PG_REFERENCED, PG_WORKINGSET,
+    PG_WRITEBACK, PG_YOUNG, folio_heads,
 )
 from swaptui.model.page_alloc import PAGEBLOCK_ORDER, WMARK_HIGH, WMARK_MIN
 from swaptui.model.workload import VP_SWAPPED
@@ -170,12 +170,6 @@ def shrink_inactive_list(m: Machine, lru: int, n: int, sc: ScanControl) -> int:
     return reclaimed
 
 
-def folio_heads(m: Machine, frames: np.ndarray) -> np.ndarray:
-    """The head frame of each large-folio frame given (folios are naturally aligned)."""
-    ks = m.memmap.folio_order[frames].astype(np.int64)
-    return frames & ~((1 << ks) - 1)
-
-
 def with_folio_siblings(m: Machine, frames: np.ndarray) -> np.ndarray:
     """A large folio is one LRU entry in the kernel; here its pages sit on the LRU side by side. When any of
     them is isolated, take the rest of the folio off its list too, so the folio is reclaimed as one."""
@@ -183,7 +177,7 @@ def with_folio_siblings(m: Machine, frames: np.ndarray) -> np.ndarray:
     big = frames[mem.folio_order[frames] > 0]
     if not len(big):
         return frames
-    heads = np.unique(folio_heads(m, big))
+    heads = np.unique(folio_heads(mem.folio_order, big))
     ks = mem.folio_order[heads].astype(np.int64)
     sib = np.concatenate([np.arange(h, h + (1 << k)) for h, k in zip(heads.tolist(), ks.tolist())])
     extra = sib[mem.lru[sib] != LRU_NONE]
@@ -201,7 +195,7 @@ def folio_or_flags(m: Machine, frames: np.ndarray, fl: np.ndarray) -> np.ndarray
     big = np.flatnonzero(m.memmap.folio_order[frames] > 0)
     if not len(big):
         return fl
-    heads = folio_heads(m, frames[big])
+    heads = folio_heads(m.memmap.folio_order, frames[big])
     uh, inv = np.unique(heads, return_inverse=True)
     acc = np.zeros(len(uh), dtype=fl.dtype)
     np.bitwise_or.at(acc, inv, fl[big])
@@ -259,7 +253,7 @@ def alloc_folio_slots(m: Machine, frames: np.ndarray, sc: ScanControl) -> tuple[
     big = mem.folio_order[frames] > 0
     if not big.any():
         return frames[:0], frames[:0], frames
-    heads = np.unique(folio_heads(m, frames[big]))
+    heads = np.unique(folio_heads(mem.folio_order, frames[big]))
     got_f, got_s = [], []
     for h in heads.tolist():
         k = int(mem.folio_order[h])
@@ -268,8 +262,7 @@ def alloc_folio_slots(m: Machine, frames: np.ndarray, sc: ScanControl) -> tuple[
             # Per-page swap-cache work (a page faulted back in, one page's slot freed) left the folio's pages in
             # different states, which a kernel folio cannot be: the model splits it and goes on with base pages.
             mem.folio_order[sib] = 0
-            if k == PAGEBLOCK_ORDER:
-                m.vm.add("thp_split_page")
+            m.count_folio_split(k)
             continue
         slots, cost = m.swap.alloc_folio(k, sc.cpu)
         sc.cost += cost
@@ -279,9 +272,9 @@ def alloc_folio_slots(m: Machine, frames: np.ndarray, sc: ScanControl) -> tuple[
             m.vm.add("thp_swpout" if k == PAGEBLOCK_ORDER else "swaptui_mthp_swpout")
         else:
             mem.folio_order[sib] = 0  # split_folio_to_list: the pages go on as base pages
+            m.count_folio_split(k)
             if k == PAGEBLOCK_ORDER:
                 m.vm.add("thp_swpout_fallback")
-                m.vm.add("thp_split_page")
             else:
                 m.vm.add("swaptui_mthp_swpout_fallback")
     if not got_f:

@@ -131,5 +131,5 @@ def test_pageblocks_of_kernel_allocations_are_unmovable_and_pagetypeinfo_adds_up
     assert (m.zone.pageblock_type[np.unique(kernel >> PAGEBLOCK_ORDER)] == MIGRATE_UNMOVABLE).all()
     assert (m.zone.pageblock_type == MIGRATE_MOVABLE).any()
     m.step(100)
-    by_type = m.zone.buddy.free_area_by_migratetype(m.zone.pageblock_type)
+    by_type = m.zone.buddy.free_area_by_migratetype()
     assert by_type.sum(axis=1).tolist() == m.zone.buddy.nr_free
