@@ -327,16 +327,26 @@ def alloc_folio_task(m: Machine, p: Process, order: int, now: int) -> tuple[int,
     return head, spent + cost
 
 
+def folio_range(p: Process, v0: int, order: int, state: np.ndarray, want: int) -> np.ndarray | None:
+    """The naturally aligned 2^order vpages around v0, if they lie inside the process's range and every one is
+    in state `want` (all untouched for a fault, all swapped out for a swap-in); else None."""
+    size = 1 << order
+    start = p.base + ((v0 - p.base) & ~(size - 1))
+    if start + size > p.base + p.npages or (state[start:start + size] != want).any():
+        return None
+    return np.arange(start, start + size, dtype=np.int64)
+
+
 def do_large_folio_fault(m: Machine, p: Process, v0: int, now: int) -> tuple[int, int]:
     """do_huge_pmd_anonymous_page / alloc_anon_folio: try each allowed order whose aligned range is all untouched,
     largest first. Returns (pages mapped, ns); (0, ns) means fall back to a base page."""
     sp = m.spaces
     spent = 0
     for order in p.fault_orders:
-        size = 1 << order
-        start = p.base + ((v0 - p.base) & ~(size - 1))
-        if start + size > p.base + p.npages or (sp.state[start:start + size] != VP_NONE).any():
+        v = folio_range(p, v0, order, sp.state, VP_NONE)
+        if v is None:
             continue  # the range does not fit in the VMA, or part of it is already populated
+        size = len(v)
         head, cost = alloc_folio_task(m, p, order, now + spent)
         spent += cost
         if head < 0:
@@ -344,7 +354,6 @@ def do_large_folio_fault(m: Machine, p: Process, v0: int, now: int) -> tuple[int
             continue
         m.vm.add("thp_fault_alloc" if order == PMD_ORDER else "swaptui_mthp_fault_alloc")
         frames = np.arange(head, head + size, dtype=np.int64)
-        v = np.arange(start, start + size, dtype=np.int64)
         map_new_anon(m, p, v, frames)
         m.memmap.folio_order[frames] = order
         spent += size * (m.costs.clear_page + m.costs.touch_write) + m.costs.fault_entry
@@ -532,13 +541,10 @@ def swapin_large_folio(m: Machine, p: Process, v0: int, now: int) -> tuple[int, 
     for order in p.fault_orders:
         if order >= PMD_ORDER:
             continue
-        size = 1 << order
-        start = p.base + ((v0 - p.base) & ~(size - 1))
-        if start + size > p.base + p.npages:
+        v = folio_range(p, v0, order, sp.state, VP_SWAPPED)
+        if v is None:
             continue
-        v = np.arange(start, start + size, dtype=np.int64)
-        if (sp.state[v] != VP_SWAPPED).any():
-            continue
+        size = len(v)
         s = sp.slot[v]
         if s[0] % size or (s != s[0] + np.arange(size)).any():
             continue
