@@ -88,13 +88,18 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
+    return 0 if _write_file(args.out, text) else 1
+
+
+def _write_file(path: str, text: str) -> bool:
+    """Write text to a file; on failure say why (file: reason) and return False."""
     try:
-        with open(args.out, "w", encoding="utf-8") as out:
+        with open(path, "w", encoding="utf-8") as out:
             out.write(text)
     except OSError as error:
-        _fail(f"{args.out}: cannot write: {error.strerror or error}")
-        return 1
-    return 0
+        _fail(f"{path}: cannot write: {error.strerror or error}")
+        return False
+    return True
 
 
 def _args_run(parser: argparse.ArgumentParser) -> None:
@@ -209,14 +214,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         return 2
     results = run_designs(scenario, designs, ticks)
     sys.stdout.write(render(results, f"{scenario.name}: {ticks} ticks, seed {scenario.seed}"))
-    if args.json:
-        try:
-            with open(args.json, "w", encoding="utf-8") as out:
-                json.dump(results, out, indent=2, sort_keys=True)
-                out.write("\n")
-        except OSError as error:
-            _fail(f"{args.json}: cannot write: {error.strerror or error}")
-            return 2
+    if args.json and not _write_file(args.json, json.dumps(results, indent=2, sort_keys=True) + "\n"):
+        return 2
     return 0
 
 
