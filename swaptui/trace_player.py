@@ -22,6 +22,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from swaptui.model.fragmentation import (
+    free_area_by_migratetype as zone_free_area_by_migratetype,
+)
 from swaptui.model.machine import Event
 from swaptui.model.memmap import FRAME_STATE_NAMES
 from swaptui.model.page_alloc import MIGRATETYPE_NAMES
@@ -207,9 +210,7 @@ def free_area_by_migratetype(pagetype_free: dict) -> np.ndarray:
     """[order, migratetype] free blocks over every zone, migratetypes as page_alloc.MIGRATETYPE_NAMES."""
     out = np.zeros((NR_ORDERS, len(MIGRATETYPE_NAMES)), dtype=np.int64)
     for per_type in pagetype_free.values():
-        for t, name in enumerate(MIGRATETYPE_NAMES):
-            for order, n in enumerate(per_type.get(name, [])[:NR_ORDERS]):
-                out[order, t] += int(n)
+        out += zone_free_area_by_migratetype(per_type)[:NR_ORDERS]
     return out
 
 
