@@ -315,7 +315,8 @@ workloads:
   - {name: usemem, kind: usemem, size: 96MiB, passes: 1, compress_ratio: 3.0}
 """
     with_zswap = Machine(load_scenario_text(yaml % "true"))
-    with_zswap.step(100)  # usemem has overcommitted, and has not exited yet
+    while not (with_zswap.vm["swaptui_zswap_stored"] > 1000 or with_zswap.tick > 200):
+        with_zswap.step(5)  # until usemem has overcommitted into zswap (it has not exited yet)
     s = build_snapshot(with_zswap)
     assert s.zs_classes is not None and s.zs_classes.shape[1] == 7 and len(s.zs_classes) > 0
     assert (s.zs_classes == with_zswap.zswap.pool.class_stats()).all()
