@@ -69,12 +69,14 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int,
             spent += k * m.costs.pcp_page
             need -= k
             continue
+        # __alloc_pages_slowpath: every allocation that fails the low watermark takes it (wake_all_kswapds,
+        # then get_page_from_freelist again at the min watermark), not once per batch of pages.
         spent += m.costs.alloc_slowpath
         m.kswapd.wake(m, 0, now + spent)
         k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
         if k:
             parts.append(z.alloc(k, mt))
-            spent += k * m.costs.pcp_page
+            spent += k * m.costs.pcp_page + (k - 1) * m.costs.alloc_slowpath
             need -= k
             continue
         # kswapd reclaims on its own CPU meanwhile: let it catch up before deciding to reclaim directly.
@@ -82,7 +84,7 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int,
         k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
         if k:
             parts.append(z.alloc(k, mt))
-            spent += k * m.costs.pcp_page
+            spent += k * m.costs.pcp_page + (k - 1) * m.costs.alloc_slowpath
             need -= k
             continue
         if throttle_direct_reclaim(m):
@@ -103,7 +105,7 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int,
             k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
         if k:
             parts.append(z.alloc(k, mt))
-            spent += k * m.costs.pcp_page
+            spent += k * m.costs.pcp_page + (k - 1) * m.costs.alloc_slowpath
             need -= k
             p.no_progress = 0
         elif sc.nr_reclaimed == 0:

@@ -133,3 +133,22 @@ def test_pageblocks_of_kernel_allocations_are_unmovable_and_pagetypeinfo_adds_up
     m.step(100)
     by_type = m.zone.buddy.free_area_by_migratetype()
     assert by_type.sum(axis=1).tolist() == m.zone.buddy.nr_free
+
+
+def test_every_allocation_below_the_low_watermark_pays_the_slow_path(make_machine) -> None:
+    """__alloc_pages_slowpath runs once per allocation that fails the low watermark, not once per batch: a task
+    faulting n pages while free memory sits between min and low pays it n times (and only the per-CPU list
+    cost above low)."""
+    from swaptui.model.memory import alloc_pages_task
+    from swaptui.model.page_alloc import MIGRATE_MOVABLE, WMARK_LOW, WMARK_MIN
+
+    m = make_machine(check_invariants=False)
+    z, c, p = m.zone, m.costs, m.procs[0]
+    frames, spent = alloc_pages_task(m, p, 10, m.now, 10**9)
+    assert len(frames) == 10 and spent == 10 * c.pcp_page  # plenty free: the fast path
+    low, mn = z.wmark_pages(WMARK_LOW), z.wmark_pages(WMARK_MIN)
+    z.alloc(z.buddy.free_pages - (low + mn) // 2, MIGRATE_MOVABLE)
+    assert z.allowance(low) == 0 and z.allowance(mn) > 10
+    frames, spent = alloc_pages_task(m, p, 10, m.now, 10**9)
+    assert len(frames) == 10 and spent == 10 * (c.pcp_page + c.alloc_slowpath)
+    assert m.kswapd.state == "running"  # and the slow path woke kswapd
