@@ -188,6 +188,10 @@ class Machine(_Schema):
         "auto", description="Pages the kernel holds at boot (slab, page tables, stacks), unmovable; "
                             "auto derives it from memory.")
     cpus: int = _whole(4, 1, 1024, "Number of CPUs; each gives workloads, kswapd and kcompactd a time budget per tick.")
+    cpu: Literal["native", "qemu-tcg"] = Field(
+        "native", description="CPU cost profile: native (a ~3 GHz x86-64 core) or qemu-tcg (the kernel under QEMU's "
+                              "software emulation, as the shared traces were recorded: CPU costs slower by class, "
+                              "devices unchanged).")
     min_free_kbytes: MinFreeKbytes = Field(
         "auto", description="vm.min_free_kbytes: the min watermark in KiB (128 to 1048576); "
                             "auto uses the kernel's formula.")

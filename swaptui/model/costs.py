@@ -7,7 +7,7 @@ figures are order-of-magnitude values for a ~3 GHz x86-64 core; they are inputs,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,15 @@ class CostTable:
     compact_migrate_scan_page: int = 15  # isolate_migratepages_block looking at one page
     compact_free_scan_page: int = 8  # isolate_freepages_block looking at one page
     migrate_page: int = 2500  # migrate_folio for a base page: unmap, copy 4 KiB, remap, TLB flush
-    # Per backend: compression and device submission are in BackendProfile.
+    # zswap and its zsmalloc pool (lz4 figures; zswap scales compression by COMPRESSOR_SCALE).
+    zswap_compress: int = 4000  # compressing one 4 KiB page (crypto_acomp, lz4)
+    zswap_decompress: int = 800  # decompressing one page (lz4)
+    zswap_copy_page: int = 300  # copying a raw (incompressible) page into or out of its zsmalloc object
+    zswap_entry_alloc: int = 60  # zswap_entry_cache_alloc / free (slab)
+    zs_malloc: int = 150  # zs_malloc: pool lock, find_get_zspage, obj_malloc, fix_fullness_group
+    zs_free: int = 120  # zs_free: pool lock, obj_free, fix_fullness_group
+    zswap_lru: int = 40  # list_lru add or del under the lru lock
+    # Per backend: zram's compression and device submission are in BackendProfile.
 
 
 @dataclass(frozen=True)
@@ -92,13 +100,62 @@ BACKENDS: dict[str, BackendProfile] = {
 COMPRESSOR_SCALE: dict[str, float] = {"lz4": 1.0, "lzo-rle": 1.6, "zstd": 4.0}
 
 
-def backend_profile(kind: str, compressor: str = "lzo-rle") -> BackendProfile:
-    """Return the profile of a device kind, with zram's CPU costs scaled by its compressor."""
+# -- CPU profiles ----------------------------------------------------------------------------------
+# The figures above are for a native core. A kernel run under QEMU's TCG (software emulation, as the
+# shared traces were recorded) is slower by a different factor for different kinds of code, while the
+# devices (host files behind virtio) keep their speed. A profile scales each class of CPU cost:
+#   kernel:     every kernel operation in the table but (de)compression
+#   user:       the workload's own user-mode work on a page (touch_write, touch_read)
+#   compress:   compression (zram's backend figure, zswap's)
+#   decompress: decompression (likewise)
+# Device latency and bandwidth are never scaled.
+# qemu-tcg's factors are measured, not fitted to the traces: benchmarks/tcg/fit_profile.py solves them from
+# per-page times of first-touch faults, MADV_PAGEOUT and swap-in on zram and disk, and user-mode page
+# writes and reads, timed inside the traces' own guest setup (benchmarks/tcg/README.md, measured.jsonl).
+CPU_PROFILES: dict[str, dict[str, float]] = {
+    "native": {},
+    "qemu-tcg": {"kernel": 15.8, "user": 7.8, "compress": 7.2, "decompress": 12.9},
+}
+USER_COSTS = ("touch_write", "touch_read")
+COMPRESS_COSTS = ("zswap_compress",)
+DECOMPRESS_COSTS = ("zswap_decompress",)
+
+
+def cost_class(name: str) -> str:
+    """The CPU class a cost-table entry belongs to."""
+    if name in USER_COSTS:
+        return "user"
+    if name in COMPRESS_COSTS:
+        return "compress"
+    if name in DECOMPRESS_COSTS:
+        return "decompress"
+    return "kernel"
+
+
+def cpu_factor(cpu: str, cls: str) -> float:
+    """How much slower than native a CPU profile runs one class of code."""
+    return CPU_PROFILES[cpu].get(cls, 1.0)
+
+
+def costs_for_cpu(cpu: str = "native") -> CostTable:
+    """The cost table for a CPU profile: each entry scaled by its class's factor."""
+    if not CPU_PROFILES[cpu]:
+        return DEFAULT_COSTS
+    return replace(DEFAULT_COSTS, **{f.name: round(getattr(DEFAULT_COSTS, f.name) * cpu_factor(cpu, cost_class(f.name)))
+                                     for f in fields(CostTable)})
+
+
+def backend_profile(kind: str, compressor: str = "lzo-rle", cpu: str = "native") -> BackendProfile:
+    """Return the profile of a device kind, with zram's CPU costs scaled by its compressor and CPU profile."""
     base = BACKENDS[kind]
-    if not base.compresses:
+    if base.compresses:
+        algo = COMPRESSOR_SCALE.get(compressor, 1.0)
+        write, read = algo * cpu_factor(cpu, "compress"), algo * cpu_factor(cpu, "decompress")
+    else:
+        write = read = cpu_factor(cpu, "kernel")  # pmem's memcpy; queued devices charge no CPU per page
+    if write == read == 1.0:
         return base
-    scale = COMPRESSOR_SCALE.get(compressor, 1.0)
-    return replace(base, cpu_write_ns=int(base.cpu_write_ns * scale), cpu_read_ns=int(base.cpu_read_ns * scale))
+    return replace(base, cpu_write_ns=round(base.cpu_write_ns * write), cpu_read_ns=round(base.cpu_read_ns * read))
 
 
 DEFAULT_COSTS = CostTable()

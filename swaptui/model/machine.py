@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from swaptui.model.compaction import CompactionState, Kcompactd, compact_node
-from swaptui.model.costs import DEFAULT_COSTS, CostTable, backend_profile
+from swaptui.model.costs import CostTable, backend_profile, costs_for_cpu, cpu_factor
 from swaptui.model.filemap import FileCacheMixin
 from swaptui.model.lru import LruList
 from swaptui.model.memmap import (
@@ -83,7 +83,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         s = scenario
         mc = s.machine
         self.scenario = s
-        self.costs = costs or DEFAULT_COSTS
+        self.costs = costs or costs_for_cpu(mc.cpu)
         self.tick_ns = s.tick
         self.tick = 0
         self.now = 0
@@ -146,7 +146,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
 
         # Swap.
         compressor = "lzo-rle"
-        devs = [(d.name, d.kind, backend_profile(d.kind, compressor), d.priority, d.size // PAGE_SIZE, d.discard)
+        devs = [(d.name, d.kind, backend_profile(d.kind, compressor, mc.cpu), d.priority, d.size // PAGE_SIZE, d.discard)
                 for d in s.swap.devices]
         self.phys = SwapSlots(devs, self.ncpus, self.costs)
         self.procs, nr_vpages, nr_file_pages = build_processes(s, s.seed, self.ncpus)
@@ -184,6 +184,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         self.file_frame = np.full(nr_file_pages, -1, dtype=np.int64)
         self.file_shadow = np.full(nr_file_pages, -1, dtype=np.int64)
         self.kswapd = Kswapd()
+        self.kswapd.cost_per_page *= cpu_factor(mc.cpu, "kernel")  # its first estimate, refined as it runs
         self.compaction = CompactionState(len(self.zone.pageblock_type))
         self.kcompactd = Kcompactd()
         self.kswapd_cpu = self.ncpus  # its own slot in the per-CPU swap cluster cache

@@ -39,16 +39,6 @@ MAX_DEPTH = 8
 # + lru list_head 16 = 56 bytes, the object size of the zswap_entry kmem_cache on x86-64.
 ZSWAP_ENTRY_BYTES = 56
 
-# CPU per 4 KiB page for lz4, scaled for other compressors by COMPRESSOR_SCALE. Order of magnitude
-# from published lz4 throughput (lzbench, lz4 1.9.x on a ~3-4 GHz x86-64 core: ~0.8-1 GB/s compress,
-# ~4.5-5 GB/s decompress), including the crypto acomp request overhead; not measured here.
-ZSWAP_COMPRESS_NS = 4000
-ZSWAP_DECOMPRESS_NS = 800
-ZSWAP_COPY_PAGE_NS = 300  # copying a raw (incompressible) page into or out of its zsmalloc object
-ZSWAP_ENTRY_ALLOC_NS = 60  # zswap_entry_cache_alloc / free (slab)
-ZS_MALLOC_NS = 150  # zs_malloc: pool lock, find_get_zspage, obj_malloc, fix_fullness_group
-ZS_FREE_NS = 120  # zs_free: pool lock, obj_free, fix_fullness_group
-ZSWAP_LRU_NS = 40  # list_lru add or del under the lru lock
 
 _XA_LOG_MAX = 1 << 14  # logged keys before the forest is brought up to date (its leaf counts are int16)
 
@@ -159,8 +149,8 @@ class Zswap:
         self.max_pages = totalram_pages * max_pool_percent // 100  # zswap_max_pages
         self.accept_pages = self.max_pages * accept_threshold_percent // 100  # zswap_accept_thr_pages
         scale = COMPRESSOR_SCALE.get(compressor, 1.0)
-        self.compress_ns = int(ZSWAP_COMPRESS_NS * scale)
-        self.decompress_ns = int(ZSWAP_DECOMPRESS_NS * scale)
+        self.compress_ns = int(costs.zswap_compress * scale)
+        self.decompress_ns = int(costs.zswap_decompress * scale)
         self.pool = ZsPool()
         self.nr_keys = nr_keys
         self.entry_of = np.full(nr_keys, -1, dtype=np.int32)  # the tree: key -> entry id
@@ -381,7 +371,7 @@ class Zswap:
         if self._xa is not None:
             self._tree_update(keys, -1, trees=trees)
         self._check_shrunk()
-        return n * (ZS_FREE_NS + ZSWAP_ENTRY_ALLOC_NS + ZSWAP_LRU_NS)
+        return n * (self.costs.zs_free + self.costs.zswap_entry_alloc + self.costs.zswap_lru)
 
     def _check_shrunk(self) -> None:
         """shrink_worker stops once the pool is back at the accept threshold."""
@@ -486,8 +476,8 @@ class Zswap:
         self.stored_pages += n
         self.stored_incompressible_pages += nr_raw
         self.zswpout += n
-        cost = n * (self.compress_ns + ZSWAP_ENTRY_ALLOC_NS + ZS_MALLOC_NS + ZSWAP_LRU_NS)
-        cost += nr_raw * ZSWAP_COPY_PAGE_NS + new_pages * self.costs.buddy_page
+        cost = n * (self.compress_ns + self.costs.zswap_entry_alloc + self.costs.zs_malloc + self.costs.zswap_lru)
+        cost += nr_raw * self.costs.zswap_copy_page + new_pages * self.costs.buddy_page
         if self._xa is not None:
             trees = self._tree_update(keys, 1, one_tree)
             # Every tree walked now holds an entry.
@@ -532,7 +522,7 @@ class Zswap:
             cost += nr_hit * self.costs.xa_lock
         cost += self._erase(found, eids, trees=trees)
         raw = self._erased_raw
-        cost += raw * ZSWAP_COPY_PAGE_NS + (nr_hit - raw) * self.decompress_ns
+        cost += raw * self.costs.zswap_copy_page + (nr_hit - raw) * self.decompress_ns
         self.zswpin += nr_hit
         return hit, cost
 
@@ -629,12 +619,12 @@ class Zswap:
             visited += stop
             self.e_referenced[eids[ref]] = False
             self.lru.add(handles[ref | hot])  # rotated: the second chance, and the warm entry
-            cost += stop * ZSWAP_LRU_NS
+            cost += stop * self.costs.zswap_lru
             wb = eids[~ref & ~hot]
             if len(wb):
                 keys = self.e_key[wb]
                 raw = int(np.count_nonzero(self.e_length[wb] == PAGE_SIZE))
-                cost += raw * ZSWAP_COPY_PAGE_NS + (len(wb) - raw) * self.decompress_ns
+                cost += raw * self.costs.zswap_copy_page + (len(wb) - raw) * self.decompress_ns
                 cost += self._walk(keys) + self._xa_lock_cost(keys)
                 cost += self._erase(keys, on_lru=False)  # already off the LRU: popped above
                 chosen.append(keys)
