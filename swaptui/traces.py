@@ -42,9 +42,14 @@ class Trace:
         c = self.counter(name)
         return int(c[-1] - c[0]) if len(c) else 0
 
+    def phases(self) -> list[str]:
+        """The workload's phases that carry progress (for usemem: alloc, reread), in order."""
+        return [p for p in dict.fromkeys(s.get("phase") for s in self.samples)
+                if p is not None and p not in ("-", "free", "done")]
+
     def progress(self) -> np.ndarray:
         """Workload progress in [0, 1] per sample: the usemem phases (alloc, reread) each count for half."""
-        phases = [p for p in dict.fromkeys(s.get("phase") for s in self.samples) if p not in ("-", "free", "done")]
+        phases = self.phases()
         out = np.zeros(len(self.samples))
         for i, s in enumerate(self.samples):
             phase = s.get("phase")

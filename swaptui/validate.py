@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -83,6 +84,43 @@ def shares(run: ModelRun, trace: Trace) -> tuple[float, float]:
     return share(mk, md), share(trace.delta("pgsteal_kswapd"), trace.delta("pgsteal_direct"))
 
 
+PHASE_COUNTERS = ("pgsteal_kswapd", "pgsteal_direct", "pgscan_kswapd", "pgscan_direct", "allocstall")
+
+
+def at_progress(progress: np.ndarray, values: np.ndarray, x: float) -> float:
+    """A cumulative counter's value where progress reaches x. At 0 the first value; at 1 the last, so reclaim
+    after the last access (while the workload unmaps and exits) counts in the last phase."""
+    if x <= 0 or len(values) < 2:
+        return float(values[0]) if len(values) else 0.0
+    if x >= 1:
+        return float(values[-1])
+    return float(np.interp(x, progress, values))
+
+
+def phase_deltas(progress: np.ndarray, counters: dict[str, np.ndarray], n: int) -> list[dict[str, float]]:
+    """The reclaim counters' increase in each of n equal stretches of progress (for usemem: its passes)."""
+    edges = [i / n for i in range(n + 1)]
+    return [{c: at_progress(progress, counters[c], b) - at_progress(progress, counters[c], a)
+             for c in PHASE_COUNTERS} for a, b in pairwise(edges)]
+
+
+def scan_ratio(d: dict[str, float], who: str) -> float | None:
+    """Folios scanned per folio reclaimed, by kswapd or by direct reclaim (None when nothing was reclaimed)."""
+    steal = d[f"pgsteal_{who}"]
+    return d[f"pgscan_{who}"] / steal if steal else None
+
+
+def phase_rows(run: ModelRun, trace: Trace) -> list[tuple[str, dict[str, float], dict[str, float]]]:
+    """(phase name, model deltas, kernel deltas) for each of the trace's workload phases."""
+    names = trace.phases()
+    if len(names) < 2:
+        return []
+    model = phase_deltas(run.progress, run.counters, len(names))
+    kprog = trace.progress()
+    kernel = phase_deltas(kprog, {c: trace.counter(c) for c in PHASE_COUNTERS}, len(names))
+    return list(zip(names, model, kernel))
+
+
 def by_progress(progress: np.ndarray, values: np.ndarray, bins: int = BINS) -> np.ndarray:
     """Counter increase per progress bin (values cumulative): where in the workload the events happen."""
     edges = np.linspace(0, 1, bins + 1)
@@ -123,6 +161,22 @@ def render(run: ModelRun, trace: Trace, scenario_name: str) -> tuple[str, bool]:
     passed &= share_ok
     con.print(f"kswapd share of reclaim: model {ms:.3f}, kernel {ks:.3f} "
               f"({'ok' if share_ok else 'MISS'}, target ±{SHARE_TOLERANCE})")
+    rows = phase_rows(run, trace)
+    if rows:
+        ph = Table(title="reclaim by workload phase (model / kernel)")
+        for col in ("phase", "kswapd share", "kswapd scanned/reclaimed", "direct scanned/reclaimed", "allocstall"):
+            ph.add_column(col, justify="left" if col == "phase" else "right")
+
+        def pair(a: float | None, b: float | None, fmt: str) -> str:
+            return " / ".join("—" if v is None else format(v, fmt) for v in (a, b))
+
+        for name, md, kd in rows:
+            ph.add_row(name, pair(share(md["pgsteal_kswapd"], md["pgsteal_direct"]),
+                                  share(kd["pgsteal_kswapd"], kd["pgsteal_direct"]), ".3f"),
+                       pair(scan_ratio(md, "kswapd"), scan_ratio(kd, "kswapd"), ".2f"),
+                       pair(scan_ratio(md, "direct"), scan_ratio(kd, "direct"), ".2f"),
+                       pair(md["allocstall"], kd["allocstall"], ",.0f"))
+        con.print(ph)
     con.print(f"\nper {100 // BINS * 1 if BINS <= 100 else 1}% of workload progress "
               f"({BINS} bins, 0 → 100 %; both rows scaled to the larger):")
     kprog = trace.progress()

@@ -9,7 +9,18 @@ import numpy as np
 import pytest
 
 from swaptui.traces import TraceError, load_trace
-from swaptui.validate import ModelRun, by_progress, comparison_rows, share, shares
+from swaptui.validate import (
+    ModelRun,
+    at_progress,
+    by_progress,
+    comparison_rows,
+    phase_deltas,
+    phase_rows,
+    render,
+    scan_ratio,
+    share,
+    shares,
+)
 
 TRACES = Path(__file__).resolve().parents[2] / "shared" / "traces"
 needs_traces = pytest.mark.skipif(not (TRACES / "usemem_disk.jsonl").exists(),
@@ -70,3 +81,33 @@ def test_comparison_arithmetic(tmp_path: Path) -> None:
     assert shares(run, t) == (pytest.approx(0.8), pytest.approx(0.9))
     assert share(0, 0) == 0.0
     assert by_progress(np.array([0.0, 0.5, 1.0]), np.array([0.0, 10.0, 30.0]), bins=2).tolist() == [10.0, 20.0]
+
+
+def test_reclaim_is_split_by_workload_phase_on_both_sides(tmp_path: Path) -> None:
+    # Kernel: 4 samples, alloc then reread; 300 pages reclaimed by kswapd in alloc, 600 in reread, and 100 more
+    # while the workload frees (progress stays 1: that counts in the last phase).
+    def sample(phase: str, done: int, k: int, d: int, scan: int) -> dict:
+        return {"phase": phase, "progress": {"done": done, "total": 10},
+                "vmstat": {"pgsteal_kswapd": k, "pgsteal_direct": d, "pgscan_kswapd": scan, "pgscan_direct": 2 * d,
+                           "allocstall_movable": d // 32}}
+    t = _trace(tmp_path, [sample("alloc", 0, 0, 0, 0), sample("alloc", 10, 300, 100, 600),
+                          sample("reread", 10, 900, 100, 1500), sample("free", 0, 1000, 100, 1600)])
+    assert t.phases() == ["alloc", "reread"]
+    assert at_progress(np.array([0.0, 0.5, 1.0]), np.array([0, 10, 30]), 0.25) == 5.0
+    assert at_progress(np.array([0.0, 1.0, 1.0]), np.array([0, 10, 30]), 1.0) == 30.0  # the last value at 1
+    counters = {"pgsteal_kswapd": np.array([0, 100, 400]), "pgsteal_direct": np.array([0, 100, 100]),
+                "pgscan_kswapd": np.array([0, 200, 500]), "pgscan_direct": np.array([0, 400, 400]),
+                "allocstall": np.array([0, 3, 3])}
+    model = phase_deltas(np.array([0.0, 0.5, 1.0]), counters, 2)
+    assert model[0] == {"pgsteal_kswapd": 100, "pgsteal_direct": 100, "pgscan_kswapd": 200, "pgscan_direct": 400,
+                        "allocstall": 3}
+    assert model[1]["pgsteal_kswapd"] == 300 and model[1]["pgsteal_direct"] == 0
+    assert scan_ratio(model[0], "direct") == 4.0 and scan_ratio(model[1], "direct") is None
+    run = ModelRun(np.array([0.0, 0.5, 1.0]), counters | {c: np.zeros(3, dtype=np.int64) for c in (
+        "pswpout", "pswpin", "swap_ra", "swap_ra_hit", "workingset_refault_anon", "pgmajfault", "pgfault")}, 10)
+    (alloc, _, k0), (reread, _, k1) = phase_rows(run, t)
+    assert (alloc, reread) == ("alloc", "reread")
+    assert k0["pgsteal_kswapd"] == 300 and k0["pgscan_kswapd"] == 600 and k0["allocstall"] == 3
+    assert k1["pgsteal_kswapd"] == 700 and k1["pgsteal_direct"] == 0  # reread plus what followed it
+    text, _ = render(run, t, "tiny")
+    assert "reclaim by workload phase" in text and "0.500 / 0.750" in text
