@@ -323,3 +323,15 @@ def test_a_bad_scenario_opens_no_app_and_prints_what_check_prints(tmp_path: Path
     assert opened.returncode == checked.returncode == 2
     assert opened.stderr == checked.stderr and "machine.cpuz" in opened.stderr
     assert opened.stdout == ""
+
+
+def test_the_header_names_an_emulated_cpu_profile(small_scenario) -> None:
+    """A scenario on the qemu-tcg profile says so in the header; a native one does not clutter it."""
+    async def go(scenario, expect: bool):
+        app = SwapApp(scenario)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app, pilot)
+            assert ("cpu qemu-tcg" in text_of(app.query_one("#header"))) is expect
+    run(go(small_scenario, False))
+    tcg = small_scenario.machine.model_copy(update={"cpu": "qemu-tcg"})
+    run(go(small_scenario.model_copy(update={"machine": tcg}), True))

@@ -82,6 +82,8 @@ class HeaderBar(Text):
         parts.append((5, Content.styled(s.name, "bold")))
         if source == "model":
             parts.append((3, Content(f"design {s.swap.design}")))
+            if s.machine.cpu != "native":  # the costs are an emulated CPU's: say so
+                parts.append((3, Content(f"cpu {s.machine.cpu}")))
         else:
             kind = "● live kernel" if source == "live" else "recorded kernel"
             parts.append((4, Content.styled(kind, "bold $accent")))
