@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, LRU_NONE, PG_DIRTY,
+    FRAME_ANON, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, LRU_NONE, PAGE_SIZE, PG_DIRTY,
     PG_LOCKED, PG_LOCKED_IO, PG_RECLAIM, PG_WORKINGSET, PG_WRITEBACK,
 )
 from swaptui.model.swapfile import SWAP_COUNT_MASK, SWAP_HAS_CACHE
@@ -189,7 +189,8 @@ class SwapPathsMixin:
                 same = self.spaces.content[v] == CONTENT_SAME
                 self.zram.store(s, self.spaces.csize[v], same)
                 sc.cost += int((~same).sum()) * dev.profile.cpu_write_ns + int(same.sum()) * c.zero_check_full
-                self.zram_pool_adjust()
+                if self.zram_pool_adjust():
+                    async_parts.append(self._zram_write_failed(f, s))
             elif dev.synchronous:
                 sc.cost += n * dev.profile.cpu_write_ns
             else:
@@ -225,8 +226,9 @@ class SwapPathsMixin:
         self.swap_put_cache(slots)
         self.zone.free(frames)
 
-    def zram_pool_adjust(self) -> None:
-        """Grow or shrink the zsmalloc pools' frames to what zram and zswap hold (PF_MEMALLOC: no watermark)."""
+    def zram_pool_adjust(self) -> int:
+        """Grow or shrink the zsmalloc pools' frames to what zram and zswap hold (PF_MEMALLOC: no watermark).
+        Returns how many pages the pools needed and the zone did not have (0 almost always)."""
         need = (self.zram.pool_pages() if self.zram is not None else 0) + \
             (self.zswap.pool_pages() if self.zswap is not None else 0)
         have = self.zram_frames_count
@@ -234,11 +236,28 @@ class SwapPathsMixin:
             got = self.zone.alloc(need - have)
             self.memmap.state[got] = FRAME_ZSMALLOC
             self._zram_push(got)
-        elif need < have:
+            return need - have - len(got)
+        if need < have:
             k = have - need
             out = self.zram_frames[have - k:have].copy()
             self.zram_frames_count -= k
             self.zone.free(out)
+        return 0
+
+    def _zram_write_failed(self, frames: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """zs_malloc found no free page for the last of these writes: zram_write_page fails with -ENOMEM,
+        end_swap_bio_write re-dirties the folio and reclaim keeps it on the inactive list. Undo the stores that
+        do not fit the frames the pool holds; returns their folios."""
+        zswap_pages = self.zswap.pool_pages() if self.zswap is not None else 0
+        excess = self.zram.pool_bytes - (self.zram_frames_count - zswap_pages) * PAGE_SIZE
+        undo = np.cumsum(self.zram.size[slots[::-1]].astype(np.int64))
+        k = min(len(slots), int(np.searchsorted(undo, excess)) + 1)
+        self.zram.free(slots[len(slots) - k:])
+        self.zram_pool_adjust()  # give back what the undone stores no longer need
+        failed = frames[len(frames) - k:]
+        self.memmap.flags[failed] |= np.uint16(PG_DIRTY)
+        self.vm.add("swaptui_zram_write_failed", k)
+        return failed
 
     def _zram_push(self, frames: np.ndarray) -> None:
         need = self.zram_frames_count + len(frames)

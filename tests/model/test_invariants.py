@@ -29,6 +29,19 @@ def test_invariants_hold_with_two_devices_and_discard(make_machine) -> None:
     assert used[0] > 0
 
 
+def test_a_zram_write_that_finds_no_free_page_fails_and_keeps_the_folio(make_machine) -> None:
+    """Found by the random test: memory so tight that zsmalloc gets no page for incompressible pages. The write
+    fails as zram_write_page's -ENOMEM does: the folio is re-dirtied and kept on the inactive list, the store is
+    undone, and the pool's frames still match what it holds (checked every tick)."""
+    m = make_machine(memory="48MiB", devices="- {name: d0, kind: zram, size: 40MiB}", seed=0, cpus=3,
+                     extra_machine=", thp: never", extra_swap="page_cluster: 0",
+                     workloads="- {name: w0, kind: filecache, size: 34MiB}\n"
+                               "- {name: w1, kind: hotcold, size: 25MiB, hot_size: 6MiB}\n"
+                               "- {name: w2, kind: usemem, size: 29MiB, passes: 1, zero_fraction: 0}")
+    m.step(200)
+    assert m.vm["swaptui_zram_write_failed"] > 0
+
+
 def test_invariant_checker_catches_a_lost_page(make_machine) -> None:
     m = make_machine(devices="- {name: d0, kind: zram, size: 96MiB}", check_invariants=False)
     m.step(40)
