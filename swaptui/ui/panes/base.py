@@ -63,8 +63,23 @@ class Pane(Vertical):
             self.border_subtitle = subtitle
 
     def focus_target(self) -> Widget:
-        """The widget the pane's number key focuses."""
-        return self.query_one(".pane-body")
+        """The widget the pane's number key focuses (the kernel body, once a real kernel's frames replaced the
+        model's view)."""
+        found = self.query(f"#{self.info.id}-kernel")
+        return found.first() if found else self.query_one(".pane-body")
+
+    def kernel_body(self, *model_views: Widget) -> TextBody:
+        """The text body a pane shows instead of its model views for a real kernel's frames: mounted, with those
+        views hidden, the first time such a frame comes."""
+        found = self.query(f"#{self.info.id}-kernel")
+        if found:
+            return found.first(TextBody)
+        for view in model_views:
+            view.display = False
+        body = TextBody()
+        body.id = f"{self.info.id}-kernel"
+        self.mount(body)
+        return body
 
 
 class Text(Widget):

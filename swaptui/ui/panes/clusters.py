@@ -23,7 +23,7 @@ from swaptui.ui.actions import bindings
 from swaptui.ui.cells import cached_clusters, cluster_codes, cluster_glyph
 from swaptui.ui.messages import Inspect
 from swaptui.ui.metrics import format_bytes, format_rate
-from swaptui.ui.panes.base import Pane, Text, TextBody, fit, from_kernel, label, not_exported, row, wrap_rows
+from swaptui.ui.panes.base import Pane, Text, fit, from_kernel, label, not_exported, row, wrap_rows
 from swaptui.ui.stepper import Frame
 
 FLAG_STYLE = {i: f"clusters--{name}" for i, name in enumerate(CLUSTER_FLAG_NAMES)}
@@ -265,19 +265,8 @@ class ClustersPane(Pane):
         self.query_one("#clusters-summary", Text).show(summary.truncate(max(10, self.content_size.width)))
 
     # -- a real kernel: /proc/swaps has each device's use, nothing per cluster ---------------------------------
-    def _kernel_body(self) -> TextBody:
-        """The text body shown instead of the cluster grid (mounted the first time a kernel's frame comes)."""
-        found = self.query("#clusters-kernel")
-        if found:
-            return found.first(TextBody)
-        self.query_one(ClusterView).display = False
-        body = TextBody()
-        body.id = "clusters-kernel"
-        self.mount(body)
-        return body
-
     def _show_kernel(self, frame: Frame) -> None:
-        body = self._kernel_body()
+        body = self.kernel_body(self.query_one(ClusterView))
         width = max(10, self.content_size.width)
         snap = frame.snapshot
         devs = snap.devices
@@ -290,10 +279,6 @@ class ClustersPane(Pane):
         self.query_one("#clusters-summary", Text).show(summary.truncate(width) if devs else
                                                        Content.styled("no swap in use", "$text-muted"))
         body.show(kernel_swap(frame, width))
-
-    def focus_target(self):
-        found = self.query("#clusters-kernel")
-        return found.first() if found else super().focus_target()
 
 
 def kernel_swap(frame: Frame, width: int) -> Content:

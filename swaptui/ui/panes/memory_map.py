@@ -26,7 +26,7 @@ from swaptui.ui.cells import (
 )
 from swaptui.ui.messages import Inspect
 from swaptui.ui.metrics import format_bytes
-from swaptui.ui.panes.base import FittedText, Pane, TextBody, fit, from_kernel, not_exported, pack, wrap_rows
+from swaptui.ui.panes.base import FittedText, Pane, fit, from_kernel, not_exported, pack, wrap_rows
 from swaptui.ui.stepper import Frame
 
 PAGEBLOCK_FRAMES = 512
@@ -290,27 +290,11 @@ class MemoryMapPane(Pane):
         return pack(parts, max(10, self.content_size.width))
 
     # -- a real kernel: no per-frame state, so what /proc/meminfo says memory holds ---------------------------
-    def _kernel_body(self) -> TextBody:
-        """The text body shown instead of the map (mounted the first time a kernel's frame comes)."""
-        found = self.query("#memory-kernel")
-        if found:
-            return found.first(TextBody)
-        self.query_one(MapView).display = False
-        self.query_one("#memory-legend").display = False
-        body = TextBody()
-        body.id = "memory-kernel"
-        self.mount(body)
-        return body
-
     def _show_kernel(self, frame: Frame) -> None:
-        body = self._kernel_body()
+        body = self.kernel_body(self.query_one(MapView), self.query_one("#memory-legend"))
         width = max(10, self.content_size.width)
         self.set_titles(f"{self.info.number} {self.info.title}", "from /proc/meminfo and /proc/vmstat")
         body.show(kernel_memory(frame, width))
-
-    def focus_target(self):
-        found = self.query("#memory-kernel")
-        return found.first() if found else super().focus_target()
 
 
 def meminfo_parts(meminfo: dict, vmstat: dict, zram_pool_pages: int) -> list[tuple[str, str, str, int]]:
