@@ -59,33 +59,36 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int,
                      mt: int = MIGRATE_MOVABLE) -> tuple[np.ndarray, int]:
     """__alloc_pages for n order-0 pages of migratetype mt on behalf of task p; returns (frames, ns spent)."""
     z = m.zone
+    c = m.costs
     parts: list[np.ndarray] = []
     spent = 0
     need = n
+
+    def take(k: int, slow: bool) -> None:
+        """Allocate k pages. Below the low watermark every allocation takes __alloc_pages_slowpath
+        (wake_all_kswapds, then get_page_from_freelist again at min), not once per batch: the first one's
+        was charged on entering it, the other k - 1 are charged here."""
+        nonlocal spent, need
+        parts.append(z.alloc(k, mt))
+        spent += k * c.pcp_page + ((k - 1) * c.alloc_slowpath if slow else 0)
+        need -= k
+
     while need > 0:
         k = min(need, z.allowance(z.wmark_pages(WMARK_LOW)))
         if k:
-            parts.append(z.alloc(k, mt))
-            spent += k * m.costs.pcp_page
-            need -= k
+            take(k, slow=False)
             continue
-        # __alloc_pages_slowpath: every allocation that fails the low watermark takes it (wake_all_kswapds,
-        # then get_page_from_freelist again at the min watermark), not once per batch of pages.
-        spent += m.costs.alloc_slowpath
+        spent += c.alloc_slowpath
         m.kswapd.wake(m, 0, now + spent)
         k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
         if k:
-            parts.append(z.alloc(k, mt))
-            spent += k * m.costs.pcp_page + (k - 1) * m.costs.alloc_slowpath
-            need -= k
+            take(k, slow=True)
             continue
         # kswapd reclaims on its own CPU meanwhile: let it catch up before deciding to reclaim directly.
         m.kswapd.run_until(m, now + spent)
         k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
         if k:
-            parts.append(z.alloc(k, mt))
-            spent += k * m.costs.pcp_page + (k - 1) * m.costs.alloc_slowpath
-            need -= k
+            take(k, slow=True)
             continue
         if throttle_direct_reclaim(m):
             m.vm.add("pgscan_direct_throttle")
@@ -104,9 +107,7 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int,
             z.drain()  # drain_all_pages, then retry
             k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
         if k:
-            parts.append(z.alloc(k, mt))
-            spent += k * m.costs.pcp_page + (k - 1) * m.costs.alloc_slowpath
-            need -= k
+            take(k, slow=True)
             p.no_progress = 0
         elif sc.nr_reclaimed == 0:
             wait = m.next_writeback_completion(now + spent)
