@@ -368,7 +368,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
             name = "swap table" if self.design == "swap_table" else "swap cache xarray"
             out[name] = self.swap_cache.depth_hist.copy()
         if self.zswap is not None and self.design != "vswap":
-            out["zswap tree"] = self.zswap.depth_hist().copy()
+            out["zswap tree"] = self.zswap.depth_hist.copy()
         return out
 
     def count_folio_split(self, order: int) -> None:

@@ -14,6 +14,7 @@ from swaptui.model.memmap import (
     FRAME_ANON, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, LRU_NONE, PAGE_SIZE, PG_DIRTY,
     PG_LOCKED, PG_LOCKED_IO, PG_RECLAIM, PG_WORKINGSET, PG_WRITEBACK,
 )
+from swaptui.model.page_alloc import MIGRATE_MOVABLE
 from swaptui.model.swapfile import SWAP_COUNT_MASK, SWAP_HAS_CACHE
 from swaptui.model.workload import CONTENT_SAME, CONTENT_ZERO
 
@@ -141,9 +142,11 @@ class SwapPathsMixin:
             self.vm.add("swpout_zero", len(zs))
         rest, rslots, rvps = frames[~zero], slots[~zero], vps[~zero]
         if self.zswap is not None and len(rest):
-            # zswap_store: compressed in RAM; on success no I/O, the folio is clean at once.
-            stored, cost = self.zswap.store(rslots, self.spaces.csize[rvps],
-                                            max_new_pages=self.zone.nr_free_pages + self.zone.pcp_count)
+            # zswap_store: compressed in RAM; on success no I/O, the folio is clean at once. zsmalloc's pages are
+            # movable: the buddy lists and the movable per-CPU list can give them (the pools' frames must cover
+            # zram's pool too).
+            spare = self.zone.nr_free_pages + self.zone.pcp_len[MIGRATE_MOVABLE] - self.zram_pool_shortfall()
+            stored, cost = self.zswap.store(rslots, self.spaces.csize[rvps], max_new_pages=max(0, spare))
             sc.cost += cost
             if stored.any():
                 if vswap:
@@ -243,6 +246,12 @@ class SwapPathsMixin:
             self.zram_frames_count -= k
             self.zone.free(out)
         return 0
+
+    def zram_pool_shortfall(self) -> int:
+        """Pages the zsmalloc pools hold beyond the frames they were given (0 unless an allocation fell short)."""
+        need = (self.zram.pool_pages() if self.zram is not None else 0) + \
+            (self.zswap.pool_pages() if self.zswap is not None else 0)
+        return max(0, need - self.zram_frames_count)
 
     def _zram_write_failed(self, frames: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """zs_malloc found no free page for the last of these writes: zram_write_page fails with -ENOMEM,
@@ -362,6 +371,12 @@ class SwapPathsMixin:
         Runs as a kworker (its CPU is not charged to tasks or kswapd). Classic and swap-table entries
         already hold their physical slot; vswap allocates one now (vswap_alloc_swap_slot)."""
         want = min(self.zswap.shrink_target(), max_per_tick)
+        # zswap_writeback_entry decompresses into a new swap-cache folio: no free page, no writeback (and zram's
+        # pool may grow by up to a page per entry written to it).
+        want = min(want, self.zone.nr_free_pages + self.zone.pcp_len[MIGRATE_MOVABLE] - self.zram_pool_shortfall())
+        if self.swap is not self.phys:
+            # vswap_alloc_swap_slot must find a physical slot for each entry written back.
+            want = min(want, self.phys.nr_swap_pages)
         if want <= 0:
             return 0
         in_cache = self.swap_cache.folio >= 0
@@ -373,8 +388,8 @@ class SwapPathsMixin:
             self.swap.take_cost()
             ok = phys >= 0
             if not ok.all():
-                # No physical space: the entries stay in memory as folios would; keep them as ZSWAP.
-                back, _ = self.zswap.store(keys[~ok], self.spaces.csize[self.swap.owner[keys[~ok]]])
+                # No physical slot after all: zswap_writeback_entry fails and the entry stays (its only copy).
+                self.zswap.store(keys[~ok], self.spaces.csize[self.swap.owner[keys[~ok]]], force=True)
                 keys, phys = keys[ok], phys[ok]
         else:
             phys = keys

@@ -397,13 +397,14 @@ class Zswap:
         return self.reached_full
 
     def store(self, keys: np.ndarray, csizes: np.ndarray, now: int = 0,
-              max_new_pages: int | None = None) -> tuple[np.ndarray, int]:
+              max_new_pages: int | None = None, force: bool = False) -> tuple[np.ndarray, int]:
         """zswap_store for order-0 pages at distinct keys with these compressed sizes; returns (stored, cost).
 
         Each key is one store, checked against the limits in order. `max_new_pages`, when given, is
         how many pages zs_malloc may take from the page allocator (it allocates GFP_NOWAIT): the
         store that would exceed it and all later ones in the batch fail with reject_alloc_fail.
-        `now` is accepted for symmetry with the other paths; entries keep no timestamps.
+        `now` is accepted for symmetry with the other paths; entries keep no timestamps. `force` skips the
+        limits: the writeback path puts back entries it took but could not write (their only copy).
         """
         keys = np.asarray(keys, dtype=np.int64)
         n = len(keys)
@@ -419,7 +420,7 @@ class Zswap:
         if np.count_nonzero(old >= 0):
             stale = keys[old >= 0]
             cost += self._walk(stale) + self._xa_lock_cost(stale) + self._erase(stale)
-        if self._check_limits():
+        if not force and self._check_limits():
             ok = 0
             if self.pool.pages() >= self.max_pages:
                 self.pool_limit_hit += n - 1  # rejections free nothing: every later check hits too
@@ -434,8 +435,8 @@ class Zswap:
             # zs_malloc in order, stopping at the first store that finds the pool at its limit
             # (zswap_check_limits) or that needs more pages than it may take.
             pages_before = self.pool.pages()
-            eids, handles, by_alloc = self.pool._malloc(length_array, lengths, self.max_pages, max_new_pages,
-                                                        checked=True)
+            eids, handles, by_alloc = self.pool._malloc(length_array, lengths, None if force else self.max_pages,
+                                                        None if force else max_new_pages, checked=True)
             ok = len(eids)
             if ok:
                 nr_raw = (lengths if ok == n else lengths[:ok]).count(PAGE_SIZE)

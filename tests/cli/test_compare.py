@@ -82,3 +82,17 @@ def test_compare_reports_compaction_for_huge_page_faults_on_fragmented_memory(tm
         assert res[design]["compact_stall"] > 0
         assert res[design]["pgmigrate_success"] > 0
     assert "compact_stall" in r.stdout
+
+
+def test_compare_of_a_zswap_scenario_under_classic_and_swap_table_reports_zswap_lookups(tmp_path: Path) -> None:
+    """A regression: with zswap on, compare under classic or swap_table ended in a TypeError (lookup_depths called
+    zswap's depth_hist property as a function)."""
+    f = tmp_path / "z.yaml"
+    f.write_text(SCENARIO.replace("    - {name: d0, kind: ssd, size: 64MiB}",
+                                  "    - {name: d0, kind: ssd, size: 64MiB}\n  zswap: {enabled: true}"))
+    out = tmp_path / "z.json"
+    r = swaptui("compare", str(f), "--json", str(out), "--duration", "150ms")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(out.read_text())
+    for design in ("classic", "swap_table"):
+        assert sum(res[design]["lookups_by_kind"]["zswap tree"]) > 0
