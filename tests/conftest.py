@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +37,6 @@ def make_machine():
         return Machine(load_scenario_text(small_scenario_yaml(**kw), check_memory=False),
                        check_invariants=check_invariants)
     return build
+
+
+sys.path.insert(0, str(Path(__file__).parent))  # the frozen numpy core, importable as numpy_core

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from swaptui.model.lru import lru_migrate
 from swaptui.model.fragmentation import fragmentation_index, fragmentation_score_node, fragmentation_score_wmark
 from swaptui.model.memmap import (
     FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_SWAPCACHE, LRU_NONE, PG_DIRTY, PG_LOCKED, PG_LOCKED_IO, PG_WRITEBACK,
@@ -216,7 +217,7 @@ def _suitable_source(m: Machine, cc: CompactControl, pb: int) -> bool:
 def _suitable_target(m: Machine, cc: CompactControl, pb: int) -> bool:
     """suitable_migration_target: not a free pageblock-sized block (don't break it up), and a movable block."""
     b = m.zone.buddy
-    if b.listed[PAGEBLOCK_ORDER][pb] or (PAGEBLOCK_ORDER + 1 < NR_ORDERS and b.listed[PAGEBLOCK_ORDER + 1][pb >> 1]):
+    if b.is_listed(PAGEBLOCK_ORDER, pb) or (PAGEBLOCK_ORDER + 1 < NR_ORDERS and b.is_listed(PAGEBLOCK_ORDER + 1, pb >> 1)):
         return False
     if cc.ignore_block_suitable:
         return True
@@ -260,13 +261,9 @@ def migrate_pages(m: Machine, src: np.ndarray, dst: np.ndarray) -> None:
     """migrate_pages for base pages: move contents, flags, LRU place and every reverse map from src to dst,
     then free src. Both arrays have the same length; dst pages are free pages the free scanner isolated."""
     mem = m.memmap
-    for col in (mem.state, mem.flags, mem.lru, mem.lrupos, mem.owner, mem.slot, mem.io_done):
+    for col in (mem.state, mem.flags, mem.owner, mem.slot, mem.io_done):
         col[dst] = col[src]
-    on = mem.lru[src]
-    for lru in m.lru:
-        sel = on == lru.id
-        if sel.any():
-            lru.relocate(src[sel], dst[sel])
+    lru_migrate(mem, m.lrus, src, dst)
     st = mem.state[src]
     anon = st == FRAME_ANON
     if anon.any():
@@ -278,7 +275,6 @@ def migrate_pages(m: Machine, src: np.ndarray, dst: np.ndarray) -> None:
     if cached.any():
         m.swap_cache.folio[mem.slot[src[cached]]] = dst[cached]
     mem.flags[src] = 0
-    mem.lru[src] = LRU_NONE
     mem.owner[src] = -1
     mem.slot[src] = -1
     mem.state[src] = FRAME_FREE

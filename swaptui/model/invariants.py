@@ -49,14 +49,15 @@ def check_frames(m: Machine) -> None:
     b = m.zone.buddy
     _check(counts[FRAME_FREE] == b.free_pages, f"FREE frames {counts[FRAME_FREE]} != buddy free {b.free_pages}")
     _check(sum(b.nr_free[o] << o for o in range(len(b.nr_free))) == b.free_pages, "nr_free sum != free_pages")
+    listed = b.listed
     for o in range(len(b.nr_free)):
-        _check(int(b.listed[o].sum()) == b.nr_free[o], f"order {o}: listed blocks != nr_free")
+        _check(int(listed[o].sum()) == b.nr_free[o], f"order {o}: listed blocks != nr_free")
     _check(counts[FRAME_PCP] == m.zone.pcp_count, f"PCP frames {counts[FRAME_PCP]} != pcp_count {m.zone.pcp_count}")
     pcp = m.zone.pcp_frames()
     _check(len(np.unique(pcp)) == len(pcp), "a frame is on the per-CPU list twice")
     _check(bool((mem.state[pcp] == FRAME_PCP).all()), "per-CPU list holds a non-PCP frame")
     for o in range(len(b.nr_free)):
-        blocks = np.flatnonzero(b.listed[o])
+        blocks = np.flatnonzero(listed[o])
         by_type = np.bincount(b.block_types(o, blocks), minlength=3)[:3] if len(blocks) else np.zeros(3, dtype=np.int64)
         _check(by_type.tolist() == list(b.nr_free_mt[o]), f"order {o}: free blocks by pageblock type "
                f"{by_type.tolist()} != nr_free_mt {b.nr_free_mt[o]}")
@@ -69,9 +70,29 @@ def check_frames(m: Machine) -> None:
     _check(m.zram_frames_count == pools, f"zsmalloc frames {m.zram_frames_count} != zram + zswap pools {pools}")
     for lru in m.lru:
         _check(int((mem.lru == lru.id).sum()) == len(lru), f"LRU {lru.id} size mismatch")
+        walked = lru.live_tail_to_head()
+        _check(len(walked) == len(lru) and bool((mem.lru[walked] == lru.id).all()),
+               f"LRU {lru.id}: its list does not hold exactly the frames marked as on it")
+    check_free_lists(m)
     on_lru = mem.lru != LRU_NONE
     user = (mem.state == FRAME_ANON) | (mem.state == FRAME_SWAPCACHE) | (mem.state == FRAME_FILE)
     _check(bool((on_lru == user).all()), "a user page is off the LRU, or a non-user frame is on it")
+
+
+def check_free_lists(m: Machine) -> None:
+    """Every buddy free list holds exactly the listed blocks of its order and pageblock type."""
+    from swaptui.model.lists import list_to_array
+    from swaptui.model.page_alloc import MIGRATE_PCPTYPES, NR_ORDERS
+
+    z, mem = m.zone.z, m.memmap
+    for o in range(NR_ORDERS):
+        for mt in range(MIGRATE_PCPTYPES):
+            lid = o * MIGRATE_PCPTYPES + mt
+            pfns = list_to_array(mem.next, z.free_head, z.free_nr, lid)
+            _check(bool((z.buddy_order[pfns] == o).all()), f"free list ({o}, {mt}) holds a block of another order")
+            _check(bool((z.pageblock_type[pfns >> PAGEBLOCK_ORDER] == mt).all()),
+                   f"free list ({o}, {mt}) holds a block of another migratetype")
+            _check(len(np.unique(pfns)) == len(pfns), f"free list ({o}, {mt}) holds a block twice")
 
 
 def check_folios(m: Machine) -> None:

@@ -16,10 +16,10 @@ import numpy as np
 from swaptui.model.compaction import CompactionState, Kcompactd, compact_node
 from swaptui.model.costs import CostTable, backend_profile, costs_for_cpu, cpu_factor
 from swaptui.model.filemap import FileCacheMixin
-from swaptui.model.lru import LruList
+from swaptui.model.lru import LruList, new_lru
 from swaptui.model.memmap import (
     FRAME_ANON, FRAME_KERNEL, FRAME_RESERVED, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE,
-    PAGE_SIZE, MemMap,
+    PAGE_SIZE, new_memmap,
 )
 from swaptui.model.memory import run_task
 from swaptui.model.oom_kill import ExitAndOomMixin
@@ -104,7 +104,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         pages = mc.memory // PAGE_SIZE
         reserved = auto_reserved_pages(pages) if mc.reserved == "auto" else mc.reserved // PAGE_SIZE
         managed = pages - reserved
-        self.memmap = MemMap(pages)
+        self.memmap = new_memmap(pages)
         self.zone_layout = zone_split(managed, pages)
         thp_on = mc.thp != "never"
         if mc.min_free_kbytes == "auto":
@@ -118,7 +118,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         wmark = (sum(z.wmark_min for z in self.zone_infos), sum(z.wmark_low for z in self.zone_infos),
                  sum(z.wmark_high for z in self.zone_infos))
         self.zone = Zone("Normal", pages, self.memmap.state, managed, wmark, self.ncpus, mc.watermark_boost_factor,
-                         self.memmap.folio_order)
+                         memmap=self.memmap, vm=self.vm.values)
         low_res = min(256, reserved)
         rest = reserved - low_res
         image = rest // 2
@@ -132,13 +132,13 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         kframes = self.zone.alloc(kpages, MIGRATE_UNMOVABLE)
         self.memmap.state[kframes] = FRAME_KERNEL
         self.kernel_pages = len(kframes)
-        self.zone.on_folio_split = self.count_folio_split
         self.zone.pgalloc = 0
         self.zone.drain()  # the boot CPU's leftover per-CPU pages
         self.zone.watermark_boost = 0
         self.zone.boosted_flag = False
 
-        self.lru = [LruList(i, self.memmap) for i in range(4)]
+        self.lrus = new_lru()
+        self.lru = [LruList(i, self.memmap, self.lrus) for i in range(4)]
         self.anon_cost = 0
         self.file_cost = 0
         self.last_pageout = 0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+
+from swaptui.model.jit import kernel
 
 PAGE_SIZE = 4096
 PAGE_SHIFT = 12
@@ -45,24 +49,51 @@ def folio_heads(folio_order: np.ndarray, frames: np.ndarray) -> np.ndarray:
     return frames & ~((1 << ks) - 1)
 
 
-class MemMap:
-    """Per-frame state of physical memory in structure-of-arrays form."""
+class MemMap(NamedTuple):
+    """Per-frame state of physical memory in structure-of-arrays form (struct page's fields that matter here).
 
-    def __init__(self, nr_frames: int) -> None:
-        self.nr_frames = nr_frames
-        self.state = np.full(nr_frames, FRAME_FREE, dtype=np.uint8)
-        self.flags = np.zeros(nr_frames, dtype=np.uint16)
-        self.lru = np.full(nr_frames, LRU_NONE, dtype=np.int8)
-        self.lrupos = np.zeros(nr_frames, dtype=np.int64)
-        # Owner: for anon frames the virtual page id, for file frames the file page id.
-        self.owner = np.full(nr_frames, -1, dtype=np.int64)
-        # Swap slot (global id) when the frame is in the swap cache, else -1.
-        self.slot = np.full(nr_frames, -1, dtype=np.int64)
-        # Order of the folio the frame belongs to (0: a base page; k: one of 2^k naturally aligned frames).
-        self.folio_order = np.zeros(nr_frames, dtype=np.uint8)
-        # Simulated time (ns) at which in-flight I/O on this frame completes.
-        self.io_done = np.zeros(nr_frames, dtype=np.int64)
+    `next`/`prev` are the frame's list_head: a frame is on at most one list at a time, an LRU list
+    (lru.py), a per-CPU list or, for the first frame of a free block, a buddy free list (page_alloc.py)."""
+
+    state: np.ndarray  # uint8 FRAME_*
+    flags: np.ndarray  # uint16 PG_*
+    lru: np.ndarray  # int16: the LRU list the frame is on, or LRU_NONE
+    owner: np.ndarray  # int64: the virtual page id (anon) or file page id (file), else -1
+    slot: np.ndarray  # int64: the swap slot (global id) while in the swap cache, else -1
+    folio_order: np.ndarray  # uint8: order of the frame's folio (0: a base page)
+    io_done: np.ndarray  # int64: simulated ns at which in-flight I/O on the frame completes
+    next: np.ndarray  # int64: list link towards the tail (older)
+    prev: np.ndarray  # int64: list link towards the head (newer)
+
+    @property
+    def nr_frames(self) -> int:
+        """Frames of physical memory."""
+        return len(self.state)
 
     def state_counts(self) -> np.ndarray:
         """Frames per FRAME_* state (a whole-array pass: render time only)."""
-        return np.array([np.count_nonzero(self.state == k) for k in range(len(FRAME_STATE_NAMES))], dtype=np.int64)
+        return frame_state_counts(self.state)
+
+
+def new_memmap(nr_frames: int) -> MemMap:
+    """A memmap of free frames, on no list."""
+    return MemMap(
+        state=np.full(nr_frames, FRAME_FREE, dtype=np.uint8),
+        flags=np.zeros(nr_frames, dtype=np.uint16),
+        lru=np.full(nr_frames, LRU_NONE, dtype=np.int16),
+        owner=np.full(nr_frames, -1, dtype=np.int64),
+        slot=np.full(nr_frames, -1, dtype=np.int64),
+        folio_order=np.zeros(nr_frames, dtype=np.uint8),
+        io_done=np.zeros(nr_frames, dtype=np.int64),
+        next=np.full(nr_frames, -1, dtype=np.int64),
+        prev=np.full(nr_frames, -1, dtype=np.int64),
+    )
+
+
+@kernel
+def frame_state_counts(state: np.ndarray) -> np.ndarray:
+    """Frames per FRAME_* state, in one pass."""
+    out = np.zeros(len(FRAME_STATE_NAMES), dtype=np.int64)
+    for s in state:
+        out[s] += 1
+    return out

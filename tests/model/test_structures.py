@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from swaptui.model.lru import LruList
-from swaptui.model.memmap import MemMap
+from swaptui.model.lru import LruList, new_lru
+from swaptui.model.memmap import new_memmap
 from swaptui.model.xarray import XArrayForest, xa_height
 
 
 def test_lru_is_fifo_with_removal_and_tail_rotation() -> None:
-    mm = MemMap(100)
-    lru = LruList(0, mm, capacity=16)
+    mm = new_memmap(100)
+    lru = LruList(0, mm, new_lru())
     lru.add(np.arange(10))
     lru.remove(np.array([0, 3]))
     assert len(lru) == 8
@@ -19,7 +19,7 @@ def test_lru_is_fifo_with_removal_and_tail_rotation() -> None:
     lru.add(np.array([1]))  # back at the head
     lru.add_tail(np.array([50, 51]))  # rotated to the tail: reclaimed next
     assert lru.isolate_tail(2).tolist() == [50, 51]
-    lru.add(np.arange(20, 60))  # forces a rebuild past the ring's capacity
+    lru.add(np.arange(20, 60))
     assert lru.live_tail_to_head().tolist() == [5, 6, 7, 8, 9, 1] + list(range(20, 60))
     assert len(lru) == 46
 

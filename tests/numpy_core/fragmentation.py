@@ -1,0 +1,267 @@
+"""External fragmentation as the kernel measures it (mm/vmstat.c, mm/compaction.c), and the /proc files that show it.
+
+Every index is the kernel's formula in the kernel's integer arithmetic (unsigned, truncating
+division), so for the same free lists the numbers are what /sys/kernel/debug/extfrag/{extfrag_index,
+unusable_index} print (in thousandths) and what compaction_suitable and kcompactd compute:
+
+* `fill_contig_page_info`: free pages, free blocks, and free blocks of at least an order, counted
+  in blocks of that order (a free order-5 block is 4 order-3 blocks);
+* `fragmentation_index` (`__fragmentation_index`): 0 with no free blocks, -1000 when an allocation
+  of the order would succeed, else 1000 - (1000 + free_pages*1000/2^order) / free_blocks_total,
+  near 0 when it fails for lack of memory and near 1000 when it fails for fragmentation;
+* `unusable_free_index`: the share of free memory, in thousandths, in blocks too small for the order;
+* `extfrag_for_order`: the same share in percent (0 with no free memory), the proactive compaction
+  score of a zone at COMPACTION_HPAGE_ORDER.
+
+A `free_area` is a zone's nr_free per order, orders 0..MAX_PAGE_ORDER (/proc/buddyinfo's numbers); a
+shorter list is read as zeros above its end, and a longer one as coming from a kernel with a larger
+MAX_PAGE_ORDER (64 KiB pages), whose last order is then the highest.
+
+Simplification [model]: the model has one merged zone (page_alloc.py), where the kernel weights each
+zone's score by its present pages into a node score (`fragmentation_score_node`). With one zone that
+weighting is present * score / (present + 1), which truncates to score - 1 for any score above 0:
+the node score the kernel would compare with the watermarks is one less than the zone score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from numpy_core.page_alloc import MAX_ORDER as MAX_PAGE_ORDER
+from numpy_core.page_alloc import MIGRATETYPE_NAMES, NR_ORDERS
+
+NR_PAGE_ORDERS = NR_ORDERS
+COMPACTION_HPAGE_ORDER = 9  # HPAGE_PMD_ORDER on x86-64 with 4 KiB pages
+WMARK_FORMULAS = ("6.6", "mm")
+"""fragmentation_score_wmark variants: "6.6" (low floored at 5, high = low + 10) and "mm" (the current
+mm tree, after Michal Clapinski's 2025 series "mm/compaction: remove low watermark cap for proactive
+compaction" and "reduce the difference between low and high watermarks": no floor, high = low +
+min(10, low / 2))."""
+
+
+@dataclass(frozen=True)
+class ContigPageInfo:
+    """struct contig_page_info: free pages, free blocks, and free blocks counted in units of one order."""
+
+    free_pages: int
+    free_blocks_total: int
+    free_blocks_suitable: int
+
+
+def _orders(free_area: Sequence[int]) -> list[int]:
+    """nr_free for orders 0..max(MAX_PAGE_ORDER, len - 1), as Python ints (exact, like unsigned long)."""
+    counts = [int(b) for b in free_area]
+    if any(b < 0 for b in counts):
+        raise ValueError("nr_free counts cannot be negative")
+    return counts + [0] * (NR_PAGE_ORDERS - len(counts))
+
+
+def fill_contig_page_info(free_area: Sequence[int], suitable_order: int) -> ContigPageInfo:
+    """fill_contig_page_info: count free pages and blocks, and blocks of at least `suitable_order`."""
+    free_pages = total = suitable = 0
+    for order, blocks in enumerate(_orders(free_area)):
+        total += blocks
+        free_pages += blocks << order
+        if order >= suitable_order:
+            suitable += blocks << (order - suitable_order)
+    return ContigPageInfo(free_pages, total, suitable)
+
+
+def _fragmentation_index(order: int, info: ContigPageInfo) -> int:
+    """__fragmentation_index on counted free lists."""
+    if not info.free_blocks_total:
+        return 0
+    if info.free_blocks_suitable:
+        return -1000
+    requested = 1 << order
+    return 1000 - (1000 + info.free_pages * 1000 // requested) // info.free_blocks_total
+
+
+def fragmentation_index(free_area: Sequence[int], order: int) -> int:
+    """fragmentation_index: -1000 if the order can be served, else 0 (lack of memory) .. 1000 (fragmentation)."""
+    if order > max(MAX_PAGE_ORDER, len(free_area) - 1):  # the kernel's WARN_ON_ONCE(order > MAX_PAGE_ORDER)
+        return 0
+    return _fragmentation_index(order, fill_contig_page_info(free_area, order))
+
+
+def unusable_free_index(free_area: Sequence[int], order: int) -> int:
+    """unusable_free_index in thousandths: the share of free memory unusable for an allocation of this order."""
+    info = fill_contig_page_info(free_area, order)
+    if info.free_pages == 0:
+        return 1000
+    return (info.free_pages - (info.free_blocks_suitable << order)) * 1000 // info.free_pages
+
+
+def extfrag_for_order(free_area: Sequence[int], order: int) -> int:
+    """extfrag_for_order in percent: the share of free pages in blocks smaller than the order (0 with none free)."""
+    info = fill_contig_page_info(free_area, order)
+    if info.free_pages == 0:
+        return 0
+    return (info.free_pages - (info.free_blocks_suitable << order)) * 100 // info.free_pages
+
+
+# -- every order at once -----------------------------------------------------------------------------
+
+def contig_page_info_per_order(free_area: Sequence[int]) -> tuple[int, int, np.ndarray]:
+    """(free pages, free blocks, free blocks suitable for each order 0..max) of one zone."""
+    counts = _orders(free_area)
+    nr = np.array(counts, dtype=np.int64)
+    n = len(nr)
+    orders = np.arange(n)
+    shift = orders[None, :] - orders[:, None]  # [suitable order, block order]
+    blocks = np.where(shift >= 0, nr[None, :] << np.maximum(shift, 0), 0)
+    free_pages = sum(b << o for o, b in enumerate(counts))
+    return free_pages, sum(counts), blocks.sum(axis=1)
+
+
+def _unusable_pages(free_area: Sequence[int]) -> tuple[int, np.ndarray]:
+    """(free pages, free pages in blocks too small for each order)."""
+    free_pages, _, suitable = contig_page_info_per_order(free_area)
+    return free_pages, free_pages - (suitable << np.arange(len(suitable)))
+
+
+def fragmentation_index_per_order(free_area: Sequence[int]) -> np.ndarray:
+    """fragmentation_index for every order 0..max (int64), as extfrag_index prints a zone's line."""
+    free_pages, total, suitable = contig_page_info_per_order(free_area)
+    if total == 0:
+        return np.zeros(len(suitable), dtype=np.int64)
+    requested = np.int64(1) << np.arange(len(suitable), dtype=np.int64)
+    index = 1000 - (1000 + free_pages * 1000 // requested) // total
+    return np.where(suitable > 0, -1000, index).astype(np.int64)
+
+
+def unusable_free_index_per_order(free_area: Sequence[int]) -> np.ndarray:
+    """unusable_free_index for every order 0..max (int64), as unusable_index prints a zone's line."""
+    free_pages, unusable = _unusable_pages(free_area)
+    if free_pages == 0:
+        return np.full(len(unusable), 1000, dtype=np.int64)
+    return unusable * 1000 // free_pages
+
+
+def extfrag_per_order(free_area: Sequence[int]) -> np.ndarray:
+    """extfrag_for_order for every order 0..max (int64, percent)."""
+    free_pages, unusable = _unusable_pages(free_area)
+    if free_pages == 0:
+        return np.zeros(len(unusable), dtype=np.int64)
+    return unusable * 100 // free_pages
+
+
+# -- proactive compaction (mm/compaction.c) ---------------------------------------------------------
+
+def fragmentation_score_zone(free_area: Sequence[int]) -> int:
+    """fragmentation_score_zone: extfrag_for_order at COMPACTION_HPAGE_ORDER, 0..100."""
+    return extfrag_for_order(free_area, COMPACTION_HPAGE_ORDER)
+
+
+def fragmentation_score_zone_weighted(free_area: Sequence[int], present_pages: int, node_present_pages: int) -> int:
+    """fragmentation_score_zone_weighted: the zone's score scaled by its share of the node's present pages."""
+    return present_pages * fragmentation_score_zone(free_area) // (node_present_pages + 1)
+
+
+def fragmentation_score_node(zones: Iterable[tuple[Sequence[int], int]]) -> int:
+    """fragmentation_score_node over (free_area, present_pages) per zone: what kcompactd compares with the marks."""
+    zones = list(zones)
+    node_present = sum(present for _, present in zones)
+    return sum(fragmentation_score_zone_weighted(fa, present, node_present) for fa, present in zones)
+
+
+def fragmentation_score_wmark(low: bool, proactiveness: int, formula: str = "6.6") -> int:
+    """fragmentation_score_wmark: the score proactive compaction stops at (low) or starts above (high).
+
+    "6.6": low = max(100 - proactiveness, 5), high = min(low + 10, 100).
+    "mm":  low = 100 - proactiveness, high = min(low + min(10, low / 2), 100).
+    """
+    if not 0 <= proactiveness <= 100:
+        raise ValueError(f"compaction_proactiveness must be in 0..100, not {proactiveness}")
+    if formula == "6.6":
+        wmark_low = max(100 - proactiveness, 5)
+        return wmark_low if low else min(wmark_low + 10, 100)
+    if formula == "mm":
+        wmark_low = 100 - proactiveness
+        return wmark_low if low else min(wmark_low + min(10, wmark_low // 2), 100)
+    raise ValueError(f"formula must be one of {WMARK_FORMULAS}, not {formula!r}")
+
+
+def should_proactive_compact(score: int, proactiveness: int, kswapd_running: bool = False,
+                             formula: str = "6.6") -> bool:
+    """should_proactive_compact_node for a node score: proactiveness on, kswapd idle, score above the high mark."""
+    if not proactiveness or kswapd_running:
+        return False
+    return score > fragmentation_score_wmark(False, proactiveness, formula)
+
+
+# -- /proc/buddyinfo and /proc/pagetypeinfo ----------------------------------------------------------
+
+_BUDDY_LINE = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+)\s+(.*)$")
+_PAGETYPE_LINE = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+),\s+type\s+(\S+)\s+(.*)$")
+
+
+def parse_buddyinfo(text: str) -> dict[tuple[int, str], list[int]]:
+    """/proc/buddyinfo: nr_free per order for each (node, zone), in file order."""
+    out: dict[tuple[int, str], list[int]] = {}
+    for line in text.splitlines():
+        m = _BUDDY_LINE.match(line.strip())
+        if m:
+            out[(int(m.group(1)), m.group(2))] = [int(v) for v in m.group(3).split()]
+    return out
+
+
+def _count(field: str) -> int:
+    """A pagetypeinfo count; the kernel prints '>100000' once it stops counting a long list (a lower bound)."""
+    return int(field.lstrip(">"))
+
+
+def parse_pagetypeinfo(text: str) -> dict[tuple[int, str], dict[str, list[int]]]:
+    """The "Free pages count per migrate type at order" table of /proc/pagetypeinfo.
+
+    Returns {(node, zone): {migratetype name: free blocks per order}}; counts the kernel capped
+    ('>100000') are read as the cap. Other tables of the file are skipped.
+    """
+    out: dict[tuple[int, str], dict[str, list[int]]] = {}
+    in_table = False
+    for line in text.splitlines():
+        if line.startswith("Free pages count per migrate type"):
+            in_table = True
+            continue
+        if not in_table:
+            continue
+        m = _PAGETYPE_LINE.match(line.strip())
+        if m is None:
+            if out:  # the table ends at its first line of another shape
+                break
+            continue
+        key = (int(m.group(1)), m.group(2))
+        out.setdefault(key, {})[m.group(3)] = [_count(v) for v in m.group(4).split()]
+    return out
+
+
+def free_area_by_migratetype(types: dict[str, list[int]],
+                             names: Sequence[str] = MIGRATETYPE_NAMES) -> np.ndarray:
+    """One zone's pagetypeinfo rows as an [order, migratetype] array (the Snapshot's free_area_mt), absent types 0."""
+    nr_orders = max([NR_PAGE_ORDERS, *(len(v) for v in types.values())])
+    out = np.zeros((nr_orders, len(names)), dtype=np.int64)
+    for k, name in enumerate(names):
+        counts = types.get(name, [])
+        out[:len(counts), k] = counts
+    return out
+
+
+def read_buddyinfo(path: str | Path = "/proc/buddyinfo") -> dict[tuple[int, str], list[int]] | None:
+    """parse_buddyinfo of a file, or None when it cannot be read (no /proc, not Linux)."""
+    try:
+        return parse_buddyinfo(Path(path).read_text())
+    except OSError:
+        return None
+
+
+def read_pagetypeinfo(path: str | Path = "/proc/pagetypeinfo") -> dict[tuple[int, str], dict[str, list[int]]] | None:
+    """parse_pagetypeinfo of a file, or None when it cannot be read (it is mode 0400: root only)."""
+    try:
+        return parse_pagetypeinfo(Path(path).read_text())
+    except OSError:
+        return None

@@ -1,0 +1,270 @@
+"""Invariants that hold after every tick; tests run the machine with these checked each tick.
+
+- every page of every process is in exactly one place: a mapped frame, a swap-cache frame, or a
+  swap slot (on a device, in zram, or in the zeromap);
+- frame states partition memory; free pages equal the buddy lists' sum; LRU sizes match the frames;
+- swap counts equal the PTE references; cluster counts equal the slots in use; nothing is lost;
+- every swap cluster is on exactly the list its flag and order name; a cluster's order changes only
+  while it is empty, so clusters holding bad slots stay order 0 and large folios sit aligned in
+  clusters of their own order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from numpy_core.memmap import (
+    FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_KERNEL, FRAME_PCP, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_NONE,
+    folio_heads,
+)
+from numpy_core.page_alloc import PAGEBLOCK_ORDER
+from numpy_core.swapfile import (
+    CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE,
+    CLUSTER_FLAG_NONFULL, CLUSTER_SHIFT, SWAP_COUNT_MASK, SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAP_NR_ORDERS,
+    SWAPFILE_CLUSTER,
+)
+from numpy_core.workload import VP_RESIDENT, VP_SWAPPED
+
+if TYPE_CHECKING:
+    from numpy_core.machine import Machine
+    from numpy_core.swapfile import SwapSlots
+
+
+class InvariantError(AssertionError):
+    """A model invariant does not hold."""
+
+
+def _check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise InvariantError(msg)
+
+
+def check_frames(m: Machine) -> None:
+    """Frame states partition memory and agree with the buddy lists, PCP and LRUs."""
+    mem = m.memmap
+    counts = np.bincount(mem.state, minlength=8)
+    _check(int(counts.sum()) == mem.nr_frames, "frame states do not cover memory")
+    b = m.zone.buddy
+    _check(counts[FRAME_FREE] == b.free_pages, f"FREE frames {counts[FRAME_FREE]} != buddy free {b.free_pages}")
+    _check(sum(b.nr_free[o] << o for o in range(len(b.nr_free))) == b.free_pages, "nr_free sum != free_pages")
+    for o in range(len(b.nr_free)):
+        _check(int(b.listed[o].sum()) == b.nr_free[o], f"order {o}: listed blocks != nr_free")
+    _check(counts[FRAME_PCP] == m.zone.pcp_count, f"PCP frames {counts[FRAME_PCP]} != pcp_count {m.zone.pcp_count}")
+    pcp = m.zone.pcp_frames()
+    _check(len(np.unique(pcp)) == len(pcp), "a frame is on the per-CPU list twice")
+    _check(bool((mem.state[pcp] == FRAME_PCP).all()), "per-CPU list holds a non-PCP frame")
+    for o in range(len(b.nr_free)):
+        blocks = np.flatnonzero(b.listed[o])
+        by_type = np.bincount(b.block_types(o, blocks), minlength=3)[:3] if len(blocks) else np.zeros(3, dtype=np.int64)
+        _check(by_type.tolist() == list(b.nr_free_mt[o]), f"order {o}: free blocks by pageblock type "
+               f"{by_type.tolist()} != nr_free_mt {b.nr_free_mt[o]}")
+        if o > PAGEBLOCK_ORDER and len(blocks):
+            first = (blocks << o) >> PAGEBLOCK_ORDER
+            _check(bool((b.pbtype[first] == b.pbtype[first + 1]).all()), f"an order-{o} free block spans pageblocks of two types")
+    _check(counts[FRAME_KERNEL] == m.kernel_pages, "kernel pages changed")
+    _check(counts[FRAME_ZSMALLOC] == m.zram_frames_count, "zsmalloc frames != pool pages held")
+    pools = (m.zram.pool_pages() if m.zram is not None else 0) + (m.zswap.pool_pages() if m.zswap else 0)
+    _check(m.zram_frames_count == pools, f"zsmalloc frames {m.zram_frames_count} != zram + zswap pools {pools}")
+    for lru in m.lru:
+        _check(int((mem.lru == lru.id).sum()) == len(lru), f"LRU {lru.id} size mismatch")
+    on_lru = mem.lru != LRU_NONE
+    user = (mem.state == FRAME_ANON) | (mem.state == FRAME_SWAPCACHE) | (mem.state == FRAME_FILE)
+    _check(bool((on_lru == user).all()), "a user page is off the LRU, or a non-user frame is on it")
+
+
+def check_folios(m: Machine) -> None:
+    """Large folios: 2^k naturally aligned frames of the same order, all in use by one anonymous folio."""
+    mem = m.memmap
+    big = np.flatnonzero(mem.folio_order > 0)
+    if not len(big):
+        return
+    heads = folio_heads(mem.folio_order, big)
+    for h, k in set(zip(heads.tolist(), mem.folio_order[big].tolist())):
+        sib = np.arange(h, h + (1 << k))
+        _check(bool((mem.folio_order[sib] == k).all()), f"folio at {h}: not all 2^{k} frames have order {k}")
+        st = mem.state[sib]
+        _check(bool(((st == FRAME_ANON) | (st == FRAME_SWAPCACHE)).all()),
+               f"folio at {h}: a frame is not an anonymous or swap-cache page ({np.unique(st).tolist()})")
+
+
+def check_pages(m: Machine) -> None:
+    """Every process page is in exactly one place, and the reverse maps agree."""
+    mem, sp, sw = m.memmap, m.spaces, m.swap
+    res = np.flatnonzero(sp.state == VP_RESIDENT)
+    frames = sp.frame[res]
+    _check(bool((frames >= 0).all()), "resident page without a frame")
+    _check(len(np.unique(frames)) == len(frames), "two pages map one frame")
+    _check(bool((mem.state[frames] == FRAME_ANON).all()), "resident page's frame is not a mapped anon frame")
+    _check(bool((mem.owner[frames] == res).all()), "frame owner does not point back to the page")
+    cached = mem.slot[frames]
+    c = cached >= 0
+    _check(bool((sp.slot[res[c]] == cached[c]).all()), "mapped swap-cache page disagrees on its slot")
+    _check(bool((sp.slot[res[~c]] == -1).all()), "resident page not in swap cache keeps a slot")
+    anon_frames = np.flatnonzero(mem.state == FRAME_ANON)
+    _check(len(anon_frames) == len(res), "mapped anon frames != resident pages")
+    swapped = np.flatnonzero(sp.state == VP_SWAPPED)
+    slots = sp.slot[swapped]
+    _check(bool((slots >= 0).all()), "swapped page without a slot")
+    _check(len(np.unique(slots)) == len(slots), "two pages share a swap slot")
+    _check(bool((sw.owner[slots] == swapped).all()), "slot owner does not point back to the page")
+    _check(bool((sp.frame[swapped] == -1).all()), "swapped page still maps a frame")
+    # Exactly one place: in the swap cache (a frame) or only in the slot (device, zram or zeromap).
+    folio = m.swap_cache.folio[slots]
+    inc = folio >= 0
+    _check(bool((mem.state[folio[inc]] == FRAME_SWAPCACHE).all()), "swapped page's cache folio is mapped")
+    _check(bool((mem.owner[folio[inc]] == swapped[inc]).all()), "cache folio owned by another page")
+    sc_frames = np.flatnonzero(mem.state == FRAME_SWAPCACHE)
+    _check(bool((mem.slot[sc_frames] >= 0).all()), "swap-cache frame without a slot")
+    _check(bool((m.swap_cache.folio[mem.slot[sc_frames]] == sc_frames).all()), "swap cache does not map back")
+    if m.zram is not None:
+        notcached = slots[~inc]
+        notcached = notcached[~sw.zeromap[notcached]]
+        devs = sw.device_of(notcached)
+        phys = notcached if sw is m.phys else sw.backing[notcached]
+        for d, dev in enumerate(m.phys.devices):
+            if dev.kind != "zram":
+                continue
+            sel = devs == d
+            s = phys[sel]
+            held = (m.zram.size[s] > 0) | m.zram.same[s]
+            if m.zswap is not None:
+                held |= m.zswap.contains(notcached[sel])
+            _check(bool(held.all()), f"{int((~held).sum())} swapped pages on {dev.name} hold no data")
+
+
+def check_swap(m: Machine) -> None:
+    """Swap counts equal references; cluster and device counts equal slots in use."""
+    sw, sp = m.swap, m.spaces
+    sm = sw.swap_map
+    count = (sm & SWAP_COUNT_MASK).astype(np.int64)
+    count[sm == SWAP_MAP_BAD] = 0
+    refs = np.bincount(sp.slot[sp.state == VP_SWAPPED], minlength=len(sm)) if len(sm) else np.zeros(0)
+    _check(bool((count == refs).all()), f"swap counts != PTE references at {np.flatnonzero(count != refs)[:5]}")
+    has_cache = ((sm & SWAP_HAS_CACHE) != 0) & (sm != SWAP_MAP_BAD)
+    _check(bool((has_cache == (m.swap_cache.folio >= 0)).all()), "SWAP_HAS_CACHE disagrees with the swap cache")
+    free = sm == 0
+    _check(not (free & (m.swap_cache.shadow >= 0)).any(), "a free slot keeps a shadow")
+    if sw is not m.phys:
+        check_vswap(m)
+    sw = m.phys
+    sm = sw.swap_map
+    used = sm != 0
+    per_cluster = np.bincount(np.flatnonzero(used) >> CLUSTER_SHIFT, minlength=len(sw.cluster_count))
+    _check(bool((per_cluster == sw.cluster_count).all()), "cluster counts != slots in use")
+    inuse = int(((sm != 0) & (sm != SWAP_MAP_BAD)).sum())
+    _check(sum(d.inuse for d in sw.devices) == inuse, "device inuse != slots in use")
+    _check(sw.total_swap_pages - sw.nr_swap_pages == inuse, "nr_swap_pages does not add up")
+    _check(m.swap_cache.nr_pages == int((m.swap_cache.folio >= 0).sum()), "nr_swapcached mismatch")
+    check_swap_clusters(sw)
+    free = sm == 0
+    _check(not (free & sw.zeromap).any(), "a free slot keeps a zeromap bit")
+    if m.zram is not None:
+        _check(not (free & ((m.zram.size > 0) | m.zram.same)).any(), "a free slot keeps zram data")
+
+
+def check_swap_clusters(sw: SwapSlots) -> None:
+    """The physical allocator's clusters: list membership matches flag and order both ways, flags match counts,
+    a cluster holding a bad slot (never empty) keeps order 0, and cached next offsets are aligned to their order."""
+    flags, counts, orders = sw.cluster_flags, sw.cluster_count, sw.cluster_order
+    listed = np.zeros(len(flags), dtype=np.int64)
+    owned = np.zeros(len(flags), dtype=bool)
+    for d, dev in enumerate(sw.devices):
+        owned[dev.first_cluster:dev.first_cluster + dev.nr_clusters] = True
+        lists = [(CLUSTER_FLAG_FREE, -1, dev.free_clusters), (CLUSTER_FLAG_FULL, -1, dev.full_clusters),
+                 (CLUSTER_FLAG_DISCARD, -1, dev.discard_clusters)]
+        lists += [(CLUSTER_FLAG_NONFULL, o, dev.nonfull_clusters[o]) for o in range(SWAP_NR_ORDERS)]
+        lists += [(CLUSTER_FLAG_FRAG, o, dev.frag_clusters[o]) for o in range(SWAP_NR_ORDERS)]
+        for flag, order, lst in lists:
+            ids = np.fromiter(lst, dtype=np.int64, count=len(lst))
+            _check(bool((flags[ids] == flag).all()), f"{dev.name}: a cluster on the flag-{flag} list has another flag")
+            _check(bool((sw.cluster_dev[ids] == d).all()), f"{dev.name}: another device's cluster on its list")
+            if order >= 0:
+                _check(bool((orders[ids] == order).all()), f"{dev.name}: a cluster on an order-{order} list "
+                       f"has order {orders[ids][orders[ids] != order][:1]}")
+            np.add.at(listed, ids, 1)
+    _check(int(listed.max(initial=0)) <= 1, f"cluster {int(np.argmax(listed))} is on two lists")
+    _check(bool(((listed == 1) == (flags != CLUSTER_FLAG_NONE)).all()), "a cluster's flag and list disagree")
+    _check(bool((flags[owned] != CLUSTER_FLAG_NONE).all()), "a cluster was left isolated (flag NONE)")
+    _check(bool((counts[(flags == CLUSTER_FLAG_FREE) | (flags == CLUSTER_FLAG_DISCARD)] == 0).all()),
+           "a free or discarding cluster holds slots")
+    _check(bool((counts[flags == CLUSTER_FLAG_FULL] == SWAPFILE_CLUSTER).all()), "a full cluster has room")
+    empty = owned & (counts == 0)
+    _check(bool(((flags[empty] == CLUSTER_FLAG_FREE) | (flags[empty] == CLUSTER_FLAG_DISCARD)).all()),
+           "an empty cluster is not free")
+    bad = np.unique(np.flatnonzero(sw.swap_map == SWAP_MAP_BAD) >> CLUSTER_SHIFT)
+    _check(not orders[bad].any(), "a cluster holding a bad slot took a large order")
+    nexts = np.vstack([sw.percpu_offset] + [np.array(dev.global_next, dtype=np.int64) for dev in sw.devices])
+    for o in range(1, SWAP_NR_ORDERS):
+        col = nexts[:, o]
+        col = col[col >= 0]
+        _check(bool((col % (1 << o) == 0).all()), f"a cached next offset for order {o} is not aligned")
+        _check(bool((col < len(sw.swap_map)).all()), f"a cached next offset for order {o} is past the end")
+
+
+def check_large_folios(sw: SwapSlots, starts: np.ndarray, orders: np.ndarray) -> None:
+    """Live large-folio allocations (first slot and order each): aligned, in use, inside one cluster whose order
+    is theirs (order exclusivity: no cluster holds two large orders)."""
+    starts = np.asarray(starts, dtype=np.int64)
+    orders = np.asarray(orders, dtype=np.int64)
+    _check(bool((starts % (1 << orders) == 0).all()), "a large folio's slots are not naturally aligned")
+    c = starts >> CLUSTER_SHIFT
+    _check(bool(((starts + (1 << orders) - 1) >> CLUSTER_SHIFT == c).all()), "a large folio spans two clusters")
+    _check(bool((sw.cluster_order[c] == orders).all()), "a large folio sits in a cluster of another order")
+    for o in np.unique(orders).tolist():
+        first = starts[orders == o]
+        slots = (first[:, None] + np.arange(1 << o)).ravel()
+        _check(bool((sw.swap_map[slots] != 0).all()), f"an order-{o} folio has a free slot")
+
+
+def check_zswap(m: Machine) -> None:
+    """zswap holds only pages that are swapped out and not in the swap cache, exactly once."""
+    zs, sw = m.zswap, m.swap
+    keys = np.flatnonzero(zs.entry_of >= 0)
+    _check(len(keys) == zs.entries(), "zswap stored_pages != entries in its tree")
+    _check(bool(((sw.swap_map[keys] & SWAP_COUNT_MASK) > 0).all()), "a zswap entry for a slot no PTE references")
+    _check(bool((m.swap_cache.folio[keys] < 0).all()), "a zswap entry for a slot whose folio is in the swap cache")
+    _check(not sw.zeromap[keys].any(), "a zswap entry for a zero page")
+    if m.zram is not None:
+        phys = keys if sw is m.phys else sw.backing[keys]
+        phys = phys[phys >= 0]
+        _check(not ((m.zram.size[phys] > 0) | m.zram.same[phys]).any(), "a page both in zswap and in zram")
+
+
+def check_vswap(m: Machine) -> None:
+    """vswap: descriptors, the reverse map and the virtual clusters agree."""
+    from numpy_core.vswap import VSWAP_FREE, VSWAP_SWAPFILE, VSWAP_ZERO
+
+    vs, phys = m.swap, m.phys
+    used = (vs.swap_map != 0) & (vs.swap_map != 0x3F)
+    _check(bool(((vs.dtype != VSWAP_FREE) == used)[1:].all()), "descriptor type disagrees with use")
+    _check(bool(((vs.dtype == VSWAP_ZERO) == vs.zeromap).all()), "VSWAP_ZERO disagrees with the zero map")
+    filebacked = np.flatnonzero(vs.dtype == VSWAP_SWAPFILE)
+    back = vs.backing[filebacked]
+    _check(bool((back >= 0).all()), "a SWAPFILE descriptor has no physical slot")
+    _check(bool((vs.backing[vs.dtype != VSWAP_SWAPFILE] == -1).all()), "a non-SWAPFILE descriptor keeps a slot")
+    _check(bool((phys.owner[back] == filebacked).all()), "reverse map does not point back")
+    phys_used = (phys.swap_map != 0) & (phys.swap_map != SWAP_MAP_BAD)
+    _check(int(phys_used.sum()) == len(filebacked), "physical slots in use != SWAPFILE descriptors")
+    per_cluster = np.bincount(np.flatnonzero(used) >> CLUSTER_SHIFT, minlength=len(vs.vc_count))
+    per_cluster[0] += 1  # cluster 0's reserved first slot
+    _check(bool((per_cluster == vs.vc_count).all()), "virtual cluster counts != slots in use")
+    _check(bool(vs.vc_live[vs.vc_count > 0].all()), "a virtual cluster in use is not in the cluster map")
+    _check(all(vs.vc_order[c] == 0 for c in vs.partial), "a large-order virtual cluster on the order-0 partial list")
+    for o in range(1, len(vs.partial_large)):
+        ids = np.fromiter(vs.partial_large[o], dtype=np.int64, count=len(vs.partial_large[o]))
+        _check(bool((vs.vc_live[ids] & (vs.vc_order[ids] == o)).all()), f"a bad cluster on the order-{o} partial list")
+        cached = vs.percpu_cluster_large[:, o]
+        cached = cached[cached >= 0]
+        _check(bool((vs.vc_live[cached] & (vs.vc_order[cached] == o)).all()), f"a bad per-CPU order-{o} cluster")
+
+
+def check_all(m: Machine) -> None:
+    """All invariants."""
+    check_frames(m)
+    check_folios(m)
+    check_pages(m)
+    check_swap(m)
+    if m.zswap is not None:
+        check_zswap(m)

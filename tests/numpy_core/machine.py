@@ -1,0 +1,383 @@
+"""Machine: builds the subsystems from a Scenario, advances one tick at a time and emits Snapshots.
+
+The tick, in order (ARCHITECTURE.md): scripted events; I/O completions; each runnable task spends
+its share of the tick (faults, allocation, direct reclaim, swap-ins); kswapd spends its own; gauges
+and the snapshot are updated. Everything is seeded from the scenario, so the same scenario gives
+the same run tick for tick.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from numpy_core.compaction import CompactionState, Kcompactd, compact_node
+from numpy_core.costs import CostTable, backend_profile, costs_for_cpu, cpu_factor
+from numpy_core.filemap import FileCacheMixin
+from numpy_core.lru import LruList
+from numpy_core.memmap import (
+    FRAME_ANON, FRAME_KERNEL, FRAME_RESERVED, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE,
+    PAGE_SIZE, MemMap,
+)
+from numpy_core.memory import run_task
+from numpy_core.oom_kill import ExitAndOomMixin
+from numpy_core.page_alloc import (
+    MIGRATE_UNMOVABLE, PAGEBLOCK_ORDER, WMARK_HIGH, WMARK_LOW, WMARK_MIN, Zone, ZoneInfo, calculate_min_free_kbytes, recommended_min_free_kbytes,
+    setup_per_zone_wmarks, zone_split,
+)
+from numpy_core.page_io import IoQueue, ZramStore
+from numpy_core.swap_ops import SwapPathsMixin
+from numpy_core.swap_state import ClassicSwapCache, SwapCacheBase, VSwapCache
+from numpy_core.swap_table import SwapTableCache
+from numpy_core.swapfile import SwapSlots
+from numpy_core.vmscan import Kswapd, ScanControl
+from numpy_core.vswap import VSwapSpace
+from numpy_core.zswap import Zswap
+from numpy_core.workload import AddressSpaces, build_processes
+
+MIB_PAGES = (1 << 20) // PAGE_SIZE
+MAX_EVENTS = 2000
+TICK_SLICES = 1  # tasks and kswapd alternate this many times per tick; kswapd also catches up on demand
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened, and why, in the kernel's terms."""
+
+    time_ns: int
+    tick: int
+    kind: str
+    text: str
+
+
+def auto_reserved_pages(pages: int) -> int:
+    """RAM the buddy allocator never sees: memmap (64 B per page), the kernel image and firmware (~48 MiB)."""
+    return min(pages // 4, pages * 64 // PAGE_SIZE + 48 * MIB_PAGES)
+
+
+def auto_kernel_pages(managed: int) -> int:
+    """Pages the kernel holds once booted: slab, page tables, stacks (~16 MiB + 2.5%)."""
+    return min(managed // 4, 16 * MIB_PAGES + managed // 40)
+
+
+class DesignNotBuilt(ValueError):
+    """The scenario asks for a swap design the model does not have yet."""
+
+
+def make_swap_cache(design: str, nr_slots: int, costs: CostTable) -> SwapCacheBase:
+    """The swap cache of a design whose entries are physical slots."""
+    if design == "classic":
+        return ClassicSwapCache(nr_slots, costs)
+    if design == "swap_table":
+        return SwapTableCache(nr_slots, costs)
+    raise DesignNotBuilt(f"unknown swap design {design!r}")
+
+
+class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
+    """The whole simulated machine: memory, reclaim, swap, workloads, counters."""
+
+    def __init__(self, scenario, costs: CostTable | None = None, check_invariants: bool = False) -> None:
+        s = scenario
+        mc = s.machine
+        self.scenario = s
+        self.costs = costs or costs_for_cpu(mc.cpu)
+        self.tick_ns = s.tick
+        self.tick = 0
+        self.now = 0
+        self.check_invariants = check_invariants
+        self.ncpus = mc.cpus
+        self.swappiness = mc.swappiness
+        self.vma_ra_enabled = mc.vma_ra_enabled
+        self.page_cluster = s.swap.page_cluster
+        self.design = s.swap.design
+
+        from numpy_core.vmstat import VmStat
+        self.vm = VmStat()
+        self.events: deque[Event] = deque(maxlen=MAX_EVENTS)
+        self.event_seq = 0
+        self._event_last: dict = {}
+
+        # Physical memory and the zone.
+        pages = mc.memory // PAGE_SIZE
+        reserved = auto_reserved_pages(pages) if mc.reserved == "auto" else mc.reserved // PAGE_SIZE
+        managed = pages - reserved
+        self.memmap = MemMap(pages)
+        self.zone_layout = zone_split(managed, pages)
+        thp_on = mc.thp != "never"
+        if mc.min_free_kbytes == "auto":
+            mfk = calculate_min_free_kbytes(managed * 4)
+            if thp_on:
+                mfk = max(mfk, recommended_min_free_kbytes(len(self.zone_layout), managed))
+        else:
+            mfk = int(mc.min_free_kbytes)
+        self.min_free_kbytes = mfk
+        self.zone_infos: list[ZoneInfo] = setup_per_zone_wmarks(self.zone_layout, mfk, mc.watermark_scale_factor)
+        wmark = (sum(z.wmark_min for z in self.zone_infos), sum(z.wmark_low for z in self.zone_infos),
+                 sum(z.wmark_high for z in self.zone_infos))
+        self.zone = Zone("Normal", pages, self.memmap.state, managed, wmark, self.ncpus, mc.watermark_boost_factor,
+                         self.memmap.folio_order)
+        low_res = min(256, reserved)
+        rest = reserved - low_res
+        image = rest // 2
+        res_idx = np.concatenate([np.arange(low_res), np.arange(4096, 4096 + image) if pages > 4096 + image
+                                  else np.arange(low_res, low_res + image), np.arange(pages - (rest - image), pages)])
+        res_idx = np.unique(res_idx)[:reserved]
+        self.memmap.state[res_idx] = FRAME_RESERVED
+        free_idx = np.flatnonzero(self.memmap.state != FRAME_RESERVED)
+        self.zone.claim_boot_pages(free_idx)
+        kpages = auto_kernel_pages(managed) if mc.kernel_used == "auto" else mc.kernel_used // PAGE_SIZE
+        kframes = self.zone.alloc(kpages, MIGRATE_UNMOVABLE)
+        self.memmap.state[kframes] = FRAME_KERNEL
+        self.kernel_pages = len(kframes)
+        self.zone.on_folio_split = self.count_folio_split
+        self.zone.pgalloc = 0
+        self.zone.drain()  # the boot CPU's leftover per-CPU pages
+        self.zone.watermark_boost = 0
+        self.zone.boosted_flag = False
+
+        self.lru = [LruList(i, self.memmap) for i in range(4)]
+        self.anon_cost = 0
+        self.file_cost = 0
+        self.last_pageout = 0
+        self.nonresident_age = 0
+
+        # Swap.
+        compressor = "lzo-rle"
+        devs = [(d.name, d.kind, backend_profile(d.kind, compressor, mc.cpu), d.priority, d.size // PAGE_SIZE, d.discard)
+                for d in s.swap.devices]
+        self.phys = SwapSlots(devs, self.ncpus, self.costs)
+        self.procs, nr_vpages, nr_file_pages = build_processes(s, s.seed, self.ncpus)
+        if self.design == "vswap":
+            o = s.swap.vswap
+            self.swap = VSwapSpace(self.phys, nr_vpages, self.ncpus, self.costs, cache_only_bit=o.cache_only_bit,
+                                   batch_cgroup_check=o.batch_cgroup_check, lookup_cache=o.lookup_cache)
+            self.swap_cache: SwapCacheBase = VSwapCache(self.swap.nr_slots, self.costs, self.swap)
+            self.phys.reclaim_cache_only = self.reclaim_cache_only_physical
+        else:
+            self.swap = self.phys
+            self.swap_cache = make_swap_cache(self.design, self.swap.nr_slots, self.costs)
+            self.phys.reclaim_cache_only = self.reclaim_cache_only
+        self.zram = ZramStore(self.phys.nr_slots) if any(d.kind == "zram" for d in s.swap.devices) else None
+        z = s.swap.zswap
+        self.zswap = Zswap(totalram_pages=managed, nr_keys=self.swap.nr_slots, max_pool_percent=z.max_pool_percent,
+                           accept_threshold_percent=z.accept_threshold_percent, compressor=z.compressor,
+                           shrinker_enabled=z.shrinker_enabled, costs=self.costs,
+                           index="descriptor" if self.design == "vswap" else "xarray") if z.enabled else None
+        self.writeout_failed = np.zeros(0, dtype=np.int64)
+        self.zram_frames = np.zeros(0, dtype=np.int64)
+        self.zram_frames_count = 0
+        self.io: dict[int, IoQueue] = {}
+        for i, d in enumerate(self.swap.devices):
+            if not d.profile.synchronous:
+                self.io[i] = IoQueue(d.profile.read_latency_ns, d.profile.write_latency_ns,
+                                     d.profile.bandwidth_bytes_per_s, d.profile.queue_pages)
+        self.swap_has_rotational = any(d.profile.rotational for d in self.swap.devices)
+        self.swapin_readahead_hits = 4
+        self.ra_prev_offset = 0
+        self.last_readahead_pages = 0
+
+        # Workloads.
+        self.spaces = AddressSpaces(nr_vpages)
+        self.file_frame = np.full(nr_file_pages, -1, dtype=np.int64)
+        self.file_shadow = np.full(nr_file_pages, -1, dtype=np.int64)
+        self.kswapd = Kswapd()
+        self.kswapd.cost_per_page *= cpu_factor(mc.cpu, "kernel")  # its first estimate, refined as it runs
+        self.compaction = CompactionState(len(self.zone.pageblock_type))
+        self.kcompactd = Kcompactd()
+        self.kswapd_cpu = self.ncpus  # its own slot in the per-CPU swap cluster cache
+        self.series: list[dict] = []
+        self.pending_events = sorted(s.events, key=lambda e: e.at)
+        self.paused_by_event = False
+        self._update_gauges()
+
+    # -- events -------------------------------------------------------------------------------------
+    def event(self, now: int, kind: str, text: str, key: object = None, min_gap_ns: int = 20_000_000) -> None:
+        """Log an event; repeated events of one kind and key are kept at most one per min_gap_ns."""
+        if key is not None:
+            last = self._event_last.get((kind, key))
+            if last is not None and now - last < min_gap_ns:
+                return
+            self._event_last[(kind, key)] = now
+        self.event_seq += 1
+        self.events.append(Event(now, self.tick, kind, text))
+
+    # -- reclaim policy hooks used by vmscan ----------------------------------------------------------
+    def decay_costs(self) -> None:
+        """lru_note_cost's decay: halve both costs once they exceed a quarter of the LRU pages."""
+        total = sum(len(x) for x in self.lru)
+        if self.anon_cost + self.file_cost > total // 4 + 1:
+            self.anon_cost //= 2
+            self.file_cost //= 2
+
+    def file_is_tiny(self, sc: ScanControl) -> bool:
+        """prepare_scan_count's file_is_tiny for global reclaim."""
+        file = len(self.lru[LRU_INACTIVE_FILE]) + len(self.lru[LRU_ACTIVE_FILE])
+        return (file + self.zone.nr_free_pages <= self.zone.wmark_pages(WMARK_HIGH)
+                and not self.may_deactivate(LRU_INACTIVE_ANON)
+                and (len(self.lru[LRU_INACTIVE_ANON]) >> sc.priority) > 0)
+
+    def may_deactivate(self, inactive_lru: int) -> bool:
+        """sc->may_deactivate: the inactive list is low relative to the active one."""
+        from numpy_core.vmscan import inactive_is_low
+        return inactive_is_low(self, inactive_lru)
+
+    # -- time ---------------------------------------------------------------------------------------
+    def runnable(self) -> list:
+        return [p for p in self.procs if p.started(self.now) and not p.exited]
+
+    def step(self, n: int = 1) -> None:
+        """Advance n ticks."""
+        for _ in range(n):
+            self._tick()
+
+    def _tick(self) -> None:
+        now = self.now
+        while self.pending_events and self.pending_events[0].at <= now:
+            self._scripted(self.pending_events.pop(0), now)
+        self.complete_io(now)
+        if self.swap.pending_discard:
+            self.swap.run_discards()
+        self.swap.run_reclaim_work()
+        tasks = self.runnable()
+        runners = len(tasks) + (1 if self.kswapd.state == "running" else 0)
+        share = self.tick_ns if runners <= self.ncpus else self.tick_ns * self.ncpus // runners
+        # Rotate the order tasks run in, so no task is always first to the free pages.
+        if tasks:
+            r = self.tick % len(tasks)
+            tasks = tasks[r:] + tasks[:r]
+        for p in tasks:
+            p.throttled = False
+            p.debt_ns += share
+        # Tasks and kswapd run on different CPUs at once: interleave them in slices of the tick.
+        slice_ns = share // TICK_SLICES
+        for k in range(TICK_SLICES):
+            t = now + k * slice_ns
+            for p in tasks:
+                if p.exited or p.throttled:
+                    continue
+                budget = min(p.debt_ns, slice_ns)
+                if budget <= 0:
+                    continue
+                used = run_task(self, p, t, budget)
+                p.debt_ns -= used
+            self.kswapd.cpu_fraction = share / self.tick_ns
+            self.kswapd.run_until(self, t + slice_ns)
+            self.kcompactd.run_until(self, t + slice_ns)
+        if self.zswap is not None and self.zswap.shrink_wanted:
+            self.zswap_shrink_worker(now)
+        for p in tasks:
+            # Unused time does not carry over; overrun (a stall) does, as debt.
+            p.debt_ns = 0 if p.throttled else min(0, p.debt_ns)
+        self.tick += 1
+        self.now += self.tick_ns
+        self._update_gauges()
+        if self.check_invariants:
+            from numpy_core.invariants import check_all
+            check_all(self)
+
+    def _scripted(self, ev, now: int) -> None:
+        if ev.do == "drop_caches":
+            frames = self.file_frame[self.file_frame >= 0]
+            for lru_id in (LRU_INACTIVE_FILE, LRU_ACTIVE_FILE):
+                on = frames[self.memmap.lru[frames] == lru_id]
+                self.lru[lru_id].remove(on)
+            sc = ScanControl(nr_to_reclaim=len(frames))
+            self.reclaim_file_folios(frames, sc)
+            self.event(now, "script", f"drop_caches: dropped {len(frames)} page-cache pages")
+        elif ev.do == "compact":
+            compact_node(self, now)
+        elif ev.do == "pause":
+            self.paused_by_event = True
+            self.event(now, "script", "pause requested by the scenario")
+
+    def done(self) -> bool:
+        """True when the scenario's duration has elapsed."""
+        return self.now >= self.scenario.duration
+
+    # -- counters and snapshot ----------------------------------------------------------------------
+    def _update_gauges(self) -> None:
+        vm = self.vm
+        vm.set("nr_free_pages", self.zone.nr_free_pages)
+        for i, name in enumerate(("nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file")):
+            vm.set(name, len(self.lru[i]))
+        vm.set("nr_swapcached", self.swap_cache.nr_pages)
+        vm.set("nr_zspages", self.zram_frames_count)
+        if self.zswap is not None:
+            zc = self.zswap.counters()
+            for name in ("zswpout", "zswpin", "zswpwb"):
+                vm.set(name, zc[name])
+            vm.set("swaptui_zswap_pool_pages", self.zswap.pool_pages())
+            vm.set("swaptui_zswap_stored", self.zswap.entries())
+        if self.design == "vswap":
+            vm.set("swaptui_vswap_lookup_hits", self.swap.lookup_hits)
+            vm.set("swaptui_vswap_lookup_misses", self.swap.lookup_misses)
+            vm.set("swaptui_vswap_clusters", self.swap.virtual_clusters())
+        elif self.design == "swap_table":
+            vm.set("swaptui_swap_tables", self.swap_cache.tables(self.swap.cluster_count))
+        vm.set("nr_kernel_misc", self.kernel_pages)
+        vm.set("nr_file_pages", int((self.file_frame >= 0).sum()) if len(self.file_frame) else 0)
+        vm.set("nr_writeback", sum(q.pages_in_flight() for q in self.io.values()))
+        vm.set("swaptui_swap_used", self.phys.used())
+        vm.set("swaptui_swap_total", self.swap.total_swap_pages)
+        vm.set("swaptui_xa_lookups", self.swap_cache.lookups)
+        vm.set("swaptui_xa_hops", self.swap_cache.hops)
+        vm.set("swaptui_zram_stored", self.zram.stored if self.zram else 0)
+        vm.set("swaptui_zram_same", self.zram.same_pages if self.zram else 0)
+        vm.set("swaptui_slow_path_allocs", self.swap.slow_path_allocs)
+        vm.set("pgalloc_normal", self.zone.pgalloc)
+        vm.set("swaptui_extfrag_events", self.zone.extfrag_events)
+        vm.set("swaptui_pageblock_claims", self.zone.pageblock_claims)
+        vm.set("swaptui_watermark_boost", self.zone.watermark_boost)
+        vm.set("pgfree", self.zone.pgfree)
+
+    def update_full_gauges(self) -> np.ndarray:
+        """Gauges that need a pass over every frame (render time only); returns frames per state."""
+        counts = self.memmap.state_counts()
+        self.vm.set("nr_anon_pages", int(counts[FRAME_ANON]))
+        return counts
+
+    def swap_metadata(self):
+        """Swap metadata bytes (static, dynamic) of this machine's design, from its current state."""
+        from numpy_core.metadata import classic_metadata, swap_table_metadata
+
+        if self.design == "swap_table":
+            return swap_table_metadata(self.swap.nr_slots, self.swap_cache.tables(self.swap.cluster_count))
+        if self.design == "vswap":
+            from numpy_core.metadata import vswap_metadata
+            return vswap_metadata(self.phys.nr_slots, self.swap.virtual_clusters(), self.phys.used())
+        return classic_metadata(self.swap.nr_slots, self.swap_cache.entries(),
+                                self.zswap.entries() if self.zswap is not None else 0)
+
+    def lookup_depths(self) -> dict[str, np.ndarray]:
+        """Every lookup this design made, by kind, as a histogram over XArray depth (bin 0: no tree walked).
+
+        classic: the swap cache's XArrays; swap_table: its per-cluster tables (depth 0); vswap: each kind of
+        descriptor access through the cluster map. zswap's own trees are a kind of their own where it has them."""
+        out: dict[str, np.ndarray] = {}
+        if self.design == "vswap":
+            for kind, hist in sorted(self.swap.depth_by_kind.items()):
+                out[f"vswap {kind}"] = hist.copy()
+        else:
+            name = "swap table" if self.design == "swap_table" else "swap cache xarray"
+            out[name] = self.swap_cache.depth_hist.copy()
+        if self.zswap is not None and self.design != "vswap":
+            out["zswap tree"] = self.zswap.depth_hist.copy()
+        return out
+
+    def count_folio_split(self, order: int) -> None:
+        """A large folio was split into base pages (thp_split_page counts PMD-size ones)."""
+        if order == PAGEBLOCK_ORDER:
+            self.vm.add("thp_split_page")
+
+    def after_alloc(self, now: int) -> None:
+        """rmqueue's tail: a fallback that boosted the watermark (ZONE_BOOSTED_WATERMARK) wakes kswapd."""
+        if self.zone.boosted_flag:
+            self.zone.boosted_flag = False
+            self.kswapd.wake(self, 0, now)
+
+    def watermarks(self) -> tuple[int, int, int]:
+        """(min, low, high) of the simulated zone, boost included."""
+        z = self.zone
+        return z.wmark_pages(WMARK_MIN), z.wmark_pages(WMARK_LOW), z.wmark_pages(WMARK_HIGH)

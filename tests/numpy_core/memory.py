@@ -1,0 +1,679 @@
+"""Page faults and the task side of allocation (mm/memory.c, mm/swap_state.c's swap-in, the slow path).
+
+A task runs its workload's accesses in runs of one kind (resident touches, new anonymous faults,
+swap-cache hits, swap-ins) until its time for the tick is spent. Allocation follows
+__alloc_pages: the fast path at the low watermark, then wake kswapd and retry at min, then direct
+reclaim (throttled below half of min), and OOM after MAX_RECLAIM_RETRIES rounds without progress.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from numpy_core.memmap import (
+    FRAME_ANON, FRAME_KERNEL, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON,
+    PG_DIRTY, PG_LOCKED_IO, PG_READAHEAD, PG_WORKINGSET, PG_YOUNG,
+)
+from numpy_core.compaction import (
+    COMPACT_DEFERRED, COMPACT_SKIPPED, DEF_COMPACT_PRIORITY, INIT_COMPACT_PRIORITY, direct_compact,
+)
+from numpy_core.page_alloc import MIGRATE_MOVABLE, WMARK_LOW, WMARK_MIN
+from numpy_core.swapfile import SWAP_COUNT_MASK
+from numpy_core.vmscan import MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, throttle_direct_reclaim, try_to_free_pages
+from numpy_core.workload import PMD_ORDER, VP_NONE, VP_RESIDENT, VP_SWAPPED, Process
+
+if TYPE_CHECKING:
+    from numpy_core.machine import Machine
+
+RUN_RESIDENT, RUN_NEW, RUN_CACHED, RUN_SWAPPED, RUN_GONE = range(5)
+MAX_CHUNK = 4096
+VMA_RA_MAX_HITS = 63
+PMD_PAGES = 512
+WRITEBACK_THROTTLE_NS = 100_000_000  # HZ/10
+
+
+def swapin_nr_pages(prev: int, cur: int, hits: int, max_pages: int, prev_win: int) -> int:
+    """__swapin_nr_pages: the swap readahead window."""
+    pages = hits + 2
+    if pages == 2:
+        if cur != prev + 1 and cur != prev - 1:
+            pages = 1
+    else:
+        roundup = 4
+        while roundup < pages:
+            roundup <<= 1
+        pages = roundup
+    if pages > max_pages:
+        pages = max_pages
+    last_ra = prev_win // 2
+    if pages < last_ra:
+        pages = last_ra
+    return pages
+
+
+# -- allocation -------------------------------------------------------------------------------------
+
+def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int,
+                     mt: int = MIGRATE_MOVABLE) -> tuple[np.ndarray, int]:
+    """__alloc_pages for n order-0 pages of migratetype mt on behalf of task p; returns (frames, ns spent)."""
+    z = m.zone
+    c = m.costs
+    parts: list[np.ndarray] = []
+    spent = 0
+    need = n
+
+    def take(k: int, slow: bool) -> None:
+        """Allocate k pages. Below the low watermark every allocation takes __alloc_pages_slowpath
+        (wake_all_kswapds, then get_page_from_freelist again at min), not once per batch: the first one's
+        was charged on entering it, the other k - 1 are charged here."""
+        nonlocal spent, need
+        parts.append(z.alloc(k, mt))
+        spent += k * c.pcp_page + ((k - 1) * c.alloc_slowpath if slow else 0)
+        need -= k
+
+    while need > 0:
+        k = min(need, z.allowance(z.wmark_pages(WMARK_LOW)))
+        if k:
+            take(k, slow=False)
+            continue
+        spent += c.alloc_slowpath
+        m.kswapd.wake(m, 0, now + spent)
+        k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
+        if k:
+            take(k, slow=True)
+            continue
+        # kswapd reclaims on its own CPU meanwhile: let it catch up before deciding to reclaim directly.
+        m.kswapd.run_until(m, now + spent)
+        k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
+        if k:
+            take(k, slow=True)
+            continue
+        if throttle_direct_reclaim(m):
+            m.vm.add("pgscan_direct_throttle")
+            p.throttled = True
+            m.event(now + spent, "throttle", f"{p.label} throttled: free {z.nr_free_pages} <= min/2", key=p.pid)
+            break
+        invocations = -(-need // SWAP_CLUSTER_MAX)
+        sc = try_to_free_pages(m, invocations, p.cpu, now + spent)
+        spent += sc.cost
+        m.vm.add("swaptui_direct_reclaim_ns", sc.cost - sc.io_wait)
+        m.vm.add("swaptui_task_io_wait_ns", sc.io_wait)
+        m.event(now + spent, "direct", f"direct reclaim by {p.label}: {sc.nr_reclaimed} pages, "
+                f"{sc.cost / 1e6:.2f} ms", key=p.pid)
+        k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
+        if k == 0 and z.pcp_count:
+            z.drain()  # drain_all_pages, then retry
+            k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
+        if k:
+            take(k, slow=True)
+            p.no_progress = 0
+        elif sc.nr_reclaimed == 0:
+            wait = m.next_writeback_completion(now + spent)
+            if wait is not None:
+                # reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK): sleep until writeback progresses (<= HZ/10).
+                wait = min(wait, WRITEBACK_THROTTLE_NS)
+                spent += wait
+                m.vm.add("swaptui_throttle_ns", wait)
+                m.complete_io(now + spent)
+            else:
+                p.no_progress += 1
+                if p.no_progress > MAX_RECLAIM_RETRIES:
+                    p.no_progress = 0
+                    m.out_of_memory(now + spent, p)
+                    if p.exited:
+                        break
+                break  # should_reclaim_retry: time passes before the next attempt
+        if spent >= budget:
+            break
+    m.after_alloc(now + spent)
+    if not parts:
+        return np.zeros(0, dtype=np.int64), spent
+    return (np.concatenate(parts) if len(parts) > 1 else parts[0]), spent
+
+
+# -- the task loop ----------------------------------------------------------------------------------
+
+def classify(m: Machine, vp: np.ndarray) -> np.ndarray:
+    """What kind of access each vpage needs now."""
+    st = m.spaces.state[vp]
+    cls = np.full(len(vp), RUN_GONE, dtype=np.int8)
+    cls[st == VP_RESIDENT] = RUN_RESIDENT
+    cls[st == VP_NONE] = RUN_NEW
+    sw = st == VP_SWAPPED
+    if sw.any():
+        cached = m.swap_cache.folio[m.spaces.slot[vp[sw]]] >= 0
+        cls[np.flatnonzero(sw)[cached]] = RUN_CACHED
+        cls[np.flatnonzero(sw)[~cached]] = RUN_SWAPPED
+    return cls
+
+
+def run_length(vp: np.ndarray, cls: np.ndarray) -> int:
+    """Length of the leading run of one class; faulting runs also stop before a repeated vpage."""
+    n = len(cls)
+    diff = np.flatnonzero(cls != cls[0])
+    end = int(diff[0]) if len(diff) else n
+    if end > 1 and cls[0] != RUN_RESIDENT:  # touching a mapped page twice is fine
+        _, first = np.unique(vp[:end], return_index=True)
+        if len(first) != end:
+            dup = np.ones(end, dtype=bool)
+            dup[first] = False
+            end = int(np.flatnonzero(dup)[0])
+    return end
+
+
+def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
+    """Run task p for up to budget ns of this tick; returns ns used (may exceed budget: a stall)."""
+    used = 0
+    c = m.costs
+    while used < budget and not p.exited and not p.throttled:
+        if p.kind == "slab":
+            used += run_slab(m, p, now + used, budget - used)
+            break
+        if p.finished_accessing():
+            if p.free_every and p.kind == "usemem":
+                vps = np.arange(p.base + p.free_every - 1, p.base + p.npages, p.free_every, dtype=np.int64)
+                used += m.zap_pages(p, vps, now + used, f"freed every {p.free_every}th page")
+            if p.kind != "filecache" and p.free_after:
+                used += m.exit_mm(p, now + used)
+            p.exited = True
+            p.exit_ns = now + used
+            m.event(now + used, "exit", f"{p.label} finished and exited")
+            break
+        est = max(1, (budget - used) // c.touch_read + 1)
+        vp, wr = p.peek(min(MAX_CHUNK, est, max(64, 4 * p.last_run)))
+        if len(vp) == 0:
+            continue
+        if p.kind == "filecache":
+            k, spent = m.file_access(p, vp, now + used, budget - used)
+        else:
+            cls = classify(m, vp)
+            n = run_length(vp, cls)
+            kind = cls[0]
+            if kind == RUN_RESIDENT:
+                k, spent = touch_resident(m, p, vp[:n], wr[:n], budget - used)
+            elif kind == RUN_NEW:
+                k, spent = do_anonymous_pages(m, p, vp[:n], wr[:n], now + used, budget - used)
+            elif kind == RUN_CACHED:
+                k, spent = swapin_from_cache(m, p, vp[:n], wr[:n], now + used, budget - used)
+            elif kind == RUN_SWAPPED:
+                k, spent = do_swap_page(m, p, vp[:n], wr[:n], now + used, budget - used)
+            else:
+                k, spent = n, 0  # access to an unmapped page: skipped
+        p.advance(k)
+        p.last_run = k
+        used += spent
+        if k == 0 and spent == 0:
+            break
+    m.vm.add("swaptui_task_cpu_ns", min(used, budget))
+    return used
+
+
+def affordable(budget: int, per_page: int, n: int) -> int:
+    """How many pages of this cost fit in the budget (at least one, so the task makes progress)."""
+    return max(1, min(n, budget // max(per_page, 1)))
+
+
+def touch_resident(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, budget: int) -> tuple[int, int]:
+    """Accesses to mapped pages: set the accessed bit, dirty on write."""
+    c = m.costs
+    per = np.where(wr, c.touch_write, c.touch_read)
+    cum = np.cumsum(per)
+    k = max(1, int(np.searchsorted(cum, budget, side="right")))
+    k = min(k, len(vp))
+    frames = m.spaces.frame[vp[:k]]
+    fl = m.memmap.flags
+    spent = int(cum[k - 1])
+    w = wr[:k]
+    if w.any():
+        wf = frames[w]
+        # A write to a clean page still in the swap cache takes a write-protect fault (reuse).
+        wp = wf[(m.memmap.slot[wf] >= 0) & ((fl[wf] & PG_DIRTY) == 0)]
+        if len(wp):
+            m.vm.add("pgfault", len(wp))
+            m.vm.add("pgreuse", len(wp))
+            spent += len(wp) * c.fault_entry
+        fl[wf] |= np.uint16(PG_DIRTY | PG_YOUNG)
+    fl[frames[~w]] |= np.uint16(PG_YOUNG)
+    m.vm.add("swaptui_pages_touched", k)
+    return k, spent
+
+
+def run_slab(m: Machine, p: Process, now: int, budget: int) -> int:
+    """A slab workload: kernel allocations of its migratetype (not on any LRU, never reclaimed or migrated),
+    then, once all are made, every free_every-th one freed. Returns ns used."""
+    c = m.costs
+    if p.finished_accessing():
+        if p.free_every and len(p.slab_frames):
+            idx = np.arange(p.free_every - 1, len(p.slab_frames), p.free_every)
+            gone = p.slab_frames[idx]
+            keep = np.ones(len(p.slab_frames), dtype=bool)
+            keep[idx] = False
+            p.slab_frames = p.slab_frames[keep]
+            m.kernel_pages -= len(gone)
+            m.zone.free(gone)
+            m.event(now, "exit", f"{p.label} freed {len(gone)} of its slab pages (every {p.free_every}th)")
+        p.exited = True
+        p.exit_ns = now
+        return 0
+    per = c.pcp_page + c.slab_alloc
+    vp, _ = p.peek(affordable(budget, per, MAX_CHUNK))
+    if not len(vp):
+        return 0
+    frames, spent = alloc_pages_task(m, p, len(vp), now, budget, mt=p.migratetype)
+    k = len(frames)
+    if k:
+        m.memmap.state[frames] = FRAME_KERNEL
+        m.kernel_pages += k
+        p.slab_frames = np.concatenate([p.slab_frames, frames])
+        p.advance(k)
+        spent += k * c.slab_alloc
+    return spent
+
+
+def thp_gfp(m: Machine, p: Process) -> tuple[bool, bool, bool]:
+    """vma_thp_gfp_mask under the defrag setting: (__GFP_DIRECT_RECLAIM: may reclaim and compact,
+    __GFP_KSWAPD_RECLAIM: wakes kswapd and kcompactd, __GFP_NORETRY: give up early)."""
+    defrag = m.scenario.machine.thp_defrag
+    madvised = p.huge_madvised
+    if defrag == "always":
+        return True, False, not madvised  # GFP_TRANSHUGE, __GFP_NORETRY unless madvised
+    if defrag == "defer":
+        return False, True, False
+    if defrag == "defer+madvise":
+        return madvised, not madvised, False
+    if defrag == "madvise":
+        return madvised, False, False
+    return False, False, False
+
+
+def alloc_folio_task(m: Machine, p: Process, order: int, now: int) -> tuple[int, int]:
+    """__alloc_pages for one large anonymous folio (a costly order): the fast path at low, then, as the defrag
+    setting allows, async direct compaction, direct reclaim and sync-light compaction. Returns (pfn or -1, ns)."""
+    z = m.zone
+    c = m.costs
+    spent = 0
+
+    def try_alloc(mark: int) -> int:
+        if not z.watermark_ok(order, mark):
+            return -1
+        return z.alloc_block(order)
+
+    head = try_alloc(z.wmark_pages(WMARK_LOW))
+    if head >= 0:
+        m.after_alloc(now)
+        return head, c.buddy_page
+    direct, wake, noretry = thp_gfp(m, p)
+    spent += c.alloc_slowpath
+    if wake:
+        m.kswapd.wake(m, order, now + spent)
+        m.kcompactd.wake(m, order, now + spent)
+    head = try_alloc(z.wmark_pages(WMARK_MIN))
+    if head >= 0 or not direct:
+        return head, spent
+    head, result, cost = direct_compact(m, order, INIT_COMPACT_PRIORITY, now + spent,
+                                        lambda: try_alloc(z.wmark_pages(WMARK_MIN)))
+    spent += cost
+    if head >= 0:
+        return head, spent
+    if noretry and result in (COMPACT_SKIPPED, COMPACT_DEFERRED):
+        return -1, spent  # costly __GFP_NORETRY: compaction will not help, so do not reclaim for it
+    sc = try_to_free_pages(m, 1, p.cpu, now + spent)
+    spent += sc.cost
+    m.vm.add("swaptui_direct_reclaim_ns", sc.cost - sc.io_wait)
+    head = try_alloc(z.wmark_pages(WMARK_MIN))
+    if head >= 0:
+        return head, spent
+    head, result, cost = direct_compact(m, order, INIT_COMPACT_PRIORITY if noretry else DEF_COMPACT_PRIORITY,
+                                        now + spent, lambda: try_alloc(z.wmark_pages(WMARK_MIN)))
+    return head, spent + cost
+
+
+def folio_range(p: Process, v0: int, order: int, state: np.ndarray, want: int) -> np.ndarray | None:
+    """The naturally aligned 2^order vpages around v0, if they lie inside the process's range and every one is
+    in state `want` (all untouched for a fault, all swapped out for a swap-in); else None."""
+    size = 1 << order
+    start = p.base + ((v0 - p.base) & ~(size - 1))
+    if start + size > p.base + p.npages or (state[start:start + size] != want).any():
+        return None
+    return np.arange(start, start + size, dtype=np.int64)
+
+
+def do_large_folio_fault(m: Machine, p: Process, v0: int, now: int) -> tuple[int, int]:
+    """do_huge_pmd_anonymous_page / alloc_anon_folio: try each allowed order whose aligned range is all untouched,
+    largest first. Returns (pages mapped, ns); (0, ns) means fall back to a base page."""
+    sp = m.spaces
+    spent = 0
+    for order in p.fault_orders:
+        v = folio_range(p, v0, order, sp.state, VP_NONE)
+        if v is None:
+            continue  # the range does not fit in the VMA, or part of it is already populated
+        size = len(v)
+        head, cost = alloc_folio_task(m, p, order, now + spent)
+        spent += cost
+        if head < 0:
+            m.vm.add("thp_fault_fallback" if order == PMD_ORDER else "swaptui_mthp_fault_fallback")
+            continue
+        m.vm.add("thp_fault_alloc" if order == PMD_ORDER else "swaptui_mthp_fault_alloc")
+        frames = np.arange(head, head + size, dtype=np.int64)
+        map_new_anon(m, p, v, frames)
+        m.memmap.folio_order[frames] = order
+        spent += size * (m.costs.clear_page + m.costs.touch_write) + m.costs.fault_entry
+        m.vm.add("pgfault")
+        return size, spent
+    return 0, spent
+
+
+def map_new_anon(m: Machine, p: Process, v: np.ndarray, frames: np.ndarray) -> None:
+    """Map freshly zeroed anonymous pages and put them on the inactive anon list."""
+    k = len(v)
+    sp = m.spaces
+    content, csize = p.draw_content(k)
+    sp.state[v] = VP_RESIDENT
+    sp.frame[v] = frames
+    sp.content[v] = content
+    sp.csize[v] = csize
+    mem = m.memmap
+    mem.state[frames] = FRAME_ANON
+    mem.owner[frames] = v
+    mem.slot[frames] = -1
+    mem.flags[frames] = PG_YOUNG | PG_DIRTY
+    m.lru[LRU_INACTIVE_ANON].add(frames)
+    m.vm.add("swaptui_pages_touched", k)
+    m.vm.add("swaptui_page_events", k)
+
+
+def do_anonymous_pages(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                       budget: int) -> tuple[int, int]:
+    """do_anonymous_page for a run of never-touched pages: allocate, zero, map, add to the inactive list."""
+    c = m.costs
+    if p.fault_orders:
+        mapped, spent = do_large_folio_fault(m, p, int(vp[0]), now)
+        if mapped:
+            return 1, spent  # the folio's other pages are now resident: later accesses are plain touches
+        # Every order fell back: one base page, then try large folios again at the next fault.
+        frames, more = alloc_pages_task(m, p, 1, now + spent, budget)
+        spent += more
+        if not len(frames):
+            return 0, spent
+        map_new_anon(m, p, vp[:1], frames)
+        m.vm.add("pgfault")
+        return 1, spent + c.fault_entry + c.clear_page + c.touch_write
+    per = c.fault_entry + c.clear_page + c.touch_write + c.pcp_page
+    want = affordable(budget, per, len(vp))
+    frames, spent = alloc_pages_task(m, p, want, now, budget)
+    k = len(frames)
+    if k == 0:
+        return 0, spent
+    map_new_anon(m, p, vp[:k], frames)
+    m.vm.add("pgfault", k)
+    spent += k * (c.fault_entry + c.clear_page + c.touch_write)
+    return k, spent
+
+
+def map_swapcache_folios(m: Machine, p: Process, vp: np.ndarray, frames: np.ndarray, wr: np.ndarray,
+                         free_swap: np.ndarray | None = None) -> int:
+    """The end of do_swap_page: map the folios, swap_free, and maybe folio_free_swap. Returns cost."""
+    c = m.costs
+    mem = m.memmap
+    sp = m.spaces
+    slots = sp.slot[vp]
+    sp.state[vp] = VP_RESIDENT
+    sp.frame[vp] = frames
+    mem.state[frames] = FRAME_ANON
+    fl = mem.flags
+    fl[frames] |= np.uint16(PG_YOUNG)
+    fl[frames[wr]] |= np.uint16(PG_DIRTY)
+    m.swap_put_ref(slots)
+    # should_try_to_free_swap: swap over half full, or a write fault on an exclusive folio.
+    if free_swap is None:
+        free_swap = wr if not m.swap.vm_swap_full() else np.ones(len(vp), dtype=bool)
+    if free_swap.any():
+        m.folio_free_swap(frames[free_swap])
+    m.vm.add("pgfault", len(vp))
+    m.vm.add("swaptui_pages_touched", len(vp))
+    return len(vp) * (c.fault_entry + c.swapin_map)
+
+
+def swapin_from_cache(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                      budget: int) -> tuple[int, int]:
+    """Minor faults that find the folio in the swap cache (readahead hits among them)."""
+    c = m.costs
+    k = affordable(budget, c.fault_entry + c.swapin_map + 3 * c.xa_hop, len(vp))
+    v = vp[:k]
+    slots = m.spaces.slot[v]
+    frames, spent = m.swap_cache.lookup(slots)
+    spent += m.swapin_overhead(slots, p.cpu, miss=False)
+    fl = m.memmap.flags
+    # Wait for reads still in flight.
+    busy = frames[(fl[frames] & PG_LOCKED_IO) != 0]
+    if len(busy):
+        wait = max(0, int(m.memmap.io_done[busy].max()) - now)
+        if wait:
+            spent += wait
+            m.vm.add("swaptui_task_io_wait_ns", wait)
+            m.complete_io(now + wait)
+    ra = (fl[frames] & PG_READAHEAD) != 0
+    nra = int(ra.sum())
+    if nra:
+        fl[frames[ra]] &= ~np.uint16(PG_READAHEAD)
+        m.vm.add("swap_ra_hit", nra)
+        p.ra_hits = min(p.ra_hits + nra, VMA_RA_MAX_HITS)
+        m.swapin_readahead_hits += nra
+    p.ra_prev = int(v[-1])
+    spent += map_swapcache_folios(m, p, v, frames, wr[:k])
+    m.vm.add("swaptui_page_events", k)
+    return k, spent
+
+
+def do_swap_page(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                 budget: int) -> tuple[int, int]:
+    """Major faults on swap entries: the SYNC_IO bypass (batched), or swapin_readahead (one fault)."""
+    slots = m.spaces.slot[vp]
+    devs = m.swap.device_of(slots)
+    if devs[0] < 0:
+        # vswap: a zero (or zswap) entry has no physical device, so no SYNC_IO skip: readahead runs.
+        return swapin_readahead(m, p, int(vp[0]), bool(wr[0]), now, budget)
+    dev = m.swap.devices[int(devs[0])]
+    count = m.swap.swap_map[slots] & SWAP_COUNT_MASK
+    if dev.synchronous and not m.swap_cache.bypass_sync_io:
+        # Phase II: SYNC_IO swap-in goes through the swap cache, without readahead (swapin_folio).
+        other = np.flatnonzero(devs != devs[0])
+        n = int(other[0]) if len(other) else len(vp)
+        return swapin_sync(m, p, vp[:n], wr[:n], now, budget)
+    if dev.synchronous and count[0] == 1:
+        same = np.flatnonzero((devs != devs[0]) | (count != 1))
+        n = int(same[0]) if len(same) else len(vp)
+        return swapin_bypass(m, p, vp[:n], wr[:n], now, budget)
+    return swapin_readahead(m, p, int(vp[0]), bool(wr[0]), now, budget)
+
+
+def _folios_for_sync_swapin(m: Machine, p: Process, vp: np.ndarray, now: int,
+                            budget: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Allocate folios for as many synchronous swap-ins of the run as the budget affords.
+
+    Returns (vpages, slots, frames, ns spent), cut to the folios obtained."""
+    c = m.costs
+    slots = m.spaces.slot[vp]
+    dev = m.swap.devices[int(m.swap.device_of(slots[:1])[0])]
+    per = c.fault_entry + c.swapin_map + dev.profile.cpu_read_ns + c.pcp_page
+    frames, spent = alloc_pages_task(m, p, affordable(budget, per, len(vp)), now, budget)
+    k = len(frames)
+    if k:
+        spent += m.swapin_overhead(slots[:k], p.cpu, miss=True)
+    return vp[:k], slots[:k], frames, spent
+
+
+def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                budget: int) -> tuple[int, int]:
+    """swapin_folio (swap table phase II): insert into the swap cache, read, map, drop from the cache."""
+    v, s, frames, spent = _folios_for_sync_swapin(m, p, vp, now, budget)
+    k = len(frames)
+    if k == 0:
+        return 0, spent
+    spent += m.read_swap_cache_async(frames, s, v, now + spent)
+    m.vm.add("pgmajfault", k)
+    # The swap cache is freed right after mapping: the slot goes with it.
+    spent += map_swapcache_folios(m, p, v, frames, wr[:k], free_swap=np.ones(k, dtype=bool))
+    m.vm.add("swaptui_page_events", k)
+    return k, spent
+
+
+def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
+                  budget: int) -> tuple[int, int]:
+    """SWP_SYNCHRONOUS_IO with a count of 1: read straight into a new folio, no swap cache, no readahead."""
+    if p.fault_orders and m.zswap is None:
+        done = swapin_large_folio(m, p, int(vp[0]), now)
+        if done is not None:
+            return done
+    v, s, frames, spent = _folios_for_sync_swapin(m, p, vp, now, budget)
+    k = len(frames)
+    if k == 0:
+        return 0, spent
+    return k, spent + _bypass_read_and_map(m, v, s, frames, now + spent)
+
+
+def swapin_large_folio(m: Machine, p: Process, v0: int, now: int) -> tuple[int, int] | None:
+    """alloc_swap_folio (6.12+, SWP_SYNCHRONOUS_IO only): swap in a whole mTHP folio when the aligned range
+    around the fault is all swapped out to contiguous, aligned, unshared slots with nothing in the swap cache.
+    Returns (accesses consumed, ns) or None to fall back to a base page. PMD-size folios are not swapped
+    in whole (the kernel does not either); zswap blocks large swap-in (zswap_never_enabled)."""
+    sp = m.spaces
+    spent = 0
+    for order in p.fault_orders:
+        if order >= PMD_ORDER:
+            continue
+        v = folio_range(p, v0, order, sp.state, VP_SWAPPED)
+        if v is None:
+            continue
+        size = len(v)
+        s = sp.slot[v]
+        if s[0] % size or (s != s[0] + np.arange(size)).any():
+            continue
+        if ((m.swap.swap_map[s] & SWAP_COUNT_MASK) != 1).any() or (m.swap_cache.folio[s] >= 0).any():
+            continue
+        head, cost = alloc_folio_task(m, p, order, now + spent)
+        spent += cost
+        if head < 0:
+            m.vm.add("swaptui_mthp_fault_fallback")
+            continue
+        frames = np.arange(head, head + size, dtype=np.int64)
+        spent += m.swapin_overhead(s, p.cpu, miss=True)
+        spent += _bypass_read_and_map(m, v, s, frames, now + spent, one_folio=True)
+        m.memmap.folio_order[frames] = order
+        m.vm.add("swaptui_mthp_swpin")
+        return 1, spent
+    return None
+
+
+def _bypass_read_and_map(m: Machine, v: np.ndarray, s: np.ndarray, frames: np.ndarray, now: int,
+                         one_folio: bool = False) -> int:
+    """The SYNC_IO bypass after allocation: read into the new folios, refault check, map, free the slots.
+    `one_folio`: the frames are one large folio (one fault, one LRU decision). Returns ns spent."""
+    c = m.costs
+    k = len(frames)
+    spent = 0
+    mem = m.memmap
+    mem.state[frames] = FRAME_SWAPCACHE
+    mem.owner[frames] = v
+    mem.slot[frames] = -1
+    mem.flags[frames] = 0
+    spent += m.swap_read_folio(frames, s, now)
+    shadows = m.swap_cache.take_shadow(s)
+    active = m.workingset_refault(shadows, is_file=False)
+    if one_folio:
+        active[:] = active.any()
+    fl = mem.flags
+    fl[frames[active]] |= np.uint16(PG_WORKINGSET)
+    m.lru[LRU_ACTIVE_ANON].add(frames[active])
+    m.lru[LRU_INACTIVE_ANON].add(frames[~active])
+    # Map: PTE installed, swap_free drops the only reference, so the slot is freed at once.
+    sp = m.spaces
+    sp.state[v] = VP_RESIDENT
+    sp.frame[v] = frames
+    sp.slot[v] = -1
+    mem.state[frames] = FRAME_ANON
+    fl[frames] |= np.uint16(PG_YOUNG | PG_DIRTY)
+    m.swap_put_ref(s)
+    m.vm.add("pgfault", 1 if one_folio else k)
+    m.vm.add("pgmajfault", 1 if one_folio else k)
+    m.vm.add("swaptui_pages_touched", k)
+    m.vm.add("swaptui_page_events", k)
+    spent += k * (c.fault_entry + c.swapin_map)
+    return spent
+
+
+def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budget: int) -> tuple[int, int]:
+    """swapin_readahead for one faulting page: VMA-based or cluster readahead, then the fault itself."""
+    c = m.costs
+    sp = m.spaces
+    slot = int(sp.slot[v])
+    if m.vma_ra_enabled and not m.swap_has_rotational:
+        win = swapin_nr_pages(p.ra_prev, v, p.ra_hits, 1 << min(m.page_cluster, 5), p.ra_win)
+        prev = p.ra_prev
+        p.ra_hits, p.ra_win, p.ra_prev = 0, win, v
+        if win == 1:
+            lo, hi = v, v + 1
+        elif v == prev + 1:
+            lo, hi = v, v + win
+        elif v == prev - 1:
+            lo, hi = v - win + 1, v + 1
+        else:
+            left = (win - 1) // 2
+            lo, hi = v - left, v - left + win
+        pmd_lo = p.base + ((v - p.base) // PMD_PAGES) * PMD_PAGES
+        lo = max(lo, p.base, pmd_lo)
+        hi = min(hi, p.base + p.npages, pmd_lo + PMD_PAGES)
+        cand_vp = np.arange(lo, hi, dtype=np.int64)
+        ok = sp.state[cand_vp] == VP_SWAPPED
+        cand_vp = cand_vp[ok]
+        cand_slots = sp.slot[cand_vp]
+    elif m.swap is not m.phys:
+        cand_vp = np.array([v])  # vswap entries have no physical neighbourhood to read around
+        cand_slots = np.array([slot])
+    else:
+        hits = m.swapin_readahead_hits
+        m.swapin_readahead_hits = 0
+        win = swapin_nr_pages(m.ra_prev_offset, slot, hits, 1 << m.page_cluster, m.last_readahead_pages)
+        if not hits:
+            m.ra_prev_offset = slot
+        m.last_readahead_pages = win
+        dev = m.swap.devices[int(m.swap.device_of(np.array([slot]))[0])]
+        lo = max(slot & ~(win - 1), dev.base + 1)
+        hi = min((slot | (win - 1)) + 1, dev.base + dev.nr_slots)
+        cand_slots = np.arange(lo, hi, dtype=np.int64)
+        cand_vp = m.swap.owner[cand_slots]
+    # Candidates: slots that are in use (count > 0) and not already cached.
+    sm = m.swap.swap_map[cand_slots]
+    ok = ((sm & SWAP_COUNT_MASK) > 0) & ((sm & SWAP_COUNT_MASK) != 0x3F) & (m.swap_cache.folio[cand_slots] < 0)
+    ok |= cand_slots == slot
+    cand_slots, cand_vp = cand_slots[ok], cand_vp[ok]
+    # The faulting entry first, so that a short allocation still serves the fault.
+    order = np.argsort(cand_slots != slot, kind="stable")
+    cand_slots, cand_vp = cand_slots[order], cand_vp[order]
+    frames, spent = alloc_pages_task(m, p, len(cand_slots), now, budget)
+    k = len(frames)
+    if k == 0:
+        return 0, spent
+    cand_slots, cand_vp = cand_slots[:k], cand_vp[:k]
+    spent += m.swapin_overhead(cand_slots, p.cpu, miss=True)
+    spent += m.read_swap_cache_async(frames, cand_slots, cand_vp, now + spent)
+    is_ra = cand_slots != slot
+    nra = int(is_ra.sum())
+    if nra:
+        m.memmap.flags[frames[is_ra]] |= np.uint16(PG_READAHEAD)
+        m.vm.add("swap_ra", nra)
+        spent += nra * c.readahead_page
+    # The fault waits for its own page.
+    f0 = frames[:1]
+    m.vm.add("pgmajfault", 1)
+    wait = max(0, int(m.memmap.io_done[f0[0]]) - (now + spent)) if m.memmap.flags[f0[0]] & PG_LOCKED_IO else 0
+    if wait:
+        spent += wait
+        m.vm.add("swaptui_task_io_wait_ns", wait)
+        m.complete_io(now + spent)
+    m.memmap.flags[f0] &= ~np.uint16(PG_LOCKED_IO)
+    spent += map_swapcache_folios(m, p, np.array([v]), f0, np.array([write]))
+    m.vm.add("swaptui_page_events", 1)
+    return 1, spent
