@@ -61,17 +61,24 @@ def nice_frames_per_cell(nr_frames: int, nr_cells: int) -> int:
     return mantissa << shift
 
 
+def _changed_words(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Frames in every 64-bit word of a column that differs (8 // itemsize frames a word)."""
+    per = 8 // new.itemsize
+    words = np.flatnonzero(new.view(np.uint64) != old.view(np.uint64))
+    return (words[:, None] * per + np.arange(per)).ravel()
+
+
 def changed_frames(old_state: np.ndarray, state: np.ndarray, old_lru: np.ndarray, lru: np.ndarray) -> np.ndarray:
-    """Indices of frames whose state or LRU differs: 8 frames at a time as 64-bit words, then byte by byte."""
+    """Indices of frames whose state or LRU differs: a column's 64-bit words first, then frame by frame.
+
+    Each column is compared in words of its own width (state is one byte a frame, the LRU id two)."""
     n = len(state)
     if n % 8 or not (state.flags.c_contiguous and old_state.flags.c_contiguous and lru.flags.c_contiguous
                      and old_lru.flags.c_contiguous):
         return np.flatnonzero((state != old_state) | (lru != old_lru))
-    words = np.flatnonzero((state.view(np.uint64) != old_state.view(np.uint64))
-                           | (lru.view(np.uint64) != old_lru.view(np.uint64)))
-    if len(words) == 0:
-        return words
-    idx = (words[:, None] * 8 + np.arange(8)).ravel()
+    idx = np.union1d(_changed_words(old_state, state), _changed_words(old_lru, lru))
+    if len(idx) == 0:
+        return idx.astype(np.int64)
     return idx[(state[idx] != old_state[idx]) | (lru[idx] != old_lru[idx])]
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from swaptui.model.memmap import FRAME_ANON, FRAME_FREE, FRAME_KERNEL, FRAME_STATE_NAMES, LRU_ACTIVE_ANON, LRU_NONE
+from swaptui.model.memmap import (
+    FRAME_ANON, FRAME_FREE, FRAME_KERNEL, FRAME_STATE_NAMES, LRU_ACTIVE_ANON, LRU_NONE, new_memmap,
+)
 from swaptui.model.swapfile import (
     CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL,
 )
@@ -49,11 +51,13 @@ def test_incremental_update_equals_a_recount(frames_per_cell: int) -> None:
         assert cells.totals().sum() == n
 
 
+@pytest.mark.parametrize("lru_dtype", [np.int8, new_memmap(8).lru.dtype])
 @pytest.mark.parametrize("n", [4096, 4099])
-def test_changed_frames_finds_exactly_the_changed_ones(n: int) -> None:
+def test_changed_frames_finds_exactly_the_changed_ones(n: int, lru_dtype: np.dtype) -> None:
+    # The memmap's LRU column is wider than its state column: a regression once crashed every pane here.
     rng = np.random.default_rng(2)
     state = rng.integers(0, 8, n).astype(np.uint8)
-    lru = rng.integers(-1, 4, n).astype(np.int8)
+    lru = rng.integers(-1, 4, n).astype(lru_dtype)
     new_state, new_lru = state.copy(), lru.copy()
     idx = rng.choice(n, 50, replace=False)
     new_state[idx[:25]] = (new_state[idx[:25]] + 1) % 8
