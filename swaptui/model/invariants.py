@@ -258,7 +258,7 @@ def check_vswap(m: Machine) -> None:
     from swaptui.model.vswap import VSWAP_FREE, VSWAP_SWAPFILE, VSWAP_ZERO
 
     vs, phys = m.swap, m.phys
-    used = (vs.swap_map != 0) & (vs.swap_map != 0x3F)
+    used = (vs.swap_map != 0) & (vs.swap_map != SWAP_MAP_BAD)
     _check(bool(((vs.dtype != VSWAP_FREE) == used)[1:].all()), "descriptor type disagrees with use")
     _check(bool(((vs.dtype == VSWAP_ZERO) == vs.zeromap).all()), "VSWAP_ZERO disagrees with the zero map")
     filebacked = np.flatnonzero(vs.dtype == VSWAP_SWAPFILE)

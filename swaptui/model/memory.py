@@ -20,7 +20,7 @@ from swaptui.model.compaction import (
     COMPACT_DEFERRED, COMPACT_SKIPPED, DEF_COMPACT_PRIORITY, INIT_COMPACT_PRIORITY, direct_compact,
 )
 from swaptui.model.page_alloc import MIGRATE_MOVABLE, WMARK_LOW, WMARK_MIN
-from swaptui.model.swapfile import SWAP_COUNT_MASK
+from swaptui.model.swapfile import SWAP_COUNT_MASK, SWAP_MAP_BAD
 from swaptui.model.vmscan import MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, throttle_direct_reclaim, try_to_free_pages
 from swaptui.model.workload import PMD_ORDER, VP_NONE, VP_RESIDENT, VP_SWAPPED, Process
 
@@ -646,7 +646,7 @@ def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budg
         cand_vp = m.swap.owner[cand_slots]
     # Candidates: slots that are in use (count > 0) and not already cached.
     sm = m.swap.swap_map[cand_slots]
-    ok = ((sm & SWAP_COUNT_MASK) > 0) & ((sm & SWAP_COUNT_MASK) != 0x3F) & (m.swap_cache.folio[cand_slots] < 0)
+    ok = ((sm & SWAP_COUNT_MASK) > 0) & ((sm & SWAP_COUNT_MASK) != SWAP_MAP_BAD) & (m.swap_cache.folio[cand_slots] < 0)
     ok |= cand_slots == slot
     cand_slots, cand_vp = cand_slots[ok], cand_vp[ok]
     # The faulting entry first, so that a short allocation still serves the fault.

@@ -27,7 +27,9 @@ from collections import OrderedDict
 import numpy as np
 
 from swaptui.model.costs import CostTable
-from swaptui.model.swapfile import CLUSTER_SHIFT, SWAP_HAS_CACHE, SWAP_NR_ORDERS, SWAPFILE_CLUSTER, SwapSlots
+from swaptui.model.swapfile import (
+    CLUSTER_SHIFT, SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAP_NR_ORDERS, SWAPFILE_CLUSTER, SwapSlots,
+)
 from swaptui.model.xarray import XArrayForest
 
 VSWAP_FOLIO, VSWAP_ZERO, VSWAP_ZSWAP, VSWAP_SWAPFILE, VSWAP_FREE = 0, 1, 2, 3, 255
@@ -58,7 +60,7 @@ class VSwapSpace:
         self.vc_count = np.zeros(nc, dtype=np.int32)
         self.vc_live = np.zeros(nc, dtype=bool)  # present in vswap_cluster_map
         self.vc_live[0] = True  # cluster 0 exists from the start; its first slot is never handed out
-        self.swap_map[0] = 0x3F
+        self.swap_map[0] = SWAP_MAP_BAD
         self.vc_count[0] = 1
         self.partial: OrderedDict = OrderedDict()
         self.percpu_cluster = np.full(ncpus + 1, -1, dtype=np.int64)
@@ -106,7 +108,7 @@ class VSwapSpace:
         return self.phys.vm_swap_full()
 
     def used(self) -> int:
-        return int(np.count_nonzero((self.swap_map != 0) & (self.swap_map != 0x3F)))
+        return int(np.count_nonzero((self.swap_map != 0) & (self.swap_map != SWAP_MAP_BAD)))
 
     def device_of(self, entries: np.ndarray) -> np.ndarray:
         """tryget_swap_entry: the physical device of SWAPFILE-backed entries, -1 for the others."""
