@@ -2,14 +2,18 @@
 
 Each reader parses one file and returns what the kernel printed, keyed by the kernel's own names;
 `Sampler` reads them all into one trace sample (the same JSON object a line of shared/traces holds)
-and remembers which files it could not read and why (missing file, no permission, no debugfs).
-No model, no UI: `swaptui live` and its recorder are built on this.
+and keeps a one-line notice for each part it could not read or found odd (missing file, no
+permission, no debugfs, a line of an unexpected shape: file:line, what was expected, what was
+found). A reader never raises for a file's contents: `read_file` gives a `Reading` (the value, or
+None, and the notice). No UI: `swaptui live` and its recorder are built on this. The buddyinfo and
+pagetypeinfo parses are the model's (swaptui.model.fragmentation): one parser each.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,19 +40,44 @@ PROCESS_SCAN_EVERY = 1.0  # seconds: /proc/PID/status of every process costs ~40
 MAX_FILE_BYTES = 16 << 20  # /proc/zoneinfo of a 256-CPU machine is under 1 MiB; anything bigger is no /proc file
 
 _INT = re.compile(r"^-?[0-9]+$")
-_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_DECIMAL = re.compile(r"^-?[0-9]{1,18}(\.[0-9]{1,18})?$")
 _ZONE_HEADER = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+)")
 
 
+class NotRegularFile(OSError):
+    """A path that is a FIFO, a device or a socket: reading it could block or never end (/proc files are regular)."""
+
+
 def _read(path: str | Path) -> str:
-    """A file's text, at most MAX_FILE_BYTES + 1 characters (bytes that are not ASCII become U+FFFD)."""
-    with open(path, encoding="ascii", errors="replace") as f:
-        return f.read(MAX_FILE_BYTES + 1)
+    """A regular file's text, at most MAX_FILE_BYTES + 1 characters (bytes that are not ASCII become U+FFFD)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens at once instead of waiting for a writer
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(f"{path}: expected a file; found a {_kind(os.fstat(fd).st_mode)}")
+        with open(fd, encoding="ascii", errors="replace", closefd=False) as f:
+            return f.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    for test, word in ((stat.S_ISDIR, "directory"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+                       (stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return word
+    return "special file"
+
+
+INT64 = (-(1 << 63), (1 << 63) - 1)  # what the panes' counter arrays hold
 
 
 def _int(text: str) -> int | None:
-    """A whole number as the kernel prints one (ASCII digits, maybe a minus sign), else None."""
-    return int(text) if _INT.match(text) else None
+    """A whole number as the kernel prints one (ASCII digits, maybe a minus sign, within 64 bits), else None."""
+    if len(text) > 20 or not _INT.match(text):
+        return None
+    value = int(text)
+    return value if INT64[0] <= value <= INT64[1] else None
 
 
 @dataclass(frozen=True)
@@ -65,8 +94,8 @@ def _unreadable(path: Path, error: OSError) -> str:
         return f"{path}: not present"
     if isinstance(error, PermissionError):
         return f"{path}: permission denied"
-    if isinstance(error, IsADirectoryError):
-        return f"{path}: expected a file; found a directory"
+    if isinstance(error, NotRegularFile):
+        return str(error)
     return f"{path}: cannot read: {error.strerror or error}"
 
 
@@ -78,6 +107,8 @@ def read_file(path: str | Path, parse: Callable[[str, Problems], Any], what: str
         text = _read(path)
     except OSError as error:
         return Reading(None, _unreadable(path, error))
+    except ValueError:  # a NUL in the path (a device name from an odd /proc/swaps)
+        return Reading(None, f"{path!r}: not a usable path")
     if len(text) > MAX_FILE_BYTES:
         return Reading(None, f"{path}: expected {what}; found a file larger than {MAX_FILE_BYTES >> 20} MiB")
     if not text.strip():
@@ -87,6 +118,8 @@ def read_file(path: str | Path, parse: Callable[[str, Problems], Any], what: str
         value = parse(text, problems)
     except (ValueError, LookupError, TypeError, ArithmeticError) as error:  # a parser's bug must not stop sampling
         return Reading(None, f"{path}: expected {what}; could not parse it ({error.__class__.__name__}: {error})")
+    if not problems and not value and value != []:
+        return Reading(None, f"{path}: expected {what}; found none")
     if not problems:
         return Reading(value)
     n, problem = problems[0]
@@ -388,8 +421,10 @@ class Sampler:
         for name in names:
             try:
                 fields = _read(d / name).split()
+            except FileNotFoundError:
+                continue  # gone meanwhile
             except OSError:
-                continue
+                fields = []
             value = _int(fields[0]) if len(fields) == 1 else None
             if value is None:
                 odd.append(name)
@@ -409,7 +444,7 @@ class Sampler:
             if row.get("type") != "partition":
                 continue
             name = os.path.basename(row["dev"])
-            if not name or name in (".", ".."):
+            if not name or name in (".", "..") or "\0" in name:
                 continue
             stats = self._try(f"blockdev {name}", self.sys / "class" / "block" / name / "stat",
                               lambda t, p: parse_fields(t, BLOCK_STAT_FIELDS, p), "block stat: whole numbers")

@@ -204,7 +204,7 @@ def should_proactive_compact(score: int, proactiveness: int, kswapd_running: boo
 _BUDDY_LINE = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+)\s+(.*)$")
 _PAGETYPE_LINE = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+),\s+type\s+(\S+)\s+(.*)$")
 _BLOCKS_LINE = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+)\s+(.*)$")
-_COUNT = re.compile(r"^>?[0-9]+$")
+_COUNT = re.compile(r"^>?[0-9]{1,18}$")  # within 64 bits (longer counts are not the kernel's)
 FREE_TABLE_HEADER = "Free pages count per migrate type at order"
 _BLOCKS_HEADER = "Number of blocks type"
 _MIXED_HEADER = "Number of mixed blocks"  # CONFIG_PAGE_OWNER: same shape as the blocks table, not used
@@ -241,7 +241,7 @@ def parse_buddyinfo(text: str, problems: Problems | None = None) -> dict[tuple[i
             continue
         m = _BUDDY_LINE.match(line.strip())
         fields = m.group(3).split() if m else []
-        if m is None or not fields or not all(f.isascii() and f.isdigit() for f in fields):
+        if m is None or not fields or not all(f.isascii() and f.isdigit() and len(f) <= 18 for f in fields):
             note_problem(problems, n, "expected `Node N, zone NAME` and a whole number per order; got " + quote_line(line))
             continue
         counts = [int(f) for f in fields]
