@@ -11,6 +11,7 @@ pagetypeinfo parses are the model's (swaptui.model.fragmentation): one parser ea
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -344,6 +345,41 @@ def parse_status(text: str, problems: Problems | None = None) -> dict[str, objec
                 continue
             out[PROCESS_FIELDS[key]] = value
     return out
+
+
+class Cadence:
+    """When to sample: slots at start + k × interval on the monotonic clock, from one fixed start.
+
+    A slot that has passed when the previous sample is done (it took longer than the interval, or the
+    machine was busy) is skipped and counted in `missed`, never made up by sampling back to back: two
+    samples are never closer than the slots they were taken in, and the cadence does not drift.
+    """
+
+    def __init__(self, interval_s: float, clock: Callable[[], float] = time.monotonic,
+                 start: float | None = None) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"interval: expected a positive number of seconds; got {interval_s}")
+        self.interval = interval_s
+        self.clock = clock
+        self.start = clock() if start is None else start
+        self.slot = 0  # the slot of the sample taken last (0: the first, at start)
+        self.missed = 0
+
+    def next_slot(self) -> float:
+        """Move to the first slot still ahead (later than now) and return its time."""
+        ahead = math.floor((self.clock() - self.start) / self.interval) + 1
+        k = max(self.slot + 1, ahead)
+        self.missed += k - self.slot - 1
+        self.slot = k
+        return self.start + k * self.interval
+
+    def wait(self, sleep: Callable[[float], object] = time.sleep) -> bool:
+        """Sleep until the next slot (never wake before it); True if `sleep` returned true (asked to stop)."""
+        due = self.next_slot()
+        while (left := due - self.clock()) > 0:
+            if sleep(left):
+                return True
+        return False
 
 
 class Sampler:
