@@ -75,9 +75,35 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _args_force(parser: argparse.ArgumentParser) -> None:
+    """Declare --force, for every command that writes a file."""
+    parser.add_argument("--force", action="store_true", help="overwrite output files that exist (never a device)")
+
+
+def _check_outputs(force: bool, *options: tuple[str, str | None]) -> bool:
+    """Check output paths before any work (exists without --force, not a regular file, no such directory);
+    say what is wrong with each and return False if any is."""
+    from swaptui.output import OutputError, check_target
+
+    given = [(option, path) for option, path in options if path]
+    ok = True
+    for i, (option, path) in enumerate(given):
+        for other, other_path in given[:i]:
+            if os.path.abspath(path) == os.path.abspath(other_path):
+                _fail(f"{other} and {option}: expected two different files; both are {path}")
+                return False
+        try:
+            check_target(path, force, option)
+        except OutputError as error:
+            _fail(str(error))
+            ok = False
+    return ok
+
+
 def _args_schema(parser: argparse.ArgumentParser) -> None:
     """Declare where the schema goes."""
     parser.add_argument("--out", metavar="FILE", help="write the schema to FILE instead of standard output")
+    _args_force(parser)
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -88,16 +114,18 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    return 0 if _write_file(args.out, text) else 1
+    return 0 if _check_outputs(args.force, ("--out", args.out)) and _write_file(args.out, text, args.force) else 2
 
 
-def _write_file(path: str, text: str) -> bool:
-    """Write text to a file; on failure say why (file: reason) and return False."""
+def _write_file(path: str, text: str, force: bool) -> bool:
+    """Write text to a file whole or not at all; on failure say why (file: reason) and return False."""
+    from swaptui.output import OutputError, atomic_output
+
     try:
-        with open(path, "w", encoding="utf-8") as out:
+        with atomic_output(path, force) as out:
             out.write(text)
-    except OSError as error:
-        _fail(f"{path}: cannot write: {error.strerror or error}")
+    except OutputError as error:
+        _fail(str(error))
         return False
     return True
 
@@ -110,6 +138,7 @@ def _args_run(parser: argparse.ArgumentParser) -> None:
     length.add_argument("--duration", metavar="D", help="run this much simulated time, e.g. 2s or 500ms")
     parser.add_argument("--json", metavar="OUT", help="write per-tick counters as JSON lines to OUT")
     parser.add_argument("--csv", metavar="OUT", help="write per-tick counters as CSV to OUT")
+    _args_force(parser)
     parser.add_argument("--every", metavar="N", type=int, default=1, help="sample the series every N ticks")
     parser.add_argument("--seed", metavar="N", type=int, help="override the scenario's seed")
     parser.add_argument("--all", action="store_true", help="list every counter, not only those that moved")
@@ -135,49 +164,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.every < 1:
         _fail(f"--every: expected a whole number from 1 up; got {args.every}")
         return 2
-    from swaptui.model.machine import Machine
-    from swaptui.report import SeriesWriter, render_summary, run_machine
-
-    outputs = []
-    try:
-        json_out = open(args.json, "w", encoding="utf-8") if args.json else None
-        if json_out:
-            outputs.append(json_out)
-        csv_out = open(args.csv, "w", encoding="utf-8", newline="") if args.csv else None
-        if csv_out:
-            outputs.append(csv_out)
-    except OSError as error:
-        _fail(f"{error.filename}: cannot write: {error.strerror or error}")
-        for out in outputs:
-            out.close()
+    if not _check_outputs(args.force, ("--json", args.json), ("--csv", args.csv)):
         return 2
-    from swaptui.model.machine import DesignNotBuilt
+    import contextlib
+
+    from swaptui.model.machine import DesignNotBuilt, Machine
+    from swaptui.output import OutputError, atomic_output
+    from swaptui.report import SeriesWriter, render_summary
 
     try:
         machine = Machine(scenario, check_invariants=args.check_invariants)
     except DesignNotBuilt as error:
         _fail(f"{args.file}: swap.design: {error}")
-        for out in outputs:
-            out.close()
         return 2
-    writer = SeriesWriter(json_out, csv_out, args.every) if outputs else None
     start = time.perf_counter()
     try:
-        if sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} ticks"),
-                          TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-                task = bar.add_task(scenario.name, total=ticks)
-                run_machine(machine, ticks, writer, lambda done: bar.update(task, completed=done))
-        else:
-            run_machine(machine, ticks, writer)
-    finally:
-        for out in outputs:
-            out.close()
+        with contextlib.ExitStack() as outputs:  # each file is renamed into place only when the run is done
+            json_out = outputs.enter_context(atomic_output(args.json, args.force)) if args.json else None
+            csv_out = outputs.enter_context(atomic_output(args.csv, args.force, newline="")) if args.csv else None
+            writer = SeriesWriter(json_out, csv_out, args.every) if args.json or args.csv else None
+            _run_with_progress(machine, ticks, writer, scenario.name)
+    except OutputError as error:
+        _fail(str(error))
+        return 2
     sys.stdout.write(render_summary(machine, time.perf_counter() - start, args.all))
     return 0
+
+
+def _run_with_progress(machine, ticks: int, writer, name: str) -> None:
+    """Step the machine, with a progress bar when standard error is a terminal."""
+    from swaptui.report import run_machine
+
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} ticks"),
+                      TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(name, total=ticks)
+            run_machine(machine, ticks, writer, lambda done: bar.update(task, completed=done))
+    else:
+        run_machine(machine, ticks, writer)
 
 
 def _args_compare(parser: argparse.ArgumentParser) -> None:
@@ -189,6 +216,7 @@ def _args_compare(parser: argparse.ArgumentParser) -> None:
     length.add_argument("--ticks", metavar="N", type=int, help="run N ticks per design")
     length.add_argument("--duration", metavar="D", help="run this much simulated time per design")
     parser.add_argument("--json", metavar="OUT", help="write the metrics by design as JSON to OUT")
+    _args_force(parser)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -210,11 +238,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         _fail("--designs: expected one or more different designs, e.g. classic,swap_table")
         return 2
     ticks = _ticks_from_args(args, scenario, least=1)
-    if ticks is None:
+    if ticks is None or not _check_outputs(args.force, ("--json", args.json)):
         return 2
     results = run_designs(scenario, designs, ticks)
     sys.stdout.write(render(results, f"{scenario.name}: {ticks} ticks, seed {scenario.seed}"))
-    if args.json and not _write_file(args.json, json.dumps(results, indent=2, sort_keys=True) + "\n"):
+    if args.json and not _write_file(args.json, json.dumps(results, indent=2, sort_keys=True) + "\n", args.force):
         return 2
     return 0
 
@@ -335,6 +363,9 @@ def _args_live(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", metavar="N", type=int, help="stop sampling after N samples")
     parser.add_argument("--headless", action="store_true", help="no app: sample (and record) only; prints one line "
                                                                 "per sample unless recording")
+    _args_force(parser)
+    parser.add_argument("--root", metavar="DIR", help="read DIR/proc and DIR/sys instead of /proc and /sys (a copy of "
+                                                      "another machine's files, a container's)")
     _args_app_view(parser, speed=64)
 
 
@@ -364,17 +395,20 @@ def _live_line(sample: dict, previous: dict | None, interval_s: float) -> str:
 
 
 def _live_headless(sampler, writer, interval: int, samples: int | None) -> int:
-    """Sample every `interval` ns until `samples` (or ^C); record, or print one line per sample."""
-    import time
+    """Sample every `interval` ns on a fixed cadence until `samples` (or ^C); record, or print one line per
+    sample. Notices (a file missing or odd) go to standard error when a file first has one."""
+    from swaptui.output import OutputError
+    from swaptui.procfs import Cadence
 
-    start = time.monotonic()
+    cadence = Cadence(interval / 1e9)
     previous = None
     taken = 0
     costs = []
+    noted: set[str] = set()
     try:
         while samples is None or taken < samples:
             if taken:
-                time.sleep(max(0.0, start + taken * interval / 1e9 - time.monotonic()))
+                cadence.wait()
             sample = sampler.sample()
             costs.append(sample["sample_ms"])
             taken += 1
@@ -382,23 +416,41 @@ def _live_headless(sampler, writer, interval: int, samples: int | None) -> int:
                 writer.write(sample)
             else:
                 print(_live_line(sample, previous, interval / 1e9), flush=True)
-            if taken == 1 and sampler.unavailable:
-                _fail("note: not readable here (the samples leave them out): "
-                      + "; ".join(sampler.unavailable.values()))
+            new = [notice for key, notice in sampler.notices.items() if key not in noted]
+            noted = set(sampler.notices)
+            if new:
+                _fail("note: " + ("not readable here (the samples leave them out): " if taken == 1 else "")
+                      + "; ".join(new))
             previous = sample
-    except KeyboardInterrupt:
-        pass
-    finally:
         if writer is not None:
-            writer.close(sampler.unavailable)
+            writer.close(sampler.notices)
+    except KeyboardInterrupt:
+        if writer is not None:
+            try:
+                writer.close(sampler.notices)
+            except OutputError as error:
+                _fail(str(error))
+                return 2
+    except OutputError as error:
+        if writer is not None:
+            writer.abort()
+        _fail(str(error))
+        return 2
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    missed = f"; {cadence.missed:,} slots skipped (a sample took longer than the interval)" if cadence.missed else ""
     if writer is not None:
         print(f"recorded {taken:,} sample{'s' if taken != 1 else ''} to {writer.path} "
-              f"(every {interval / 1e6:g} ms); reading /proc took {sum(costs) / max(1, len(costs)):.2f} ms per sample")
+              f"(every {interval / 1e6:g} ms); reading /proc took {sum(costs) / max(1, len(costs)):.2f} ms per sample"
+              + missed)
     return 0
 
 
 def _cmd_live(args: argparse.Namespace) -> int:
     """This machine's kernel in the app (or headless), sampled at --interval, optionally recorded as a trace."""
+    from swaptui.output import OutputError
     from swaptui.procfs import Sampler
     from swaptui.trace_player import LivePlayer, TraceWriter
     from swaptui.units import UnitError, parse_duration
@@ -420,32 +472,39 @@ def _cmd_live(args: argparse.Namespace) -> int:
     if not args.headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
         _fail("the app needs a terminal; `swaptui live --headless` samples without it")
         return 2
-    sampler = Sampler()
-    if not os.path.exists(sampler.proc / "vmstat"):
+    root = args.root or "/"
+    sampler = Sampler(os.path.join(root, "proc"), os.path.join(root, "sys"))
+    if not os.path.isfile(sampler.proc / "vmstat"):
         _fail(f"{sampler.proc / 'vmstat'}: not present; `swaptui live` needs Linux's /proc")
         return 2
     writer = None
     if args.record:
         name = os.path.basename(args.record).removesuffix(".jsonl")
         try:
-            writer = TraceWriter(args.record, sampler.meta(interval, name))
-        except OSError as error:
-            _fail(f"{error.filename or args.record}: cannot write: {error.strerror or error}")
+            writer = TraceWriter(args.record, sampler.meta(interval, name), force=args.force)
+        except OutputError as error:
+            _fail(str(error))
             return 2
-    if args.headless:
-        import signal
+    import signal
 
+    if args.headless:
         def stop(signum: int, _frame) -> None:
             """SIGTERM and SIGHUP end the sampling as ^C does: the recording is finished, not cut."""
             raise KeyboardInterrupt
 
-        for sig in (signal.SIGHUP, signal.SIGTERM):
-            signal.signal(sig, stop)
-        return _live_headless(sampler, writer, interval, args.samples)
+        saved = {sig: signal.signal(sig, stop) for sig in (signal.SIGHUP, signal.SIGTERM)}
+        try:
+            return _live_headless(sampler, writer, interval, args.samples)
+        finally:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
     from swaptui.ui.app import SwapApp
 
-    player = LivePlayer(sampler, interval, writer, args.samples)
-    import signal
+    try:
+        player = LivePlayer(sampler, interval, writer, args.samples)
+    except OutputError as error:
+        _fail(str(error))
+        return 2
 
     def finish(signum: int, _frame) -> None:
         """A closed terminal (SIGHUP) or a kill (SIGTERM) still finishes the recording's meta file."""
@@ -459,6 +518,9 @@ def _cmd_live(args: argparse.Namespace) -> int:
         result = app.run()
     finally:
         player.close()
+    if player.error is not None:
+        _fail(player.error)
+        return 2
     if writer is not None:
         print(f"recorded {writer.count:,} samples to {writer.path}; `swaptui replay {writer.path}` replays them")
     return int(app.return_code or 0) if result is None else int(result)

@@ -11,6 +11,7 @@ background thread, appends as it goes, and can record the samples to a trace fil
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -30,6 +31,7 @@ from swaptui.model.memmap import FRAME_STATE_NAMES
 from swaptui.model.page_alloc import MIGRATETYPE_NAMES
 from swaptui.model.snapshot import SAMPLE_NAMES, DeviceView, ProcessView, Snapshot
 from swaptui.model.vmstat import NAMES
+from swaptui.output import OutputError, check_target, open_new, remove_partial
 from swaptui.traces import Trace, TraceError
 
 PAGE_KB = 4
@@ -53,6 +55,7 @@ class TraceSnapshot(Snapshot):
     exported: frozenset = frozenset()  # names in vmstat.NAMES the kernel's files filled (the rest: not exported)
     phase: str = ""  # the workload's phase, if the trace records one
     progress: float | None = None  # its progress in that phase, 0..1
+    notices: tuple[str, ...] = ()  # live: the files missing or odd when this sample was read (one line each)
 
 
 @dataclass(frozen=True)
@@ -453,7 +456,12 @@ class TracePlayer:
             np.zeros((0, 0), dtype=np.int64),
             kernel=s, exported=exported, phase=str(s.get("phase") or ""),
             progress=min(1.0, prog.get("done", 0) / total) if total else None,
+            notices=self._notices_at(i),
         )
+
+    def _notices_at(self, i: int) -> tuple[str, ...]:
+        """What could not be read for sample i (a recorded trace: nothing)."""
+        return ()
 
     def _processes(self, i: int, s: dict) -> tuple[ProcessView, ...]:
         wp = s.get("workload_proc")
@@ -492,43 +500,95 @@ def load_trace_player(path: str | Path) -> TracePlayer:
 # -- live -----------------------------------------------------------------------------------------------
 
 class TraceWriter:
-    """Writes samples as JSON lines (shared/traces format) and NAME.meta.json beside them."""
+    """Writes samples as JSON lines (shared/traces format) and NAME.meta.json beside them.
 
-    def __init__(self, path: str | Path, meta: dict) -> None:
+    Both paths are checked before anything is created (an existing file is refused unless `force`, a
+    device or other non-regular file always). The samples stream into the file, and the meta file says
+    `complete: false` until `close`, so a recording cut short by a crash is still a readable trace; a
+    write that fails (a full disk) removes both files and raises OutputError.
+    """
+
+    def __init__(self, path: str | Path, meta: dict, force: bool = False) -> None:
         self.path = Path(path)
         self.meta_path = self.path.with_name(self.path.name.removesuffix(".jsonl") + ".meta.json")
         self.meta = dict(meta)
         self.count = 0
-        self._out = open(self.path, "w", encoding="utf-8")
-        self._write_meta(complete=False)
+        check_target(self.path, force)
+        try:
+            check_target(self.meta_path, force)
+        except OutputError as error:
+            raise OutputError(f"{error} (the meta file written beside {self.path.name})") from None
+        self._out = open_new(self.path, force)
+        try:
+            self._write_meta(complete=False)
+        except OutputError:
+            self.abort()
+            raise
 
     def _write_meta(self, complete: bool) -> None:
         self.meta.update(n_samples=self.count, complete=complete)
         tmp = self.meta_path.with_name(self.meta_path.name + ".tmp")
-        tmp.write_text(json.dumps(self.meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, self.meta_path)
+        try:
+            tmp.write_text(json.dumps(self.meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            os.replace(tmp, self.meta_path)
+        except OSError as error:
+            remove_partial(tmp)
+            raise OutputError(f"{self.meta_path}: cannot write: {error.strerror or error}") from None
 
     def write(self, sample: dict) -> None:
-        self._out.write(json.dumps(sample, separators=(",", ":")) + "\n")
-        self._out.flush()
+        """Append one sample; a failed write removes the recording and raises OutputError."""
+        try:
+            self._out.write(json.dumps(sample, separators=(",", ":")) + "\n")
+            self._out.flush()
+        except OSError as error:
+            self.abort()
+            raise OutputError(f"{self.path}: cannot write: {error.strerror or error}; "
+                              f"the recording ({self.count:,} samples) is removed") from None
         self.count += 1
 
+    def abort(self) -> None:
+        """Stop and remove what was written (the samples and the meta file)."""
+        with contextlib.suppress(OSError):
+            self._out.close()
+        remove_partial(self.path, self.meta_path, self.meta_path.with_name(self.meta_path.name + ".tmp"))
+
+    @property
+    def closed(self) -> bool:
+        return self._out.closed
+
     def close(self, unavailable: dict | None = None) -> None:
+        """Finish the recording: close the samples and mark the meta file complete (OutputError if that fails)."""
         if self._out.closed:
             return
-        self._out.close()
+        try:
+            self._out.close()
+        except OSError as error:
+            self.abort()
+            raise OutputError(f"{self.path}: cannot write: {error.strerror or error}; the recording is removed") \
+                from None
         if unavailable is not None:
             self.meta["unreadable"] = dict(unavailable)
-        self._write_meta(complete=True)
+        try:
+            self._write_meta(complete=True)
+        except OutputError as error:
+            self.abort()
+            raise OutputError(f"{error}; the recording is removed") from None
 
 
 class LivePlayer(TracePlayer):
-    """This machine's kernel, sampled every `interval_ns` in a background thread; a cursor over what was sampled."""
+    """This machine's kernel, sampled every `interval_ns` in a background thread; a cursor over what was sampled.
+
+    Samples are taken on a fixed cadence (procfs.Cadence: slots from one start, missed slots skipped).
+    Each sample's snapshot carries the sampler's notices (files missing or odd then). If sampling or the
+    recording fails, sampling stops and `error` says why in one line (a failed recording is removed).
+    """
 
     live = True
 
     def __init__(self, sampler, interval_ns: int, writer: TraceWriter | None = None, samples: int | None = None,
                  info: SourceInfo | None = None) -> None:
+        from swaptui.procfs import Cadence
+
         self.sampler = sampler
         self.interval_ns = interval_ns
         self.writer = writer
@@ -536,12 +596,14 @@ class LivePlayer(TracePlayer):
         self.on_sample: Callable[[], None] = lambda: None  # the stepper sets this to be woken by new samples
         self.sample_ms: list[float] = []  # the time each sample took to read
         self.error: str | None = None
+        self.cadence = Cadence(interval_ns / 1e9)
+        self._notices: list[tuple[str, ...]] = []
         self._stop = threading.Event()
         first = self._take()
         name = os.uname().nodename
         memory = first.get("meminfo_kb", {}).get("MemTotal", 0) << 10
-        info = info or SourceInfo(name=f"live: {name}", source="live", path="/proc", kernel=os.uname().release,
-                                  memory=memory,
+        info = info or SourceInfo(name=f"live: {name}", source="live", path=str(getattr(sampler, "proc", "/proc")),
+                                  kernel=os.uname().release, memory=memory,
                                   tick=interval_ns, duration=0, swap_text=_swap_text(first.get("swaps", [])),
                                   record_path=str(writer.path) if writer else "")
         super().__init__(Trace(Path("/proc"), [first], {}), info, source="live")
@@ -551,8 +613,9 @@ class LivePlayer(TracePlayer):
 
     @property
     def finished(self) -> bool:
-        """Sampling has stopped (the --samples limit was reached, or the player was closed)."""
-        return self._stop.is_set() or (self.limit is not None and len(self._samples) >= self.limit)
+        """Sampling has stopped (the --samples limit was reached, the player was closed, or sampling failed)."""
+        return self._stop.is_set() or self.error is not None or \
+            (self.limit is not None and len(self._samples) >= self.limit)
 
     def at_end(self) -> bool:
         return self.finished and self._cursor >= self.last_tick
@@ -560,34 +623,43 @@ class LivePlayer(TracePlayer):
     def _take(self) -> dict:
         s = self.sampler.sample()
         self.sample_ms.append(s.get("sample_ms", 0.0))
+        self._notices.append(tuple(getattr(self.sampler, "notices", {}).values()))
         if self.writer is not None:
             self.writer.write(s)
         return s
 
+    def _notices_at(self, i: int) -> tuple[str, ...]:
+        notices = self._notices[i] if i < len(self._notices) else ()
+        return (*notices, self.error) if self.error and i >= self.last_tick else notices
+
     def _run(self) -> None:
-        start = time.monotonic()
-        k = 1
         while not self._stop.is_set() and (self.limit is None or len(self._samples) < self.limit):
-            if self._stop.wait(max(0.0, start + k * self.interval_ns / 1e9 - time.monotonic())):
+            if self.cadence.wait(self._stop.wait):
                 break
-            k += 1
             try:
                 self._append(self._take(), f"/proc sample {len(self._samples)}")
-            except (TraceError, OSError, ValueError) as error:
+            except (TraceError, OutputError, OSError, ValueError) as error:
                 self.error = f"sampling stopped: {error}"
                 break
             self.on_sample()
-        if self.writer is not None:
-            self.writer.close(self.sampler.unavailable)
+        self._finish()
         self.on_sample()
+
+    def _finish(self) -> None:
+        """Close the recording once; a failure to finish it is the player's error."""
+        if self.writer is not None and not self.writer.closed:
+            try:
+                self.writer.close(self.sampler.unavailable)
+            except OutputError as error:
+                self.error = str(error)
 
     def close(self) -> None:
         """Stop sampling and finish the recording."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
-        elif self.writer is not None:
-            self.writer.close(self.sampler.unavailable)
+        else:
+            self._finish()
 
 
 def _swap_text(swaps: list[dict]) -> str:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from swaptui.procfs import (
     MM_STAT_FIELDS, Sampler, parse_buddyinfo, parse_extfrag, parse_fields, parse_meminfo, parse_pagetypeinfo,
     parse_pressure, parse_status, parse_swaps, parse_vmstat, parse_zoneinfo,
 )
+from swaptui.trace_player import TracePlayer
+from swaptui.traces import Trace
 
 BUDDYINFO = """\
 Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3
@@ -168,3 +173,215 @@ def test_this_machines_pagetypeinfo_and_pressure() -> None:
     _need("/proc/pressure/memory")
     psi = parse_pressure(Path("/proc/pressure/memory").read_text())
     assert set(psi) == {"some", "full"} and psi["some"]["total"] >= 0
+
+
+# -- odd files: every reader degrades to a notice, never an exception ---------------------------------------
+
+VMSTAT = "nr_free_pages 1120726\npgfault 123456\npswpin 3\npswpout 40\nnr_swapcached 7\n"
+MEMINFO = "MemTotal:        8000000 kB\nMemFree:         4483000 kB\nMemAvailable:    6000000 kB\nHugePages_Total:       0\n"
+PRESSURE = "some avg10=1.50 avg60=0.00 avg300=0.00 total=1234\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=7\n"
+EXTFRAG = "Node 0, zone      DMA -1.000 -1.000 -1.000 0.500\nNode 0, zone   Normal -1.000 -1.000 0.250 0.975\n"
+SWAPS_PARTITION = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/vda2    partition\t2097148\t\t342528\t\t100\n"
+STATUS = "Name:\tusemem\nVmRSS:\t  877944 kB\nRssAnon:\t  877596 kB\nVmSwap:\t  341452 kB\nVmPTE:\t 1800 kB\n"
+# file (relative to the fake root) -> (its text, the notice key it is read under, the sample key it fills)
+FILES = {
+    "proc/vmstat": (VMSTAT, "vmstat", "vmstat"),
+    "proc/meminfo": (MEMINFO, "meminfo_kb", "meminfo_kb"),
+    "proc/buddyinfo": (BUDDYINFO, "buddyinfo", "buddyinfo"),
+    "proc/pagetypeinfo": (PAGETYPEINFO, "pagetypeinfo", "pagetype_free"),
+    "proc/zoneinfo": (ZONEINFO, "zones", "zones"),
+    "proc/swaps": (SWAPS_PARTITION, "swaps", "swaps"),
+    "proc/pressure/memory": (PRESSURE, "psi_memory", "psi_memory"),
+    "proc/4242/status": (STATUS, None, "procs"),
+    "sys/kernel/debug/extfrag/unusable_index": (EXTFRAG, "unusable_index", "unusable_index"),
+    "sys/kernel/debug/extfrag/extfrag_index": (EXTFRAG, "extfrag_index", "extfrag_index"),
+    "sys/block/zram0/disksize": ("1073741824\n", None, "zram"),
+    "sys/block/zram0/mm_stat": ("918257664 240157397 245424128 0 245424128 1 0 62 62\n", "zram", "zram"),
+    "sys/block/zram0/io_stat": ("0 0 0 3\n", "zram_io", "zram"),
+    "sys/kernel/debug/zswap/pool_total_size": ("8192\n", "zswap", "zswap"),
+    "sys/kernel/debug/zswap/stored_pages": ("3\n", "zswap", "zswap"),
+    "sys/class/block/vda2/stat": ("  100 0 800 50 200 0 1600 90 0 120 140 0 0 0 0 0 0\n", "blockdev vda2", "blockdev"),
+}
+
+
+def fake_root(tmp_path: Path) -> Path:
+    """A copy of the files the sampler reads, as a kernel prints them."""
+    for rel, (text, _key, _part) in FILES.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return tmp_path
+
+
+def sampler_of(root: Path) -> Sampler:
+    return Sampler(root / "proc", root / "sys")
+
+
+def test_a_whole_fake_root_reads_without_notices(tmp_path: Path) -> None:
+    root = fake_root(tmp_path)
+    sampler = sampler_of(root)
+    s = sampler.sample()
+    assert sampler.notices == {}
+    for _text, _key, part in FILES.values():
+        assert s[part], part
+    assert s["zram"]["orig_data_size"] == 918257664 and s["zram"]["notify_free"] == 3
+    assert s["zswap"] == {"pool_total_size": 8192, "stored_pages": 3} and s["blockdev"]["vda2"]["read_ios"] == 100
+    assert s["procs"][0]["pid"] == 4242 and s["unusable_index"]["Normal"][3] == 0.975
+
+
+def test_pagetypeinfo_counts_the_kernel_capped_read_as_the_cap(tmp_path: Path) -> None:
+    """Regression: `swaptui live` crashed on `>100000` (procfs parsed pagetypeinfo with int())."""
+    text = PAGETYPEINFO.replace("Movable    513    154", "Movable >100000    154")
+    free, blocks = parse_pagetypeinfo(text)
+    assert free["Normal"]["Movable"][:2] == [100000, 154] and blocks["Normal"]["Movable"] == 2315
+    root = fake_root(tmp_path)
+    (root / "proc" / "pagetypeinfo").write_text(text)
+    sampler = sampler_of(root)
+    s = sampler.sample()
+    assert s["pagetype_free"]["Normal"]["Movable"][0] == 100000 and "pagetypeinfo" not in sampler.notices
+
+
+def test_pagetypeinfo_sums_nodes_and_skips_other_tables() -> None:
+    text = PAGETYPEINFO.replace(
+        "\nNumber of blocks type",
+        "Node    1, zone   Normal, type      Movable      1      0      0      0      0      0      0      0      0"
+        "      0      2\n\nNumber of mixed blocks    Unmovable      Movable\nNode 0, zone   Normal      x  y\n"
+        "\nNumber of blocks type")
+    free, blocks = parse_pagetypeinfo(text)
+    assert free["Normal"]["Movable"][0] == 514 and free["Normal"]["Movable"][10] == 755
+    assert blocks["Normal"]["Unmovable"] == 59
+
+
+def _mutations(text: str) -> dict[str, object]:
+    """Odd versions of a file: text, bytes, or a callable making something else at the path."""
+    digits = next((w for w in text.split() if w.isdigit()), "0")
+    return {
+        "missing": None,
+        "directory": lambda p: p.mkdir(),
+        "fifo": lambda p: os.mkfifo(p),
+        "device": lambda p: p.symlink_to("/dev/zero"),
+        "symlink loop": lambda p: p.symlink_to(p),
+        "empty": "",
+        "blank lines": "\n  \n\t\n",
+        "truncated mid-line": text[:len(text) // 2 + 3],
+        "first line only, cut": text.splitlines()[0][:9],
+        "binary garbage": bytes(range(256)) * 8,
+        "NUL bytes": text.replace(" ", "\0", 3),
+        "prose": "this is not a kernel file\nat all: really\n",
+        "extra columns": "\n".join(line + " 7 x" if line.strip() else line for line in text.splitlines()) + "\n",
+        "fewer columns": "\n".join(" ".join(line.split()[:-1]) for line in text.splitlines()) + "\n",
+        "a word for a number": text.replace(digits, "12x", 1),
+        "negative numbers": text.replace(digits, "-" + digits, 1),
+        "NaN": text.replace(digits, "nan"),
+        "capped counts": text.replace(digits, ">100000"),
+        "huge numbers": text.replace(digits, "9" * 400),
+        "non-ASCII digits": text.replace(digits, "\u0663\u0664"),
+        "CRLF": text.replace("\n", "\r\n"),
+        "a line of 1 MB": text + "Node 0, zone Normal " + "1 " * 500_000 + "\n",
+        "doubled": text + text,
+        "lines shuffled": "\n".join(reversed(text.splitlines())) + "\n",
+        "only a header": text.splitlines()[0] + "\n",
+    }
+
+
+ODD = [(rel, name) for rel in FILES for name in _mutations(FILES[rel][0])]
+MUST_NOTE = {"missing", "directory", "fifo", "device", "symlink loop", "empty", "blank lines", "binary garbage", "prose"}
+
+
+@pytest.mark.parametrize(("rel", "mutation"), ODD, ids=[f"{r}-{m}" for r, m in ODD])
+def test_an_odd_file_degrades_its_part_with_a_notice(tmp_path: Path, rel: str, mutation: str) -> None:
+    root = fake_root(tmp_path)
+    text, key, part = FILES[rel]
+    odd = _mutations(text)[mutation]
+    path = root / rel
+    path.unlink()
+    if isinstance(odd, str):
+        path.write_text(odd, errors="surrogateescape")
+    elif isinstance(odd, bytes):
+        path.write_bytes(odd)
+    elif callable(odd):
+        odd(path)
+    sampler = sampler_of(root)
+    s = sampler.sample()  # never raises
+    sampler.sample()
+    json.dumps(s, allow_nan=False)  # the recorder writes it as strict JSON
+    TracePlayer(Trace(root / "t.jsonl", [s], {})).snapshot_at(0)  # and the panes' snapshot is built from it
+    if key == "zswap":  # one notice for the directory of counters; a kernel may lack one of them
+        if mutation in MUST_NOTE - {"missing"}:
+            assert sampler.notices[key].endswith(f"zswap: expected one whole number per file; left out {path.name}")
+    elif key is not None and mutation in MUST_NOTE:
+        assert str(path) in sampler.notices[key], sampler.notices
+        if rel != "sys/kernel/debug/zswap/stored_pages":  # the other zswap counter is still read
+            assert not s.get(part) or part == "zram", s.get(part)
+    for other, (_t, other_key, other_part) in FILES.items():
+        if other_key is not None and other_key != key and not other.startswith(("sys/block", "sys/class")) \
+                and other_part != "swaps" and rel != "proc/swaps":
+            assert other_key not in sampler.notices, (other_key, sampler.notices)
+    if rel != "proc/vmstat":
+        assert s["vmstat"] == parse_vmstat(VMSTAT)  # the other files are read as before
+    for notice in sampler.notices.values():
+        assert "\n" not in notice and len(notice) < 400 and notice.startswith(str(root))
+
+
+def test_a_file_the_kernel_will_not_let_us_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root reads any mode, so permission denied is simulated where the file is opened."""
+    root = fake_root(tmp_path)
+    real_open = os.open
+
+    def deny(path, flags, *args, **kwargs):
+        if str(path).endswith("pagetypeinfo"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", deny)
+    sampler = sampler_of(root)
+    s = sampler.sample()
+    assert "pagetype_free" not in s and sampler.notices == {
+        "pagetypeinfo": f"{root}/proc/pagetypeinfo: permission denied"}
+
+
+def test_a_file_larger_than_any_proc_file_is_not_read_whole(tmp_path: Path) -> None:
+    root = fake_root(tmp_path)
+    with open(root / "proc" / "meminfo", "w") as f:
+        f.write(MEMINFO * (17 * 1024 * 1024 // len(MEMINFO)))
+    sampler = sampler_of(root)
+    s = sampler.sample()
+    assert "meminfo_kb" not in s and "larger than 16 MiB" in sampler.notices["meminfo_kb"]
+
+
+def test_odd_lines_are_left_out_and_named(tmp_path: Path) -> None:
+    root = fake_root(tmp_path)
+    (root / "proc" / "vmstat").write_text(VMSTAT + "pgmajfault 12x\nweird line here\n")
+    (root / "proc" / "meminfo").write_text(MEMINFO + "Broken\n")
+    sampler = sampler_of(root)
+    s = sampler.sample()
+    assert s["vmstat"] == parse_vmstat(VMSTAT)
+    assert sampler.notices["vmstat"] == (f"{root}/proc/vmstat:6: expected `name value` with a whole-number value; "
+                                         "got 'pgmajfault 12x' (left out, and 1 more odd line)")
+    assert sampler.notices["meminfo_kb"].startswith(f"{root}/proc/meminfo:5: expected `Name: value")
+    assert s["meminfo_kb"]["MemTotal"] == 8000000
+    (root / "proc" / "vmstat").write_text(VMSTAT)
+    sampler.sample()
+    assert "vmstat" not in sampler.notices  # a notice goes once the file reads well again
+
+
+_ALPHABET = st.sampled_from(["0", "7", "100000", ">", "-", " ", "\t", "\n", ":", "(", ")", ",", ".", "=", "kB",
+                             "Node", "zone", "type", "Normal", "Movable", "\0", "\x1b", "nan", "é", "avg10", "total",
+                             "Free pages count per migrate type at order", "Number of blocks type", "pages free",
+                             "protection:", "count:", "min", "present", "Filename", "partition", "some", "full"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(FILES)), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 12), _ALPHABET),
+                                                max_size=12))
+def test_fuzzed_files_never_raise(tmp_path_factory: pytest.TempPathFactory, rel: str, edits: list) -> None:
+    text, key, part = FILES[rel]
+    for where, cut, insert in edits:
+        i = int(where * len(text))
+        text = text[:i] + insert + text[i + cut:]
+    root = fake_root(tmp_path_factory.mktemp("fuzz"))
+    (root / rel).write_text(text)
+    sampler = sampler_of(root)
+    s = sampler.sample()
+    json.dumps(s, allow_nan=False)
+    TracePlayer(Trace(root / "t.jsonl", [s], {})).snapshot_at(0)

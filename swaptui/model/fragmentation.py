@@ -196,48 +196,129 @@ def should_proactive_compact(score: int, proactiveness: int, kswapd_running: boo
 
 
 # -- /proc/buddyinfo and /proc/pagetypeinfo ----------------------------------------------------------
+#
+# The parsers take the file's text and, optionally, a list to note odd lines in as (line number, what
+# was expected and what was found): with the list, an odd line is noted and left out; without it, the
+# first odd line raises ValueError("line N: ..."). swaptui.procfs reads this machine's files with them.
 
 _BUDDY_LINE = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+)\s+(.*)$")
 _PAGETYPE_LINE = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+),\s+type\s+(\S+)\s+(.*)$")
+_BLOCKS_LINE = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+)\s+(.*)$")
+_COUNT = re.compile(r"^>?[0-9]{1,18}$")  # within 64 bits (longer counts are not the kernel's)
+FREE_TABLE_HEADER = "Free pages count per migrate type at order"
+_BLOCKS_HEADER = "Number of blocks type"
+_MIXED_HEADER = "Number of mixed blocks"  # CONFIG_PAGE_OWNER: same shape as the blocks table, not used
+
+Problems = list[tuple[int, str]]
 
 
-def parse_buddyinfo(text: str) -> dict[tuple[int, str], list[int]]:
+def note_problem(problems: Problems | None, n: int, what: str) -> None:
+    """Note an odd line (or raise at the first one when no list is given)."""
+    if problems is None:
+        raise ValueError(f"line {n}: {what}")
+    problems.append((n, what))
+
+
+def quote_line(line: str) -> str:
+    """An odd line as a problem quotes it: stripped, at most 60 characters, control characters escaped."""
+    text = line.strip()
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return repr(text)
+
+
+def _counts(fields: list[str]) -> list[int] | None:
+    """Whole-number counts ('>100000': a count the kernel capped, read as the cap), or None if one is not."""
+    if not all(_COUNT.match(f) for f in fields):
+        return None
+    return [int(f.lstrip(">")) for f in fields]
+
+
+def parse_buddyinfo(text: str, problems: Problems | None = None) -> dict[tuple[int, str], list[int]]:
     """/proc/buddyinfo: nr_free per order for each (node, zone), in file order."""
     out: dict[tuple[int, str], list[int]] = {}
-    for line in text.splitlines():
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
         m = _BUDDY_LINE.match(line.strip())
-        if m:
-            out[(int(m.group(1)), m.group(2))] = [int(v) for v in m.group(3).split()]
+        fields = m.group(3).split() if m else []
+        if m is None or not fields or not all(f.isascii() and f.isdigit() and len(f) <= 18 for f in fields):
+            note_problem(problems, n, "expected `Node N, zone NAME` and a whole number per order; got " + quote_line(line))
+            continue
+        counts = [int(f) for f in fields]
+        out[(int(m.group(1)), m.group(2))] = counts
     return out
 
 
-def _count(field: str) -> int:
-    """A pagetypeinfo count; the kernel prints '>100000' once it stops counting a long list (a lower bound)."""
-    return int(field.lstrip(">"))
+@dataclass
+class PagetypeInfo:
+    """/proc/pagetypeinfo's two tables, per (node, zone): free blocks per migratetype and order, and pageblocks
+    per migratetype."""
+
+    free: dict[tuple[int, str], dict[str, list[int]]]
+    blocks: dict[tuple[int, str], dict[str, int]]
 
 
-def parse_pagetypeinfo(text: str) -> dict[tuple[int, str], dict[str, list[int]]]:
+def parse_pagetypeinfo_tables(text: str, problems: Problems | None = None) -> PagetypeInfo:
+    """Both tables of /proc/pagetypeinfo (mm/vmstat.c pagetypeinfo_show).
+
+    The free table's rows must have one count per order of its header, and the blocks table's one
+    count per migratetype of its header; counts the kernel capped ('>100000', a lower bound) are read
+    as the cap. Lines outside the two tables (the pageblock order, other tables) are skipped.
+    """
+    free: dict[tuple[int, str], dict[str, list[int]]] = {}
+    blocks: dict[tuple[int, str], dict[str, int]] = {}
+    table = ""
+    width = 0
+    names: list[str] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped:
+            table = ""  # each table ends at a blank line
+            continue
+        if stripped.startswith(FREE_TABLE_HEADER):
+            orders = stripped[len(FREE_TABLE_HEADER):].split()
+            if not orders or orders != [str(i) for i in range(len(orders))]:
+                note_problem(problems, n, f"expected `{FREE_TABLE_HEADER}` and the orders 0 1 2 ...; got {quote_line(line)}")
+                table = "skip"
+                continue
+            table, width = "free", len(orders)
+            continue
+        if stripped.startswith(_BLOCKS_HEADER):
+            names = stripped[len(_BLOCKS_HEADER):].split()
+            table = "blocks" if names else "skip"
+            if not names:
+                note_problem(problems, n, f"expected `{_BLOCKS_HEADER}` and the migratetype names; got {quote_line(line)}")
+            continue
+        if stripped.startswith(_MIXED_HEADER):
+            table = "skip"
+            continue
+        if table == "free":
+            m = _PAGETYPE_LINE.match(stripped)
+            counts = _counts(m.group(4).split()) if m else None
+            if m is None or counts is None or len(counts) != width:
+                note_problem(problems, n, f"expected `Node N, zone NAME, type TYPE` and {width} counts (one per order); "
+                                   f"got {quote_line(line)}")
+                continue
+            free.setdefault((int(m.group(1)), m.group(2)), {})[m.group(3)] = counts
+        elif table == "blocks":
+            m = _BLOCKS_LINE.match(stripped)
+            fields = m.group(3).split() if m else []
+            counts = _counts(fields) if m else None
+            if m is None or counts is None or any(f.startswith(">") for f in fields) or len(counts) != len(names):
+                note_problem(problems, n, f"expected `Node N, zone NAME` and {len(names)} pageblock counts "
+                                   f"({' '.join(names)}); got {quote_line(line)}")
+                continue
+            blocks[(int(m.group(1)), m.group(2))] = dict(zip(names, counts))
+    return PagetypeInfo(free, blocks)
+
+
+def parse_pagetypeinfo(text: str, problems: Problems | None = None) -> dict[tuple[int, str], dict[str, list[int]]]:
     """The "Free pages count per migrate type at order" table of /proc/pagetypeinfo.
 
     Returns {(node, zone): {migratetype name: free blocks per order}}; counts the kernel capped
     ('>100000') are read as the cap. Other tables of the file are skipped.
     """
-    out: dict[tuple[int, str], dict[str, list[int]]] = {}
-    in_table = False
-    for line in text.splitlines():
-        if line.startswith("Free pages count per migrate type"):
-            in_table = True
-            continue
-        if not in_table:
-            continue
-        m = _PAGETYPE_LINE.match(line.strip())
-        if m is None:
-            if out:  # the table ends at its first line of another shape
-                break
-            continue
-        key = (int(m.group(1)), m.group(2))
-        out.setdefault(key, {})[m.group(3)] = [_count(v) for v in m.group(4).split()]
-    return out
+    return parse_pagetypeinfo_tables(text, problems).free
 
 
 def free_area_by_migratetype(types: dict[str, list[int]],

@@ -95,6 +95,7 @@ class SwapApp(App[int]):
         self.set_reactive(SwapApp.speed, self.stepper.speed)
         self._thread: threading.Thread | None = None
         self._text_shown_at = 0.0
+        self._notice_files: set[str] = set()  # the files a live kernel's notices are about, as last shown
 
     # -- stepper plumbing ------------------------------------------------------------------------------
     def _publish_from_thread(self, frame: Frame) -> None:
@@ -112,11 +113,20 @@ class SwapApp(App[int]):
         # While running, panes of numbers refresh at TEXT_HZ; maps, reclaim and the header at frame rate.
         self._apply(frame, everything=not self.running or now - self._text_shown_at >= 1 / TEXT_HZ)
         self.frames_shown += 1
+        self._show_notices(getattr(frame.snapshot, "notices", ()))
         if self.first_frame_at is None:
             self.first_frame_at = time.perf_counter()
             if self._start_running:
                 self.running = True
         self.call_after_refresh(self.stepper.ack)
+
+    def _show_notices(self, notices: tuple[str, ...]) -> None:
+        """A live kernel's notices (a file missing or odd, sampling stopped), shown when a file first has one."""
+        files = {n.split(":", 1)[0]: n for n in notices}
+        new = [n for f, n in files.items() if f not in self._notice_files]
+        self._notice_files = set(files)
+        if new:
+            self.notify("\n".join(new), title="not read from this kernel", severity="warning", timeout=12)
 
     def _apply(self, frame: Frame, everything: bool) -> None:
         """Hand a frame down to the header, the panes and the inspector, in one repaint."""

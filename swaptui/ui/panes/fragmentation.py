@@ -168,7 +168,8 @@ class FragmentationPane(TextPane):
                 out.append((TYPES, row(label(f" {name}", LABEL), *[(count_cell(b, cw), "" if b else "$text-muted")
                                                         for b in counts])))
         else:
-            why = "— (/proc/pagetypeinfo is root-only)" if s.source == "live" else "—"
+            notice = next((n for n in getattr(s, "notices", ()) if "pagetypeinfo" in n), "")
+            why = f"— ({notice or '/proc/pagetypeinfo is root-only'})" if s.source == "live" else "—"
             out.append((TYPES, row(label(" by type", LABEL), not_modelled(why))))
         out += [
             (DETAIL, row(label("pages", LABEL), *[(ch.rjust(cw), "$primary") for ch in bars])),
