@@ -659,8 +659,9 @@ class _LimitedLoader(yaml.SafeLoader):
 
 def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
     """Compose and construct the single YAML document, turning syntax errors and limits into located issues."""
-    loader = _LimitedLoader(text)
+    loader: _LimitedLoader | None = None
     try:
+        loader = _LimitedLoader(text)  # the reader refuses unprintable characters here
         node = loader.get_single_node()
         return node, (loader.construct_document(node) if node is not None else None)
     except _LimitHit as error:
@@ -682,7 +683,8 @@ def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
     except yaml.YAMLError as error:
         raise ScenarioError([ScenarioIssue(filename, None, None, "", f"invalid YAML: {error}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _line_column(text: str, position: int) -> tuple[int, int]:

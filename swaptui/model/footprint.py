@@ -16,9 +16,10 @@ if TYPE_CHECKING:
     from swaptui.scenario import Scenario, Workload
 
 PAGE_SIZE = 4096
-FRAME_BYTES = 48
+FRAME_BYTES = 56
 """Host bytes of model state per simulated page frame: memmap columns (state 1, flags 2, lru 2, owner 8,
-slot 8, folio order 1, io_done 8, list links 16) plus the buddy allocator's per-frame order (46 measured)."""
+slot 8, folio order 1, io_done 8, list links 16) plus the buddy allocator's per-frame order (46 measured),
+and 8 more for the frame index arrays that building the machine holds for a moment."""
 SLOT_BYTES = 32
 """Host bytes per swap slot: swap_map 1, zeromap 1, owner 8, swap cache folio 8 and shadow 8, zram 5 (31 measured)."""
 VPAGE_BYTES = 20
@@ -26,8 +27,9 @@ VPAGE_BYTES = 20
 VSWAP_VPAGE_BYTES = 40
 """More host bytes per virtual page under the vswap design: a virtual swap descriptor for each (35 measured,
 39 with zswap)."""
-FILE_PAGE_BYTES = 16
-"""Host bytes per page of a filecache workload's file: its page-cache frame and shadow entry."""
+FILE_PAGE_BYTES = 32
+"""Host bytes per page of a filecache workload's file: its page-cache frame and shadow entry (16), and as
+much again for the index arrays a read of the file holds for a moment."""
 PROCESS_BYTES = 4096
 """Host bytes per process: the task object, its random generator and pattern state (3 KiB measured)."""
 OVERHEAD_BYTES = 64 * 1024 * 1024
