@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from swaptui.text import describe_char, find_control, printable
 from swaptui.units import (
     DURATION_PATTERN,
     MIB,
@@ -40,6 +41,22 @@ from swaptui.units import (
 )
 
 MAX_TICKS = 10_000_000
+MAX_FILE_BYTES = 1 << 20
+"""Largest scenario file read: scenarios are written by hand (the bundled ones are 1 to 3 KiB), and a
+limit checked on the bytes, before any parsing, keeps a huge file from costing minutes of YAML work."""
+MAX_DEPTH = 32
+"""Deepest nesting of lists and mappings: a scenario needs four levels (swap.devices[0].size)."""
+MAX_NODES = 20_000
+"""Most values (keys, items and scalars) with every alias expanded: refuses alias bombs and files of
+tens of thousands of keys before they are built. A 64-workload scenario has about 2,000."""
+MAX_ALIASES = 100
+"""Most aliases (*name) in one file."""
+MAX_WORKLOADS = 64
+"""Most workloads: each is a row of the app's process pane and its own address space in the model."""
+MAX_PROCESSES = 8192
+"""Most processes over all workloads: the model keeps state for each and steps every one every tick."""
+MAX_ISSUES_SHOWN = 50
+"""Problems listed for one file; past that a last line says how many more there are."""
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 Design = Literal["classic", "swap_table", "vswap"]
 Key = tuple[str | int, ...]
@@ -142,6 +159,22 @@ MinFreeKbytes = Annotated[
     WithJsonSchema({"anyOf": [{"const": "auto"}, {"type": "integer", "minimum": 128, "maximum": 1048576}]}),
 ]
 """vm.min_free_kbytes: a whole number of KiB, or auto for the kernel's formula."""
+def _plain_text(allow_newlines: bool) -> AfterValidator:
+    """Refuse text holding control characters (ESC, NUL ...): it is shown on terminals as it is."""
+    def check(text: str) -> str:
+        at = find_control(text, allow_newlines=allow_newlines)
+        if at is not None:
+            raise ValueError(f"expected text without control characters; got {describe_char(text[at])} at "
+                             f"character {at + 1} of {_shown(text[:40] + ('...' if len(text) > 40 else ''))}")
+        return text
+
+    return AfterValidator(check)
+
+
+Line = Annotated[str, _plain_text(allow_newlines=False)]
+"""One line of text, without control characters."""
+Text = Annotated[str, _plain_text(allow_newlines=True)]
+"""Text that may span lines (newlines and tabs), without other control characters."""
 Name = Annotated[str, Field(min_length=1, max_length=32, pattern=NAME_PATTERN)]
 """A short identifier: letters, digits, '_', '.' and '-'."""
 
@@ -363,7 +396,7 @@ class Caption(_Schema):
     """A line of narration shown in the app from `at` until `until` (or the next caption)."""
 
     at: Duration = Field(description="When the caption appears.")
-    text: str = Field(min_length=1, max_length=300, description="The narration, 1 to 300 characters.")
+    text: Text = Field(min_length=1, max_length=300, description="The narration, 1 to 300 characters.")
     until: Duration | None = Field(
         None, description="When the caption disappears, after at; default: at the next caption.")
 
@@ -379,8 +412,8 @@ class Caption(_Schema):
 class Scenario(_Schema):
     """A complete scenario: the machine, its swap, the workloads, and a script of events and captions."""
 
-    name: str = Field(min_length=1, max_length=200, description="Title shown in the app and reports.")
-    description: str = Field("", description="What the scenario shows and what to watch for.")
+    name: Line = Field(min_length=1, max_length=200, description="Title shown in the app and reports.")
+    description: Text = Field("", max_length=10_000, description="What the scenario shows and what to watch for.")
     seed: int = Field(1, ge=0, strict=True, description="Seed for every random choice; same seed, same run.")
     tick: Annotated[Duration, duration_range(10 * US, 100 * MS)] = Field(
         "1ms", description="Simulated time per step, 10us to 100ms.")
@@ -388,7 +421,10 @@ class Scenario(_Schema):
         "10s", description=f"Simulated run time: at least one tick, at most 1h and {MAX_TICKS} ticks.")
     machine: Machine = Field(description="The simulated machine.")
     swap: Swap = Field(default_factory=Swap, description="Swap design, devices and zswap.")
-    workloads: tuple[Workload, ...] = Field(min_length=1, description="The processes that use memory; at least one.")
+    workloads: tuple[Workload, ...] = Field(
+        min_length=1, max_length=MAX_WORKLOADS,
+        description=f"The processes that use memory; at least one, at most {MAX_WORKLOADS} workloads and "
+                    f"{MAX_PROCESSES} processes in all.")
     events: tuple[Event, ...] = Field((), description="Scripted actions at given times.")
     captions: tuple[Caption, ...] = Field((), description="Narration shown in the app at given times.")
     compare: tuple[Design, ...] | None = Field(
@@ -405,6 +441,11 @@ class Scenario(_Schema):
         problems: list[tuple[Key, str]] = [
             (("workloads", i, "name"), message) for i, message in _duplicates(self.workloads, "workloads")
         ]
+        processes = sum(workload.processes for workload in self.workloads)
+        if processes > MAX_PROCESSES:
+            problems.append((("workloads",), f"the workloads run {processes} processes in all; at most "
+                                             f"{MAX_PROCESSES} are allowed (the model keeps state for each and "
+                                             "steps every one every tick)"))
         end = format_duration(self.duration)
         if self.duration < self.tick:
             problems.append((("duration",), f"duration ({end}) must be at least one tick "
@@ -460,11 +501,13 @@ class ScenarioIssue:
     message: str
 
     def __str__(self) -> str:
-        """Format as FILE:LINE:COL: key.path: message, leaving out what is unknown."""
+        """Format as FILE:LINE:COL: key.path: message, leaving out what is unknown; one line, control
+        characters from the file shown as escapes."""
         where = self.file
         if self.line is not None:
             where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        return printable(text)
 
 
 class ScenarioError(Exception):
@@ -543,12 +586,94 @@ def _index(node: yaml.Node, filename: str) -> tuple[_Marks, list[ScenarioIssue]]
     return marks, issues
 
 
+class _LimitHit(Exception):
+    """A size limit of scenario files was reached while composing; the mark says where."""
+
+    def __init__(self, mark: yaml.Mark, message: str, key: str = "") -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+        self.key = key
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """SafeLoader that counts while it composes, so a file is refused before its values are built: nesting
+    depth, aliases, and values with every alias expanded (what the constructor and the schema would walk)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._depth = 0
+        self._expanded = 0
+        self._aliases = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> values under it, aliases expanded (set once it is complete)
+        self._path: list[str | int] = []  # the key path being composed, for the error message
+
+    def _limit(self, mark: yaml.Mark, message: str) -> _LimitHit:
+        return _LimitHit(mark, message, format_key(tuple(part for part in self._path if part != "")))
+
+    def _count(self, amount: int, mark: yaml.Mark) -> None:
+        self._expanded += amount
+        if self._expanded > MAX_NODES:
+            raise self._limit(mark, f"too many values: the limit is {MAX_NODES:,} keys, items and scalars "
+                                  "(aliases expanded); a scenario needs far fewer")
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+        """Compose one node, refusing it when a limit is reached."""
+        event = self.peek_event()
+        if isinstance(index, yaml.ScalarNode):
+            self._path.append(index.value)  # a mapping's value, under its key
+        elif isinstance(index, int) and not isinstance(index, bool):
+            self._path.append(index)
+        else:
+            self._path.append("")  # the document, or a mapping key
+        try:
+            return self._compose_counted(event, parent, index)
+        finally:
+            self._path.pop()
+
+    def _compose_counted(self, event: yaml.Event, parent: yaml.Node | None, index: object) -> yaml.Node:
+        if isinstance(event, yaml.AliasEvent):
+            node = self.anchors.get(event.anchor)
+            if node is not None:
+                self._aliases += 1
+                if self._aliases > MAX_ALIASES:
+                    raise self._limit(event.start_mark, f"too many aliases: the limit is {MAX_ALIASES} (*name) in "
+                                                      "one file")
+                size = self._sizes.get(id(node))
+                if size is None:
+                    raise self._limit(event.start_mark, f"the alias *{event.anchor} is inside the value it names "
+                                                      "(&" f"{event.anchor}); a scenario cannot contain itself")
+                self._count(size, event.start_mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise self._limit(event.start_mark, f"nested too deeply: the limit is {MAX_DEPTH} levels of lists and "
+                                              "mappings")
+        self._count(1, event.start_mark)
+        before = self._expanded
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        self._sizes[id(node)] = self._expanded - before + 1
+        return node  # type: ignore[no-any-return]
+
+
 def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
-    """Compose and construct the single YAML document, turning syntax errors into located issues."""
-    loader = yaml.SafeLoader(text)
+    """Compose and construct the single YAML document, turning syntax errors and limits into located issues."""
+    loader: _LimitedLoader | None = None
     try:
+        loader = _LimitedLoader(text)  # the reader refuses unprintable characters here
         node = loader.get_single_node()
         return node, (loader.construct_document(node) if node is not None else None)
+    except _LimitHit as error:
+        raise ScenarioError([ScenarioIssue(filename, error.mark.line + 1, error.mark.column + 1, error.key,
+                                           error.message)]) from None
+    except yaml.reader.ReaderError as error:
+        line, column = _line_column(text, error.position)
+        raise ScenarioError([ScenarioIssue(filename, line, column, "", f"character {describe_char(chr(error.character))}"
+                                           if isinstance(error.character, int) else "cannot read the text")]) from None
+    except RecursionError:
+        raise ScenarioError([ScenarioIssue(filename, None, None, "", f"nested too deeply: the limit is {MAX_DEPTH} "
+                                           "levels of lists and mappings")]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or "cannot parse"
@@ -558,7 +683,27 @@ def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
     except yaml.YAMLError as error:
         raise ScenarioError([ScenarioIssue(filename, None, None, "", f"invalid YAML: {error}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    """The 1-based line and column of a character index."""
+    line_start = text.rfind("\n", 0, position) + 1
+    return text.count("\n", 0, position) + 1, position - line_start + 1
+
+
+def _check_characters(text: str, filename: str) -> None:
+    """Refuse control characters (NUL, ESC ...) anywhere in the file, naming the first one's line and column."""
+    at = find_control(text.removeprefix("\ufeff"))
+    if at is None:
+        return
+    at += text.startswith("\ufeff")
+    line, column = _line_column(text, at)
+    count = sum(1 for _ in re.finditer("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text))
+    more = f" ({count} in the file)" if count > 1 else ""
+    raise ScenarioError([ScenarioIssue(filename, line, column, "", f"control character {describe_char(text[at])} "
+                                       f"is not allowed in a scenario file{more}; expected YAML text")])
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -663,6 +808,7 @@ def _issues_from(error: ValidationError, filename: str, marks: _Marks) -> list[S
     """Translate pydantic's errors into located issues, expanding cross-field checks into their keys."""
     details = error.errors()
     locs = [tuple(detail["loc"]) for detail in details]
+    enclosing = {loc[:n] for loc in locs for n in range(len(loc))}  # every key path with a failure inside it
     issues: list[ScenarioIssue] = []
 
     def add(loc: Key, message: str, kind: str) -> None:
@@ -679,8 +825,7 @@ def _issues_from(error: ValidationError, filename: str, marks: _Marks) -> list[S
 
     for detail, loc in zip(details, locs):
         kind = detail["type"]
-        inner_failed = any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
-        if kind in ("too_short", "too_long") and inner_failed:
+        if kind in ("too_short", "too_long") and loc in enclosing:
             continue  # pydantic counts only the items that validated, so the count would mislead
         cause = (detail.get("ctx") or {}).get("error")
         if isinstance(cause, KeyedError):
@@ -692,35 +837,47 @@ def _issues_from(error: ValidationError, filename: str, marks: _Marks) -> list[S
 
 
 def _check_fits(scenario: Scenario, filename: str, marks: _Marks, available: Callable[[], int] | None) -> None:
-    """Refuse, before anything is allocated, a scenario whose model would not fit in this host's memory."""
+    """Refuse, before anything is allocated, a scenario whose model would not fit: more than a share of this
+    host's available memory, or more than swaptui's fixed limit for one model (footprint.state_limit)."""
     from swaptui.model import footprint
 
     need = footprint.estimate_state_bytes(scenario)
     have = (available or footprint.available_memory_bytes)()
-    if need <= have:
+    limit, why = footprint.state_limit(have)
+    if need <= limit:
         return
     parts = footprint.estimate_parts(scenario)
     path: Key = ("machine", "memory")
     largest = max(parts, key=lambda part: parts[part])
+    per_workload = [footprint.workload_bytes(scenario, w) for w in scenario.workloads]
+    biggest = per_workload.index(max(per_workload))
     if largest == "swap_slots":
         sizes = [device.size for device in scenario.swap.devices]
         path = ("swap", "devices", sizes.index(max(sizes)), "size")
-    elif largest == "virtual_pages":
-        sizes = [workload.size * workload.processes for workload in scenario.workloads]
-        path = ("workloads", sizes.index(max(sizes)), "size")
-    names = {"frames": "page frames", "swap_slots": "swap slots", "virtual_pages": "workload pages",
-             "overhead": "fixed"}
+    elif largest == "workloads":
+        w = scenario.workloads[biggest]
+        pages_part = per_workload[biggest] - w.processes * footprint.PROCESS_BYTES
+        path = ("workloads", biggest, "size" if pages_part >= w.processes * footprint.PROCESS_BYTES else "processes")
+    names = {"frames": "page frames", "swap_slots": "swap slots", "workloads": "workloads", "overhead": "fixed"}
     detail = ", ".join(f"{names.get(part, part)} {format_size(amount)}" for part, amount in parts.items())
+    if len(per_workload) > 1:
+        detail += (f"; the largest workload, workloads[{biggest}] {scenario.workloads[biggest].name!r}, "
+                   f"{format_size(per_workload[biggest])}")
     position = marks.value(path)
     line, column = position if position is not None else (None, None)
     message = (f"the model would need about {format_size(need)} of this host's memory ({detail}), "
-               f"but this machine has {format_size(have)} available; make this smaller")
+               f"but the limit is {format_size(limit)} ({why}; this machine has {format_size(have)} available); "
+               "make this smaller")
     raise ScenarioError([ScenarioIssue(filename, line, column, format_key(path), message)])
 
 
 def load_scenario_text(text: str, filename: str = "<string>", *, available_memory: Callable[[], int] | None = None,
                        check_memory: bool = True) -> Scenario:
     """Parse and validate scenario YAML, raising ScenarioError with every problem located by line and key."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError([ScenarioIssue(filename, None, None, "", f"the file is too big: {len(text):,} "
+                                           f"characters, and the limit is {format_size(MAX_FILE_BYTES)}")])
+    _check_characters(text, filename)
     node, data = _parse_yaml(text, filename)
     if node is None:
         raise ScenarioError([ScenarioIssue(filename, None, None, "", "the file is empty; expected a scenario "
@@ -736,7 +893,12 @@ def load_scenario_text(text: str, filename: str = "<string>", *, available_memor
     except ValidationError as error:
         issues += _issues_from(error, filename, marks)
     if issues or scenario is None:
-        raise ScenarioError(sorted(issues, key=lambda issue: (issue.line or 0, issue.column or 0)))
+        issues.sort(key=lambda issue: (issue.line or 0, issue.column or 0))
+        if len(issues) > MAX_ISSUES_SHOWN:
+            hidden = len(issues) - MAX_ISSUES_SHOWN + 1
+            issues[MAX_ISSUES_SHOWN - 1:] = [ScenarioIssue(filename, None, None, "", f"and {hidden:,} more "
+                                                           "problems (not shown)")]
+        raise ScenarioError(issues)
     if check_memory:
         _check_fits(scenario, filename, marks, available_memory)
     return scenario
@@ -747,14 +909,20 @@ def load_scenario(path: str | os.PathLike[str], *, available_memory: Callable[[]
     """Read, parse and validate a scenario file, raising ScenarioError that names the file, line and key."""
     filename = os.fsdecode(path)
     try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ScenarioError([ScenarioIssue(filename, None, None, "", "the file is too big: more than "
+                                               f"{format_size(MAX_FILE_BYTES)}, the limit for scenario files")])
+        text = data.decode("utf-8")
     except FileNotFoundError:
         problem = "no such file"
     except IsADirectoryError:
         problem = "this is a directory, not a scenario file"
     except UnicodeDecodeError as error:
-        problem = f"not UTF-8 text (bad byte at offset {error.start})"
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ScenarioError([ScenarioIssue(filename, line, None, "", f"not UTF-8 text (bad byte at offset "
+                                           f"{error.start})")]) from None
     except OSError as error:
         problem = f"cannot read the file: {error.strerror or error}"
     else:

@@ -32,7 +32,8 @@ from swaptui.model.page_alloc import MIGRATETYPE_NAMES
 from swaptui.model.snapshot import SAMPLE_NAMES, DeviceView, ProcessView, Snapshot
 from swaptui.model.vmstat import NAMES
 from swaptui.output import OutputError, check_target, open_new, remove_partial
-from swaptui.traces import Trace, TraceError
+from swaptui.text import printable
+from swaptui.traces import Trace, TraceError, check_sample
 
 PAGE_KB = 4
 PAGE_SIZE = PAGE_KB << 10
@@ -115,10 +116,11 @@ def info_for_trace(trace: Trace) -> SourceInfo:
     span = int((times[-1] - times[0]) * 1e6) if len(times) > 1 else int(interval * 1e6 * (len(trace.samples) - 1))
     swaps = meta.get("swaps_at_start") or trace.samples[0].get("swaps") or []
     swap_text = "swap on " + ", ".join(s.get("dev", "?") for s in swaps) if swaps else "no swap"
-    return SourceInfo(name=trace.name, source="trace", path=str(trace.path),
-                      kernel=kernel_release(meta.get("kernel_version", "")) or "kernel", memory=int(memory),
-                      tick=max(1, int(interval * 1e6)), duration=max(0, span),
-                      description=meta.get("description", ""), swap_text=swap_text)
+    return SourceInfo(name=printable(trace.name), source="trace", path=printable(trace.path),
+                      kernel=printable(kernel_release(meta.get("kernel_version", "")) or "kernel"),
+                      memory=int(memory), tick=max(1, int(interval * 1e6)), duration=max(0, span),
+                      description=printable(meta.get("description", ""), keep_newlines=True),
+                      swap_text=printable(swap_text))
 
 
 # -- samples to snapshot fields --------------------------------------------------------------------------
@@ -134,34 +136,9 @@ def sample_ms(s: dict, index: int, interval_ms: float | None) -> float | None:
     return None if interval_ms is None else index * interval_ms
 
 
-def _bad(where: str, what: str, value: object) -> TraceError:
-    shown = json.dumps(value)[:40] if not isinstance(value, str) else repr(value[:40])
-    return TraceError(f"{where}: {what}; got {shown}")
-
-
 def _check_sample(s: dict, where: str) -> None:
-    """The parts of a sample that become numbers: integer counters, per-order lists, swap rows."""
-    for key in ("vmstat", "meminfo_kb"):
-        block = s.get(key, {})
-        if not isinstance(block, dict):
-            raise _bad(where, f"{key}: expected an object of integer counters", block)
-        for name, value in block.items():
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise _bad(where, f"{key}.{name}: expected an integer", value)
-    buddy = s.get("buddyinfo", {})
-    if not isinstance(buddy, dict):
-        raise _bad(where, "buddyinfo: expected an object: zone -> free blocks per order", buddy)
-    for zone, counts in buddy.items():
-        if not isinstance(counts, list) or not all(isinstance(c, int) for c in counts):
-            raise _bad(where, f"buddyinfo.{zone}: expected a list of integers (free blocks per order)", counts)
-    swaps = s.get("swaps", [])
-    if not isinstance(swaps, list) or not all(isinstance(r, dict) and isinstance(r.get("size_kb"), int)
-                                              and isinstance(r.get("used_kb"), int) for r in swaps):
-        raise _bad(where, "swaps: expected a list of /proc/swaps rows with integer size_kb and used_kb", swaps)
-    for key, unit in (("t_ms", "milliseconds"), ("t_ns", "nanoseconds")):
-        t = s.get(key, 0)
-        if not isinstance(t, (int, float)) or isinstance(t, bool):
-            raise _bad(where, f"{key}: expected a number of {unit}", t)
+    """Validate a sample (recorded or live) against the one trace schema, traces.Sample."""
+    check_sample(s, where)
 
 
 def counter_row(s: dict, vmstat: dict) -> tuple[np.ndarray, set[str]]:
@@ -466,7 +443,7 @@ class TracePlayer:
     def _processes(self, i: int, s: dict) -> tuple[ProcessView, ...]:
         wp = s.get("workload_proc")
         meta = self.trace.meta
-        name = (meta.get("workload_argv") or ["workload"])[0]
+        name = printable((meta.get("workload_argv") or ["workload"])[0])
         if isinstance(wp, dict):
             res, swp = wp.get("RssAnon_kb", 0) // PAGE_KB, wp.get("VmSwap_kb", 0) // PAGE_KB
             return (ProcessView(-1, name, "workload", res, swp, max(self._peak_workload, res + swp), False, False),)
@@ -474,7 +451,7 @@ class TracePlayer:
             killed = bool(meta.get("workload_exit", {}).get("killed"))
             return (ProcessView(-1, name, "workload", 0, 0, self._peak_workload, True, killed),)
         rows = s.get("procs") or []
-        return tuple(ProcessView(int(p.get("pid", -1)), str(p.get("comm", "?")), "process",
+        return tuple(ProcessView(int(p.get("pid", -1)), printable(p.get("comm", "?")), "process",
                                  int(p.get("RssAnon_kb", 0)) // PAGE_KB, int(p.get("VmSwap_kb", 0)) // PAGE_KB,
                                  (int(p.get("RssAnon_kb", 0)) + int(p.get("VmSwap_kb", 0))) // PAGE_KB, False, False)
                      for p in rows if isinstance(p, dict))

@@ -7,16 +7,229 @@ time in the traces is distorted by emulation, so comparisons use progress, not t
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from swaptui.text import printable
 
 ALLOCSTALL_KEYS = ("allocstall_dma", "allocstall_dma32", "allocstall_normal", "allocstall_movable")
 
 
+MAX_LINE_CHARS = 1 << 20
+"""Longest sample line read (recorded samples are 3 to 6 KB): a longer one is refused before it is parsed."""
+MAX_TRACE_BYTES = 1 << 30
+"""Largest trace file read (an hour sampled every 100 ms is about 150 MB)."""
+MAX_META_BYTES = 16 << 20
+"""Largest .meta.json read (recorded ones are about 50 KB)."""
+
+
 class TraceError(Exception):
-    """A trace file cannot be read; the message names the file and line."""
+    """A trace file cannot be read; the message names the file and line (one line, control characters escaped)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))
+
+
+# -- the schema of a sample and of the meta file (shared/traces format; `swaptui live --record` and
+# `swaptui run --json` write subsets of it). Blocks the program reads are typed; others pass unchecked.
+
+Count = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]
+"""A counter or size: a whole number from 0 (JSON true/false, floats and strings are refused)."""
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+"""A finite number (NaN and infinity are refused)."""
+PerOrder = Annotated[list[Count], Field(max_length=64)]
+"""Free blocks per order 0, 1, 2 ..."""
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class Progress(_Block):
+    done: Count = 0
+    total: Count = 0
+
+
+class SwapRow(_Block):
+    dev: str = "?"
+    type: str = "?"
+    size_kb: Count
+    used_kb: Count
+    prio: int = 0
+
+
+class ZoneRow(_Block):
+    min: Count = 0
+    low: Count = 0
+    high: Count = 0
+    managed: Count = 0
+    pcp_count: Count = 0
+    pages_free: Count = 0
+
+
+class PsiLine(_Block):
+    avg10: Number = 0.0
+    avg60: Number = 0.0
+    avg300: Number = 0.0
+    total: Count = 0
+
+
+class ProcessRow(_Block):
+    pid: int = -1
+    comm: str = "?"
+    RssAnon_kb: Count = 0
+    VmSwap_kb: Count = 0
+
+
+class WorkloadProc(_Block):
+    RssAnon_kb: Count = 0
+    VmSwap_kb: Count = 0
+
+
+class Sample(_Block):
+    """One line of a trace."""
+
+    vmstat: dict[str, Count]
+    t_ms: Number | None = None
+    t_ns: Number | None = None
+    seq: Count | None = None
+    tick: Count | None = None
+    phase: str | None = None
+    progress: Progress | None = None
+    meminfo_kb: dict[str, Count] | None = None
+    buddyinfo: dict[str, PerOrder] | None = None
+    pagetype_free: dict[str, dict[str, PerOrder]] | None = None
+    pageblocks: dict[str, dict[str, Count]] | None = None
+    zones: dict[str, ZoneRow] | None = None
+    swaps: list[SwapRow] | None = None
+    psi_memory: dict[str, PsiLine] | None = None
+    zram: dict[str, Count] | None = None
+    zswap: dict[str, Count] | None = None
+    workload_proc: WorkloadProc | None = None
+    procs: list[ProcessRow] | None = None
+    sample_ms: Number | None = None
+
+
+class _Constant(_Block):
+    vmstat: dict[str, Count] = {}
+    meminfo_kb: dict[str, Count] = {}
+
+
+class _WorkloadExit(_Block):
+    killed: bool | Count = False
+
+
+class Meta(_Block):
+    """NAME.meta.json: the setup of the run (the fields the program reads)."""
+
+    scenario: str | None = None
+    description: str = ""
+    kernel_version: str = ""
+    interval_ms: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = None
+    vm_memtotal_kb: Count | None = None
+    meminfo_at_start_kb: dict[str, Count] = {}
+    swaps_at_start: list[dict[str, Any]] | None = None
+    constant: _Constant = _Constant()
+    zone_watermarks_pages: dict[str, ZoneRow] | None = None
+    workload_argv: list[str] | None = None
+    workload_exit: _WorkloadExit = _WorkloadExit()
+    n_samples: Count | None = None
+    complete: bool | None = None
+
+
+_SAMPLE = TypeAdapter(Sample)
+_META = TypeAdapter(Meta)
+_SWAP_DEV = TypeAdapter(list[SwapRow])
+
+
+def _path(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else ("." if text else "") + str(part)
+    return text
+
+
+def _got(value: object) -> str:
+    if isinstance(value, str):
+        return repr(value[:40] + ("..." if len(value) > 40 else ""))
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+_EXPECTED = {
+    "int_type": "an integer", "int_from_float": "an integer", "int_parsing": "an integer",
+    "greater_than_equal": "an integer of at least 0", "less_than_equal": "an integer below 2**63",
+    "greater_than": "a number above 0", "float_type": "a number", "finite_number": "a finite number",
+    "string_type": "text", "bool_type": "true or false", "dict_type": "an object", "model_type": "an object",
+    "model_attributes_type": "an object", "list_type": "a list", "too_long": "a shorter list",
+}
+
+
+def _explain(error: ValidationError) -> str:
+    """The first problem pydantic found, as `field: expected X, got Y` (and how many more there are)."""
+    details = error.errors()
+    first = details[0]
+    loc = tuple(part for part in first["loc"] if part not in ("list[...]",))
+    where = _path(loc) or "the line"
+    if first["type"] == "missing":
+        message = f"{where}: expected this key, got none (it is missing)"
+    else:
+        expected = _EXPECTED.get(first["type"], first["msg"].removeprefix("Input should be ").rstrip("."))
+        if first["type"] in ("greater_than_equal", "less_than_equal", "int_type", "int_from_float") \
+                and loc and loc[0] in ("vmstat", "meminfo_kb", "zram", "zswap"):
+            expected = "an integer (a counter, 0 or more)"
+        message = f"{where}: expected {expected}, got {_got(first.get('input'))}"
+    if len(details) > 1:
+        message += f" (and {len(details) - 1} more problem{'s' if len(details) > 2 else ''} on this line)"
+    return message
+
+
+def check_sample(sample: object, where: str) -> None:
+    """Validate one sample against the schema; raise TraceError `where: field: expected X, got Y`."""
+    if not isinstance(sample, dict) or "vmstat" not in sample:
+        raise TraceError(f"{where}: expected a sample with a 'vmstat' object, got {_got(sample)}")
+    try:
+        _SAMPLE.validate_python(sample)
+    except ValidationError as error:
+        raise TraceError(f"{where}: {_explain(error)}") from None
+    except RecursionError:
+        raise TraceError(f"{where}: nested too deeply") from None
+
+
+def check_meta(meta: object, where: str) -> None:
+    """Validate a .meta.json object against the schema; raise TraceError naming the field."""
+    if not isinstance(meta, dict):
+        raise TraceError(f"{where}: expected a JSON object (the trace's setup), got {_got(meta)}")
+    try:
+        _META.validate_python(meta)
+        if meta.get("swaps_at_start") is not None:
+            for i, row in enumerate(meta["swaps_at_start"]):
+                if not isinstance(row.get("dev", "?"), str):
+                    raise TraceError(f"{where}: swaps_at_start[{i}].dev: expected text, got {_got(row['dev'])}")
+    except ValidationError as error:
+        raise TraceError(f"{where}: {_explain(error)}") from None
+    except RecursionError:
+        raise TraceError(f"{where}: nested too deeply") from None
+
+
+def _parse_json(text: str) -> Any:
+    """json.loads, with nesting too deep for the parser reported as a ValueError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 
 
 @dataclass
@@ -64,37 +277,53 @@ class Trace:
 
 
 def load_trace(path: str | Path) -> Trace:
-    """Read NAME.jsonl and, beside it, NAME.meta.json if it exists."""
+    """Read NAME.jsonl and, beside it, NAME.meta.json if it exists; every sample and the meta are validated
+    against the schema, and the first problem raises TraceError `file:line: field: expected X, got Y`."""
     p = Path(path)
     try:
-        lines = p.read_text(encoding="utf-8").splitlines()
+        size = p.stat().st_size
+        if size > MAX_TRACE_BYTES:
+            raise TraceError(f"{p}: the file is too big: {size:,} bytes, and the limit for traces is "
+                             f"{MAX_TRACE_BYTES >> 30} GiB")
+        data = p.read_bytes()
     except OSError as error:
         raise TraceError(f"{p}: cannot read: {error.strerror or error}") from None
+    try:
+        lines = data.decode("utf-8").splitlines()
     except UnicodeDecodeError as error:
-        line = p.read_bytes()[:error.start].count(b"\n") + 1
+        line = data[:error.start].count(b"\n") + 1
         raise TraceError(f"{p}:{line}: not UTF-8 text; expected JSON lines (one sample per line)") from None
+    del data
     samples = []
     numbers = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        if len(line) > MAX_LINE_CHARS:
+            raise TraceError(f"{p}:{n}: the line is too long: {len(line):,} characters, and the limit for one "
+                             f"sample is {MAX_LINE_CHARS:,}")
         try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise TraceError(f"{p}:{n}: not a JSON object: {error.msg}") from None
-        if not isinstance(rec, dict) or "vmstat" not in rec:
-            raise TraceError(f"{p}:{n}: expected a sample with a 'vmstat' object")
+            rec = _parse_json(line)
+        except ValueError as error:
+            reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+            raise TraceError(f"{p}:{n}: not a JSON object: {reason}") from None
+        check_sample(rec, f"{p}:{n}")
         samples.append(rec)
         numbers.append(n)
     if not samples:
         raise TraceError(f"{p}: no samples")
     meta_path = p.with_name(p.name.removesuffix(".jsonl") + ".meta.json")
-    meta = {}
+    meta: dict = {}
     if meta_path.exists():
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise TraceError(f"{meta_path}: cannot read: {error}") from None
-        if not isinstance(meta, dict):
-            raise TraceError(f"{meta_path}: expected a JSON object (the trace's setup)")
+            if meta_path.stat().st_size > MAX_META_BYTES:
+                raise TraceError(f"{meta_path}: the file is too big; the limit for a trace's setup is "
+                                 f"{MAX_META_BYTES >> 20} MiB")
+            meta = _parse_json(meta_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise TraceError(f"{meta_path}:{error.lineno}: not JSON: {error.msg}") from None
+        except (OSError, ValueError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            raise TraceError(f"{meta_path}: cannot read: {reason}") from None
+        check_meta(meta, str(meta_path))
     return Trace(p, samples, meta, numbers)

@@ -241,8 +241,8 @@ def test_unsafe_tags_are_refused(tmp_path: Path) -> None:
 
 def test_recursive_alias_does_not_hang(tmp_path: Path) -> None:
     """A self-referencing alias is reported, not followed forever."""
-    issues = _issues(BASE + "events: &loop [*loop]\n", tmp_path)
-    assert issues[0].key.startswith("events")
+    (issue,) = _issues(BASE + "events: &loop [*loop]\n", tmp_path)
+    assert (issue.line, issue.key) == (16, "events[0]") and "the alias *loop is inside the value it names" in str(issue)
 
 
 def test_too_big_for_this_host_is_refused_before_allocating(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -275,11 +275,11 @@ def test_memory_check_can_be_skipped() -> None:
 
 
 def test_estimate_known_answer() -> None:
-    """The estimate adds frames, slots and virtual pages at their per-item cost, plus the fixed overhead."""
+    """The estimate adds frames, slots, virtual pages and processes at their per-item cost, plus the fixed overhead."""
     scenario = load_scenario_text(BASE)
     pages, slots, vpages = GIB // 4096, 2 * GIB // 4096, GIB // 4096
     expected = (pages * footprint.FRAME_BYTES + slots * footprint.SLOT_BYTES + vpages * footprint.VPAGE_BYTES
-                + footprint.OVERHEAD_BYTES)
+                + footprint.PROCESS_BYTES + footprint.OVERHEAD_BYTES)
     assert footprint.estimate_state_bytes(scenario) == expected
     assert footprint.available_memory_bytes() > 0
 
@@ -319,3 +319,168 @@ def test_json_schema_shows_units_as_strings() -> None:
     for definition in schema["$defs"].values():
         assert definition["additionalProperties"] is False
         assert all(prop.get("description") for prop in definition["properties"].values())
+
+
+# -- hostile files: each limit is checked before the work, and named (issue 11) ---------------------------
+
+def _peak_bytes(work: Callable[[], object]) -> int:
+    """Peak bytes Python allocated while doing the work (allocation, unlike time, does not depend on the machine)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        work()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("char, name", [("\x00", "U+0000 (NUL)"), ("\x1b", "U+001B (ESC)"), ("\x07", "U+0007 (BEL)"),
+                                        ("\x7f", "U+007F (DEL)"), ("\x85", "U+0085")])
+def test_control_character_in_the_file_is_one_located_line(tmp_path: Path, char: str, name: str) -> None:
+    (issue,) = _issues(BASE.replace("cpus: 4", f"cpus: 4{char}"), tmp_path)
+    assert (issue.line, issue.column) == (6, 10) and f"control character {name} is not allowed" in issue.message
+    assert char not in str(issue)
+
+
+def test_characters_yaml_refuses_are_located_not_a_reader_traceback(tmp_path: Path) -> None:
+    (issue,) = _issues(BASE.replace("name: test", "name: te\ufffest"), tmp_path)
+    assert (issue.line, issue.column) == (1, 9) and "U+FFFE" in issue.message
+
+
+def test_alias_bomb_is_refused_before_expanding(tmp_path: Path) -> None:
+    bomb = 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
+    for i in range(1, 10):
+        bomb += f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n"
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BASE + bomb)
+    caught: list[ScenarioError] = []
+
+    def load() -> None:
+        try:
+            load_scenario(path)
+        except ScenarioError as error:
+            caught.append(error)
+
+    assert _peak_bytes(load) < 8 << 20  # 9**10 values if expanded
+    (issue,) = caught[0].issues
+    assert issue.line == 20 and issue.key.startswith("a")
+    assert "too many values: the limit is 20,000 keys, items and scalars (aliases expanded)" in issue.message
+
+
+def test_many_aliases_are_refused(tmp_path: Path) -> None:
+    text = BASE + "x: &x 1\n" + "".join(f"y{i}: *x\n" for i in range(101))
+    (issue,) = _issues(text, tmp_path)
+    assert issue.key == "y100" and "too many aliases: the limit is 100" in issue.message
+
+
+@pytest.mark.parametrize("nest", ["[" * 2000 + "]" * 2000, "{a: " * 2000 + "1" + "}" * 2000,
+                                  "".join("\n" + "  " * i + "a:" for i in range(1, 200)) + " 1"])
+def test_deep_nesting_is_refused_without_recursion_error(tmp_path: Path, nest: str) -> None:
+    (issue,) = _issues(BASE + "events: " + nest + "\n", tmp_path)
+    assert issue.line is not None and "nested too deeply: the limit is 32 levels" in issue.message
+
+
+def test_tens_of_thousands_of_keys_are_refused_at_the_limit(tmp_path: Path) -> None:
+    text = BASE + "".join(f"k{i}: {i}\n" for i in range(20_000))
+    (issue,) = _issues(text, tmp_path)
+    assert issue.line is not None and issue.line < 10_020 and "too many values" in issue.message
+
+
+def test_200000_keys_or_a_40_mb_file_is_refused_on_its_size_unread(tmp_path: Path) -> None:
+    many = tmp_path / "keys.yaml"
+    many.write_text(BASE + "".join(f"k{i}: {i}\n" for i in range(200_000)))
+    big = tmp_path / "big.yaml"
+    with open(big, "w") as out:
+        out.write(BASE + "# " + "x" * (40 << 20) + "\n")
+    for path in (many, big):
+        caught: list[ScenarioError] = []
+
+        def load(path: Path = path) -> None:
+            try:
+                load_scenario(path)
+            except ScenarioError as error:
+                caught.append(error)
+
+        assert _peak_bytes(load) < 4 << 20  # the first MiB and a byte, no more
+        (issue,) = caught[0].issues
+        assert issue.line is None and "the file is too big: more than 1 MiB" in issue.message
+
+
+def test_a_long_list_of_problems_is_cut_with_a_count(tmp_path: Path) -> None:
+    issues = _issues(BASE + "".join(f"k{i}: {i}\n" for i in range(500)), tmp_path)
+    assert len(issues) == 50 and issues[-1].message == "and 451 more problems (not shown)"
+    assert all("unknown key" in issue.message for issue in issues[:-1])
+
+
+def _workloads(n: int, processes: int = 1, size: str = "1MiB") -> str:
+    return BASE.split("workloads:")[0] + "workloads:\n" + "".join(
+        f"  - {{name: w{i}, kind: usemem, size: {size}, processes: {processes}}}\n" for i in range(n))
+
+
+def test_500_workloads_are_refused(tmp_path: Path) -> None:
+    (issue,) = _issues(_workloads(500), tmp_path)
+    assert issue.key == "workloads" and "expected at most 64 entries; got 500" in issue.message
+
+
+def test_too_many_processes_in_all_are_refused(tmp_path: Path) -> None:
+    (issue,) = _issues(_workloads(3, processes=4096), tmp_path)
+    assert issue.key == "workloads" and "run 12288 processes in all; at most 8192 are allowed" in issue.message
+    assert load_scenario_text(_workloads(2, processes=4096)).workloads[1].processes == 4096
+
+
+def test_footprint_counts_each_workloads_processes(tmp_path: Path) -> None:
+    """What the 500-workload scenario missed: every process costs its own state, whatever its size."""
+    small = load_scenario_text(_workloads(1, processes=1, size="4KiB"))
+    many = load_scenario_text(_workloads(2, processes=4096, size="4KiB"))
+    parts = footprint.estimate_parts(many)
+    assert parts["workloads"] - footprint.estimate_parts(small)["workloads"] == \
+        (2 * 4096 - 1) * (footprint.PROCESS_BYTES + footprint.VPAGE_BYTES)
+    vswap = load_scenario_text(_workloads(1, size="1GiB").replace("design: classic", "design: vswap"))
+    assert footprint.workload_bytes(vswap, vswap.workloads[0]) == \
+        GIB // 4096 * (footprint.VPAGE_BYTES + footprint.VSWAP_VPAGE_BYTES) + footprint.PROCESS_BYTES
+
+
+@pytest.mark.parametrize("design, workloads", [
+    ("classic", "[{name: a, kind: usemem, size: 8KiB, processes: 2048, start: 5ms}]"),
+    ("vswap", "[{name: a, kind: usemem, size: 256MiB, start: 5ms}]"),
+    ("classic", "[{name: a, kind: filecache, size: 256MiB, start: 5ms}, "
+                "{name: b, kind: usemem, size: 64MiB, processes: 64, start: 5ms}]"),
+])
+def test_footprint_estimate_covers_what_the_model_allocates(design: str, workloads: str) -> None:
+    """The estimate (without its fixed overhead) is at least what building a Machine and a few ticks allocate."""
+    from swaptui.model.machine import Machine
+
+    text = (f"name: t\nduration: 10ms\nmachine: {{memory: 256MiB}}\nswap: {{design: {design}, devices: "
+            f"[{{name: d, kind: zram, size: 256MiB}}]}}\nworkloads: {workloads}\n")
+    scenario = load_scenario_text(text)
+    Machine(scenario).step(2)  # compile and import outside the measurement
+
+    def build() -> None:
+        Machine(scenario).step(2)
+
+    assert _peak_bytes(build) <= footprint.estimate_state_bytes(scenario) - footprint.OVERHEAD_BYTES
+
+
+def test_footprint_cap_is_a_share_of_available_and_at_most_16_gib(tmp_path: Path) -> None:
+    assert footprint.state_limit(10 * GIB) == (8 * GIB, "4/5 of the memory this host has available")
+    assert footprint.state_limit(100 * GIB) == (16 * GIB, "swaptui's limit for one model")
+    big = _workloads(1).replace("memory: 1GiB", "memory: 1TiB").replace("size: 2GiB", "size: 1TiB")
+    (issue,) = _issues(big, tmp_path, available_memory=lambda: 1 << 40)
+    assert issue.key == "machine.memory" and "but the limit is 16 GiB (swaptui's limit for one model" in issue.message
+    (issue,) = _issues(_workloads(2, processes=4096, size="64MiB"), tmp_path, available_memory=lambda: 3 * GIB)
+    assert issue.key == "workloads[0].size" and "the largest workload, workloads[0] 'w0'" in issue.message
+
+
+@pytest.mark.parametrize("edit, key", [
+    (_edit("name: test", 'name: "\\e[31mred\\x07"'), "name"),
+    (_append('description: "ok\\n\\e]0;title\\a"\n'), "description"),
+    (_append('captions:\n  - {at: 1s, text: "\\0hidden"}\n'), "captions[0].text"),
+])
+def test_control_characters_in_text_values_are_refused_and_shown_escaped(tmp_path: Path, edit: Callable[[str], str],
+                                                                         key: str) -> None:
+    (issue,) = _issues(edit(BASE), tmp_path)
+    assert issue.key == key and "expected text without control characters" in issue.message
+    assert "\\x" in str(issue) and not any(c in str(issue) for c in "\x1b\x07\x00")
+    assert load_scenario_text(BASE + 'description: "two\\n\\tlines"\n').description == "two\n\tlines"

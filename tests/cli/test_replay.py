@@ -94,7 +94,7 @@ def test_bad_samples_name_file_line_and_what_was_expected(tmp_path: Path) -> Non
     cases = [
         ([good, {"t_ms": 100, "vmstat": {"pswpout": "many"}}], ":2: vmstat.pswpout: expected an integer"),
         ([good, {"t_ms": 100, "vmstat": {}, "buddyinfo": {"DMA": "x"}}], ":2: buddyinfo.DMA: expected a list"),
-        ([good, {"t_ms": 100, "vmstat": {}, "swaps": [{"dev": "/dev/x"}]}], ":2: swaps: expected a list"),
+        ([good, {"t_ms": 100, "vmstat": {}, "swaps": [{"dev": "/dev/x"}]}], r":2: swaps\[0\]\.size_kb: expected this key"),
         ([{"t_ms": 50, "vmstat": {}}, good], ":2: t_ms: expected a time at or after the previous sample's"),
         ([good, "", {"t_ms": 100, "vmstat": []}], ":3: vmstat: expected an object"),
     ]
