@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from clihelpers import swaptui
 from swaptui.model.snapshot import SAMPLE_NAMES
 from swaptui.model.vmstat import NAMES
 from swaptui.trace_player import TracePlayer, TraceSnapshot, load_trace_player
 from swaptui.traces import TraceError, load_trace
 
 TRACES = Path(__file__).resolve().parents[2] / "traces"  # the recorded kernel traces in this repository
-
-
-def swaptui(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "swaptui", *args], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize("name, backend", [("usemem_disk", "partition"), ("usemem_zram", "zram")])
