@@ -28,15 +28,22 @@ def _fail(message: str) -> None:
 
 def _args_scenario(parser: argparse.ArgumentParser) -> None:
     """Declare the scenario file argument."""
-    parser.add_argument("file", metavar="FILE", help="scenario YAML file")
+    parser.add_argument("file", metavar="FILE",
+                        help="scenario YAML file, or a bundled scenario's name (`swaptui scenarios` lists them)")
 
 
 def _load_or_report(path: str):
-    """Load and validate a scenario; on a bad file print every problem (file:line: key: ...) and return None."""
+    """Load and validate a scenario (a file, else a bundled name); on a bad file print every problem
+    (file:line: key: ...) and return None."""
+    from swaptui.bundled import resolve_scenario, unknown_scenario_message
     from swaptui.scenario import ScenarioError, load_scenario
 
+    resolved = resolve_scenario(path)
+    if resolved is None:
+        _fail(unknown_scenario_message(path))
+        return None
     try:
-        return load_scenario(path)
+        return load_scenario(resolved)
     except ScenarioError as error:
         for issue in error.issues:
             _fail(str(issue))
@@ -128,6 +135,24 @@ def _write_file(path: str, text: str, force: bool) -> bool:
         _fail(str(error))
         return False
     return True
+
+
+def _args_none(parser: argparse.ArgumentParser) -> None:
+    """Declare no arguments."""
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    """List the bundled scenarios, one a line: the name `run` and the app take, and the scenario's title."""
+    from swaptui.bundled import SCENARIO_DIR, bundled_names, bundled_path, scenario_title
+
+    names = bundled_names()
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        path = bundled_path(name)
+        print(f"{name:<{width}}  {scenario_title(path) if path else ''}")
+    print(f"\n{len(names)} bundled scenarios in {SCENARIO_DIR}; `swaptui run NAME` runs one headless, "
+          "`swaptui NAME` opens it in the app")
+    return 0
 
 
 def _args_run(parser: argparse.ArgumentParser) -> None:
@@ -529,6 +554,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Command] = {
     "check": Command("validate a scenario file and exit", _args_scenario, _cmd_check),
     "schema": Command("print the JSON schema of scenario files", _args_schema, _cmd_schema),
+    "scenarios": Command("list the bundled scenarios (FILE may be one of their names)", _args_none, _cmd_scenarios),
     "run": Command("run a scenario headless and print its counters", _args_run, _cmd_run),
     "compare": Command("run a scenario under several swap designs and compare", _args_compare, _cmd_compare),
     "validate": Command("check a scenario against a recorded kernel trace", _args_validate, _cmd_validate),
@@ -570,8 +596,11 @@ def _open_parser() -> argparse.ArgumentParser:
 
 def _looks_like_file(argument: str) -> bool:
     """Tell whether a first argument that is not a subcommand names a scenario file."""
+    from swaptui.bundled import bundled_path
+
     return not argument.startswith("-") and (
         os.path.exists(argument) or argument.endswith((".yaml", ".yml")) or os.sep in argument
+        or bundled_path(argument) is not None
     )
 
 

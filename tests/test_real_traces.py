@@ -1,4 +1,4 @@
-"""The bundled real-usemem scenarios against the shared kernel traces: every target `swaptui validate` sets.
+"""The bundled real-usemem scenarios against the recorded kernel traces in traces/: every target `swaptui validate` sets.
 
 This is issue 6's acceptance check. The counts that follow from the workload must land within 20 % of the
 kernel's and kswapd's share of reclaim within 0.1, with the scenarios as shipped (the recording machine's
@@ -19,10 +19,9 @@ from swaptui.traces import load_trace
 from swaptui.validate import WORKLOAD_COUNTS, render, run_model, share, shares
 
 ROOT = Path(__file__).resolve().parents[1]
-TRACES = ROOT.parent / "shared" / "traces"
+TRACES = ROOT / "traces"
 
 
-@pytest.mark.skipif(not (TRACES / "usemem_disk.jsonl").exists(), reason="shared/traces is not beside this checkout")
 @pytest.mark.parametrize("backend", ["disk", "zram"])
 def test_real_usemem_scenario_meets_every_target_of_its_trace(backend: str) -> None:
     scenario = load_scenario(ROOT / "scenarios" / f"real-usemem-{backend}.yaml")
@@ -46,7 +45,7 @@ def quiet_kernel_runs(backend: str, size_mib: int) -> list[dict]:
 
 
 @pytest.mark.parametrize("backend, size_mib", [("zram", 1280), ("zram", 1792), ("disk", 1280)])
-def test_other_sizes_meet_the_targets_against_kernel_runs_not_in_shared(backend: str, size_mib: int) -> None:
+def test_other_sizes_meet_the_targets_against_kernel_runs_not_in_traces(backend: str, size_mib: int) -> None:
     # Out of sample: the same scenario with usemem's size changed, against real runs of that size.
     runs = quiet_kernel_runs(backend, size_mib)
     assert len(runs) >= 2

@@ -1,4 +1,4 @@
-"""`swaptui check`, `schema` and `--version` run as a user would run them, in a subprocess."""
+"""`swaptui check`, `schema`, `scenarios` and `--version`: in-process through main(argv), and once as a process."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from clihelpers import Result, swaptui
 from swaptui import __version__
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -33,9 +34,9 @@ GOOD = textwrap.dedent(
 )
 
 
-def _swaptui(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m swaptui ARGS` and capture its output."""
-    return subprocess.run([sys.executable, "-m", "swaptui", *args], capture_output=True, text=True, timeout=60)
+def _swaptui(*args: str) -> Result:
+    """Run `swaptui ARGS` in-process and capture its output."""
+    return swaptui(*args)
 
 
 @pytest.mark.parametrize("name", ["usemem-zram.yaml", "usemem-ssd.yaml", "hotcold-ssd.yaml"])
@@ -117,6 +118,19 @@ def test_version_and_usage_errors() -> None:
     result = _swaptui("--version")
     assert (result.returncode, result.stdout.strip()) == (0, f"swaptui {__version__}")
     assert _swaptui("chekc").returncode == 2
+
+
+def test_python_dash_m_swaptui_is_the_command() -> None:
+    """`python -m swaptui` runs the same main() as a process: --version, and a bad file's exit status 2."""
+    result = subprocess.run([sys.executable, "-m", "swaptui", "--version"], capture_output=True, text=True,
+                            timeout=60, stdin=subprocess.DEVNULL)
+    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, f"swaptui {__version__}", "")
+    from importlib.metadata import version
+
+    assert __version__ == version("swaptui")  # one place: the installed metadata, from pyproject.toml
+    result = subprocess.run([sys.executable, "-m", "swaptui", "check", "/nonexistent/x.yaml"], capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2 and result.stderr == "swaptui: /nonexistent/x.yaml: no such file\n"
 
 
 def test_main_returns_exit_status_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from clihelpers import swaptui
 
 SCENARIO = """\
 name: tiny compare
@@ -20,10 +20,6 @@ workloads:
   - {name: um, kind: usemem, size: 40MiB, passes: 2}
 compare: [classic, swap_table]
 """
-
-
-def swaptui(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "swaptui", *args], capture_output=True, text=True)
 
 
 def test_compare_runs_each_design_and_writes_json(tmp_path: Path) -> None:

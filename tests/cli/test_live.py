@@ -1,4 +1,4 @@
-"""`swaptui live`: headless sampling of this machine's /proc, recording in the shared/traces format, bad options."""
+"""`swaptui live`: headless sampling of this machine's /proc, recording in the format of traces/, bad options."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_headless_record_then_replay_loads(tmp_path: Path) -> None:
     meta = json.loads((tmp_path / "rec.meta.json").read_text())
     assert meta["complete"] is True and meta["n_samples"] == 3 and meta["interval_ms"] == 50
     assert meta["source"] == "live" and "vm_memtotal_kb" in meta
-    trace = load_trace(f)  # the validate and replay reader takes it as it takes shared/traces
+    trace = load_trace(f)  # the validate and replay reader takes it as it takes traces/
     assert len(trace.samples) == 3 and trace.delta("pgfault") >= 0
     player = load_trace_player(f)
     assert player.last_tick == 2 and player.info.name == "rec"

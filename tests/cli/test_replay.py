@@ -1,31 +1,22 @@
-"""`swaptui replay`: the trace player on the shared kernel traces, and bad trace files exiting 2 with file:line."""
+"""`swaptui replay`: the trace player on the recorded kernel traces (traces/), and bad trace files exiting 2 with file:line."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from clihelpers import swaptui
 from swaptui.model.snapshot import SAMPLE_NAMES
 from swaptui.model.vmstat import NAMES
 from swaptui.trace_player import TracePlayer, TraceSnapshot, load_trace_player
 from swaptui.traces import TraceError, load_trace
 
-TRACES = Path(__file__).resolve().parents[3] / "shared" / "traces"
-needs_traces = pytest.mark.skipif(not (TRACES / "usemem_disk.jsonl").exists(),
-                                  reason="shared/traces is not beside this checkout")
+TRACES = Path(__file__).resolve().parents[2] / "traces"  # the recorded kernel traces in this repository
 
 
-def swaptui(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "swaptui", *args], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)
-
-
-@needs_traces
 @pytest.mark.parametrize("name, backend", [("usemem_disk", "partition"), ("usemem_zram", "zram")])
 def test_trace_player_snapshots_hold_the_kernels_numbers(name: str, backend: str) -> None:
     trace = load_trace(TRACES / f"{name}.jsonl")
@@ -59,7 +50,6 @@ def test_trace_player_snapshots_hold_the_kernels_numbers(name: str, backend: str
         assert s.counter("swaptui_zram_stored") == raw["zram"]["orig_data_size"] // 4096
 
 
-@needs_traces
 def test_trace_player_steps_seeks_and_keeps_history() -> None:
     p = load_trace_player(TRACES / "usemem_disk.jsonl")
     assert p.step(5) == 5 and p.tick == 5
@@ -132,7 +122,6 @@ def test_replay_errors_exit_2_with_one_line_and_no_traceback(tmp_path: Path) -> 
         assert len(lines) == 1 and expected in lines[0] and lines[0].startswith("swaptui: "), (args, r.stderr)
 
 
-@needs_traces
 def test_replay_of_a_good_trace_without_a_terminal_says_so() -> None:
     r = swaptui("replay", str(TRACES / "usemem_zram.jsonl"))
     assert r.returncode == 2 and "is a valid trace (540 samples), but the app needs a terminal" in r.stderr

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from clihelpers import swaptui
 
 SCENARIO = """\
 name: tiny
@@ -19,10 +19,6 @@ swap:
 workloads:
   - {name: um, kind: usemem, size: 40MiB, passes: 2}
 """
-
-
-def swaptui(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "swaptui", *args], capture_output=True, text=True)
 
 
 def test_run_prints_counters_and_writes_identical_series(tmp_path: Path) -> None:

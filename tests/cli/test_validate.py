@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from clihelpers import swaptui
 
 SCENARIO = """\
 name: tiny validate
@@ -19,10 +19,6 @@ swap:
 workloads:
   - {name: um, kind: usemem, size: 40MiB, passes: 2}
 """
-
-
-def swaptui(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "swaptui", *args], capture_output=True, text=True)
 
 
 def test_validate_against_its_own_series_passes_and_a_doctored_one_fails(tmp_path: Path) -> None:

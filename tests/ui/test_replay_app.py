@@ -15,9 +15,7 @@ from swaptui.trace_player import LivePlayer, load_trace_player
 from swaptui.ui.app import SwapApp
 from uihelpers import run, settle, wait_for
 
-TRACES = Path(__file__).resolve().parents[3] / "shared" / "traces"
-needs_traces = pytest.mark.skipif(not (TRACES / "usemem_zram.jsonl").exists(),
-                                  reason="shared/traces is not beside this checkout")
+TRACES = Path(__file__).resolve().parents[2] / "traces"  # the recorded kernel traces in this repository
 needs_proc = pytest.mark.skipif(not os.access("/proc/vmstat", os.R_OK), reason="no Linux /proc/vmstat to sample")
 NOT_EXPORTED = "not exported by the kernel"
 
@@ -67,8 +65,7 @@ def test_a_live_recording_replays_and_steps_with_the_scenario_keys(tmp_path: Pat
     run(go())
 
 
-@needs_traces
-def test_shared_trace_runs_seeks_and_shows_the_kernels_counters() -> None:
+def test_recorded_trace_runs_seeks_and_shows_the_kernels_counters() -> None:
     player = load_trace_player(TRACES / "usemem_zram.jsonl")
 
     async def go():
