@@ -27,7 +27,13 @@ from collections import OrderedDict
 import numpy as np
 
 from swaptui.model.costs import CostTable
-from swaptui.model.swapfile import CLUSTER_SHIFT, SWAP_HAS_CACHE, SWAP_NR_ORDERS, SWAPFILE_CLUSTER, SwapSlots
+from swaptui.model.swapfile import (
+    CLUSTER_SHIFT,
+    SWAP_HAS_CACHE,
+    SWAP_NR_ORDERS,
+    SWAPFILE_CLUSTER,
+    SwapSlots,
+)
 from swaptui.model.xarray import XArrayForest
 
 VSWAP_FOLIO, VSWAP_ZERO, VSWAP_ZSWAP, VSWAP_SWAPFILE, VSWAP_FREE = 0, 1, 2, 3, 255
