@@ -25,13 +25,26 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from swaptui.model.lru import lru_migrate
 from swaptui.model.fragmentation import fragmentation_index, fragmentation_score_node, fragmentation_score_wmark
+from swaptui.model.lru import lru_migrate
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_SWAPCACHE, LRU_NONE, PG_DIRTY, PG_LOCKED, PG_LOCKED_IO, PG_WRITEBACK,
+    FRAME_ANON,
+    FRAME_FILE,
+    FRAME_FREE,
+    FRAME_SWAPCACHE,
+    PG_DIRTY,
+    PG_LOCKED,
+    PG_LOCKED_IO,
+    PG_WRITEBACK,
 )
 from swaptui.model.page_alloc import (
-    FALLBACKS, MIGRATE_MOVABLE, NR_ORDERS, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER, WMARK_LOW, WMARK_MIN,
+    FALLBACKS,
+    MIGRATE_MOVABLE,
+    NR_ORDERS,
+    PAGEBLOCK_NR_PAGES,
+    PAGEBLOCK_ORDER,
+    WMARK_LOW,
+    WMARK_MIN,
     should_try_claim_block,
 )
 

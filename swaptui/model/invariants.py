@@ -16,13 +16,29 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_KERNEL, FRAME_PCP, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_NONE,
+    FRAME_ANON,
+    FRAME_FILE,
+    FRAME_FREE,
+    FRAME_KERNEL,
+    FRAME_PCP,
+    FRAME_SWAPCACHE,
+    FRAME_ZSMALLOC,
+    LRU_NONE,
     folio_heads,
 )
 from swaptui.model.page_alloc import PAGEBLOCK_ORDER
 from swaptui.model.swapfile import (
-    CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE,
-    CLUSTER_FLAG_NONFULL, CLUSTER_SHIFT, SWAP_COUNT_MASK, SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAP_NR_ORDERS,
+    CLUSTER_FLAG_DISCARD,
+    CLUSTER_FLAG_FRAG,
+    CLUSTER_FLAG_FREE,
+    CLUSTER_FLAG_FULL,
+    CLUSTER_FLAG_NONE,
+    CLUSTER_FLAG_NONFULL,
+    CLUSTER_SHIFT,
+    SWAP_COUNT_MASK,
+    SWAP_HAS_CACHE,
+    SWAP_MAP_BAD,
+    SWAP_NR_ORDERS,
     SWAPFILE_CLUSTER,
 )
 from swaptui.model.workload import VP_RESIDENT, VP_SWAPPED
@@ -30,6 +46,7 @@ from swaptui.model.workload import VP_RESIDENT, VP_SWAPPED
 if TYPE_CHECKING:
     from swaptui.model.machine import Machine
     from swaptui.model.swapfile import SwapSlots
+    from swaptui.model.vswap import VSwapSpace
 
 
 class InvariantError(AssertionError):
@@ -143,7 +160,7 @@ def check_pages(m: Machine) -> None:
         notcached = slots[~inc]
         notcached = notcached[~sw.zeromap[notcached]]
         devs = sw.device_of(notcached)
-        phys = notcached if sw is m.phys else sw.backing[notcached]
+        phys = notcached if m.vswap is None else m.vswap.backing[notcached]
         for d, dev in enumerate(m.phys.devices):
             if dev.kind != "zram":
                 continue
@@ -167,8 +184,8 @@ def check_swap(m: Machine) -> None:
     _check(bool((has_cache == (m.swap_cache.folio >= 0)).all()), "SWAP_HAS_CACHE disagrees with the swap cache")
     free = sm == 0
     _check(not (free & (m.swap_cache.shadow >= 0)).any(), "a free slot keeps a shadow")
-    if sw is not m.phys:
-        check_vswap(m)
+    if m.vswap is not None:
+        check_vswap(m, m.vswap)
     sw = m.phys
     sm = sw.swap_map
     used = sm != 0
@@ -242,22 +259,24 @@ def check_large_folios(sw: SwapSlots, starts: np.ndarray, orders: np.ndarray) ->
 def check_zswap(m: Machine) -> None:
     """zswap holds only pages that are swapped out and not in the swap cache, exactly once."""
     zs, sw = m.zswap, m.swap
+    if zs is None:
+        return
     keys = np.flatnonzero(zs.entry_of >= 0)
     _check(len(keys) == zs.entries(), "zswap stored_pages != entries in its tree")
     _check(bool(((sw.swap_map[keys] & SWAP_COUNT_MASK) > 0).all()), "a zswap entry for a slot no PTE references")
     _check(bool((m.swap_cache.folio[keys] < 0).all()), "a zswap entry for a slot whose folio is in the swap cache")
     _check(not sw.zeromap[keys].any(), "a zswap entry for a zero page")
     if m.zram is not None:
-        phys = keys if sw is m.phys else sw.backing[keys]
+        phys = keys if m.vswap is None else m.vswap.backing[keys]
         phys = phys[phys >= 0]
         _check(not ((m.zram.size[phys] > 0) | m.zram.same[phys]).any(), "a page both in zswap and in zram")
 
 
-def check_vswap(m: Machine) -> None:
+def check_vswap(m: Machine, vs: VSwapSpace) -> None:
     """vswap: descriptors, the reverse map and the virtual clusters agree."""
     from swaptui.model.vswap import VSWAP_FREE, VSWAP_SWAPFILE, VSWAP_ZERO
 
-    vs, phys = m.swap, m.phys
+    phys = m.phys
     used = (vs.swap_map != 0) & (vs.swap_map != SWAP_MAP_BAD)
     _check(bool(((vs.dtype != VSWAP_FREE) == used)[1:].all()), "descriptor type disagrees with use")
     _check(bool(((vs.dtype == VSWAP_ZERO) == vs.zeromap).all()), "VSWAP_ZERO disagrees with the zero map")

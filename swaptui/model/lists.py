@@ -23,8 +23,8 @@ class ListFamily:
         self.head = np.full(nr_lists, NIL, dtype=np.int64)
         self.tail = np.full(nr_lists, NIL, dtype=np.int64)
         self.nr = np.zeros(nr_lists, dtype=np.int64)
-        self.next = np.full(nr_elements, NIL, dtype=dtype)
-        self.prev = np.full(nr_elements, NIL, dtype=dtype)
+        self.next: np.ndarray = np.full(nr_elements, NIL, dtype=dtype)
+        self.prev: np.ndarray = np.full(nr_elements, NIL, dtype=dtype)
 
 
 @kernel

@@ -10,33 +10,52 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from swaptui.model.compaction import CompactionState, Kcompactd, compact_node
 from swaptui.model.costs import CostTable, backend_profile, costs_for_cpu, cpu_factor
-from swaptui.model.filemap import FileCacheMixin
+from swaptui.model.filemap import reclaim_file_folios
 from swaptui.model.lru import LruList, new_lru
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_KERNEL, FRAME_RESERVED, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE,
-    PAGE_SIZE, new_memmap,
+    FRAME_ANON,
+    FRAME_KERNEL,
+    FRAME_RESERVED,
+    LRU_ACTIVE_FILE,
+    LRU_INACTIVE_ANON,
+    LRU_INACTIVE_FILE,
+    PAGE_SIZE,
+    new_memmap,
 )
 from swaptui.model.memory import run_task
 from swaptui.model.oom_kill import ExitAndOomMixin
 from swaptui.model.page_alloc import (
-    MIGRATE_UNMOVABLE, PAGEBLOCK_ORDER, WMARK_HIGH, WMARK_LOW, WMARK_MIN, Zone, ZoneInfo, calculate_min_free_kbytes, recommended_min_free_kbytes,
-    setup_per_zone_wmarks, zone_split,
+    MIGRATE_UNMOVABLE,
+    PAGEBLOCK_ORDER,
+    WMARK_HIGH,
+    WMARK_LOW,
+    WMARK_MIN,
+    Zone,
+    calculate_min_free_kbytes,
+    recommended_min_free_kbytes,
+    setup_per_zone_wmarks,
+    zone_split,
 )
 from swaptui.model.page_io import IoQueue, ZramStore
 from swaptui.model.snapshot import Snapshot, build_snapshot
-from swaptui.model.swap_ops import SwapPathsMixin
 from swaptui.model.swap_state import ClassicSwapCache, SwapCacheBase, VSwapCache
 from swaptui.model.swap_table import SwapTableCache
 from swaptui.model.swapfile import SwapSlots
 from swaptui.model.vmscan import Kswapd, ScanControl
+from swaptui.model.vmstat import VmStat
 from swaptui.model.vswap import VSwapSpace
-from swaptui.model.zswap import Zswap
 from swaptui.model.workload import AddressSpaces, build_processes
+from swaptui.model.zswap import Zswap
+
+if TYPE_CHECKING:
+    from swaptui.model.metadata import SwapMetadata
+    from swaptui.scenario import Scenario
 
 MIB_PAGES = (1 << 20) // PAGE_SIZE
 MAX_EVENTS = 2000
@@ -76,10 +95,15 @@ def make_swap_cache(design: str, nr_slots: int, costs: CostTable) -> SwapCacheBa
     raise DesignNotBuilt(f"unknown swap design {design!r}")
 
 
-class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
-    """The whole simulated machine: memory, reclaim, swap, workloads, counters."""
+class Machine(ExitAndOomMixin):
+    """The whole simulated machine: memory, reclaim, swap, workloads, counters.
 
-    def __init__(self, scenario, costs: CostTable | None = None, check_invariants: bool = False) -> None:
+    Its fields are declared, typed, in machine_state.MachineState (the model's `struct pglist_data`);
+    the swap paths (swap_ops.SwapPathsMixin) and the exit and OOM paths (oom_kill.ExitAndOomMixin) are
+    methods over them, and memory.py, vmscan.py, filemap.py and compaction.py take the machine as `m`.
+    """
+
+    def __init__(self, scenario: Scenario, costs: CostTable | None = None, check_invariants: bool = False) -> None:
         s = scenario
         mc = s.machine
         self.scenario = s
@@ -94,11 +118,10 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         self.page_cluster = s.swap.page_cluster
         self.design = s.swap.design
 
-        from swaptui.model.vmstat import VmStat
         self.vm = VmStat()
-        self.events: deque[Event] = deque(maxlen=MAX_EVENTS)
+        self.events = deque(maxlen=MAX_EVENTS)
         self.event_seq = 0
-        self._event_last: dict = {}
+        self._event_last = {}
 
         # Physical memory and the zone.
         pages = mc.memory // PAGE_SIZE
@@ -114,7 +137,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         else:
             mfk = int(mc.min_free_kbytes)
         self.min_free_kbytes = mfk
-        self.zone_infos: list[ZoneInfo] = setup_per_zone_wmarks(self.zone_layout, mfk, mc.watermark_scale_factor)
+        self.zone_infos = setup_per_zone_wmarks(self.zone_layout, mfk, mc.watermark_scale_factor)
         wmark = (sum(z.wmark_min for z in self.zone_infos), sum(z.wmark_low for z in self.zone_infos),
                  sum(z.wmark_high for z in self.zone_infos))
         self.zone = Zone("Normal", pages, self.memmap.state, managed, wmark, self.ncpus, mc.watermark_boost_factor,
@@ -152,12 +175,14 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         self.procs, nr_vpages, nr_file_pages = build_processes(s, s.seed, self.ncpus)
         if self.design == "vswap":
             o = s.swap.vswap
-            self.swap = VSwapSpace(self.phys, nr_vpages, self.ncpus, self.costs, cache_only_bit=o.cache_only_bit,
-                                   batch_cgroup_check=o.batch_cgroup_check, lookup_cache=o.lookup_cache)
-            self.swap_cache: SwapCacheBase = VSwapCache(self.swap.nr_slots, self.costs, self.swap)
+            self.vswap = VSwapSpace(self.phys, nr_vpages, self.ncpus, self.costs, cache_only_bit=o.cache_only_bit,
+                                    batch_cgroup_check=o.batch_cgroup_check, lookup_cache=o.lookup_cache)
+            self.swap = self.vswap
+            self.swap_cache = VSwapCache(self.swap.nr_slots, self.costs, self.vswap)
             self.phys.reclaim_cache_only = self.reclaim_cache_only_physical
         else:
             self.swap = self.phys
+            self.vswap = None
             self.swap_cache = make_swap_cache(self.design, self.swap.nr_slots, self.costs)
             self.phys.reclaim_cache_only = self.reclaim_cache_only
         self.zram = ZramStore(self.phys.nr_slots) if any(d.kind == "zram" for d in s.swap.devices) else None
@@ -169,7 +194,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         self.writeout_failed = np.zeros(0, dtype=np.int64)
         self.zram_frames = np.zeros(0, dtype=np.int64)
         self.zram_frames_count = 0
-        self.io: dict[int, IoQueue] = {}
+        self.io = {}
         for i, d in enumerate(self.swap.devices):
             if not d.profile.synchronous:
                 self.io[i] = IoQueue(d.profile.read_latency_ns, d.profile.write_latency_ns,
@@ -188,7 +213,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         self.compaction = CompactionState(len(self.zone.pageblock_type))
         self.kcompactd = Kcompactd()
         self.kswapd_cpu = self.ncpus  # its own slot in the per-CPU swap cluster cache
-        self.series: list[dict] = []
+        self.series = []
         self.pending_events = sorted(s.events, key=lambda e: e.at)
         self.paused_by_event = False
         self._update_gauges()
@@ -285,7 +310,7 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
                 on = frames[self.memmap.lru[frames] == lru_id]
                 self.lru[lru_id].remove(on)
             sc = ScanControl(nr_to_reclaim=len(frames))
-            self.reclaim_file_folios(frames, sc)
+            reclaim_file_folios(self, frames, sc)
             self.event(now, "script", f"drop_caches: dropped {len(frames)} page-cache pages")
         elif ev.do == "compact":
             compact_node(self, now)
@@ -311,11 +336,11 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
                 vm.set(name, zc[name])
             vm.set("swaptui_zswap_pool_pages", self.zswap.pool_pages())
             vm.set("swaptui_zswap_stored", self.zswap.entries())
-        if self.design == "vswap":
-            vm.set("swaptui_vswap_lookup_hits", self.swap.lookup_hits)
-            vm.set("swaptui_vswap_lookup_misses", self.swap.lookup_misses)
-            vm.set("swaptui_vswap_clusters", self.swap.virtual_clusters())
-        elif self.design == "swap_table":
+        if self.vswap is not None:
+            vm.set("swaptui_vswap_lookup_hits", self.vswap.lookup_hits)
+            vm.set("swaptui_vswap_lookup_misses", self.vswap.lookup_misses)
+            vm.set("swaptui_vswap_clusters", self.vswap.virtual_clusters())
+        elif isinstance(self.swap_cache, SwapTableCache):
             vm.set("swaptui_swap_tables", self.swap_cache.tables(self.swap.cluster_count))
         vm.set("nr_kernel_misc", self.kernel_pages)
         vm.set("nr_file_pages", int((self.file_frame >= 0).sum()) if len(self.file_frame) else 0)
@@ -343,15 +368,15 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         """The read-only view of this tick for panes and reporters."""
         return build_snapshot(self)
 
-    def swap_metadata(self):
+    def swap_metadata(self) -> SwapMetadata:
         """Swap metadata bytes (static, dynamic) of this machine's design, from its current state."""
         from swaptui.model.metadata import classic_metadata, swap_table_metadata
 
-        if self.design == "swap_table":
+        if isinstance(self.swap_cache, SwapTableCache):
             return swap_table_metadata(self.swap.nr_slots, self.swap_cache.tables(self.swap.cluster_count))
-        if self.design == "vswap":
+        if self.vswap is not None:
             from swaptui.model.metadata import vswap_metadata
-            return vswap_metadata(self.phys.nr_slots, self.swap.virtual_clusters(), self.phys.used())
+            return vswap_metadata(self.phys.nr_slots, self.vswap.virtual_clusters(), self.phys.used())
         return classic_metadata(self.swap.nr_slots, self.swap_cache.entries(),
                                 self.zswap.entries() if self.zswap is not None else 0)
 
@@ -361,8 +386,8 @@ class Machine(SwapPathsMixin, FileCacheMixin, ExitAndOomMixin):
         classic: the swap cache's XArrays; swap_table: its per-cluster tables (depth 0); vswap: each kind of
         descriptor access through the cluster map. zswap's own trees are a kind of their own where it has them."""
         out: dict[str, np.ndarray] = {}
-        if self.design == "vswap":
-            for kind, hist in sorted(self.swap.depth_by_kind.items()):
+        if self.vswap is not None:
+            for kind, hist in sorted(self.vswap.depth_by_kind.items()):
                 out[f"vswap {kind}"] = hist.copy()
         else:
             name = "swap table" if self.design == "swap_table" else "swap cache xarray"

@@ -12,16 +12,34 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_KERNEL, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON,
-    PG_DIRTY, PG_LOCKED_IO, PG_READAHEAD, PG_WORKINGSET, PG_YOUNG,
-)
 from swaptui.model.compaction import (
-    COMPACT_DEFERRED, COMPACT_SKIPPED, DEF_COMPACT_PRIORITY, INIT_COMPACT_PRIORITY, direct_compact,
+    COMPACT_DEFERRED,
+    COMPACT_SKIPPED,
+    DEF_COMPACT_PRIORITY,
+    INIT_COMPACT_PRIORITY,
+    direct_compact,
+)
+from swaptui.model.filemap import file_access
+from swaptui.model.memmap import (
+    FRAME_ANON,
+    FRAME_KERNEL,
+    FRAME_SWAPCACHE,
+    LRU_ACTIVE_ANON,
+    LRU_INACTIVE_ANON,
+    PG_DIRTY,
+    PG_LOCKED_IO,
+    PG_READAHEAD,
+    PG_WORKINGSET,
+    PG_YOUNG,
 )
 from swaptui.model.page_alloc import MIGRATE_MOVABLE, WMARK_LOW, WMARK_MIN
 from swaptui.model.swapfile import SWAP_COUNT_MASK, SWAP_MAP_BAD
-from swaptui.model.vmscan import MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, throttle_direct_reclaim, try_to_free_pages
+from swaptui.model.vmscan import (
+    MAX_RECLAIM_RETRIES,
+    SWAP_CLUSTER_MAX,
+    throttle_direct_reclaim,
+    try_to_free_pages,
+)
 from swaptui.model.workload import PMD_ORDER, VP_NONE, VP_RESIDENT, VP_SWAPPED, Process
 
 if TYPE_CHECKING:
@@ -45,11 +63,9 @@ def swapin_nr_pages(prev: int, cur: int, hits: int, max_pages: int, prev_win: in
         while roundup < pages:
             roundup <<= 1
         pages = roundup
-    if pages > max_pages:
-        pages = max_pages
+    pages = min(pages, max_pages)
     last_ra = prev_win // 2
-    if pages < last_ra:
-        pages = last_ra
+    pages = max(pages, last_ra)
     return pages
 
 
@@ -186,7 +202,7 @@ def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
         if len(vp) == 0:
             continue
         if p.kind == "filecache":
-            k, spent = m.file_access(p, vp, now + used, budget - used)
+            k, spent = file_access(m, p, vp, now + used, budget - used)
         else:
             cls = classify(m, vp)
             n = run_length(vp, cls)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from swaptui.model.swap_ops import SwapPathsMixin
 from swaptui.model.workload import VP_FREED, VP_RESIDENT, VP_SWAPPED, Process
 
 
-class ExitAndOomMixin:
-    """exit_mm and out_of_memory; mixed into Machine."""
+class ExitAndOomMixin(SwapPathsMixin):
+    """exit_mm and out_of_memory, built on the swap paths they free entries through; part of Machine."""
 
     def exit_mm(self, p: Process, now: int) -> int:
         """zap_pte_range over the whole process: free mapped folios and swap entries. Returns ns spent."""

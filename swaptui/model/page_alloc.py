@@ -17,7 +17,15 @@ import numpy as np
 from swaptui.model.jit import kernel
 from swaptui.model.lists import NIL, list_add, list_del
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_PCP, FRAME_SWAPCACHE, FRAME_ZSMALLOC, PAGE_SIZE, MemMap, new_memmap,
+    FRAME_ANON,
+    FRAME_FILE,
+    FRAME_FREE,
+    FRAME_PCP,
+    FRAME_SWAPCACHE,
+    FRAME_ZSMALLOC,
+    PAGE_SIZE,
+    MemMap,
+    new_memmap,
 )
 from swaptui.model.vmstat import INDEX
 
@@ -94,8 +102,7 @@ def zone_batchsize(managed: int) -> int:
     """zone_batchsize: the per-CPU list refill batch."""
     batch = min(managed >> 10, (1 << 20) // PAGE_SIZE)
     batch //= 4
-    if batch < 1:
-        batch = 1
+    batch = max(batch, 1)
     batch = (1 << (int(batch + batch // 2).bit_length() - 1)) - 1
     return max(batch, 1)
 
@@ -421,7 +428,7 @@ def zone_watermark_ok(z: ZoneState, order: int, mark: int) -> bool:
         return False
     if order == 0:
         return True
-    for o in range(order, NR_ORDERS):
+    for o in range(order, NR_ORDERS):  # noqa: SIM110 -- a numba kernel: no generator expressions
         if z.nr_free[o]:
             return True
     return False
@@ -459,7 +466,7 @@ def zone_allowance(z: ZoneState, mark: int) -> int:
 def boost_watermark(z: ZoneState) -> bool:
     """boost_watermark: raise the boost by a pageblock, up to watermark_boost_factor of the high mark."""
     factor = z.watermark_boost_factor[0]
-    if not factor or PAGEBLOCK_NR_PAGES * 4 > z.managed[0]:
+    if not factor or z.managed[0] < PAGEBLOCK_NR_PAGES * 4:
         return False
     max_boost = z.wmark[WMARK_HIGH] * factor // 10000
     if not max_boost:
@@ -488,7 +495,7 @@ def try_to_claim_block(z: ZoneState, mem: MemMap, head: int, current: int, mt: i
         s = mem.state[f]
         if s == FRAME_FREE:
             free_pages += 1
-        elif s == FRAME_ANON or s == FRAME_SWAPCACHE or s == FRAME_FILE or s == FRAME_ZSMALLOC:
+        elif s == FRAME_ANON or s == FRAME_SWAPCACHE or s == FRAME_FILE or s == FRAME_ZSMALLOC:  # noqa: PLR1714 SIM109 -- numba kernel
             movable += 1
     if mt == MIGRATE_MOVABLE:
         alike = movable
@@ -714,7 +721,7 @@ class BuddyAllocator:
     @property
     def nr_free_mt(self) -> list[list[int]]:
         """nr_free per order and migratetype."""
-        return self.free_area_by_migratetype().tolist()  # type: ignore[no-any-return]
+        return self.free_area_by_migratetype().tolist()
 
     @property
     def listed(self) -> list[np.ndarray]:

@@ -100,9 +100,9 @@ def frame_state_counts(state: np.ndarray, previous: Snapshot | None = None) -> n
     """Frames per FRAME_* state: from a previous snapshot's counts and the frames that changed since, if given
     (8 frames compared at a time), else a compare-and-count per state (4x faster than bincount on uint8)."""
     n = len(FRAME_STATE_NAMES)
-    old = previous.frame_state if previous is not None else None
-    if old is None or len(old) != len(state) or len(state) % 8:
+    if previous is None or len(previous.frame_state) != len(state) or len(state) % 8:
         return np.array([np.count_nonzero(state == k) for k in range(n)], dtype=np.int64)
+    old = previous.frame_state
     words = np.flatnonzero(state.view(np.uint64) != old.view(np.uint64))
     if len(words) > len(state) // 64:
         return np.array([np.count_nonzero(state == k) for k in range(n)], dtype=np.int64)
@@ -146,7 +146,7 @@ def build_snapshot(m: Machine, recent_events: int = 200, previous: Snapshot | No
         devices=devs, swap_cache_pages=m.swap_cache.nr_pages, xa_nodes=m.swap_cache.xa.node_count(),
         xa_depth_hist=m.swap_cache.depth_hist.copy(), zram_pool_pages=m.zram_frames_count,
         processes=tuple(procs), events=tuple(list(m.events)[-recent_events:]),
-        lru_sizes=tuple(len(x) for x in m.lru),
+        lru_sizes=(len(m.lru[0]), len(m.lru[1]), len(m.lru[2]), len(m.lru[3])),
         kswapd_order=m.kswapd.order, cluster_order=m.swap.cluster_order.copy(),
         percpu_offset=m.swap.percpu_offset.copy(),
         xa_tree_heights=m.swap_cache.xa.height(np.arange(m.swap_cache.xa.nr_trees)),

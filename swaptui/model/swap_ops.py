@@ -8,19 +8,36 @@ completions that end writeback (folio_rotate_reclaimable) or make a read folio u
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from swaptui.model.machine_state import MachineState
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, LRU_NONE, PAGE_SIZE, PG_DIRTY,
-    PG_LOCKED, PG_LOCKED_IO, PG_RECLAIM, PG_WORKINGSET, PG_WRITEBACK,
+    FRAME_ANON,
+    FRAME_SWAPCACHE,
+    FRAME_ZSMALLOC,
+    LRU_ACTIVE_ANON,
+    LRU_INACTIVE_ANON,
+    LRU_NONE,
+    PAGE_SIZE,
+    PG_DIRTY,
+    PG_LOCKED,
+    PG_LOCKED_IO,
+    PG_RECLAIM,
+    PG_WORKINGSET,
+    PG_WRITEBACK,
 )
 from swaptui.model.page_alloc import MIGRATE_MOVABLE
 from swaptui.model.swapfile import SWAP_COUNT_MASK, SWAP_HAS_CACHE
 from swaptui.model.workload import CONTENT_SAME, CONTENT_ZERO
 
+if TYPE_CHECKING:
+    from swaptui.model.vmscan import ScanControl
 
-class SwapPathsMixin:
-    """Swap-out, swap-in and freeing paths; mixed into Machine (uses its subsystems)."""
+
+class SwapPathsMixin(MachineState):
+    """Swap-out, swap-in and freeing paths; part of Machine (uses its subsystems)."""
 
     # -- freeing slots ------------------------------------------------------------------------------
     def on_slots_freed(self, slots: np.ndarray) -> None:
@@ -43,16 +60,16 @@ class SwapPathsMixin:
     def swapin_overhead(self, slots: np.ndarray, cpu: int, miss: bool) -> int:
         """vswap's extra lookups on swap-in: tryget_swap_entry, swp_entry_to_swp_slot, backing dispatch
         (and swapcache_prepare on a miss), each a vswap_iter. The other designs pay none of these."""
-        if self.swap is self.phys:
+        if self.vswap is None:
             return 0
-        self.swap.vswap_iter(slots, cpu, times=3 + (1 if miss else 0), kind="swapin", per_entry=True)
-        return self.swap.take_cost()
+        self.vswap.vswap_iter(slots, cpu, times=3 + (1 if miss else 0), kind="swapin", per_entry=True)
+        return self.vswap.take_cost()
 
     def physical_freed(self, slots: np.ndarray) -> np.ndarray:
         """Physical slots whose data went with these freed entries (vswap frees backing separately)."""
-        if self.swap is self.phys:
+        if self.vswap is None:
             return slots
-        return self.swap.take_freed_physical()
+        return self.vswap.take_freed_physical()
 
     def swap_put_ref(self, slots: np.ndarray) -> np.ndarray:
         """swap_free: drop a PTE reference."""
@@ -114,7 +131,7 @@ class SwapPathsMixin:
         self.zone.free(frames)
 
     # -- swap-out -----------------------------------------------------------------------------------
-    def swap_writepage(self, frames: np.ndarray, sc) -> np.ndarray:
+    def swap_writepage(self, frames: np.ndarray, sc: ScanControl) -> np.ndarray:
         """swap_writepage for dirty swap-cache folios; returns those left under async writeback."""
         c = self.costs
         mem = self.memmap
@@ -126,15 +143,15 @@ class SwapPathsMixin:
         mem.flags[frames] &= ~np.uint16(PG_DIRTY)
         self.vm.add("nr_vmscan_write", len(frames))
         self.last_pageout += len(frames)
-        vswap = self.swap is not self.phys
+        vswap = self.vswap
         if zero.any():
             zs = slots[zero]
             if self.zswap is not None:
                 self.zswap.invalidate(zs)
-            if vswap:
-                self.swap.set_zero(zs, sc.cpu)  # VSWAP_ZERO: no physical slot
+            if vswap is not None:
+                vswap.set_zero(zs, sc.cpu)  # VSWAP_ZERO: no physical slot
                 if self.zram is not None:
-                    self.zram.free(self.swap.take_freed_physical())
+                    self.zram.free(vswap.take_freed_physical())
             else:
                 if self.zram is not None:
                     self.zram.free(zs)
@@ -149,20 +166,20 @@ class SwapPathsMixin:
             stored, cost = self.zswap.store(rslots, self.spaces.csize[rvps], max_new_pages=max(0, spare))
             sc.cost += cost
             if stored.any():
-                if vswap:
-                    self.swap.set_zswap(rslots[stored], sc.cpu)
+                if vswap is not None:
+                    vswap.set_zswap(rslots[stored], sc.cpu)
                     if self.zram is not None:
-                        self.zram.free(self.swap.take_freed_physical())
+                        self.zram.free(vswap.take_freed_physical())
                 self.vm.add("swaptui_page_events", int(stored.sum()))
                 self.zram_pool_adjust()
                 rest, rslots, rvps = rest[~stored], rslots[~stored], rvps[~stored]
         if len(rest) == 0:
             sc.cost += self.swap.take_cost()
             return rest
-        if vswap:
+        if vswap is not None:
             # vswap_alloc_swap_slot: the physical slot is allocated only now, at writeout.
-            phys = self.swap.alloc_backing(rslots, sc.cpu)
-            sc.cost += self.swap.take_cost()
+            phys = vswap.alloc_backing(rslots, sc.cpu)
+            sc.cost += vswap.take_cost()
             failed = phys < 0
             if failed.any():
                 # No physical space: the folio is reactivated (allocation happens at I/O time).
@@ -190,6 +207,7 @@ class SwapPathsMixin:
             self.vm.add("swaptui_page_events", n)
             if dev.kind == "zram":
                 same = self.spaces.content[v] == CONTENT_SAME
+                assert self.zram is not None  # built whenever a zram device is
                 self.zram.store(s, self.spaces.csize[v], same)
                 sc.cost += int((~same).sum()) * dev.profile.cpu_write_ns + int(same.sum()) * c.zero_check_full
                 if self.zram_pool_adjust():
@@ -212,7 +230,7 @@ class SwapPathsMixin:
             return np.zeros(0, dtype=np.int64)
         return np.concatenate(async_parts) if len(async_parts) > 1 else async_parts[0]
 
-    def remove_swapcache_folios(self, frames: np.ndarray, sc) -> None:
+    def remove_swapcache_folios(self, frames: np.ndarray, sc: ScanControl) -> None:
         """__remove_mapping for clean, unmapped swap-cache folios: shadow in, folio freed."""
         c = self.costs
         mem = self.memmap
@@ -257,6 +275,7 @@ class SwapPathsMixin:
         """zs_malloc found no free page for the last of these writes: zram_write_page fails with -ENOMEM,
         end_swap_bio_write re-dirties the folio and reclaim keeps it on the inactive list. Undo the stores that
         do not fit the frames the pool holds; returns their folios."""
+        assert self.zram is not None  # only zram writes fail this way
         zswap_pages = self.zswap.pool_pages() if self.zswap is not None else 0
         excess = self.zram.pool_bytes - (self.zram_frames_count - zswap_pages) * PAGE_SIZE
         undo = np.cumsum(self.zram.size[slots[::-1]].astype(np.int64))
@@ -336,8 +355,8 @@ class SwapPathsMixin:
             cost += c2
             if hit.any():
                 mem.flags[reads[hit]] |= np.uint16(PG_DIRTY)  # the only copy is now in memory
-                if self.swap is not self.phys:
-                    self.swap.clear_zswap(rslots[hit])
+                if self.vswap is not None:
+                    self.vswap.clear_zswap(rslots[hit])
                 self.zram_pool_adjust()
                 reads, rslots = reads[~hit], rslots[~hit]
             if len(rslots):
@@ -370,26 +389,29 @@ class SwapPathsMixin:
 
         Runs as a kworker (its CPU is not charged to tasks or kswapd). Classic and swap-table entries
         already hold their physical slot; vswap allocates one now (vswap_alloc_swap_slot)."""
-        want = min(self.zswap.shrink_target(), max_per_tick)
+        zswap = self.zswap
+        if zswap is None:
+            return 0
+        want = min(zswap.shrink_target(), max_per_tick)
         # zswap_writeback_entry decompresses into a new swap-cache folio: no free page, no writeback (and zram's
         # pool may grow by up to a page per entry written to it).
         want = min(want, self.zone.nr_free_pages + self.zone.pcp_len[MIGRATE_MOVABLE] - self.zram_pool_shortfall())
-        if self.swap is not self.phys:
+        if self.vswap is not None:
             # vswap_alloc_swap_slot must find a physical slot for each entry written back.
             want = min(want, self.phys.nr_swap_pages)
         if want <= 0:
             return 0
         in_cache = self.swap_cache.folio >= 0
-        keys = self.zswap.writeback_candidates(2 * want, max_writeback=want, in_swapcache=in_cache)
+        keys = zswap.writeback_candidates(2 * want, max_writeback=want, in_swapcache=in_cache)
         if len(keys) == 0:
             return 0
-        if self.swap is not self.phys:
-            phys = self.swap.alloc_backing(keys, self.kswapd_cpu)
-            self.swap.take_cost()
+        if self.vswap is not None:
+            phys = self.vswap.alloc_backing(keys, self.kswapd_cpu)
+            self.vswap.take_cost()
             ok = phys >= 0
             if not ok.all():
                 # No physical slot after all: zswap_writeback_entry fails and the entry stays (its only copy).
-                self.zswap.store(keys[~ok], self.spaces.csize[self.swap.owner[keys[~ok]]], force=True)
+                zswap.store(keys[~ok], self.spaces.csize[self.vswap.owner[keys[~ok]]], force=True)
                 keys, phys = keys[ok], phys[ok]
         else:
             phys = keys
@@ -402,6 +424,7 @@ class SwapPathsMixin:
             self.vm.add("pswpout", n)
             self.vm.add("pgpgout", 4 * n)
             if dev.kind == "zram":
+                assert self.zram is not None  # built whenever a zram device is
                 self.zram.store(phys[sel], self.spaces.csize[vps[sel]],
                                 self.spaces.content[vps[sel]] == CONTENT_SAME)
             elif not dev.synchronous:
@@ -409,7 +432,7 @@ class SwapPathsMixin:
                 q.submit(max(now, q.busy_until - q.max_backlog_ns), np.full(n, -1, dtype=np.int64), is_write=True)
         self.zram_pool_adjust()
         self.event(now, "zswap", f"zswap shrink_worker wrote back {len(keys)} entries "
-                                 f"(pool {self.zswap.pool_pages()} pages)", key="wb", min_gap_ns=100_000_000)
+                                 f"(pool {zswap.pool_pages()} pages)", key="wb", min_gap_ns=100_000_000)
         return len(keys)
 
     def next_writeback_completion(self, now: int) -> int | None:
@@ -424,11 +447,11 @@ class SwapPathsMixin:
         mem = self.memmap
         inactive = self.lru[LRU_INACTIVE_ANON]
         for q in self.io.values():
-            for frames, is_write in q.complete(now):
+            for done, is_write in q.complete(now):
                 if not is_write:
-                    mem.flags[frames] &= ~np.uint16(PG_LOCKED_IO)
+                    mem.flags[done] &= ~np.uint16(PG_LOCKED_IO)
                     continue
-                frames = frames[frames >= 0]  # zswap writeback submits without a folio
+                frames = done[done >= 0]  # zswap writeback submits without a folio
                 wb = frames[(mem.flags[frames] & PG_WRITEBACK) != 0]
                 fl = mem.flags[wb]
                 mem.flags[wb] = fl & ~np.uint16(PG_WRITEBACK | PG_RECLAIM)

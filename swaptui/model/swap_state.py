@@ -11,10 +11,15 @@ the metadata they keep, as the kernel's do (kernel-model.md §15):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from swaptui.model.costs import CostTable
 from swaptui.model.xarray import XArrayForest
+
+if TYPE_CHECKING:
+    from swaptui.model.vswap import VSwapSpace
 
 SWAP_ADDRESS_SPACE_SHIFT = 14
 MAX_DEPTH = 8
@@ -26,6 +31,8 @@ class SwapCacheBase:
 
     design = "base"
     bypass_sync_io = True  # pre-phase-II: SYNC_IO devices with count 1 skip the swap cache on swap-in
+
+    xa: XArrayForest  # the design's XArrays (what the views show of its index)
 
     def __init__(self, nr_slots: int, costs: CostTable) -> None:
         self.costs = costs
@@ -148,14 +155,10 @@ class VSwapCache(SwapCacheBase):
 
     design = "vswap"
 
-    def __init__(self, nr_slots: int, costs: CostTable, vswap) -> None:
+    def __init__(self, nr_slots: int, costs: CostTable, vswap: VSwapSpace) -> None:
         super().__init__(nr_slots, costs)
         self.vswap = vswap
-
-    @property
-    def xa(self) -> XArrayForest:
-        """The design's XArray: vswap_cluster_map, keyed by virtual cluster id."""
-        return self.vswap.cluster_map
+        self.xa = vswap.cluster_map  # the design's XArray: vswap_cluster_map, keyed by virtual cluster id
 
     def _charge_lookup(self, slots: np.ndarray, store: bool) -> int:
         before = self.vswap.hops

@@ -19,8 +19,8 @@ clusters. On failure the caller splits the folio and swaps out its pages at orde
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -102,13 +102,14 @@ class SwapDevice:
 class SwapSlots:
     """All swap devices, the global slot arrays and the allocator."""
 
-    def __init__(self, devices: list[tuple[str, str, BackendProfile, int, int, bool]], ncpus: int,
+    def __init__(self, devices: Sequence[tuple[str, str, BackendProfile, int, int, bool]], ncpus: int,
                  costs: CostTable) -> None:
         self.costs = costs
         self.devices: list[SwapDevice] = []
         base = 0
         auto_prio = -2
-        for name, kind, profile, prio, nr_slots, discard in devices:
+        for name, kind, profile, asked_prio, nr_slots, discard in devices:
+            prio = asked_prio
             if prio == -1:
                 prio, auto_prio = auto_prio, auto_prio - 1
             self.devices.append(SwapDevice(name, kind, profile, prio, base, nr_slots, discard))
@@ -145,6 +146,8 @@ class SwapSlots:
         self.percpu_offset = np.full((ncpus + 1, SWAP_NR_ORDERS), -1, dtype=np.int64)
         # Called with slots whose only user is the swap cache, to drop them (set by the swap design).
         self.reclaim_cache_only: Callable[[np.ndarray], int] = lambda slots: 0
+        # Which slots of [lo, hi) only the swap cache holds, and the cost of asking (vswap asks its reverse map).
+        self.cache_only: Callable[[int, int], tuple[np.ndarray, int]] = self.cache_only_by_swap_map
         self.pending_discard: list[int] = []
         self.slow_path_allocs = 0
         self.alloc_fail = 0
@@ -218,7 +221,7 @@ class SwapSlots:
             return False
         return order == 0 or self.cluster_count[c] == 0 or self.cluster_order[c] == order
 
-    def cache_only(self, lo: int, hi: int) -> tuple[np.ndarray, int]:
+    def cache_only_by_swap_map(self, lo: int, hi: int) -> tuple[np.ndarray, int]:
         """Which slots in [lo, hi) only the swap cache holds (swap_map == SWAP_HAS_CACHE), and the cost."""
         return self.swap_map[lo:hi] == SWAP_HAS_CACHE, 0
 

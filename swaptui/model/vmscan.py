@@ -23,10 +23,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from swaptui.model import memmap as mmt
+from swaptui.model.filemap import reclaim_file_folios
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_FILE, FRAME_SWAPCACHE, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON,
-    LRU_INACTIVE_FILE, LRU_NONE, PG_DIRTY, PG_LOCKED, PG_LOCKED_IO, PG_RECLAIM, PG_REFERENCED, PG_WORKINGSET,
-    PG_WRITEBACK, PG_YOUNG, folio_heads,
+    FRAME_ANON,
+    FRAME_FILE,
+    FRAME_SWAPCACHE,
+    LRU_ACTIVE_ANON,
+    LRU_ACTIVE_FILE,
+    LRU_INACTIVE_ANON,
+    LRU_INACTIVE_FILE,
+    LRU_NONE,
+    PG_DIRTY,
+    PG_LOCKED,
+    PG_LOCKED_IO,
+    PG_RECLAIM,
+    PG_REFERENCED,
+    PG_WORKINGSET,
+    PG_WRITEBACK,
+    PG_YOUNG,
+    folio_heads,
 )
 from swaptui.model.page_alloc import PAGEBLOCK_ORDER, WMARK_HIGH, WMARK_MIN
 from swaptui.model.workload import VP_SWAPPED
@@ -130,16 +145,15 @@ def activate(m: Machine, frames: np.ndarray, is_file: bool) -> None:
     """activate_locked: the folio goes to its active list."""
     if len(frames) == 0:
         return
-    if not is_file:
-        # Not a candidate for swapping: give back swap space when swap is over half full.
-        if m.swap.vm_swap_full():
-            cached = frames[(m.memmap.slot[frames] >= 0)
-                            & ((m.memmap.flags[frames] & PG_WRITEBACK) == 0)]
-            if len(cached):
-                m.folio_free_swap(cached)
-                # An unmapped folio whose last swap reference is gone was freed just now, not activated.
-                st = m.memmap.state[frames]
-                frames = frames[(st == FRAME_ANON) | (st == FRAME_SWAPCACHE)]
+    # Not a candidate for swapping: give back swap space when swap is over half full.
+    if not is_file and m.swap.vm_swap_full():
+        cached = frames[(m.memmap.slot[frames] >= 0)
+                        & ((m.memmap.flags[frames] & PG_WRITEBACK) == 0)]
+        if len(cached):
+            m.folio_free_swap(cached)
+            # An unmapped folio whose last swap reference is gone was freed just now, not activated.
+            st = m.memmap.state[frames]
+            frames = frames[(st == FRAME_ANON) | (st == FRAME_SWAPCACHE)]
     m.lru[LRU_ACTIVE_FILE if is_file else LRU_ACTIVE_ANON].add(frames)
     m.vm.add("pgactivate", len(frames))
 
@@ -246,7 +260,7 @@ def shrink_folio_list(m: Machine, frames: np.ndarray, is_file: bool, sc: ScanCon
     if len(cand) == 0:
         return 0
     if is_file:
-        return m.reclaim_file_folios(cand, sc)
+        return reclaim_file_folios(m, cand, sc)
     return reclaim_anon_folios(m, cand, sc)
 
 
@@ -583,6 +597,7 @@ class Kswapd:
                 self.pass_sc = sc
                 self.pass_targets = get_scan_count(m, sc)
                 self.pass_accounted = 0
+            assert self.pass_sc is not None  # set with pass_targets
             sc = self.pass_sc
             before_rec = sc.nr_reclaimed
             before_wait = sc.io_wait

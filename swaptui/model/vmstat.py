@@ -103,8 +103,8 @@ COUNTERS: tuple[tuple[str, str], ...] = (
     ("swaptui_zram_stored", "Pages stored in zram (compressed or same-filled)."),
     ("swaptui_zram_same", "Pages zram stored as same-filled (no pool memory)."),
     ("swaptui_swap_alloc_fail", "Swap slot allocations that failed (devices full)."),
-    ("swaptui_zram_write_failed", "zram writes that failed because zsmalloc found no free page (zram's "
-                                  "failed_writes): the folio stays dirty on the inactive list."),
+    ("swaptui_zram_write_failed", ("zram writes that failed because zsmalloc found no free page (zram's "
+                                   "failed_writes): the folio stays dirty on the inactive list.")),
     ("swaptui_vswap_lookup_hits", "vswap: descriptor lookups served by the per-CPU lookup cache (no XArray walk)."),
     ("swaptui_vswap_lookup_misses", "vswap: descriptor lookups that walked the virtual cluster map."),
     ("swaptui_vswap_clusters", "vswap: virtual clusters in the cluster map."),

@@ -28,7 +28,12 @@ import numpy as np
 
 from swaptui.model.costs import CostTable
 from swaptui.model.swapfile import (
-    CLUSTER_SHIFT, SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAP_NR_ORDERS, SWAPFILE_CLUSTER, SwapSlots,
+    CLUSTER_SHIFT,
+    SWAP_HAS_CACHE,
+    SWAP_MAP_BAD,
+    SWAP_NR_ORDERS,
+    SWAPFILE_CLUSTER,
+    SwapSlots,
 )
 from swaptui.model.xarray import XArrayForest
 

@@ -25,9 +25,11 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from swaptui.model.snapshot import Snapshot, build_snapshot, sample_counters
 from swaptui.player import Player
+from swaptui.trace_player import LivePlayer, TracePlayer
 from swaptui.ui.metrics import History, HistoryRing
 
 FPS = 30  # the frame rate the stepping budget aims for
@@ -69,12 +71,12 @@ class Stepper:
 
     def __init__(self, scenario, publish: Callable[[Frame], None], status: Callable[[str | None], None] = lambda s: None,
                  *, speed: int = DEFAULT_SPEED, start_tick: int = 0, running: bool = False, fps: int = FPS,
-                 player_factory: Callable[[object], Player] = Player) -> None:
+                 player_factory: Callable[[Any], Player | TracePlayer] = Player) -> None:
         self.scenario = scenario
         self._publish_cb = publish
         self._status_cb = status
         self.frame_interval = 1.0 / fps
-        self.player: Player | None = None
+        self.player: Player | TracePlayer | None = None  # built by the thread, first thing in run()
         self._factory = player_factory
         self._commands: deque[tuple] = deque()
         self._wake = threading.Event()
@@ -151,11 +153,11 @@ class Stepper:
         try:
             self._status_cb(getattr(self.scenario, "loading_text", None)
                             or f"building the machine ({self.scenario.machine.memory >> 20:,} MiB of RAM)…")
-            self.player = self._factory(self.scenario)
-            if hasattr(self.player, "on_sample"):
-                self.player.on_sample = self._wake.set  # a live player's new samples wake the loop
+            self.player = p = self._factory(self.scenario)
+            if isinstance(p, LivePlayer):
+                p.on_sample = self._wake.set  # a live player's new samples wake the loop
             self._record()
-            self.target = min(self.target, self.player.last_tick)
+            self.target = min(self.target, p.last_tick)
             self._move(deadline=None)
             self._status_cb(None)
             self._publish()
@@ -172,7 +174,13 @@ class Stepper:
     @property
     def shown_tick(self) -> int:
         """The tick the UI should be showing now."""
-        return self._view.tick if self._view is not None else self.player.tick
+        return self._view.tick if self._view is not None else self._source.tick
+
+    @property
+    def _source(self) -> Player | TracePlayer:
+        """The player; every method that asks runs on the thread after run() has built it."""
+        assert self.player is not None, "the stepper's player is built by its thread"
+        return self.player
 
     def _iterate(self) -> None:
         start = time.perf_counter()
@@ -184,7 +192,7 @@ class Stepper:
             self._wake.wait(self.frame_interval)
             self._wake.clear()
             return
-        p = self.player
+        p = self._source
         if self.running and start < self._next_frame:
             # At most MAX_FPS frames a second: the rest of the interval is idle (commands still wake us).
             self._wake.wait(self._next_frame - start)
@@ -223,7 +231,7 @@ class Stepper:
         return min(self.frame_interval * STEP_BUDGET, max(0.004, left))
 
     def _drain(self) -> None:
-        p = self.player
+        p = self._source
         while self._commands:
             kind, value = self._commands.popleft()
             if kind == "run":
@@ -244,14 +252,15 @@ class Stepper:
                 self.target = max(0, min(p.last_tick, int(value)))
 
     def _record(self) -> None:
-        if getattr(self.player, "random_access", False):
+        p = self._source
+        if isinstance(p, TracePlayer):
             return  # a recorded source keeps every sample's counters itself
-        m = self.player.machine
+        m = p.machine
         self._ring.append(m.tick, m.now, sample_counters(m))
 
     def _move(self, deadline: float | None) -> None:
         """Head for the target: show a cached snapshot, replay from a checkpoint, or step forwards until the deadline."""
-        p = self.player
+        p = self._source
         if self.target < p.tick:
             cached = self._cache.get(self.target)
             if cached is not None and not self.running:
@@ -275,12 +284,12 @@ class Stepper:
 
     def _rewind(self) -> None:
         """Restore the nearest checkpoint at or before the target and replay to it, keeping the last few snapshots."""
-        p = self.player
+        p = self._source
         self._view = None
         while p.tick > self.target and not self._stop.is_set():
             target = self.target
             self._ring.truncate_after(target)
-            if getattr(p, "random_access", False):
+            if isinstance(p, TracePlayer):  # random access: no checkpoints
                 base = target
             else:
                 base = max((k for k in p.checkpoints if k <= target), default=0)  # tick 0 is rebuilt, not stored
@@ -313,17 +322,17 @@ class Stepper:
         return (k1 - k0) / (t1 - t0) if t1 > t0 else 0.0
 
     def _publish(self) -> None:
-        p = self.player
-        recorded = getattr(p, "random_access", False)
+        p = self._source
         snapshot = self._view if self._view is not None else self._cache.get(p.tick)
         if snapshot is None:
             t0 = time.perf_counter()
             # The last snapshot built lets the frame counts be updated, not recounted (same as p.snapshot()).
-            snapshot = p.snapshot() if recorded else build_snapshot(p.machine, previous=self._last_built)
+            snapshot = p.snapshot() if isinstance(p, TracePlayer) else build_snapshot(p.machine,
+                                                                                     previous=self._last_built)
             self._last_built = snapshot
             self._snapshot_time = 0.8 * self._snapshot_time + 0.2 * (time.perf_counter() - t0)
         self._remember(snapshot)
-        if recorded:
+        if isinstance(p, TracePlayer):
             history = History(*p.history_arrays(HISTORY_SAMPLES, upto=snapshot.tick))
         else:
             self._ring.amend(snapshot.tick, snapshot.counters)  # gauges a snapshot computes and a tick does not

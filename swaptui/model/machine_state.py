@@ -1,0 +1,102 @@
+"""The Machine's fields, typed: the model's `struct pglist_data`.
+
+The Machine is assembled from parts that live beside the kernel files they mirror: swap_ops.py
+(SwapPathsMixin), oom_kill.py (ExitAndOomMixin), and the functions of memory.py, vmscan.py,
+filemap.py and compaction.py, which take the machine as `m`. Every field any of them reaches for is
+declared here once, with its type, so mypy checks each access; Machine.__init__ fills them in.
+Per-call reclaim state travels separately in vmscan's ScanControl, as `struct scan_control` does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections import deque
+
+    import numpy as np
+
+    from swaptui.model.compaction import CompactionState, Kcompactd
+    from swaptui.model.costs import CostTable
+    from swaptui.model.lru import Lru, LruList
+    from swaptui.model.machine import Event
+    from swaptui.model.memmap import MemMap
+    from swaptui.model.page_alloc import Zone, ZoneInfo
+    from swaptui.model.page_io import IoQueue, ZramStore
+    from swaptui.model.swap_state import SwapCacheBase
+    from swaptui.model.swapfile import SwapSlots
+    from swaptui.model.vmscan import Kswapd
+    from swaptui.model.vmstat import VmStat
+    from swaptui.model.vswap import VSwapSpace
+    from swaptui.model.workload import AddressSpaces, Process
+    from swaptui.model.zswap import Zswap
+    from swaptui.scenario import Event as ScenarioEvent
+    from swaptui.scenario import Scenario
+
+
+class MachineState:
+    """Declarations only (no values, nothing at run time): what a Machine holds, and of which type."""
+
+    # Time and configuration.
+    scenario: Scenario
+    costs: CostTable
+    tick_ns: int
+    tick: int
+    now: int
+    check_invariants: bool
+    ncpus: int
+    swappiness: int
+    vma_ra_enabled: bool
+    page_cluster: int
+    design: str  # "classic", "swap_table" or "vswap"
+    # Counters and the event log.
+    vm: VmStat
+    events: deque[Event]
+    event_seq: int
+    _event_last: dict[tuple[str, object], int]  # (kind, key) -> time of the last event logged
+    series: list[dict[str, object]]
+    pending_events: list[ScenarioEvent]
+    paused_by_event: bool
+    # Physical memory, the zone and the LRU lists.
+    memmap: MemMap
+    zone_layout: list[tuple[str, int]]
+    min_free_kbytes: int
+    zone_infos: list[ZoneInfo]
+    zone: Zone
+    kernel_pages: int
+    lrus: Lru
+    lru: list[LruList]  # indexed by LRU_INACTIVE_ANON .. LRU_ACTIVE_FILE
+    anon_cost: int
+    file_cost: int
+    last_pageout: int
+    nonresident_age: int  # workingset's eviction clock
+    # Swap: `swap` is what PTEs hold entries of (the physical slots, or vswap's virtual ones); `phys` is
+    # always the physical allocator; `vswap` is `swap` under the vswap design and None otherwise.
+    phys: SwapSlots
+    swap: SwapSlots | VSwapSpace
+    vswap: VSwapSpace | None
+    swap_cache: SwapCacheBase
+    zram: ZramStore | None
+    zswap: Zswap | None
+    writeout_failed: np.ndarray
+    zram_frames: np.ndarray
+    zram_frames_count: int
+    io: dict[int, IoQueue]  # by device index, for devices that are not synchronous
+    swap_has_rotational: bool
+    swapin_readahead_hits: int
+    ra_prev_offset: int
+    last_readahead_pages: int
+    # Workloads and the kernel threads.
+    procs: list[Process]
+    spaces: AddressSpaces
+    file_frame: np.ndarray  # frame of each file page, -1 when not cached
+    file_shadow: np.ndarray  # workingset shadow of each evicted file page, -1 when none
+    kswapd: Kswapd
+    compaction: CompactionState
+    kcompactd: Kcompactd
+    kswapd_cpu: int
+
+    if TYPE_CHECKING:
+        # Defined by Machine itself; declared here for the mixins that log events.
+        def event(self, now: int, kind: str, text: str, key: object = None, min_gap_ns: int = 20_000_000) -> None:
+            """Log an event (Machine.event)."""
