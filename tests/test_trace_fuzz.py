@@ -179,7 +179,7 @@ def _load_and_show(trace: Path) -> None:
         player = load_trace_player(trace)
     except TraceError as error:
         text = str(error)
-        assert "\n" not in text and str(trace.name) in text and not CONTROL.search(text), text
+        assert "\n" not in text and trace.stem in text and not CONTROL.search(text), text
         return
     for i in range(player.last_tick + 1):
         player.snapshot_at(i)
