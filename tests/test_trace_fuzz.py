@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from swaptui.cli import main
 from swaptui.trace_player import load_trace_player
 from swaptui.traces import TraceError
-from swaptui.cli import main
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 COUNTS = {"tried": 0, "failed": 0}
