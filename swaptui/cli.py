@@ -22,8 +22,10 @@ class Command:
 
 
 def _fail(message: str) -> None:
-    """Print one error line to stderr, prefixed with the program name."""
-    print(f"swaptui: {message}", file=sys.stderr)
+    """Print one error line to stderr, prefixed with the program name (control characters shown escaped)."""
+    from swaptui.text import printable
+
+    print(f"swaptui: {printable(message)}", file=sys.stderr)
 
 
 def _args_scenario(parser: argparse.ArgumentParser) -> None:
@@ -70,13 +72,14 @@ def _ticks_from_args(args: argparse.Namespace, scenario, least: int) -> int | No
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Validate a scenario file; print a one-line summary, or every problem with its file:line and key."""
+    from swaptui.text import printable
     from swaptui.units import format_duration, format_size
 
     scenario = _load_or_report(args.file)
     if scenario is None:
         return 2
     devices = len(scenario.swap.devices)
-    print(f'ok: {args.file} \u2014 "{scenario.name}" ({format_size(scenario.machine.memory)} RAM, '
+    print(f'ok: {printable(args.file)} \u2014 "{printable(scenario.name)}" ({format_size(scenario.machine.memory)} RAM, '
           f"{devices} swap device{'' if devices == 1 else 's'}, "
           f"{scenario.ticks} ticks of {format_duration(scenario.tick)})")
     return 0
@@ -265,8 +268,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     ticks = _ticks_from_args(args, scenario, least=1)
     if ticks is None or not _check_outputs(args.force, ("--json", args.json)):
         return 2
+    from swaptui.text import markup_safe
+
     results = run_designs(scenario, designs, ticks)
-    sys.stdout.write(render(results, f"{scenario.name}: {ticks} ticks, seed {scenario.seed}"))
+    sys.stdout.write(render(results, f"{markup_safe(scenario.name)}: {ticks} ticks, seed {scenario.seed}"))
     if args.json and not _write_file(args.json, json.dumps(results, indent=2, sort_keys=True) + "\n", args.force):
         return 2
     return 0

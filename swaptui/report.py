@@ -16,6 +16,7 @@ from typing import TextIO
 
 from swaptui.model.machine import Machine
 from swaptui.model.vmstat import GAUGES, HELP, NAMES
+from swaptui.text import markup_safe
 
 
 @dataclass
@@ -79,7 +80,7 @@ def render_summary(m: Machine, wall_s: float, show_all: bool = False) -> str:
     steal_k, steal_d = v["pgsteal_kswapd"], v["pgsteal_direct"]
     share = steal_k / (steal_k + steal_d) if steal_k + steal_d else 0.0
     events = v["swaptui_page_events"]
-    console.print(f"[bold]{m.scenario.name}[/bold] · design {m.design} · {m.tick} ticks = "
+    console.print(f"[bold]{markup_safe(m.scenario.name)}[/bold] · design {m.design} · {m.tick} ticks = "
                   f"{m.now / 1e9:.3f} s simulated in {wall_s:.2f} s wall "
                   f"({events / wall_s if wall_s > 0 else 0:,.0f} page events/s)")
     console.print(f"kswapd share of reclaim {share:.2f} · swap used {v['swaptui_swap_used']} of "

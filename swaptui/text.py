@@ -42,3 +42,11 @@ def describe_char(char: str) -> str:
     code = ord(char)
     name = CONTROL_NAMES.get(code)
     return f"U+{code:04X}" + (f" ({name})" if name else "")
+
+
+def markup_safe(text: object) -> str:
+    """printable(text), with rich markup escaped too: for text from a file placed in a rich markup string or a
+    table title (a name such as "[/x]" would otherwise be read as a closing tag and raise MarkupError)."""
+    from rich.markup import escape
+
+    return escape(printable(text))

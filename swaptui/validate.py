@@ -14,6 +14,7 @@ from itertools import pairwise
 import numpy as np
 
 from swaptui.model.machine import Machine
+from swaptui.text import markup_safe
 from swaptui.traces import Trace
 
 COUNTERS = ("pswpout", "pswpin", "pgsteal_kswapd", "pgsteal_direct", "pgscan_kswapd", "pgscan_direct",
@@ -146,7 +147,7 @@ def render(run: ModelRun, trace: Trace, scenario_name: str) -> tuple[str, bool]:
 
     buf = io.StringIO()
     con = Console(file=buf, width=130, color_system=None)
-    table = Table(title=f"{scenario_name} vs kernel trace {trace.name} (deltas over the run)")
+    table = Table(title=f"{markup_safe(scenario_name)} vs kernel trace {markup_safe(trace.name)} (deltas over the run)")
     for col, just in (("counter", "left"), ("model", "right"), ("kernel", "right"), ("model/kernel", "right"),
                       ("target", "left")):
         table.add_column(col, justify=just)

@@ -397,7 +397,7 @@ def test_200000_keys_or_a_40_mb_file_is_refused_on_its_size_unread(tmp_path: Pat
     for path in (many, big):
         caught: list[ScenarioError] = []
 
-        def load(path: Path = path) -> None:
+        def load(path: Path = path, caught: list[ScenarioError] = caught) -> None:
             try:
                 load_scenario(path)
             except ScenarioError as error:

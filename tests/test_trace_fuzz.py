@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from swaptui.cli import main
 from swaptui.trace_player import load_trace_player
 from swaptui.traces import TraceError
-from swaptui.cli import main
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 COUNTS = {"tried": 0, "failed": 0}
@@ -179,7 +179,7 @@ def _load_and_show(trace: Path) -> None:
         player = load_trace_player(trace)
     except TraceError as error:
         text = str(error)
-        assert "\n" not in text and str(trace.name) in text and not CONTROL.search(text), text
+        assert "\n" not in text and trace.stem in text and not CONTROL.search(text), text
         return
     for i in range(player.last_tick + 1):
         player.snapshot_at(i)

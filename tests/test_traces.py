@@ -113,3 +113,115 @@ def test_reclaim_is_split_by_workload_phase_on_both_sides(tmp_path: Path) -> Non
     assert k1["pgsteal_kswapd"] == 700 and k1["pgsteal_direct"] == 0  # reread plus what followed it
     text, _ = render(run, t, "tiny")
     assert "reclaim by workload phase" in text and "0.500 / 0.750" in text
+
+
+# -- every field of the wrong type is one line `file:line: field: expected X, got Y` (issue 11) -----------
+
+GOOD = {"t_ms": 0.0, "phase": "alloc", "progress": {"done": 1, "total": 10}, "vmstat": {"pswpout": 1},
+        "meminfo_kb": {"MemTotal": 1000}, "buddyinfo": {"DMA": [1, 2]}, "zram": {"orig_data_size": 4096},
+        "swaps": [{"dev": "/dev/zram0", "size_kb": 100, "used_kb": 0}], "procs": [{"pid": 1, "comm": "x"}]}
+
+
+def _with(**changes: object) -> dict:
+    sample = json.loads(json.dumps(GOOD))
+    sample.update(changes)
+    return sample
+
+
+@pytest.mark.parametrize("bad, message", [
+    (_with(vmstat=5), "vmstat: expected an object, got 5"),
+    (_with(vmstat={"pswpout": "12"}), "vmstat.pswpout: expected an integer (a counter, 0 or more), got '12'"),
+    (_with(vmstat={"pswpout": None}), "vmstat.pswpout: expected an integer (a counter, 0 or more), got null"),
+    (_with(vmstat={"pswpout": [1]}), "vmstat.pswpout: expected an integer (a counter, 0 or more), got [1]"),
+    (_with(vmstat={"pswpout": float("nan")}), "vmstat.pswpout: expected an integer (a counter, 0 or more), got nan"),
+    (_with(vmstat={"pswpout": 1.5}), "vmstat.pswpout: expected an integer (a counter, 0 or more), got 1.5"),
+    (_with(vmstat={"pswpout": True}), "vmstat.pswpout: expected an integer (a counter, 0 or more), got true"),
+    (_with(vmstat={"pswpout": -3}), "vmstat.pswpout: expected an integer (a counter, 0 or more), got -3"),
+    (_with(vmstat={"pswpout": 2**64}), "vmstat.pswpout: expected an integer (a counter, 0 or more), got 1844674"),
+    (_with(phase=1.5), "phase: expected text, got 1.5"),
+    (_with(phase=["alloc"]), "phase: expected text, got [\"alloc\"]"),
+    (_with(progress="half"), "progress: expected an object, got 'half'"),
+    (_with(progress={"done": "1", "total": 10}), "progress.done: expected an integer, got '1'"),
+    (_with(zram=[4096]), "zram: expected an object, got [4096]"),
+    (_with(zram={"orig_data_size": "4k"}), "zram.orig_data_size: expected an integer (a counter, 0 or more)"),
+    (_with(meminfo_kb=[1000]), "meminfo_kb: expected an object, got [1000]"),
+    (_with(buddyinfo={"DMA": [1, "x"]}), "buddyinfo.DMA[1]: expected an integer, got 'x'"),
+    (_with(buddyinfo=[1, 2]), "buddyinfo: expected an object, got [1, 2]"),
+    (_with(swaps={"dev": "x"}), "swaps: expected a list, got {\"dev\": \"x\"}"),
+    (_with(procs=[{"pid": "1"}]), "procs[0].pid: expected an integer, got '1'"),
+    (_with(t_ms="0"), "t_ms: expected a number, got '0'"),
+])
+def test_each_wrongly_typed_field_is_one_line(tmp_path: Path, bad: dict, message: str) -> None:
+    f = tmp_path / "t.jsonl"
+    f.write_text(json.dumps(GOOD) + "\n" + json.dumps(bad, allow_nan=True) + "\n")
+    with pytest.raises(TraceError) as caught:
+        load_trace(f)
+    assert str(caught.value).startswith(f"{f}:2: {message}"), str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"vmstat": {}, "x": ' + "[" * 100_000 + "]" * 100_000 + "}", ":1: not a JSON object: nested too deeply"),
+    ('{"vmstat": {}, "pad": "' + "x" * (1 << 20) + '"}', ":1: the line is too long: 1,048,601 characters"),
+], ids=["deep", "huge"])
+def test_deep_nesting_and_huge_lines_are_refused(tmp_path: Path, line: str, message: str) -> None:
+    f = tmp_path / "t.jsonl"
+    f.write_text(line + "\n")
+    with pytest.raises(TraceError, match=message):
+        load_trace(f)
+
+
+@pytest.mark.parametrize("meta, message", [
+    ('{"interval_ms": 100', "t.meta.json:1: not JSON: Expecting ',' delimiter"),
+    ('{"interval_ms": "100"}', "t.meta.json: interval_ms: expected a number, got '100'"),
+    ('{"interval_ms": 0}', "t.meta.json: interval_ms: expected a number above 0, got 0"),
+    ('{"constant": {"vmstat": [1]}}', "t.meta.json: constant.vmstat: expected an object, got [1]"),
+    ('{"workload_argv": [1]}', "t.meta.json: workload_argv[0]: expected text, got 1"),
+    ('{"scenario": ["x"]}', "t.meta.json: scenario: expected text, got [\"x\"]"),
+    ('{"workload_exit": []}', "t.meta.json: workload_exit: expected an object, got []"),
+    ('{"swaps_at_start": [{"dev": 1}]}', "t.meta.json: swaps_at_start[0].dev: expected text, got 1"),
+    ('{"zone_watermarks_pages": {"DMA": {"min": "x"}}}', "zone_watermarks_pages.DMA.min: expected an integer"),
+    ("[" * 100_000, "t.meta.json: cannot read: nested too deeply"),
+])
+def test_a_broken_or_wrongly_typed_meta_file_is_one_line(tmp_path: Path, meta: str, message: str) -> None:
+    f = tmp_path / "t.jsonl"
+    f.write_text(json.dumps(GOOD) + "\n")
+    (tmp_path / "t.meta.json").write_text(meta)
+    with pytest.raises(TraceError) as caught:
+        load_trace(f)
+    assert message in str(caught.value) and "\n" not in str(caught.value), str(caught.value)
+
+
+def test_control_characters_from_a_trace_are_shown_escaped(tmp_path: Path) -> None:
+    from swaptui.trace_player import TracePlayer
+
+    f = tmp_path / "t.jsonl"
+    f.write_text(json.dumps(_with(procs=[{"pid": 1, "comm": "evil\x1b]0;owned\x07"}])) + "\n")
+    (tmp_path / "t.meta.json").write_text(json.dumps({"scenario": "a\x1b[2Jb", "description": "one\nline\x00",
+                                                      "kernel_version": "Linux version 6.1\x1b[31m x"}))
+    player = TracePlayer(load_trace(f))
+    info = player.info
+    assert (info.name, info.description, info.kernel) == ("a\\x1b[2Jb", "one\nline\\x00", "6.1\\x1b[31m")
+    (process,) = player.snapshot_at(0).processes
+    assert process.name == "evil\\x1b]0;owned\\x07"
+    bad = tmp_path / "b\x1bad.jsonl"
+    bad.write_text("{oops\n")
+    with pytest.raises(TraceError) as caught:
+        load_trace(bad)
+    assert "\x1b" not in str(caught.value) and "b\\x1bad.jsonl:1" in str(caught.value)
+
+
+def test_validate_and_replay_refuse_a_bad_trace_with_exit_2_and_one_line(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture) -> None:
+    from swaptui.cli import main
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\nduration: 5ms\nmachine: {memory: 16MiB}\nworkloads: [{name: u, kind: usemem, "
+                        "size: 1MiB}]\n")
+    trace = tmp_path / "t.jsonl"
+    trace.write_text(json.dumps(_with(vmstat={"pswpout": "x"})) + "\n")
+    for argv in (["validate", str(scenario), str(trace)], ["replay", str(trace)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.splitlines() == [f"swaptui: {trace}:1: vmstat.pswpout: expected an integer (a counter, 0 or more), "
+                                    "got 'x'"]
