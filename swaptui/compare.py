@@ -11,6 +11,9 @@ from collections.abc import Callable
 
 from swaptui.model.machine import Machine
 
+# A design's results: scalar metrics by name, and "lookups_by_kind" (a depth histogram per kind of lookup).
+Metrics = dict[str, float | dict[str, list[int]]]
+
 BUILT_DESIGNS = ("classic", "swap_table", "vswap")
 
 # (key, label, unit) of the compared metrics, in table order.
@@ -45,7 +48,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def collect(m: Machine) -> dict[str, float]:
+def collect(m: Machine) -> Metrics:
     """The compared metrics of a finished run."""
     v = m.vm
     ends = [p.exit_ns if p.exited else m.now for p in m.procs]
@@ -79,17 +82,17 @@ def collect(m: Machine) -> dict[str, float]:
         "zswpin": v["zswpin"],
         "zswpwb": v["zswpwb"],
         "swpout_zero": v["swpout_zero"],
-        "vswap_lookup_hit_rate": (m.swap.lookup_hits / (m.swap.lookup_hits + m.swap.lookup_misses)
-                                  if getattr(m.swap, "lookup_hits", 0) else 0.0),
+        "vswap_lookup_hit_rate": (m.vswap.lookup_hits / (m.vswap.lookup_hits + m.vswap.lookup_misses)
+                                  if m.vswap is not None and m.vswap.lookup_hits else 0.0),
         "pgmigrate_success": v["pgmigrate_success"],
         "lookups_by_kind": {k: [int(x) for x in h] for k, h in m.lookup_depths().items()},
     }
 
 
 def run_designs(scenario, designs: list[str], ticks: int,
-                progress: Callable[[str, int], None] | None = None) -> dict[str, dict[str, float]]:
+                progress: Callable[[str, int], None] | None = None) -> dict[str, Metrics]:
     """Run the scenario once per design for `ticks` ticks; metrics by design."""
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, Metrics] = {}
     for design in designs:
         s = scenario.model_copy(update={"swap": scenario.swap.model_copy(update={"design": design})})
         m = Machine(s)
@@ -107,7 +110,14 @@ def _fmt(value: float) -> str:
     return f"{int(value):,}"
 
 
-def render(results: dict[str, dict[str, float]], title: str) -> str:
+def _scalar(metrics: Metrics, key: str) -> float:
+    value = metrics[key]
+    if isinstance(value, dict):
+        raise TypeError(f"metric {key!r} is not a number")
+    return value
+
+
+def render(results: dict[str, Metrics], title: str) -> str:
     """The comparison as a table: a row per metric, a column per design, differences against the first."""
     from rich.console import Console
     from rich.table import Table
@@ -122,9 +132,9 @@ def render(results: dict[str, dict[str, float]], title: str) -> str:
     for key, label, unit in METRICS:
         cells = []
         for d in designs:
-            value = results[d][key]
+            value = _scalar(results[d], key)
             cell = _fmt(value)
-            ref = results[base][key]
+            ref = _scalar(results[base], key)
             if d != base and ref:
                 cell += f" ({(value - ref) / ref:+.1%})"
             cells.append(cell)
@@ -136,7 +146,8 @@ def render(results: dict[str, dict[str, float]], title: str) -> str:
     depth.add_column("mean depth", justify="right")
     depth.add_column("by depth d0 d1 d2 d3 ...")
     for d in designs:
-        for kind, hist in results[d].get("lookups_by_kind", {}).items():
+        by_kind = results[d].get("lookups_by_kind", {})
+        for kind, hist in (by_kind.items() if isinstance(by_kind, dict) else ()):
             n = sum(hist)
             mean = sum(i * x for i, x in enumerate(hist)) / n if n else 0.0
             last = max((i for i, x in enumerate(hist) if x), default=0)

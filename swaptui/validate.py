@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Literal
 
 import numpy as np
 
@@ -45,7 +46,8 @@ def model_counter(m: Machine, name: str) -> int:
 def run_model(m: Machine, max_ticks: int, every: int = 20) -> ModelRun:
     """Step until every task exits (or max_ticks), sampling counters and progress."""
     total = sum(p.passes * p.npages for p in m.procs if p.kind == "usemem") or 1
-    prog, series = [], {c: [] for c in COUNTERS}
+    prog: list[float] = []
+    series: dict[str, list[int]] = {c: [] for c in COUNTERS}
 
     def sample() -> None:
         done = sum(p.touched for p in m.procs if p.kind == "usemem")
@@ -60,7 +62,7 @@ def run_model(m: Machine, max_ticks: int, every: int = 20) -> ModelRun:
     return ModelRun(np.maximum.accumulate(np.array(prog)), {c: np.array(v) for c, v in series.items()}, m.tick)
 
 
-def share(kswapd: int, direct: int) -> float:
+def share(kswapd: float, direct: float) -> float:
     return kswapd / (kswapd + direct) if kswapd + direct else 0.0
 
 
@@ -148,8 +150,9 @@ def render(run: ModelRun, trace: Trace, scenario_name: str) -> tuple[str, bool]:
     buf = io.StringIO()
     con = Console(file=buf, width=130, color_system=None)
     table = Table(title=f"{markup_safe(scenario_name)} vs kernel trace {markup_safe(trace.name)} (deltas over the run)")
-    for col, just in (("counter", "left"), ("model", "right"), ("kernel", "right"), ("model/kernel", "right"),
-                      ("target", "left")):
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
+        ("counter", "left"), ("model", "right"), ("kernel", "right"), ("model/kernel", "right"), ("target", "left"))
+    for col, just in columns:
         table.add_column(col, justify=just)
     passed = True
     for c, mv, kv, ratio, ok in comparison_rows(run, trace):

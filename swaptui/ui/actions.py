@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from swaptui.ui.panes import PANES
 
 # The footer shows labelled actions in this order (the most used first, so a narrow terminal keeps them).
-FOOTER_ORDER = ("toggle_run", "step(1)", "back(1)", "help", "quit", "faster", "slower", "pane(1)", "go_to",
-                "restart", "next_theme")
+FOOTER_ORDER = ("toggle_run", "step(1)", "step_back(1)", "help", "quit", "faster", "slower", "pane(1)",
+                "go_to", "restart", "next_theme")
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ ACTIONS: tuple[Action, ...] = (
     Action(("space",), "toggle_run", "run / pause the model", "Time", "run/pause"),
     Action(("n", "right"), "step(1)", "step one tick forward (pauses)", "Time", "step"),
     Action(("N",), "step(100)", "step 100 ticks forward (pauses)", "Time"),
-    Action(("b", "left"), "back(1)", "step one tick back: restore a checkpoint and replay (pauses)", "Time", "back"),
+    Action(("b", "left"), "step_back(1)", "step one tick back: restore a checkpoint and replay (pauses)", "Time",
+           "back"),
     Action(("plus", "equals_sign"), "faster", "speed ×2 (ticks per second of wall time)", "Time", "faster",
            footer_key="+"),
     Action(("minus",), "slower", "speed ÷2", "Time", "slower"),
@@ -81,12 +82,12 @@ ACTIONS: tuple[Action, ...] = (
 )
 
 
-def bindings(scope: str = "app") -> list[Binding]:
+def bindings(scope: str = "app") -> list[BindingType]:
     """Textual bindings for one scope, footer labels included, in footer order."""
     def rank(a: Action) -> int:
         return FOOTER_ORDER.index(a.action) if a.action in FOOTER_ORDER else len(FOOTER_ORDER)
 
-    out = []
+    out: list[BindingType] = []
     for a in sorted((a for a in ACTIONS if a.scope == scope), key=rank):
         for i, key in enumerate(a.keys):
             out.append(Binding(key, a.action, a.footer or a.label or a.description, show=bool(a.footer) and i == 0,

@@ -205,14 +205,14 @@ class SwapApp(App[int]):
 
     def watch_running(self, running: bool) -> None:
         self.stepper.set_running(running)
-        if self.is_mounted:
+        if self._is_mounted:  # App.is_mounted is a method about a widget (always true here); this is the flag
             self.query_one(HeaderBar).running = running
             if not running and self.frame is not None:
                 self._apply(self.frame, everything=True)  # the panes of numbers catch up with the maps
 
     def watch_speed(self, speed: int) -> None:
         self.stepper.set_speed(speed)
-        if self.is_mounted:
+        if self._is_mounted:
             self.query_one(HeaderBar).speed = speed
 
     # -- actions (one table: swaptui.ui.actions) -----------------------------------------------------------
@@ -229,7 +229,7 @@ class SwapApp(App[int]):
         self.running = False
         self.stepper.step(n)
 
-    def action_back(self, n: int) -> None:
+    def action_step_back(self, n: int) -> None:
         """Pause and move n ticks back."""
         self.running = False
         self.stepper.back(n)
@@ -317,11 +317,12 @@ class SwapApp(App[int]):
         """Show every key and glyph."""
         self.push_screen(HelpScreen())
 
-    def action_screenshot(self) -> None:
-        """Save an SVG screenshot in the current directory and say where."""
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG screenshot (in the current directory unless told otherwise) and say where."""
         tick = self.frame.tick if self.frame else 0
         slug = re.sub(r"[^a-z0-9]+", "-", self.scenario.name.lower()).strip("-") or "scenario"
-        path = self.save_screenshot(f"swaptui-{slug}-tick{tick}.svg", self.screenshot_dir or os.getcwd())
+        path = self.save_screenshot(filename or f"swaptui-{slug}-tick{tick}.svg",
+                                    path or self.screenshot_dir or os.getcwd())
         self.notify(f"screenshot saved: {path}", timeout=4)
 
     async def action_quit(self) -> None:

@@ -11,12 +11,26 @@ from __future__ import annotations
 import numpy as np
 
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_KERNEL, FRAME_PCP, FRAME_RESERVED, FRAME_STATE_NAMES, FRAME_SWAPCACHE,
-    FRAME_ZSMALLOC, LRU_ACTIVE_ANON,
+    FRAME_ANON,
+    FRAME_FILE,
+    FRAME_FREE,
+    FRAME_KERNEL,
+    FRAME_PCP,
+    FRAME_RESERVED,
+    FRAME_STATE_NAMES,
+    FRAME_SWAPCACHE,
+    FRAME_ZSMALLOC,
+    LRU_ACTIVE_ANON,
 )
 from swaptui.model.swapfile import (
-    CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONE,
-    CLUSTER_FLAG_NONFULL, CLUSTER_FLAG_NAMES, SWAPFILE_CLUSTER,
+    CLUSTER_FLAG_DISCARD,
+    CLUSTER_FLAG_FRAG,
+    CLUSTER_FLAG_FREE,
+    CLUSTER_FLAG_FULL,
+    CLUSTER_FLAG_NAMES,
+    CLUSTER_FLAG_NONE,
+    CLUSTER_FLAG_NONFULL,
+    SWAPFILE_CLUSTER,
 )
 
 # What a memory-map cell can show: FRAME_* states, with anon split by LRU list.
@@ -111,6 +125,7 @@ class FrameCells:
             return None
         if state is self._state and lru is self._lru:
             return np.zeros(0, dtype=np.int64)
+        assert self._lru is not None and self._display is not None  # recount sets all three together
         changed = changed_frames(self._state, state, self._lru, lru)
         self._state, self._lru = state, lru
         if len(changed) == 0:
@@ -168,7 +183,7 @@ def cluster_codes(flags: np.ndarray, counts: np.ndarray, cached: np.ndarray, per
     if per_cell == 1:
         dom = flags.astype(np.int64)
         fill = counts.astype(np.float64) / SWAPFILE_CLUSTER
-        any_cached = cached
+        any_cached: np.ndarray | np.bool_ = cached
     else:
         pad = cells * per_cell - n
         f = np.concatenate([flags, np.full(pad, CLUSTER_FLAG_NONE, flags.dtype)]).reshape(cells, per_cell)

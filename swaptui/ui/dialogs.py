@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
@@ -31,7 +33,7 @@ def parse_tick(text: str, tick_ns: int, last_tick: int) -> int:
 class GoToScreen(ModalScreen[int | None]):
     """Ask for a tick or a time; dismiss with the tick, or None if cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
     AUTO_FOCUS = "#goto-input"
 
     def __init__(self, tick_ns: int, last_tick: int) -> None:

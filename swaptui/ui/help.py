@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -52,7 +54,7 @@ def help_text() -> Content:
 class HelpScreen(ModalScreen[None]):
     """Help over the app; esc, q or ? closes it."""
 
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close help")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "dismiss", "close help")]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):

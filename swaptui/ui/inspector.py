@@ -17,7 +17,13 @@ from textual.content import Content
 from swaptui.model.swapfile import CLUSTER_FLAG_NAMES, SWAPFILE_CLUSTER
 from swaptui.model.vmstat import GAUGES, HELP, INDEX
 from swaptui.ui.cells import (
-    CLUSTER_MEANING, DISPLAY_GLYPHS, DISPLAY_KEYS, DISPLAY_MEANING, DISPLAY_NAMES, NR_DISPLAY, cached_clusters,
+    CLUSTER_MEANING,
+    DISPLAY_GLYPHS,
+    DISPLAY_KEYS,
+    DISPLAY_MEANING,
+    DISPLAY_NAMES,
+    NR_DISPLAY,
+    cached_clusters,
     cell_counts,
 )
 from swaptui.ui.metrics import format_bytes, format_rate, sparkline
@@ -39,14 +45,14 @@ class Inspector(VerticalScroll):
         super().__init__(id="inspector")
         self.border_title = "Inspector"
         self.border_subtitle = "esc closes"
-        self.selection: tuple[str, object] | None = None
+        self.selection: tuple[str, tuple[int, int] | str] | None = None
         self.frame: Frame | None = None
         self._seen: deque[tuple[int, float]] = deque(maxlen=HISTORY)
 
     def compose(self):
         yield FittedText(id="inspector-body")
 
-    def inspect(self, kind: str, key: object) -> None:
+    def inspect(self, kind: str, key: tuple[int, int] | str) -> None:
         """Show something new; its history starts now."""
         if self.selection != (kind, key):
             self._seen.clear()
@@ -63,30 +69,31 @@ class Inspector(VerticalScroll):
         """Rebuild the text from the selection and the current frame."""
         if self.frame is None or self.selection is None:
             return
+        frame = self.frame
         kind, key = self.selection
         width = max(20, self.content_size.width or 40)
-        if kind == "frame":
-            body = self._frames(*key, width)
-        elif kind == "cluster":
-            body = self._clusters(*key, width)
+        if kind == "frame" and isinstance(key, tuple):
+            body = self._frames(frame, *key, width)
+        elif kind == "cluster" and isinstance(key, tuple):
+            body = self._clusters(frame, *key, width)
         else:
-            body = self._counter(str(key), width)
+            body = self._counter(frame, str(key), width)
         self.query_one("#inspector-body", FittedText).show(body)
 
-    def _remember(self, value: float) -> np.ndarray:
-        tick = self.frame.snapshot.tick
+    def _remember(self, frame: Frame, value: float) -> np.ndarray:
+        tick = frame.snapshot.tick
         if self._seen and self._seen[-1][0] > tick:
             self._seen.clear()  # the cursor went back in time
         if not self._seen or self._seen[-1][0] != tick:
             self._seen.append((tick, value))
         return np.array([v for _, v in self._seen], dtype=float)
 
-    def _frames(self, lo: int, hi: int, width: int) -> Content:
-        s = self.frame.snapshot
+    def _frames(self, frame: Frame, lo: int, hi: int, width: int) -> Content:
+        s = frame.snapshot
         counts = cell_counts(s.frame_state, s.frame_lru, lo, hi)
         n = max(1, hi - lo)
         used = int(counts.sum() - counts[0] - counts[1])
-        history = self._remember(used / n)
+        history = self._remember(frame, used / n)
         out = [
             Content.styled(f"Frames {lo:,}–{hi - 1:,}", "bold"),
             Content(f"PFN {lo:#x}–{hi - 1:#x} · {format_bytes(n * 4096)} · pageblock {lo // 512:,}"
@@ -108,13 +115,13 @@ class Inspector(VerticalScroll):
                 out += wrapped(DISPLAY_MEANING[d], width, "$text-muted")
         return Content("\n").join(out)
 
-    def _clusters(self, lo: int, hi: int, width: int) -> Content:
-        s = self.frame.snapshot
+    def _clusters(self, frame: Frame, lo: int, hi: int, width: int) -> Content:
+        s = frame.snapshot
         cached, owners = cached_clusters(s.percpu_offset, len(s.cluster_flags))
         ncpus = s.percpu_offset.shape[0] - 1 if s.percpu_offset.size else 0
         counts = s.cluster_count[lo:hi]
         fill = float(counts.sum()) / (SWAPFILE_CLUSTER * max(1, hi - lo))
-        history = self._remember(fill)
+        history = self._remember(frame, fill)
         dev = next((d for d in s.devices if d.first_cluster <= lo < d.first_cluster + d.nr_clusters), None)
         out = []
         if hi - lo == 1:
@@ -152,13 +159,12 @@ class Inspector(VerticalScroll):
                 Content.styled(sparkline(history, min(HISTORY, width), 0, 1), "$primary")]
         return Content("\n").join(out)
 
-    def _counter(self, name: str, width: int) -> Content:
-        f = self.frame
+    def _counter(self, f: Frame, name: str, width: int) -> Content:
         h = f.history
         value = f.snapshot.counter(name)
         rate = h.rate(name)
         gauge = name in GAUGES
-        self._remember(value)
+        self._remember(f, value)
         points = min(HISTORY, width - 2)
         series = h.value_series(name, points) if gauge else h.rate_series(name, points)
         col = h.column(name) if len(h) else np.zeros(0)

@@ -34,7 +34,7 @@ class StepperStatus(Message):
 class Inspect(Message):
     """A pane asks to open the inspector on something: a frame cell, a cluster cell or a counter."""
 
-    def __init__(self, kind: str, key: object, open: bool = True) -> None:
+    def __init__(self, kind: str, key: tuple[int, int] | str, open: bool = True) -> None:
         super().__init__()
         self.kind = kind
         self.key = key

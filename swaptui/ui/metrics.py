@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 from swaptui.model.fragmentation import (  # noqa: F401  (re-exported: the names the panes and tests use)
-    MAX_PAGE_ORDER, NR_PAGE_ORDERS, ContigPageInfo, fragmentation_index, unusable_free_index,
+    MAX_PAGE_ORDER,
+    NR_PAGE_ORDERS,
+    ContigPageInfo,
+    fragmentation_index,
+    unusable_free_index,
 )
 from swaptui.model.fragmentation import fill_contig_page_info as contig_page_info  # noqa: F401
 from swaptui.model.memmap import PAGE_SIZE
@@ -183,7 +188,7 @@ class History:
             return np.zeros(0)
         edges = np.linspace(0, n - 1, min(points, n - 1) + 1).round().astype(int)
         edges = np.unique(edges)
-        return np.array([fn(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])], dtype=float)
+        return np.array([fn(int(a), int(b)) for a, b in pairwise(edges)], dtype=float)
 
     def all_rate_series(self, points: int) -> np.ndarray:
         """Every counter's per-second rate per time bucket: shape (buckets, counters)."""
@@ -225,7 +230,7 @@ def sparkline(values: Sequence[float] | np.ndarray, width: int, lo: float | None
 
 def format_count(n: float) -> str:
     """A count with thousands separators."""
-    return f"{int(round(n)):,}"
+    return f"{round(n):,}"
 
 
 def format_rate(rate: float | None) -> str:

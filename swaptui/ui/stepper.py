@@ -289,10 +289,9 @@ class Stepper:
         while p.tick > self.target and not self._stop.is_set():
             target = self.target
             self._ring.truncate_after(target)
-            if isinstance(p, TracePlayer):  # random access: no checkpoints
-                base = target
-            else:
-                base = max((k for k in p.checkpoints if k <= target), default=0)  # tick 0 is rebuilt, not stored
+            # A recorded source is random access; the model replays from a checkpoint (tick 0 is rebuilt, not stored).
+            base = (target if isinstance(p, TracePlayer)
+                    else max((k for k in p.checkpoints if k <= target), default=0))
             slow = target - base > SLOW_REWIND
             if slow:
                 self._status_cb(f"rewinding to tick {target:,}: replaying {target - base:,} ticks from a checkpoint…")

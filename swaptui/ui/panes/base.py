@@ -157,7 +157,7 @@ class TextPane(Pane):
         raise NotImplementedError
 
 
-def row(*parts: tuple[str, str] | str) -> Content:
+def row(*parts: tuple[str, str] | str | Content) -> Content:
     """One line from (text, style) pairs and plain strings."""
     return Content.assemble(*parts)
 
@@ -169,10 +169,10 @@ def label(text: str, width: int = 9) -> tuple[str, str]:
 
 def lines(*rows: Content, height: int | None = None) -> Content:
     """Rows joined by newlines, cut to `height` rows."""
-    rows = [r for r in rows if r is not None]
+    shown = [r for r in rows if r is not None]
     if height is not None:
-        rows = rows[:height]
-    return Content("\n").join(rows)
+        shown = shown[:height]
+    return Content("\n").join(shown)
 
 
 def not_modelled(what: str) -> tuple[str, str]:

@@ -30,7 +30,7 @@ def cluster_cache_series(h: History, points: int) -> np.ndarray:
         return np.zeros(0)
     edges = np.unique(np.linspace(0, len(h) - 1, min(points, len(h) - 1) + 1).round().astype(int))
     slow = np.diff(h.column("swaptui_slow_path_allocs")[edges])
-    slots = np.diff(sum(h.column(n) for n in SLOTS)[edges])
+    slots = np.diff(np.add.reduce([h.column(n) for n in SLOTS])[edges])
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(slots > 0, 1 - slow / np.maximum(slots, 1), np.nan)
 

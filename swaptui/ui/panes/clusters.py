@@ -8,11 +8,13 @@ cached for its next allocations. Line API with per-row strip caches, like the me
 from __future__ import annotations
 
 from itertools import groupby
+from typing import ClassVar
 
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.binding import BindingType
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
@@ -37,8 +39,9 @@ def ceil_div(a: int, b: int) -> int:
 class ClusterView(ScrollView, can_focus=True):
     """The clusters of every swap device; arrow keys move a cursor, enter or a click inspects."""
 
-    BINDINGS = bindings("cursor")
-    COMPONENT_CLASSES = {*FLAG_STYLE.values(), "clusters--cached", "clusters--cursor", "clusters--heading"}
+    BINDINGS: ClassVar[list[BindingType]] = bindings("cursor")
+    COMPONENT_CLASSES: ClassVar[set[str]] = {*FLAG_STYLE.values(), "clusters--cached", "clusters--cursor",
+                                             "clusters--heading"}
 
     def __init__(self) -> None:
         super().__init__(classes="pane-body")
@@ -136,14 +139,14 @@ class ClusterView(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         strip = self._strips.get(line)
         if strip is None:
-            strip = self._render_row(line, width)
+            strip = self._render_row(self.frame, line, width)
             self._strips[line] = strip
         return strip
 
-    def _render_row(self, line: int, width: int) -> Strip:
+    def _render_row(self, frame: Frame, line: int, width: int) -> Strip:
         kind, dev, first, n = self.lines[line]
         if kind == "head":
-            d = self.frame.snapshot.devices[dev]
+            d = frame.snapshot.devices[dev]
             text = (f"{d.name} ({d.kind}, prio {d.prio}): {d.nr_clusters:,} clusters, "
                     f"{d.inuse:,}/{d.pages:,} slots used")
             return Strip([Segment(text[:width], self.get_component_rich_style("clusters--heading"))]
@@ -255,7 +258,7 @@ class ClustersPane(Pane):
         _, owners = cached_clusters(snap.percpu_offset, nc)
         used = sum(d.inuse for d in devs)
         total = sum(d.pages for d in devs)
-        orders = np.unique(snap.cluster_order[snap.cluster_count > 0]) if len(snap.cluster_order) else []
+        orders = np.unique(snap.cluster_order[snap.cluster_count > 0]) if len(snap.cluster_order) else np.zeros(0)
         parts = [Content.assemble((f"{CLUSTER_FLAG_NAMES[k]} ", "$text-muted"), (f"{int(counts[k]):,}", "bold"))
                  for k in (1, 2, 3, 4, 5)]
         summary = Content(" ").join(parts) + Content.assemble(
@@ -274,8 +277,9 @@ class ClustersPane(Pane):
         total = sum(d.pages for d in devs)
         self.set_titles(fit(width + 2, f"{self.info.number} Swap devices", "from /proc/swaps"),
                         fit(width + 4, "█ used", "· free"))
-        summary = Content.assemble(("swap used ", "$text-muted"), (f"{format_bytes(used * 4096)} of "
-                                   f"{format_bytes(total * 4096)} ({used / total * 100 if total else 0:.1f}%)", "bold"))
+        share = used / total * 100 if total else 0
+        used_text = f"{format_bytes(used * 4096)} of {format_bytes(total * 4096)} ({share:.1f}%)"
+        summary = Content.assemble(("swap used ", "$text-muted"), (used_text, "bold"))
         self.query_one("#clusters-summary", Text).show(summary.truncate(width) if devs else
                                                        Content.styled("no swap in use", "$text-muted"))
         body.show(kernel_swap(frame, width))

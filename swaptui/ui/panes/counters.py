@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from rich.segment import Segment
 from textual import events
+from textual.binding import BindingType
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -23,8 +26,8 @@ SPARK_WIDTH = 8
 class CounterList(ScrollView, can_focus=True):
     """One row per counter: name, value, Δ/s and a sparkline of its rate; a cursor row to inspect."""
 
-    BINDINGS = bindings("cursor")
-    COMPONENT_CLASSES = {"counters--name", "counters--value", "counters--rate", "counters--spark",
+    BINDINGS: ClassVar[list[BindingType]] = bindings("cursor")
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"counters--name", "counters--value", "counters--rate", "counters--spark",
                          "counters--idle", "counters--cursor"}
 
     def __init__(self) -> None:
@@ -52,13 +55,13 @@ class CounterList(ScrollView, can_focus=True):
         self._series = frame.history.all_rate_series(SPARK_WIDTH)
         top = self.scroll_offset.y
         for y in range(top, min(len(self.names), top + self.size.height)):
-            if self._row_data(y) != self._strips.get(y, (None,))[0]:
+            if self._row_data(frame, y) != self._strips.get(y, (None,))[0]:
                 self.refresh_line(y)
 
-    def _row_data(self, y: int) -> tuple:
+    def _row_data(self, frame: Frame, y: int) -> tuple:
         name = self.names[y]
         i = NAMES.index(name)
-        snap = self.frame.snapshot
+        snap = frame.snapshot
         if snap.source != "model" and name not in getattr(snap, "exported", ()):
             # A swaptui_* extra or a counter this kernel does not have: say so instead of showing 0.
             return (name, None, "", "", self.has_focus and y == self.cursor, self.size.width)
@@ -77,7 +80,7 @@ class CounterList(ScrollView, can_focus=True):
         width = self.size.width
         if self.frame is None or line >= len(self.names):
             return Strip.blank(width, self.rich_style)
-        data = self._row_data(line)
+        data = self._row_data(self.frame, line)
         cached = self._strips.get(line)
         if cached is not None and cached[0] == data:
             return cached[1]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.segment import Segment
-from textual.widget import Widget
 from textual.strip import Strip
+from textual.widget import Widget
 
 from swaptui.ui.panes.base import Pane, fit, from_kernel
 from swaptui.ui.stepper import Frame
@@ -18,8 +20,8 @@ KINDS = {
 class EventList(Widget, can_focus=True):
     """The snapshot's most recent events that fit, newest at the bottom (maximise the pane to see more)."""
 
-    COMPONENT_CLASSES = {"events--time", "events--kswapd", "events--direct", "events--oom", "events--exit",
-                         "events--script", "events--text"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"events--time", "events--kswapd", "events--direct", "events--oom",
+                                             "events--exit", "events--script", "events--text"}
 
     def __init__(self) -> None:
         super().__init__(classes="pane-body")

@@ -11,7 +11,10 @@ import numpy as np
 from textual.content import Content
 
 from swaptui.model.fragmentation import (
-    COMPACTION_HPAGE_ORDER, fragmentation_index_per_order, fragmentation_score_wmark, fragmentation_score_zone,
+    COMPACTION_HPAGE_ORDER,
+    fragmentation_index_per_order,
+    fragmentation_score_wmark,
+    fragmentation_score_zone,
     unusable_free_index_per_order,
 )
 from swaptui.model.memmap import FRAME_KERNEL
@@ -176,9 +179,9 @@ class FragmentationPane(TextPane):
             (MAIN, row(label("unusable", LABEL), *[(index_cell(int(v), cw), "") for v in unusable])),
             (MAIN, row(label("extfrag", LABEL), *[(index_cell(int(v), cw), self._index_style(int(v)))
                                                    for v in extfrag])),
-            (DETAIL, row(label("", LABEL), ("unusable: share of free memory in smaller blocks · extfrag -1: a "
-                                             "block exists; 0 lack of memory … 1 fragmentation (bold: over 0.500, "
-                                             "compaction rather than reclaim)", "$text-muted"))),
+            (DETAIL, row(label("", LABEL), (("unusable: share of free memory in smaller blocks · extfrag -1: a "
+                                              "block exists; 0 lack of memory … 1 fragmentation (bold: over 0.500, "
+                                              "compaction rather than reclaim)"), "$text-muted"))),
         ]
         return out
 
@@ -209,8 +212,8 @@ class FragmentationPane(TextPane):
             (SUMMARY, row(label("pageblk", LABEL), *parts, ("of ", "$text-muted"), (f"{len(types):,}", "bold"),
                           (" × 2 MiB", "$text-muted"))),
             (DETAIL, row(label("", LABEL), pageblock_strip(types, width - LABEL))),
-            (DETAIL, row(label("", LABEL), (f"a cell: {len(types) / max(1, min(len(types), width - LABEL)):.1f} "
-                                             f"blocks, its worst type · {kblocks:,} blocks hold kernel frames",
+            (DETAIL, row(label("", LABEL), ((f"a cell: {len(types) / max(1, min(len(types), width - LABEL)):.1f} "
+                                              f"blocks, its worst type · {kblocks:,} blocks hold kernel frames"),
                                              "$text-muted"))),
         ]
 
@@ -237,13 +240,13 @@ class FragmentationPane(TextPane):
         zones = getattr(s, "kernel", {}).get("buddyinfo") if from_kernel(frame) else None
         if isinstance(zones, dict) and zones:
             # The table above adds the zones up (the model's one zone); the kernel scores each zone on its own.
-            parts = []
+            parts: list[tuple[str, str] | str] = []
             for name, counts in zones.items():
                 parts += [(f"{name} ", "$text-muted"), (f"{fragmentation_score_zone(counts)}", "bold"), "  "]
             out.append((DETAIL, row(label("by zone", LABEL), *parts, ("score of each zone's own free lists",
                                                                      "$text-muted"))))
         state = c.get("kcompactd")
-        head = [(state, "bold")] if state else [not_exported("kcompactd state") if from_kernel(frame) else
+        head: list[tuple[str, str] | str | Content] = [(state, "bold")] if state else [not_exported("kcompactd state") if from_kernel(frame) else
                                                 not_modelled("kcompactd —")]
         if "defer_shift" in c:
             shift = int(c["defer_shift"])

@@ -10,11 +10,13 @@ Line API: each row's Strip is cached and only rows whose cells changed are redra
 from __future__ import annotations
 
 from itertools import groupby
+from typing import ClassVar
 
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.binding import BindingType
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
@@ -22,7 +24,12 @@ from textual.strip import Strip
 
 from swaptui.ui.actions import bindings
 from swaptui.ui.cells import (
-    DISPLAY_GLYPHS, DISPLAY_KEYS, DISPLAY_NAMES, NR_DISPLAY, FrameCells, nice_frames_per_cell,
+    DISPLAY_GLYPHS,
+    DISPLAY_KEYS,
+    DISPLAY_NAMES,
+    NR_DISPLAY,
+    FrameCells,
+    nice_frames_per_cell,
 )
 from swaptui.ui.messages import Inspect
 from swaptui.ui.metrics import format_bytes
@@ -42,8 +49,9 @@ def banding(frames_per_cell: int) -> bool:
 class MapView(ScrollView, can_focus=True):
     """The frames as cells; arrow keys move a cursor, enter or a click inspects the cell."""
 
-    BINDINGS = bindings("cursor")
-    COMPONENT_CLASSES = {*(f"map--{k}" for k in DISPLAY_KEYS), "map--band", "map--cursor", "map--gutter"}
+    BINDINGS: ClassVar[list[BindingType]] = bindings("cursor")
+    COMPONENT_CLASSES: ClassVar[set[str]] = {*(f"map--{k}" for k in DISPLAY_KEYS), "map--band", "map--cursor",
+                                             "map--gutter"}
 
     def __init__(self) -> None:
         super().__init__(classes="pane-body")
@@ -148,12 +156,11 @@ class MapView(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         strip = self._strips.get(line)
         if strip is None:
-            strip = self._render_row(line, width)
+            strip = self._render_row(self.cells, line, width)
             self._strips[line] = strip
         return strip
 
-    def _render_row(self, line: int, width: int) -> Strip:
-        cells = self.cells
+    def _render_row(self, cells: FrameCells, line: int, width: int) -> Strip:
         cols = self.cols
         segments: list[Segment] = []
         if self.pfn_gutter:
@@ -163,33 +170,33 @@ class MapView(ScrollView, can_focus=True):
             top0 = 2 * line * cols
             top = cells.dominant[top0:top0 + cols].tolist()
             bottom = cells.dominant[top0 + cols:top0 + 2 * cols].tolist()
-            keys = []
+            pairs: list[tuple[bool, int, int | None]] = []  # (under the cursor, top or cursor cell, bottom)
             for i, t in enumerate(top):
                 b = bottom[i] if i < len(bottom) else None
                 if self.has_focus and top0 + i == self.cursor:
-                    keys.append(("cursor", t))
+                    pairs.append((True, t, None))
                 elif self.has_focus and b is not None and top0 + cols + i == self.cursor:
-                    keys.append(("cursor", b))
+                    pairs.append((True, b, None))
                 else:
-                    keys.append((t, b))
-            for key, run in groupby(keys):
+                    pairs.append((False, t, b))
+            for (cursor, t, b), run in groupby(pairs):
                 n = sum(1 for _ in run)
-                if key[0] == "cursor":
-                    segments.append(Segment(DISPLAY_GLYPHS[key[1]] * n, self._style(key[1], cursor=True)))
+                if cursor:
+                    segments.append(Segment(DISPLAY_GLYPHS[t] * n, self._style(t, cursor=True)))
                 else:
-                    segments.append(Segment(DENSE_GLYPH * n, self._dense_style(key[0], key[1])))
+                    segments.append(Segment(DENSE_GLYPH * n, self._dense_style(t, b)))
         else:
             c0 = line * cols
             dom = cells.dominant[c0:c0 + cols].tolist()
             banded = banding(cells.frames_per_cell)
             fpc = cells.frames_per_cell
-            keys = []
+            keys: list[tuple[int, bool, bool]] = []
             for i, d in enumerate(dom):
                 c = c0 + i
                 band = banded and ((c * fpc) // PAGEBLOCK_FRAMES) % 2 == 1
                 keys.append((d, band, self.has_focus and c == self.cursor))
-            for key, run in groupby(keys):
-                n = sum(1 for _ in run)
+            for key, same in groupby(keys):
+                n = sum(1 for _ in same)
                 segments.append(Segment(DISPLAY_GLYPHS[key[0]] * n, self._style(*key)))
         return Strip(segments).adjust_cell_length(width, self.rich_style)
 
