@@ -27,8 +27,10 @@ from swaptui.ui.app import SwapApp  # noqa: E402
 from swaptui.ui.stepper import MAX_SPEED  # noqa: E402
 
 # (scenario, a tick inside its reclaim phase: kswapd and direct reclaim busy, clusters filling)
-SCENARIOS = {"1g": (ROOT / "scenarios" / "usemem-zram.yaml", 300),
-             "16g": (ROOT / "benchmarks" / "usemem-zram-16g.yaml", 3600)}
+SCENARIOS = {
+    "1g": (ROOT / "scenarios" / "usemem-zram.yaml", 300),
+    "16g": (ROOT / "benchmarks" / "usemem-zram-16g.yaml", 3600),
+}
 
 
 async def first_frame(path: Path, size: tuple[int, int] = (160, 48)) -> tuple[float, float]:
@@ -100,16 +102,20 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="how long to run flat out per scenario")
     parser.add_argument("--only", choices=tuple(SCENARIOS), help="one scenario only")
     args = parser.parse_args()
-    print(f"{'scenario':<8} {'paint':>7} {'1st frame':>9} {'fps':>6} {'ms/frame':>9} {'ticks/s':>8} "
-          f"{'key→action':>11} {'key→screen':>11}")
+    print(
+        f"{'scenario':<8} {'paint':>7} {'1st frame':>9} {'fps':>6} {'ms/frame':>9} {'ticks/s':>8} "
+        f"{'key→action':>11} {'key→screen':>11}"
+    )
     for name, (path, start) in SCENARIOS.items():
         if args.only and name != args.only:
             continue
         f = asyncio.run(measure(path, start, args.seconds))
-        print(f"{name:<8} {f['first_paint_s']:>6.2f}s {f['first_frame_s']:>8.2f}s {f['fps']:>6.1f} "
-              f"{f['ms_per_frame']:>8.1f}  {f['ticks_per_s']:>7.0f} "
-              f"{f['key_handled_ms']:>5.1f} ({f['key_handled_max_ms']:.0f}) {f['key_shown_ms']:>5.1f} ({f['key_shown_max_ms']:.0f})"
-              f"   per frame: UI {f['ui_ms']:.1f} ms, snapshot {f['snapshot_ms']:.1f} ms, stepping ≤ {f['step_ms']:.1f} ms")
+        print(
+            f"{name:<8} {f['first_paint_s']:>6.2f}s {f['first_frame_s']:>8.2f}s {f['fps']:>6.1f} "
+            f"{f['ms_per_frame']:>8.1f}  {f['ticks_per_s']:>7.0f} "
+            f"{f['key_handled_ms']:>5.1f} ({f['key_handled_max_ms']:.0f}) {f['key_shown_ms']:>5.1f} ({f['key_shown_max_ms']:.0f})"
+            f"   per frame: UI {f['ui_ms']:.1f} ms, snapshot {f['snapshot_ms']:.1f} ms, stepping ≤ {f['step_ms']:.1f} ms"
+        )
     print("fps, ms/frame, ticks/s: running at top speed from a tick in the reclaim phase (1g: 300, 16g: 3600)")
     print("key columns: median ms (max ms) over 10 presses of - and + while running at top speed")
     return 0

@@ -32,8 +32,9 @@ workloads:
 def measure(gib: int, backend: str, procs: int, seconds: float, tick: str = "1ms") -> tuple[float, int, float, int]:
     """Run until `seconds` of wall time pass; returns (events/s, events, wall s, ticks)."""
     per_proc = int(gib * 1024 * 1.5 / procs)
-    text = TEMPLATE.format(tick=tick, gib=gib, cpus=max(4, procs + 1), backend=backend, swap=2 * gib,
-                           per_proc=per_proc, procs=procs)
+    text = TEMPLATE.format(
+        tick=tick, gib=gib, cpus=max(4, procs + 1), backend=backend, swap=2 * gib, per_proc=per_proc, procs=procs
+    )
     m = Machine(load_scenario_text(text, check_memory=False))
     # Warm up past the first fill so the measurement covers reclaim and swap, not only faults.
     warm_pages = int(m.zone.managed * 0.9)
@@ -60,9 +61,11 @@ def main() -> None:
     for gib in (1, 16):
         rate, events, wall, ticks = measure(gib, args.backend, args.processes, args.seconds, args.tick)
         results[gib] = rate
-        print(f"{gib:>2} GiB RAM, {2 * gib} GiB {args.backend}, usemem {1.5 * gib:g} GiB x{args.processes}, "
-              f"tick {args.tick}: "
-              f"{rate:,.0f} page events/s ({events:,} events in {wall:.1f} s, {ticks} ticks)")
+        print(
+            f"{gib:>2} GiB RAM, {2 * gib} GiB {args.backend}, usemem {1.5 * gib:g} GiB x{args.processes}, "
+            f"tick {args.tick}: "
+            f"{rate:,.0f} page events/s ({events:,} events in {wall:.1f} s, {ticks} ticks)"
+        )
     print(f"ratio 16 GiB / 1 GiB: {results[16] / results[1]:.2f}")
 
 

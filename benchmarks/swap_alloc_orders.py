@@ -21,12 +21,12 @@ from swaptui.model.costs import DEFAULT_COSTS, backend_profile
 from swaptui.model.swapfile import SwapSlots
 
 
-def bench(order: int, batched: bool, clusters: int, fill: float, batch: int, rounds: int,
-          seed: int = 1) -> tuple[float, float, int]:
+def bench(
+    order: int, batched: bool, clusters: int, fill: float, batch: int, rounds: int, seed: int = 1
+) -> tuple[float, float, int]:
     """(slots per second of host CPU, simulated ns per slot, fallbacks) for one order."""
     rng = np.random.default_rng(seed)
-    s = SwapSlots([("swap0", "ssd", backend_profile("ssd"), 5, clusters * 512, False)], ncpus=4,
-                  costs=DEFAULT_COSTS)
+    s = SwapSlots([("swap0", "ssd", backend_profile("ssd"), 5, clusters * 512, False)], ncpus=4, costs=DEFAULT_COSTS)
     nr = 1 << order
     live: list[np.ndarray] = []
 
@@ -73,8 +73,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=400)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    cases = [("order 0, one folio per call", 0, False), ("order 0, vmscan batches", 0, True),
-             ("order 4 (64 KiB mTHP)", 4, False), ("order 9 (2 MiB THP)", 9, False)]
+    cases = [
+        ("order 0, one folio per call", 0, False),
+        ("order 0, vmscan batches", 0, True),
+        ("order 4 (64 KiB mTHP)", 4, False),
+        ("order 9 (2 MiB THP)", 9, False),
+    ]
     results = {}
     for _ in range(args.repeat):  # interleaved, best of each
         for name, order, batched in cases:

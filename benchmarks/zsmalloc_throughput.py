@@ -45,16 +45,19 @@ def draw_sizes(rng: np.random.Generator, n: int, ratio: float, raw: float) -> np
     return sizes
 
 
-def bench_pool(batch: int, population: int, rounds: int, ratio: float, raw: float,
-               flush: bool = False) -> tuple[float, float]:
+def bench_pool(
+    batch: int, population: int, rounds: int, ratio: float, raw: float, flush: bool = False
+) -> tuple[float, float]:
     """(µs per object of malloc, µs per object of free) at this batch size."""
     rng = np.random.default_rng(1)
     pool = ZsPool()
     live = pool.malloc(draw_sizes(rng, population, ratio, raw))
     # Each round frees `batch` random slots of `live` and refills them with its new handles.
     warmup = max(4, rounds // 4)
-    work = [(draw_sizes(rng, batch, ratio, raw), rng.choice(population, batch, replace=False))
-            for _ in range(warmup + rounds)]
+    work = [
+        (draw_sizes(rng, batch, ratio, raw), rng.choice(population, batch, replace=False))
+        for _ in range(warmup + rounds)
+    ]
     t_malloc = t_free = 0.0
     for i, (sizes, pick) in enumerate(work):
         if i == warmup:
@@ -77,8 +80,9 @@ def bench_pool(batch: int, population: int, rounds: int, ratio: float, raw: floa
     return 1e6 * t_malloc / n, 1e6 * t_free / n
 
 
-def bench_zswap(batch: int, population: int, rounds: int, ratio: float, raw: float,
-                random_keys: bool = False, flush: bool = False) -> tuple[float, float]:
+def bench_zswap(
+    batch: int, population: int, rounds: int, ratio: float, raw: float, random_keys: bool = False, flush: bool = False
+) -> tuple[float, float]:
     """(µs per page of store, µs per page of load) at this batch size, with the XArray index."""
     rng = np.random.default_rng(2)
     nr_keys = 1 << 20  # 4 GiB of swap: 64 XArrays
@@ -95,10 +99,10 @@ def bench_zswap(batch: int, population: int, rounds: int, ratio: float, raw: flo
         if random_keys:
             keys = rng.choice(np.flatnonzero(~used), batch, replace=False)
         else:  # the next free slots from a scanning cursor, as cluster allocation hands them out
-            window = np.flatnonzero(~used[cursor:cursor + 8 * batch])[:batch]
+            window = np.flatnonzero(~used[cursor : cursor + 8 * batch])[:batch]
             if len(window) < batch:
                 cursor = 0
-                window = np.flatnonzero(~used[:8 * batch])[:batch]
+                window = np.flatnonzero(~used[: 8 * batch])[:batch]
             keys = window + cursor
             cursor = int(keys[-1]) + 1
         used[keys] = True
@@ -139,8 +143,10 @@ def main() -> None:
     args = ap.parse_args()
     keys = "random" if args.random_keys else "consecutive"
     caches = "flushed before each call" if args.flush else "warm"
-    print(f"population {args.population}, ratio {args.ratio}, raw {args.raw:.0%}, {keys} store keys, "
-          f"caches {caches}: µs per object (CPU time, best of {args.repeat})")
+    print(
+        f"population {args.population}, ratio {args.ratio}, raw {args.raw:.0%}, {keys} store keys, "
+        f"caches {caches}: µs per object (CPU time, best of {args.repeat})"
+    )
     print(f"{'batch':>6} {'malloc':>8} {'free':>8} {'store':>8} {'load':>8}")
     best: dict[int, list[float]] = {b: [float("inf")] * 4 for b in args.batches}
     for _ in range(args.repeat):  # repeats interleaved, so that a busy spell spoils one, not all

@@ -47,8 +47,10 @@ def unknown_scenario_message(argument: str) -> str:
     names = bundled_names()
     close = difflib.get_close_matches(argument.removesuffix(".yaml"), names, n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
-    return (f"{argument}: no such file, and no bundled scenario of that name{hint}; "
-            f"expected a scenario file or one of: {', '.join(names)}")
+    return (
+        f"{argument}: no such file, and no bundled scenario of that name{hint}; "
+        f"expected a scenario file or one of: {', '.join(names)}"
+    )
 
 
 def scenario_title(path: Path) -> str:

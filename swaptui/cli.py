@@ -30,8 +30,9 @@ def _fail(message: str) -> None:
 
 def _args_scenario(parser: argparse.ArgumentParser) -> None:
     """Declare the scenario file argument."""
-    parser.add_argument("file", metavar="FILE",
-                        help="scenario YAML file, or a bundled scenario's name (`swaptui scenarios` lists them)")
+    parser.add_argument(
+        "file", metavar="FILE", help="scenario YAML file, or a bundled scenario's name (`swaptui scenarios` lists them)"
+    )
 
 
 def _load_or_report(path: str):
@@ -79,9 +80,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if scenario is None:
         return 2
     devices = len(scenario.swap.devices)
-    print(f'ok: {printable(args.file)} \u2014 "{printable(scenario.name)}" ({format_size(scenario.machine.memory)} RAM, '
-          f"{devices} swap device{'' if devices == 1 else 's'}, "
-          f"{scenario.ticks} ticks of {format_duration(scenario.tick)})")
+    print(
+        f'ok: {printable(args.file)} \u2014 "{printable(scenario.name)}" ({format_size(scenario.machine.memory)} RAM, '
+        f"{devices} swap device{'' if devices == 1 else 's'}, "
+        f"{scenario.ticks} ticks of {format_duration(scenario.tick)})"
+    )
     return 0
 
 
@@ -153,8 +156,10 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     for name in names:
         path = bundled_path(name)
         print(f"{name:<{width}}  {scenario_title(path) if path else ''}")
-    print(f"\n{len(names)} bundled scenarios in {SCENARIO_DIR}; `swaptui run NAME` runs one headless, "
-          "`swaptui NAME` opens it in the app")
+    print(
+        f"\n{len(names)} bundled scenarios in {SCENARIO_DIR}; `swaptui run NAME` runs one headless, "
+        "`swaptui NAME` opens it in the app"
+    )
     return 0
 
 
@@ -170,8 +175,11 @@ def _args_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--every", metavar="N", type=int, default=1, help="sample the series every N ticks")
     parser.add_argument("--seed", metavar="N", type=int, help="override the scenario's seed")
     parser.add_argument("--all", action="store_true", help="list every counter, not only those that moved")
-    parser.add_argument("--check-invariants", action="store_true",
-                        help="check the model's invariants after every tick (slow; for testing)")
+    parser.add_argument(
+        "--check-invariants",
+        action="store_true",
+        help="check the model's invariants after every tick (slow; for testing)",
+    )
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -227,8 +235,14 @@ def _run_with_progress(machine, ticks: int, writer, name: str) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} ticks"),
-                      TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} ticks"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar:
             task = bar.add_task(name, total=ticks)
             run_machine(machine, ticks, writer, lambda done: bar.update(task, completed=done))
     else:
@@ -238,8 +252,11 @@ def _run_with_progress(machine, ticks: int, writer, name: str) -> None:
 def _args_compare(parser: argparse.ArgumentParser) -> None:
     """Declare the comparison's options."""
     _args_scenario(parser)
-    parser.add_argument("--designs", metavar="LIST",
-                        help="comma-separated designs (default: the scenario's `compare:` list, else every built one)")
+    parser.add_argument(
+        "--designs",
+        metavar="LIST",
+        help="comma-separated designs (default: the scenario's `compare:` list, else every built one)",
+    )
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--ticks", metavar="N", type=int, help="run N ticks per design")
     length.add_argument("--duration", metavar="D", help="run this much simulated time per design")
@@ -250,6 +267,7 @@ def _args_compare(parser: argparse.ArgumentParser) -> None:
 def _cmd_compare(args: argparse.Namespace) -> int:
     """Run a scenario under several swap designs with the same seed and print one table."""
     from swaptui.compare import BUILT_DESIGNS, render, run_designs
+
     scenario = _load_or_report(args.file)
     if scenario is None:
         return 2
@@ -332,16 +350,28 @@ def _cmd_open(args: argparse.Namespace) -> int:
 
 def _args_app_view(parser: argparse.ArgumentParser, speed: int) -> None:
     """Declare the app's view options for the kernel commands (replay, live)."""
-    parser.add_argument("--theme", choices=("dark", "light", "projector", "colour-blind"), default="dark",
-                        help="colours: dark (default), light, projector (high contrast), colour-blind safe")
-    parser.add_argument("--speed", metavar="N", type=int, default=speed,
-                        help=f"samples per second of wall time while running (default {speed}; + and - change it)")
+    parser.add_argument(
+        "--theme",
+        choices=("dark", "light", "projector", "colour-blind"),
+        default="dark",
+        help="colours: dark (default), light, projector (high contrast), colour-blind safe",
+    )
+    parser.add_argument(
+        "--speed",
+        metavar="N",
+        type=int,
+        default=speed,
+        help=f"samples per second of wall time while running (default {speed}; + and - change it)",
+    )
 
 
 def _args_replay(parser: argparse.ArgumentParser) -> None:
     """Declare the trace to replay and the view options."""
-    parser.add_argument("trace", metavar="TRACE", help="recorded kernel trace (NAME.jsonl, shared/traces format; "
-                                                       "`swaptui live --record` writes one)")
+    parser.add_argument(
+        "trace",
+        metavar="TRACE",
+        help="recorded kernel trace (NAME.jsonl, shared/traces format; `swaptui live --record` writes one)",
+    )
     _args_app_view(parser, speed=16)
     parser.add_argument("--at", metavar="SAMPLE", help="start at this sample or time into the trace (e.g. 120 or 12s)")
     # dest differs from "run": the subcommand table keeps each command's function in args.run
@@ -379,8 +409,14 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         return 2
     from swaptui.ui.app import SwapApp
 
-    app = SwapApp(player.info, start_tick=start, speed=args.speed, running=args.start_running, theme=args.theme,
-                  player_factory=lambda _: player)
+    app = SwapApp(
+        player.info,
+        start_tick=start,
+        speed=args.speed,
+        running=args.start_running,
+        theme=args.theme,
+        player_factory=lambda _: player,
+    )
     result = app.run()
     return int(app.return_code or 0) if result is None else int(result)
 
@@ -388,14 +424,23 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 def _args_live(parser: argparse.ArgumentParser) -> None:
     """Declare the sampling, recording and view options."""
     parser.add_argument("--interval", metavar="D", default="1s", help="time between samples (default 1s; e.g. 100ms)")
-    parser.add_argument("--record", metavar="FILE", help="also write the samples to FILE (JSON lines, the "
-                                                         "shared/traces format) and FILE's .meta.json beside it")
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="also write the samples to FILE (JSON lines, the shared/traces format) and FILE's .meta.json beside it",
+    )
     parser.add_argument("--samples", metavar="N", type=int, help="stop sampling after N samples")
-    parser.add_argument("--headless", action="store_true", help="no app: sample (and record) only; prints one line "
-                                                                "per sample unless recording")
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="no app: sample (and record) only; prints one line per sample unless recording",
+    )
     _args_force(parser)
-    parser.add_argument("--root", metavar="DIR", help="read DIR/proc and DIR/sys instead of /proc and /sys (a copy of "
-                                                      "another machine's files, a container's)")
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        help="read DIR/proc and DIR/sys instead of /proc and /sys (a copy of another machine's files, a container's)",
+    )
     _args_app_view(parser, speed=64)
 
 
@@ -418,10 +463,12 @@ def _live_line(sample: dict, previous: dict | None, interval_s: float) -> str:
         return f"{(sample['vmstat'].get(name, 0) - previous['vmstat'].get(name, 0)) / dt:,.0f}/s"
 
     psi = sample.get("psi_memory", {}).get("some", {})
-    return (f"{sample['seq']:>6} t={sample['t_ms'] / 1000:9.1f}s  free {format_size(mem.get('MemFree', 0) << 10):>9}"
-            f"  avail {format_size(mem.get('MemAvailable', 0) << 10):>9}  swap {format_size(used)}/{format_size(total)}"
-            f"  pswpout {rate('pswpout')}  pswpin {rate('pswpin')}  pgscan_kswapd {rate('pgscan_kswapd')}"
-            + (f"  psi some {psi.get('avg10', 0):.2f}%" if psi else ""))
+    return (
+        f"{sample['seq']:>6} t={sample['t_ms'] / 1000:9.1f}s  free {format_size(mem.get('MemFree', 0) << 10):>9}"
+        f"  avail {format_size(mem.get('MemAvailable', 0) << 10):>9}  swap {format_size(used)}/{format_size(total)}"
+        f"  pswpout {rate('pswpout')}  pswpin {rate('pswpin')}  pgscan_kswapd {rate('pgscan_kswapd')}"
+        + (f"  psi some {psi.get('avg10', 0):.2f}%" if psi else "")
+    )
 
 
 def _live_headless(sampler, writer, interval: int, samples: int | None) -> int:
@@ -449,8 +496,11 @@ def _live_headless(sampler, writer, interval: int, samples: int | None) -> int:
             new = [notice for key, notice in sampler.notices.items() if key not in noted]
             noted = set(sampler.notices)
             if new:
-                _fail("note: " + ("not readable here (the samples leave them out): " if taken == 1 else "")
-                      + "; ".join(new))
+                _fail(
+                    "note: "
+                    + ("not readable here (the samples leave them out): " if taken == 1 else "")
+                    + "; ".join(new)
+                )
             previous = sample
         if writer is not None:
             writer.close(sampler.notices)
@@ -472,9 +522,11 @@ def _live_headless(sampler, writer, interval: int, samples: int | None) -> int:
         raise
     missed = f"; {cadence.missed:,} slots skipped (a sample took longer than the interval)" if cadence.missed else ""
     if writer is not None:
-        print(f"recorded {taken:,} sample{'s' if taken != 1 else ''} to {writer.path} "
-              f"(every {interval / 1e6:g} ms); reading /proc took {sum(costs) / max(1, len(costs)):.2f} ms per sample"
-              + missed)
+        print(
+            f"recorded {taken:,} sample{'s' if taken != 1 else ''} to {writer.path} "
+            f"(every {interval / 1e6:g} ms); reading /proc took {sum(costs) / max(1, len(costs)):.2f} ms per sample"
+            + missed
+        )
     return 0
 
 
@@ -518,6 +570,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
     import signal
 
     if args.headless:
+
         def stop(signum: int, _frame) -> None:
             """SIGTERM and SIGHUP end the sampling as ^C does: the recording is finished, not cut."""
             raise KeyboardInterrupt
@@ -564,8 +617,11 @@ COMMANDS: dict[str, Command] = {
     "compare": Command("run a scenario under several swap designs and compare", _args_compare, _cmd_compare),
     "validate": Command("check a scenario against a recorded kernel trace", _args_validate, _cmd_validate),
     "replay": Command("open a recorded kernel trace in the app", _args_replay, _cmd_replay),
-    "live": Command("watch this machine's kernel in the app, or sample it --headless; --record writes a trace",
-                    _args_live, _cmd_live),
+    "live": Command(
+        "watch this machine's kernel in the app, or sample it --headless; --record writes a trace",
+        _args_live,
+        _cmd_live,
+    ),
 }
 """Subcommands by name; add an entry here (and its two functions) to add a subcommand."""
 
@@ -575,7 +631,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="swaptui",
         description="A live, stepping model of Linux memory reclaim and swap. "
-                    "`swaptui FILE` opens a scenario in the app.",
+        "`swaptui FILE` opens a scenario in the app.",
     )
     parser.add_argument("--version", action="version", version=f"swaptui {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -590,10 +646,19 @@ def _open_parser() -> argparse.ArgumentParser:
     """Build the parser for `swaptui FILE`, which opens the app."""
     parser = argparse.ArgumentParser(prog="swaptui", description="Open a scenario in the app.")
     _args_scenario(parser)
-    parser.add_argument("--theme", choices=("dark", "light", "projector", "colour-blind"), default="dark",
-                        help="colours: dark (default), light, projector (high contrast), colour-blind safe")
-    parser.add_argument("--speed", metavar="N", type=int, default=64,
-                        help="ticks per second of wall time while running (default 64; + and - change it)")
+    parser.add_argument(
+        "--theme",
+        choices=("dark", "light", "projector", "colour-blind"),
+        default="dark",
+        help="colours: dark (default), light, projector (high contrast), colour-blind safe",
+    )
+    parser.add_argument(
+        "--speed",
+        metavar="N",
+        type=int,
+        default=64,
+        help="ticks per second of wall time while running (default 64; + and - change it)",
+    )
     parser.add_argument("--at", metavar="TICK", help="start at this tick or time (e.g. 1500 or 1.5s)")
     parser.add_argument("--run", action="store_true", help="start running instead of paused")
     return parser
@@ -604,7 +669,9 @@ def _looks_like_file(argument: str) -> bool:
     from swaptui.bundled import bundled_path
 
     return not argument.startswith("-") and (
-        os.path.exists(argument) or argument.endswith((".yaml", ".yml")) or os.sep in argument
+        os.path.exists(argument)
+        or argument.endswith((".yaml", ".yml"))
+        or os.sep in argument
         or bundled_path(argument) is not None
     )
 

@@ -82,15 +82,19 @@ def collect(m: Machine) -> Metrics:
         "zswpin": v["zswpin"],
         "zswpwb": v["zswpwb"],
         "swpout_zero": v["swpout_zero"],
-        "vswap_lookup_hit_rate": (m.vswap.lookup_hits / (m.vswap.lookup_hits + m.vswap.lookup_misses)
-                                  if m.vswap is not None and m.vswap.lookup_hits else 0.0),
+        "vswap_lookup_hit_rate": (
+            m.vswap.lookup_hits / (m.vswap.lookup_hits + m.vswap.lookup_misses)
+            if m.vswap is not None and m.vswap.lookup_hits
+            else 0.0
+        ),
         "pgmigrate_success": v["pgmigrate_success"],
         "lookups_by_kind": {k: [int(x) for x in h] for k, h in m.lookup_depths().items()},
     }
 
 
-def run_designs(scenario, designs: list[str], ticks: int,
-                progress: Callable[[str, int], None] | None = None) -> dict[str, Metrics]:
+def run_designs(
+    scenario, designs: list[str], ticks: int, progress: Callable[[str, int], None] | None = None
+) -> dict[str, Metrics]:
     """Run the scenario once per design for `ticks` ticks; metrics by design."""
     results: dict[str, Metrics] = {}
     for design in designs:
@@ -147,11 +151,11 @@ def render(results: dict[str, Metrics], title: str) -> str:
     depth.add_column("by depth d0 d1 d2 d3 ...")
     for d in designs:
         by_kind = results[d].get("lookups_by_kind", {})
-        for kind, hist in (by_kind.items() if isinstance(by_kind, dict) else ()):
+        for kind, hist in by_kind.items() if isinstance(by_kind, dict) else ():
             n = sum(hist)
             mean = sum(i * x for i, x in enumerate(hist)) / n if n else 0.0
             last = max((i for i, x in enumerate(hist) if x), default=0)
-            depth.add_row(d, kind, f"{n:,}", f"{mean:.2f}", " ".join(f"{x:,}" for x in hist[:last + 1]))
+            depth.add_row(d, kind, f"{n:,}", f"{mean:.2f}", " ".join(f"{x:,}" for x in hist[: last + 1]))
     buf = io.StringIO()
     console = Console(file=buf, width=140, color_system=None)
     console.print(table)

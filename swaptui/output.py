@@ -17,7 +17,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 
 class OutputError(Exception):
@@ -25,8 +25,13 @@ class OutputError(Exception):
 
 
 def _kind(mode: int) -> str:
-    for test, word in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+    for test, word in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return word
     return "a special file"
@@ -67,14 +72,13 @@ def _mode_for(target: str) -> int:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | Path, force: bool, newline: str | None = None) -> Iterator[TextIO]:
+def atomic_output(path: str | Path, force: bool, newline: str | None = None) -> Iterator[_Named]:
     """A text file that becomes `path` only if the block completes; any failure removes it (OutputError on
     OSError). The check is repeated at the rename, so a file that appeared meanwhile is not overwritten."""
     target = os.path.realpath(path)  # through a symlink: replace the file it names, keep the link
     check_target(path, force)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".part",
-                                   dir=os.path.dirname(target))
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".part", dir=os.path.dirname(target))
     except OSError as error:
         raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
     try:
@@ -91,6 +95,12 @@ def atomic_output(path: str | Path, force: bool, newline: str | None = None) -> 
     except BaseException:
         _unlink(tmp)
         raise
+
+
+class TextSink(Protocol):
+    """Where text goes: a file, or a stream that names its file when a write fails."""
+
+    def write(self, text: str, /) -> int: ...
 
 
 class _Named:

@@ -49,8 +49,12 @@ def machine_bytes(m: Machine) -> int:
 class Player:
     """Time control over one machine: step, back, go_to, restart, with checkpoints for rewind."""
 
-    def __init__(self, scenario, checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
-                 checkpoint_budget: int = DEFAULT_CHECKPOINT_BUDGET) -> None:
+    def __init__(
+        self,
+        scenario,
+        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+        checkpoint_budget: int = DEFAULT_CHECKPOINT_BUDGET,
+    ) -> None:
         self.scenario = scenario
         self.machine = Machine(scenario)
         self.checkpoint_every = max(1, checkpoint_every)

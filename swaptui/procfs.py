@@ -11,6 +11,7 @@ pagetypeinfo parses are the model's (swaptui.model.fragmentation): one parser ea
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -22,16 +23,45 @@ from pathlib import Path
 from typing import Any
 
 from swaptui.model.fragmentation import (
-    FREE_TABLE_HEADER, Problems, note_problem, parse_pagetypeinfo_tables, quote_line,
+    FREE_TABLE_HEADER,
+    Problems,
+    note_problem,
+    parse_pagetypeinfo_tables,
+    quote_line,
 )
 from swaptui.model.fragmentation import parse_buddyinfo as _parse_buddyinfo_by_node
 
-MM_STAT_FIELDS = ("orig_data_size", "compr_data_size", "mem_used_total", "mem_limit", "mem_used_max", "same_pages",
-                  "pages_compacted", "huge_pages", "huge_pages_since")
+MM_STAT_FIELDS = (
+    "orig_data_size",
+    "compr_data_size",
+    "mem_used_total",
+    "mem_limit",
+    "mem_used_max",
+    "same_pages",
+    "pages_compacted",
+    "huge_pages",
+    "huge_pages_since",
+)
 IO_STAT_FIELDS = ("failed_reads", "failed_writes", "invalid_io", "notify_free")
-BLOCK_STAT_FIELDS = ("read_ios", "read_merges", "read_sectors", "read_ticks", "write_ios", "write_merges",
-                     "write_sectors", "write_ticks", "in_flight", "io_ticks", "time_in_queue", "discard_ios",
-                     "discard_merges", "discard_sectors", "discard_ticks", "flush_ios", "flush_ticks")
+BLOCK_STAT_FIELDS = (
+    "read_ios",
+    "read_merges",
+    "read_sectors",
+    "read_ticks",
+    "write_ios",
+    "write_merges",
+    "write_sectors",
+    "write_ticks",
+    "in_flight",
+    "io_ticks",
+    "time_in_queue",
+    "discard_ios",
+    "discard_merges",
+    "discard_sectors",
+    "discard_ticks",
+    "flush_ios",
+    "flush_ticks",
+)
 ZONE_FIELDS = ("min", "low", "high", "spanned", "present", "managed")
 PROCESS_FIELDS = {"VmRSS": "VmRSS_kb", "RssAnon": "RssAnon_kb", "VmSwap": "VmSwap_kb", "VmPTE": "VmPTE_kb"}
 TOP_PROCESSES = 8
@@ -63,8 +93,13 @@ def _read(path: str | Path) -> str:
 
 def _kind(mode: int) -> str:
     """What a non-regular file is, in words."""
-    for test, word in ((stat.S_ISDIR, "directory"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
-                       (stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket")):
+    for test, word in (
+        (stat.S_ISDIR, "directory"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISSOCK, "socket"),
+    ):
         if test(mode):
             return word
     return "special file"
@@ -176,8 +211,9 @@ def parse_buddyinfo(text: str, problems: Problems | None = None) -> dict[str, li
     return out
 
 
-def parse_pagetypeinfo(text: str, problems: Problems | None = None
-                       ) -> tuple[dict[str, dict[str, list[int]]], dict[str, dict[str, int]]]:
+def parse_pagetypeinfo(
+    text: str, problems: Problems | None = None
+) -> tuple[dict[str, dict[str, list[int]]], dict[str, dict[str, int]]]:
     """/proc/pagetypeinfo: (zone -> migratetype -> free blocks per order, zone -> migratetype -> pageblocks),
     summed over NUMA nodes. The parse is the model's (`fragmentation.parse_pagetypeinfo_tables`)."""
     tables = parse_pagetypeinfo_tables(text, problems)
@@ -216,7 +252,7 @@ def parse_zoneinfo(text: str, problems: Problems | None = None) -> dict[str, dic
                 note_problem(problems, n, f"expected `Node N, zone NAME`; got {quote_line(line)}")
                 zone = None
                 continue
-            zone = out.setdefault(m.group(2), {"pages_free": 0, **{k: 0 for k in ZONE_FIELDS}, "pcp_count": 0})
+            zone = out.setdefault(m.group(2), {"pages_free": 0, **dict.fromkeys(ZONE_FIELDS, 0), "pcp_count": 0})
             continue
         if zone is None:
             continue
@@ -237,8 +273,11 @@ def parse_zoneinfo(text: str, problems: Problems | None = None) -> dict[str, dic
             else:
                 zone[key] += value
         elif key == "protection:":
-            inside = line.split("(", 1)[1].rstrip().removesuffix(")") if "(" in line and line.rstrip().endswith(")") \
+            inside = (
+                line.split("(", 1)[1].rstrip().removesuffix(")")
+                if "(" in line and line.rstrip().endswith(")")
                 else None
+            )
             values = [_int(x.strip()) for x in inside.split(",")] if inside is not None else [None]
             if any(v is None for v in values):
                 note_problem(problems, n, f"expected `protection: (N, N, ...)`; got {quote_line(line)}")
@@ -272,11 +311,14 @@ def parse_swaps(text: str, problems: Problems | None = None) -> list[dict]:
             continue
         numbers = [_int(f) for f in fields[2:5]] if len(fields) == 5 else [None]
         if any(v is None for v in numbers):
-            note_problem(problems, n, f"expected `path type size used priority` (whole numbers); got {quote_line(line)}")
+            note_problem(
+                problems, n, f"expected `path type size used priority` (whole numbers); got {quote_line(line)}"
+            )
             continue
         size, used, prio = numbers
-        out.append({"dev": _unescape_swap_name(fields[0]), "type": fields[1], "size_kb": size, "used_kb": used,
-                    "prio": prio})
+        out.append(
+            {"dev": _unescape_swap_name(fields[0]), "type": fields[1], "size_kb": size, "used_kb": used, "prio": prio}
+        )
     return out
 
 
@@ -296,7 +338,9 @@ def parse_pressure(text: str, problems: Problems | None = None) -> dict[str, dic
                 break
             row[key] = number
         if fields[0] not in ("some", "full") or not row:
-            note_problem(problems, n, f"expected `some|full avg10=N.NN avg60=N.NN avg300=N.NN total=N`; got {quote_line(line)}")
+            note_problem(
+                problems, n, f"expected `some|full avg10=N.NN avg60=N.NN avg300=N.NN total=N`; got {quote_line(line)}"
+            )
             continue
         out[fields[0]] = row
     return out
@@ -322,9 +366,11 @@ def parse_extfrag(text: str, problems: Problems | None = None) -> dict[str, list
         if not line.strip():
             continue
         m = _ZONE_HEADER.match(line)
-        fields = line[m.end():].split() if m else []
+        fields = line[m.end() :].split() if m else []
         if m is None or not fields or not all(_DECIMAL.match(f) for f in fields):
-            note_problem(problems, n, f"expected `Node N, zone NAME` and an index per order (e.g. 0.500); got {quote_line(line)}")
+            note_problem(
+                problems, n, f"expected `Node N, zone NAME` and an index per order (e.g. 0.500); got {quote_line(line)}"
+            )
             continue
         out[m.group(2)] = [float(x) for x in fields]
     return out
@@ -355,8 +401,9 @@ class Cadence:
     samples are never closer than the slots they were taken in, and the cadence does not drift.
     """
 
-    def __init__(self, interval_s: float, clock: Callable[[], float] = time.monotonic,
-                 start: float | None = None) -> None:
+    def __init__(
+        self, interval_s: float, clock: Callable[[], float] = time.monotonic, start: float | None = None
+    ) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval: expected a positive number of seconds; got {interval_s}")
         self.interval = interval_s
@@ -434,10 +481,24 @@ class Sampler:
         total: dict[str, int] = {}
         devices = self.zram_devices()
         for dev in devices:
-            stats = self._try("zram", dev / "mm_stat", lambda t, p: parse_fields(t, MM_STAT_FIELDS, p),
-                              "zram mm_stat: whole numbers") or {}
-            stats |= self._try("zram_io", dev / "io_stat", lambda t, p: parse_fields(t, IO_STAT_FIELDS, p),
-                               "zram io_stat: whole numbers") or {}
+            stats = (
+                self._try(
+                    "zram",
+                    dev / "mm_stat",
+                    lambda t, p: parse_fields(t, MM_STAT_FIELDS, p),
+                    "zram mm_stat: whole numbers",
+                )
+                or {}
+            )
+            stats |= (
+                self._try(
+                    "zram_io",
+                    dev / "io_stat",
+                    lambda t, p: parse_fields(t, IO_STAT_FIELDS, p),
+                    "zram io_stat: whole numbers",
+                )
+                or {}
+            )
             for k, v in stats.items():
                 total[k] = total.get(k, 0) + v
         return total if devices else None
@@ -448,8 +509,11 @@ class Sampler:
         try:
             names = sorted(os.listdir(d))
         except OSError as error:
-            reason = "not present (debugfs not mounted, or no zswap)" if isinstance(error, FileNotFoundError) else \
-                (error.strerror or str(error))
+            reason = (
+                "not present (debugfs not mounted, or no zswap)"
+                if isinstance(error, FileNotFoundError)
+                else (error.strerror or str(error))
+            )
             self.notices["zswap"] = f"{d}: {reason}"
             return None
         out = {}
@@ -467,8 +531,9 @@ class Sampler:
                 continue
             out[name] = value
         if odd:
-            self.notices["zswap"] = f"{d}: expected one whole number per file; left out {', '.join(odd[:5])}" + \
-                (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+            self.notices["zswap"] = f"{d}: expected one whole number per file; left out {', '.join(odd[:5])}" + (
+                f" and {len(odd) - 5} more" if len(odd) > 5 else ""
+            )
         else:
             self.notices.pop("zswap", None)
         return out
@@ -482,8 +547,12 @@ class Sampler:
             name = os.path.basename(row["dev"])
             if not name or name in (".", "..") or "\0" in name:
                 continue
-            stats = self._try(f"blockdev {name}", self.sys / "class" / "block" / name / "stat",
-                              lambda t, p: parse_fields(t, BLOCK_STAT_FIELDS, p), "block stat: whole numbers")
+            stats = self._try(
+                f"blockdev {name}",
+                self.sys / "class" / "block" / name / "stat",
+                lambda t, p: parse_fields(t, BLOCK_STAT_FIELDS, p),
+                "block stat: whole numbers",
+            )
             if stats is not None:
                 out[name] = stats
         return out
@@ -506,8 +575,13 @@ class Sampler:
                 continue  # a kernel thread (no memory lines), or an odd file
             status["pid"] = int(entry.name)
             rows.append(status)
-        rows.sort(key=lambda r: -(r.get("RssAnon_kb", 0) + r.get("VmSwap_kb", 0)))
-        return rows[:self.processes]
+
+        def kb(row: dict[str, object], name: str) -> int:
+            value = row.get(name, 0)
+            return value if isinstance(value, int) else 0
+
+        rows.sort(key=lambda r: -(kb(r, "RssAnon_kb") + kb(r, "VmSwap_kb")))
+        return rows[: self.processes]
 
     def sample(self) -> dict:
         """One trace sample: the same keys as a line of shared/traces, for whatever this machine lets us read."""
@@ -516,16 +590,21 @@ class Sampler:
         vmstat = self._try("vmstat", self.proc / "vmstat", parse_vmstat, "lines of `name value`")
         s["vmstat"] = vmstat or {}
         for key, path, parse, what in (
-                ("meminfo_kb", self.proc / "meminfo", parse_meminfo, "lines of `Name: value kB`"),
-                ("buddyinfo", self.proc / "buddyinfo", parse_buddyinfo, "lines of `Node N, zone NAME` and counts"),
-                ("zones", self.proc / "zoneinfo", parse_zoneinfo, "zones with their watermarks"),
-                ("swaps", self.proc / "swaps", parse_swaps, "the /proc/swaps header and rows"),
-                ("psi_memory", self.proc / "pressure" / "memory", parse_pressure, "`some` and `full` lines")):
+            ("meminfo_kb", self.proc / "meminfo", parse_meminfo, "lines of `Name: value kB`"),
+            ("buddyinfo", self.proc / "buddyinfo", parse_buddyinfo, "lines of `Node N, zone NAME` and counts"),
+            ("zones", self.proc / "zoneinfo", parse_zoneinfo, "zones with their watermarks"),
+            ("swaps", self.proc / "swaps", parse_swaps, "the /proc/swaps header and rows"),
+            ("psi_memory", self.proc / "pressure" / "memory", parse_pressure, "`some` and `full` lines"),
+        ):
             value = self._try(key, path, parse, what)
             if value is not None:
                 s[key] = value
-        types = self._try("pagetypeinfo", self.proc / "pagetypeinfo", _pagetypeinfo_or_none,
-                          "the free lists per migratetype and the pageblock counts")
+        types = self._try(
+            "pagetypeinfo",
+            self.proc / "pagetypeinfo",
+            _pagetypeinfo_or_none,
+            "the free lists per migratetype and the pageblock counts",
+        )
         if types is not None:
             s["pagetype_free"], s["pageblocks"] = types
         debug = self.sys / "kernel" / "debug" / "extfrag"
@@ -566,30 +645,36 @@ class Sampler:
         except OSError:
             pass
         version = ""
-        try:
+        with contextlib.suppress(OSError):
             version = _read(self.proc / "version").strip()
-        except OSError:
-            pass
         return {
-            "scenario": name, "source": "live", "host": {"nodename": os.uname().nodename},
+            "scenario": name,
+            "source": "live",
+            "host": {"nodename": os.uname().nodename},
             "description": f"swaptui live on {os.uname().nodename}: this machine's own kernel",
-            "interval_ms": interval_ns / 1e6, "kernel_version": version, "sysctl_vm": sysctl,
+            "interval_ms": interval_ns / 1e6,
+            "kernel_version": version,
+            "sysctl_vm": sysctl,
             "vm_memtotal_kb": meminfo.get("MemTotal", 0),
-            "zone_watermarks_pages": {z: {k: v.get(k, 0) for k in (*ZONE_FIELDS, "protection")}
-                                      for z, v in first_zones.items()},
+            "zone_watermarks_pages": {
+                z: {k: v.get(k, 0) for k in (*ZONE_FIELDS, "protection")} for z, v in first_zones.items()
+            },
             "unreadable": dict(self.notices),
             "jsonl_schema": {
                 "t_ms": "CLOCK_MONOTONIC ms since the sampler started",
                 "sample_ms": "time the sampler needed to read all files for this sample",
-                "vmstat": "/proc/vmstat, cumulative raw values", "meminfo_kb": "/proc/meminfo (kB)",
+                "vmstat": "/proc/vmstat, cumulative raw values",
+                "meminfo_kb": "/proc/meminfo (kB)",
                 "buddyinfo": "zone -> free block counts per order (summed over nodes)",
                 "pagetype_free": "zone -> migratetype -> free blocks per order (/proc/pagetypeinfo)",
                 "pageblocks": "zone -> migratetype -> number of pageblocks",
                 "zones": "/proc/zoneinfo: zone -> pages_free, min, low, high, managed, pcp_count ...",
-                "swaps": "/proc/swaps rows", "psi_memory": "/proc/pressure/memory",
+                "swaps": "/proc/swaps rows",
+                "psi_memory": "/proc/pressure/memory",
                 "zram": "mm_stat + io_stat of the initialised zram devices, summed",
-                "zswap": "/sys/kernel/debug/zswap/*", "blockdev": "/sys/class/block/DEV/stat of swap partitions",
+                "zswap": "/sys/kernel/debug/zswap/*",
+                "blockdev": "/sys/class/block/DEV/stat of swap partitions",
                 "procs": "the processes with the most anon + swap: pid, comm, VmRSS/RssAnon/VmSwap/VmPTE (kB); "
-                         "scanned at most once a second, samples in between leave it out",
+                "scanned at most once a second, samples in between leave it out",
             },
         }

@@ -12,10 +12,10 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
 
 from swaptui.model.machine import Machine
 from swaptui.model.vmstat import GAUGES, HELP, NAMES
+from swaptui.output import TextSink
 from swaptui.text import markup_safe
 
 
@@ -23,8 +23,8 @@ from swaptui.text import markup_safe
 class SeriesWriter:
     """Writes one row per sampled tick to optional JSON-lines and CSV streams."""
 
-    json_out: TextIO | None = None
-    csv_out: TextIO | None = None
+    json_out: TextSink | None = None
+    csv_out: TextSink | None = None
     every: int = 1
 
     def __post_init__(self) -> None:
@@ -44,8 +44,9 @@ class SeriesWriter:
             self._csv.writerow([m.tick, m.now, *values])
 
 
-def run_machine(m: Machine, ticks: int, writer: SeriesWriter | None = None,
-                progress: Callable[[int], None] | None = None) -> None:
+def run_machine(
+    m: Machine, ticks: int, writer: SeriesWriter | None = None, progress: Callable[[int], None] | None = None
+) -> None:
     """Step `ticks` ticks, writing the series and reporting progress every 100 ticks."""
     if writer:
         writer.row(m)
@@ -80,12 +81,16 @@ def render_summary(m: Machine, wall_s: float, show_all: bool = False) -> str:
     steal_k, steal_d = v["pgsteal_kswapd"], v["pgsteal_direct"]
     share = steal_k / (steal_k + steal_d) if steal_k + steal_d else 0.0
     events = v["swaptui_page_events"]
-    console.print(f"[bold]{markup_safe(m.scenario.name)}[/bold] · design {m.design} · {m.tick} ticks = "
-                  f"{m.now / 1e9:.3f} s simulated in {wall_s:.2f} s wall "
-                  f"({events / wall_s if wall_s > 0 else 0:,.0f} page events/s)")
-    console.print(f"kswapd share of reclaim {share:.2f} · swap used {v['swaptui_swap_used']} of "
-                  f"{v['swaptui_swap_total']} slots · free {v['nr_free_pages']} pages "
-                  f"(min/low/high {'/'.join(str(x) for x in m.watermarks())})")
+    console.print(
+        f"[bold]{markup_safe(m.scenario.name)}[/bold] · design {m.design} · {m.tick} ticks = "
+        f"{m.now / 1e9:.3f} s simulated in {wall_s:.2f} s wall "
+        f"({events / wall_s if wall_s > 0 else 0:,.0f} page events/s)"
+    )
+    console.print(
+        f"kswapd share of reclaim {share:.2f} · swap used {v['swaptui_swap_used']} of "
+        f"{v['swaptui_swap_total']} slots · free {v['nr_free_pages']} pages "
+        f"(min/low/high {'/'.join(str(x) for x in m.watermarks())})"
+    )
     table = Table(title="/proc/vmstat counters (cumulative)", show_lines=False)
     table.add_column("counter")
     table.add_column("value", justify="right")

@@ -9,7 +9,7 @@ import types
 import typing
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import yaml
 from pydantic import (
@@ -30,10 +30,10 @@ from swaptui.units import (
     DURATION_PATTERN,
     MIB,
     MS,
-    S,
     SIZE_PATTERN,
     TIB,
     US,
+    S,
     format_duration,
     format_size,
     parse_duration,
@@ -141,7 +141,7 @@ def _auto_size(value: object) -> int | str:
 def _min_free_kbytes(value: object) -> int | str:
     """Accept the word auto or a whole number of KiB from 128 to 1048576, as the sysctl does."""
     if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and 128 <= value <= 1048576):
-        return value  # type: ignore[return-value]
+        return value
     raise ValueError(f"expected auto or a whole number (KiB) from 128 to 1048576; got {_shown(value)}")
 
 
@@ -159,13 +159,18 @@ MinFreeKbytes = Annotated[
     WithJsonSchema({"anyOf": [{"const": "auto"}, {"type": "integer", "minimum": 128, "maximum": 1048576}]}),
 ]
 """vm.min_free_kbytes: a whole number of KiB, or auto for the kernel's formula."""
+
+
 def _plain_text(allow_newlines: bool) -> AfterValidator:
     """Refuse text holding control characters (ESC, NUL ...): it is shown on terminals as it is."""
+
     def check(text: str) -> str:
         at = find_control(text, allow_newlines=allow_newlines)
         if at is not None:
-            raise ValueError(f"expected text without control characters; got {describe_char(text[at])} at "
-                             f"character {at + 1} of {_shown(text[:40] + ('...' if len(text) > 40 else ''))}")
+            raise ValueError(
+                f"expected text without control characters; got {describe_char(text[at])} at "
+                f"character {at + 1} of {_shown(text[:40] + ('...' if len(text) > 40 else ''))}"
+            )
         return text
 
     return AfterValidator(check)
@@ -213,52 +218,85 @@ class Machine(_Schema):
     """The simulated machine: RAM, CPUs and the vm sysctls that shape reclaim."""
 
     memory: Annotated[Size, size_range(16 * MIB, TIB)] = Field(
-        description="RAM of the simulated machine, 16MiB to 1TiB.")
+        description="RAM of the simulated machine, 16MiB to 1TiB."
+    )
     reserved: AutoSize = Field(
-        "auto", description="RAM not managed by the buddy allocator (kernel image, memmap, firmware); "
-                            "auto derives it from memory.")
+        "auto",
+        description="RAM not managed by the buddy allocator (kernel image, memmap, firmware); "
+        "auto derives it from memory.",
+    )
     kernel_used: AutoSize = Field(
-        "auto", description="Pages the kernel holds at boot (slab, page tables, stacks), unmovable; "
-                            "auto derives it from memory.")
+        "auto",
+        description="Pages the kernel holds at boot (slab, page tables, stacks), unmovable; "
+        "auto derives it from memory.",
+    )
     cpus: int = _whole(4, 1, 1024, "Number of CPUs; each gives workloads, kswapd and kcompactd a time budget per tick.")
     cpu: Literal["native", "qemu-tcg"] = Field(
-        "native", description="CPU cost profile: native (a ~3 GHz x86-64 core) or qemu-tcg (the kernel under QEMU's "
-                              "software emulation, as the shared traces were recorded: CPU costs slower by class, "
-                              "devices unchanged).")
+        "native",
+        description="CPU cost profile: native (a ~3 GHz x86-64 core) or qemu-tcg (the kernel under QEMU's "
+        "software emulation, as the shared traces were recorded: CPU costs slower by class, "
+        "devices unchanged).",
+    )
     min_free_kbytes: MinFreeKbytes = Field(
-        "auto", description="vm.min_free_kbytes: the min watermark in KiB (128 to 1048576); "
-                            "auto uses the kernel's formula.")
+        "auto",
+        description="vm.min_free_kbytes: the min watermark in KiB (128 to 1048576); auto uses the kernel's formula.",
+    )
     watermark_scale_factor: int = _whole(
-        10, 1, 3000, "vm.watermark_scale_factor: gap between the min, low and high watermarks, in 1/10000 of memory.")
+        10, 1, 3000, "vm.watermark_scale_factor: gap between the min, low and high watermarks, in 1/10000 of memory."
+    )
     watermark_boost_factor: int = _whole(
-        15000, 0, 100000, "vm.watermark_boost_factor: temporary boost of the watermarks after fragmentation events, "
-                          "in 1/10000 of the high watermark.")
+        15000,
+        0,
+        100000,
+        "vm.watermark_boost_factor: temporary boost of the watermarks after fragmentation events, "
+        "in 1/10000 of the high watermark.",
+    )
     extfrag_threshold: int = _whole(
-        500, 0, 1000, "vm.extfrag_threshold: fragmentation index above which compaction is preferred to reclaim.")
+        500, 0, 1000, "vm.extfrag_threshold: fragmentation index above which compaction is preferred to reclaim."
+    )
     compaction_proactiveness: int = _whole(
-        20, 0, 100, "vm.compaction_proactiveness: how hard kcompactd compacts in the background (0 = off).")
+        20, 0, 100, "vm.compaction_proactiveness: how hard kcompactd compacts in the background (0 = off)."
+    )
     swappiness: int = _whole(60, 0, 200, "vm.swappiness: relative cost of reclaiming anonymous versus file pages.")
     thp: Literal["never", "madvise", "always"] = Field(
-        "madvise", description="Transparent huge pages mode (/sys/kernel/mm/transparent_hugepage/enabled).")
+        "madvise", description="Transparent huge pages mode (/sys/kernel/mm/transparent_hugepage/enabled)."
+    )
     thp_defrag: Literal["always", "defer", "defer+madvise", "madvise", "never"] = Field(
-        "madvise", description="THP fault defrag (/sys/kernel/mm/transparent_hugepage/defrag): who may direct-compact "
-                               "for a huge page (always, or madvise: MADV_HUGEPAGE regions) and who only wakes "
-                               "kswapd/kcompactd (defer).")
+        "madvise",
+        description="THP fault defrag (/sys/kernel/mm/transparent_hugepage/defrag): who may direct-compact "
+        "for a huge page (always, or madvise: MADV_HUGEPAGE regions) and who only wakes "
+        "kswapd/kcompactd (defer).",
+    )
     mthp: tuple[MthpSize, ...] = Field(
-        (), description="Anonymous mTHP sizes enabled 'always' (hugepages-<size>kB/enabled), e.g. [64KiB]: "
-                        "16KiB to 1MiB, powers of two. Faults try the largest enabled size first.")
+        (),
+        description="Anonymous mTHP sizes enabled 'always' (hugepages-<size>kB/enabled), e.g. [64KiB]: "
+        "16KiB to 1MiB, powers of two. Faults try the largest enabled size first.",
+    )
     vma_ra_enabled: bool = _flag(
-        True, "Swap readahead by virtual address (vma_ra_enabled); false reads ahead in swap slot order.")
+        True, "Swap readahead by virtual address (vma_ra_enabled); false reads ahead in swap slot order."
+    )
 
     @model_validator(mode="after")
     def _kernel_share(self) -> Machine:
         """Refuse reserved plus kernel_used reaching half of memory."""
-        given = [(key, value) for key, value in (("reserved", self.reserved), ("kernel_used", self.kernel_used))
-                 if isinstance(value, int)]
+        given = [
+            (key, value)
+            for key, value in (("reserved", self.reserved), ("kernel_used", self.kernel_used))
+            if isinstance(value, int)
+        ]
         total = sum(value for _, value in given)
         if given and total >= self.memory // 2:
-            _raise_problems([((given[-1][0],), f"reserved + kernel_used ({format_size(total)}) must be less "
-                              f"than half of memory ({format_size(self.memory)})")])
+            _raise_problems(
+                [
+                    (
+                        (given[-1][0],),
+                        (
+                            f"reserved + kernel_used ({format_size(total)}) must be less "
+                            f"than half of memory ({format_size(self.memory)})"
+                        ),
+                    )
+                ]
+            )
         return self
 
 
@@ -268,9 +306,11 @@ class SwapDevice(_Schema):
     name: Name = Field(description="Device name, unique among devices (letters, digits, _ . -).")
     kind: Literal["zram", "ssd", "hdd", "pmem"] = Field(description="Backend, which sets latency and bandwidth.")
     size: Annotated[Size, size_range(2 * MIB, 64 * TIB)] = Field(
-        description="Device size, 2MiB (one 512-slot cluster) to 64TiB.")
+        description="Device size, 2MiB (one 512-slot cluster) to 64TiB."
+    )
     priority: int = _whole(
-        -1, -1, 32767, "swapon priority; -1 means assigned automatically, decreasing, as the kernel does.")
+        -1, -1, 32767, "swapon priority; -1 means assigned automatically, decreasing, as the kernel does."
+    )
     discard: bool = _flag(False, "Discard freed clusters (swapon --discard).")
 
 
@@ -280,7 +320,8 @@ class Zswap(_Schema):
     enabled: bool = _flag(False, "Enable zswap.")
     max_pool_percent: int = _whole(20, 1, 100, "Pool limit as a percentage of RAM.")
     accept_threshold_percent: int = _whole(
-        90, 0, 100, "After hitting the pool limit, accept new pages again below this percentage of it.")
+        90, 0, 100, "After hitting the pool limit, accept new pages again below this percentage of it."
+    )
     compressor: Literal["lz4", "lzo-rle", "zstd"] = Field("lz4", description="Compression algorithm.")
     shrinker_enabled: bool = _flag(True, "Let the shrinker write cold zswap entries back to the device.")
 
@@ -333,34 +374,49 @@ class Workload(_Schema):
     name: Name = Field(description="Workload name, unique among workloads (letters, digits, _ . -).")
     kind: Literal["usemem", "hotcold", "zipf", "filecache", "slab"] = Field(
         description="Access pattern: usemem (touch every page, like the usemem tool), hotcold, zipf, "
-                    "filecache (read a file), or slab (unmovable kernel allocations made on the workload's behalf).")
+        "filecache (read a file), or slab (unmovable kernel allocations made on the workload's behalf)."
+    )
     size: Annotated[Size, size_range(positive=True)] = Field(
-        description="Per process: the anonymous memory each process maps; for filecache, the file size.")
+        description="Per process: the anonymous memory each process maps; for filecache, the file size."
+    )
     processes: int = _whole(1, 1, 4096, "Number of processes running this workload.")
-    start: Duration = Field("0s", description="When the processes start.")
+    # Defaults in the file's own units; the Duration validator turns them into ns (validate_default).
+    start: Duration = Field("0s", description="When the processes start.")  # type: ignore[assignment]
     passes: int = _whole(1, 1, 1000, "usemem: 1 writes every page once; 2 writes then reads back to verify; and so on.")
     random: bool = _flag(False, "usemem: touch pages in random instead of sequential order.")
     free_after: bool = _flag(True, "usemem: unmap the memory at the end.")
     hot_size: Annotated[Size, size_range(positive=True)] | None = Field(
-        None, description="hotcold (required): size of the hot set, smaller than size.")
+        None, description="hotcold (required): size of the hot set, smaller than size."
+    )
     hot_fraction: float = _fraction(0.9, "hotcold: share of accesses that go to the hot set.")
     zipf_s: float = Field(
-        1.1, gt=0.0, le=5.0, strict=True, description="zipf: exponent s of the popularity law, above 0, at most 5.")
+        1.1, gt=0.0, le=5.0, strict=True, description="zipf: exponent s of the popularity law, above 0, at most 5."
+    )
     zero_fraction: float = _fraction(0.0, "Share of pages that are all zero.")
     same_filled_fraction: float = _fraction(0.0, "Share of pages filled with one non-zero byte (like memhog's 0xff).")
     compress_ratio: float = Field(
-        2.5, ge=1.0, le=64.0, strict=True, description="Mean compression ratio of the other pages, 1 to 64.")
+        2.5, ge=1.0, le=64.0, strict=True, description="Mean compression ratio of the other pages, 1 to 64."
+    )
     huge: bool = _flag(
-        False, "madvise(MADV_HUGEPAGE) on the memory: huge-page faults when machine.thp is madvise, and direct "
-               "compaction for them when thp_defrag is madvise.")
+        False,
+        "madvise(MADV_HUGEPAGE) on the memory: huge-page faults when machine.thp is madvise, and direct "
+        "compaction for them when thp_defrag is madvise.",
+    )
     nohugepage: bool = _flag(
-        False, "madvise(MADV_NOHUGEPAGE) on the memory: base pages only, even where THP or mTHP sizes are 'always'.")
+        False, "madvise(MADV_NOHUGEPAGE) on the memory: base pages only, even where THP or mTHP sizes are 'always'."
+    )
     free_every: int = _whole(
-        0, 0, 1024, "usemem and slab: once every page is allocated, free every Nth one (2: every other page) and keep "
-                    "the rest; 0 frees nothing. Fragments physical memory.")
+        0,
+        0,
+        1024,
+        "usemem and slab: once every page is allocated, free every Nth one (2: every other page) and keep "
+        "the rest; 0 frees nothing. Fragments physical memory.",
+    )
     migratetype: Literal["unmovable", "reclaimable"] = Field(
-        "unmovable", description="slab: the pageblock type its allocations want (GFP_KERNEL: unmovable; "
-                                 "reclaimable caches such as dentries: reclaimable; the model never shrinks them).")
+        "unmovable",
+        description="slab: the pageblock type its allocations want (GFP_KERNEL: unmovable; "
+        "reclaimable caches such as dentries: reclaimable; the model never shrinks them).",
+    )
 
     @model_validator(mode="after")
     def _kind_keys(self) -> Workload:
@@ -371,15 +427,24 @@ class Workload(_Schema):
             if self.kind not in kinds:
                 problems.append(((key,), f"'{key}' applies only to {' and '.join(kinds)} workloads, not {self.kind}"))
         if self.kind == "hotcold" and self.hot_size is None:
-            problems.append((("hot_size",), "missing required key 'hot_size': a hotcold workload needs the size "
-                                            "of its hot set, such as 256MiB"))
+            problems.append(
+                (
+                    ("hot_size",),
+                    "missing required key 'hot_size': a hotcold workload needs the size of its hot set, such as 256MiB",
+                )
+            )
         elif self.kind == "hotcold" and self.hot_size is not None and self.hot_size >= self.size:
-            problems.append((("hot_size",), f"hot_size ({format_size(self.hot_size)}) must be smaller than size "
-                                            f"({format_size(self.size)})"))
+            problems.append(
+                (
+                    ("hot_size",),
+                    f"hot_size ({format_size(self.hot_size)}) must be smaller than size ({format_size(self.size)})",
+                )
+            )
         if self.zero_fraction + self.same_filled_fraction > 1.0:
             total = self.zero_fraction + self.same_filled_fraction
-            problems.append((("same_filled_fraction",), f"zero_fraction + same_filled_fraction must be at most 1; "
-                                                        f"got {total:g}"))
+            problems.append(
+                (("same_filled_fraction",), f"zero_fraction + same_filled_fraction must be at most 1; got {total:g}")
+            )
         _raise_problems(problems)
         return self
 
@@ -389,7 +454,8 @@ class Event(_Schema):
 
     at: Duration = Field(description="When to act, within the scenario's duration.")
     do: Literal["compact", "drop_caches", "pause"] = Field(
-        description="compact (echo 1 > /proc/sys/vm/compact_memory), drop_caches, or pause the player.")
+        description="compact (echo 1 > /proc/sys/vm/compact_memory), drop_caches, or pause the player."
+    )
 
 
 class Caption(_Schema):
@@ -398,14 +464,16 @@ class Caption(_Schema):
     at: Duration = Field(description="When the caption appears.")
     text: Text = Field(min_length=1, max_length=300, description="The narration, 1 to 300 characters.")
     until: Duration | None = Field(
-        None, description="When the caption disappears, after at; default: at the next caption.")
+        None, description="When the caption disappears, after at; default: at the next caption."
+    )
 
     @model_validator(mode="after")
     def _until_after_at(self) -> Caption:
         """Refuse a caption that ends before it starts."""
         if self.until is not None and self.until <= self.at:
-            _raise_problems([(("until",), f"until ({format_duration(self.until)}) must be after "
-                                          f"at ({format_duration(self.at)})")])
+            _raise_problems(
+                [(("until",), f"until ({format_duration(self.until)}) must be after at ({format_duration(self.at)})")]
+            )
         return self
 
 
@@ -415,20 +483,25 @@ class Scenario(_Schema):
     name: Line = Field(min_length=1, max_length=200, description="Title shown in the app and reports.")
     description: Text = Field("", max_length=10_000, description="What the scenario shows and what to watch for.")
     seed: int = Field(1, ge=0, strict=True, description="Seed for every random choice; same seed, same run.")
-    tick: Annotated[Duration, duration_range(10 * US, 100 * MS)] = Field(
-        "1ms", description="Simulated time per step, 10us to 100ms.")
-    duration: Annotated[Duration, duration_range(10 * US, 3600 * S)] = Field(
-        "10s", description=f"Simulated run time: at least one tick, at most 1h and {MAX_TICKS} ticks.")
+    tick: Annotated[Duration, duration_range(10 * US, 100 * MS)] = Field(  # type: ignore[assignment]
+        "1ms", description="Simulated time per step, 10us to 100ms."
+    )
+    duration: Annotated[Duration, duration_range(10 * US, 3600 * S)] = Field(  # type: ignore[assignment]
+        "10s", description=f"Simulated run time: at least one tick, at most 1h and {MAX_TICKS} ticks."
+    )
     machine: Machine = Field(description="The simulated machine.")
     swap: Swap = Field(default_factory=Swap, description="Swap design, devices and zswap.")
     workloads: tuple[Workload, ...] = Field(
-        min_length=1, max_length=MAX_WORKLOADS,
+        min_length=1,
+        max_length=MAX_WORKLOADS,
         description=f"The processes that use memory; at least one, at most {MAX_WORKLOADS} workloads and "
-                    f"{MAX_PROCESSES} processes in all.")
+        f"{MAX_PROCESSES} processes in all.",
+    )
     events: tuple[Event, ...] = Field((), description="Scripted actions at given times.")
     captions: tuple[Caption, ...] = Field((), description="Narration shown in the app at given times.")
     compare: tuple[Design, ...] | None = Field(
-        None, min_length=2, max_length=3, description="Swap designs to run side by side (2 or 3, all different).")
+        None, min_length=2, max_length=3, description="Swap designs to run side by side (2 or 3, all different)."
+    )
 
     @property
     def ticks(self) -> int:
@@ -443,17 +516,32 @@ class Scenario(_Schema):
         ]
         processes = sum(workload.processes for workload in self.workloads)
         if processes > MAX_PROCESSES:
-            problems.append((("workloads",), f"the workloads run {processes} processes in all; at most "
-                                             f"{MAX_PROCESSES} are allowed (the model keeps state for each and "
-                                             "steps every one every tick)"))
+            problems.append(
+                (
+                    ("workloads",),
+                    (
+                        f"the workloads run {processes} processes in all; at most "
+                        f"{MAX_PROCESSES} are allowed (the model keeps state for each and "
+                        "steps every one every tick)"
+                    ),
+                )
+            )
         end = format_duration(self.duration)
         if self.duration < self.tick:
-            problems.append((("duration",), f"duration ({end}) must be at least one tick "
-                                            f"({format_duration(self.tick)})"))
+            problems.append(
+                (("duration",), f"duration ({end}) must be at least one tick ({format_duration(self.tick)})")
+            )
         elif self.ticks > MAX_TICKS:
-            problems.append((("duration",), f"{end} at a tick of {format_duration(self.tick)} is {self.ticks} ticks; "
-                                            f"at most {MAX_TICKS} are allowed, so use a longer tick or a shorter "
-                                            "duration"))
+            problems.append(
+                (
+                    ("duration",),
+                    (
+                        f"{end} at a tick of {format_duration(self.tick)} is {self.ticks} ticks; "
+                        f"at most {MAX_TICKS} are allowed, so use a longer tick or a shorter "
+                        "duration"
+                    ),
+                )
+            )
         times: list[tuple[Key, str, int | None]] = [
             *((("workloads", i, "start"), "start", workload.start) for i, workload in enumerate(self.workloads)),
             *((("events", i, "at"), "at", event.at) for i, event in enumerate(self.events)),
@@ -462,14 +550,16 @@ class Scenario(_Schema):
         ]
         for path, key, when in times:
             if when is not None and path[0] == "workloads" and when >= self.duration:
-                problems.append((path, f"{key} ({format_duration(when)}) must be before the end "
-                                       f"of the scenario ({end})"))
+                problems.append(
+                    (path, f"{key} ({format_duration(when)}) must be before the end of the scenario ({end})")
+                )
             elif when is not None and when > self.duration:
                 problems.append((path, f"{key} ({format_duration(when)}) is after the end of the scenario ({end})"))
         for i, design in enumerate(self.compare or ()):
             if design in (self.compare or ())[:i]:
-                problems.append((("compare", i), f"design '{design}' is listed twice; "
-                                                 "compare needs 2 or 3 different designs"))
+                problems.append(
+                    (("compare", i), f"design '{design}' is listed twice; compare needs 2 or 3 different designs")
+                )
         _raise_problems(problems)
         return self
 
@@ -575,8 +665,15 @@ def _index(node: yaml.Node, filename: str) -> tuple[_Marks, list[ScenarioIssue]]
                 name = key_node.value
                 line, column = _start(key_node)
                 if name in first:
-                    issues.append(ScenarioIssue(filename, line, column, format_key((*path, name)),
-                                                f"duplicate key '{name}' (first given on line {first[name]})"))
+                    issues.append(
+                        ScenarioIssue(
+                            filename,
+                            line,
+                            column,
+                            format_key((*path, name)),
+                            f"duplicate key '{name}' (first given on line {first[name]})",
+                        )
+                    )
                 else:
                     first[name] = line
                 marks.keys[(*path, name)] = (line, column)
@@ -586,10 +683,17 @@ def _index(node: yaml.Node, filename: str) -> tuple[_Marks, list[ScenarioIssue]]
     return marks, issues
 
 
+class _Position(Protocol):
+    """Where a YAML event starts (yaml.error.Mark, or the C loader's own Mark)."""
+
+    line: int
+    column: int
+
+
 class _LimitHit(Exception):
     """A size limit of scenario files was reached while composing; the mark says where."""
 
-    def __init__(self, mark: yaml.Mark, message: str, key: str = "") -> None:
+    def __init__(self, mark: _Position | None, message: str, key: str = "") -> None:
         super().__init__(message)
         self.mark = mark
         self.message = message
@@ -608,16 +712,19 @@ class _LimitedLoader(yaml.SafeLoader):
         self._sizes: dict[int, int] = {}  # id(node) -> values under it, aliases expanded (set once it is complete)
         self._path: list[str | int] = []  # the key path being composed, for the error message
 
-    def _limit(self, mark: yaml.Mark, message: str) -> _LimitHit:
+    def _limit(self, mark: _Position | None, message: str) -> _LimitHit:
         return _LimitHit(mark, message, format_key(tuple(part for part in self._path if part != "")))
 
-    def _count(self, amount: int, mark: yaml.Mark) -> None:
+    def _count(self, amount: int, mark: _Position | None) -> None:
         self._expanded += amount
         if self._expanded > MAX_NODES:
-            raise self._limit(mark, f"too many values: the limit is {MAX_NODES:,} keys, items and scalars "
-                                  "(aliases expanded); a scenario needs far fewer")
+            raise self._limit(
+                mark,
+                f"too many values: the limit is {MAX_NODES:,} keys, items and scalars "
+                "(aliases expanded); a scenario needs far fewer",
+            )
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         """Compose one node, refusing it when a limit is reached."""
         event = self.peek_event()
         if isinstance(index, yaml.ScalarNode):
@@ -631,30 +738,36 @@ class _LimitedLoader(yaml.SafeLoader):
         finally:
             self._path.pop()
 
-    def _compose_counted(self, event: yaml.Event, parent: yaml.Node | None, index: object) -> yaml.Node:
+    def _compose_counted(self, event: yaml.Event, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if isinstance(event, yaml.AliasEvent):
             node = self.anchors.get(event.anchor)
             if node is not None:
                 self._aliases += 1
                 if self._aliases > MAX_ALIASES:
-                    raise self._limit(event.start_mark, f"too many aliases: the limit is {MAX_ALIASES} (*name) in "
-                                                      "one file")
+                    raise self._limit(
+                        event.start_mark, f"too many aliases: the limit is {MAX_ALIASES} (*name) in one file"
+                    )
                 size = self._sizes.get(id(node))
                 if size is None:
-                    raise self._limit(event.start_mark, f"the alias *{event.anchor} is inside the value it names "
-                                                      "(&" f"{event.anchor}); a scenario cannot contain itself")
+                    raise self._limit(
+                        event.start_mark,
+                        f"the alias *{event.anchor} is inside the value it names "
+                        "(&"
+                        f"{event.anchor}); a scenario cannot contain itself",
+                    )
                 self._count(size, event.start_mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         self._depth += 1
         if self._depth > MAX_DEPTH:
-            raise self._limit(event.start_mark, f"nested too deeply: the limit is {MAX_DEPTH} levels of lists and "
-                                              "mappings")
+            raise self._limit(
+                event.start_mark, f"nested too deeply: the limit is {MAX_DEPTH} levels of lists and mappings"
+            )
         self._count(1, event.start_mark)
         before = self._expanded
         node = super().compose_node(parent, index)
         self._depth -= 1
         self._sizes[id(node)] = self._expanded - before + 1
-        return node  # type: ignore[no-any-return]
+        return node
 
 
 def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
@@ -665,21 +778,59 @@ def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
         node = loader.get_single_node()
         return node, (loader.construct_document(node) if node is not None else None)
     except _LimitHit as error:
-        raise ScenarioError([ScenarioIssue(filename, error.mark.line + 1, error.mark.column + 1, error.key,
-                                           error.message)]) from None
+        raise ScenarioError(
+            [
+                ScenarioIssue(
+                    filename,
+                    error.mark.line + 1 if error.mark else None,
+                    error.mark.column + 1 if error.mark else None,
+                    error.key,
+                    error.message,
+                )
+            ]
+        ) from None
     except yaml.reader.ReaderError as error:
         line, column = _line_column(text, error.position)
-        raise ScenarioError([ScenarioIssue(filename, line, column, "", f"character {describe_char(chr(error.character))}"
-                                           if isinstance(error.character, int) else "cannot read the text")]) from None
+        raise ScenarioError(
+            [
+                ScenarioIssue(
+                    filename,
+                    line,
+                    column,
+                    "",
+                    f"character {describe_char(chr(error.character))}"
+                    if isinstance(error.character, int)
+                    else "cannot read the text",
+                )
+            ]
+        ) from None
     except RecursionError:
-        raise ScenarioError([ScenarioIssue(filename, None, None, "", f"nested too deeply: the limit is {MAX_DEPTH} "
-                                           "levels of lists and mappings")]) from None
+        raise ScenarioError(
+            [
+                ScenarioIssue(
+                    filename,
+                    None,
+                    None,
+                    "",
+                    f"nested too deeply: the limit is {MAX_DEPTH} levels of lists and mappings",
+                )
+            ]
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or "cannot parse"
         message = f"invalid YAML: {problem}" + (f" ({error.context})" if error.context else "")
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-        raise ScenarioError([ScenarioIssue(filename, line, column, "", message)]) from None
+        raise ScenarioError(
+            [
+                ScenarioIssue(
+                    filename,
+                    mark.line + 1 if mark is not None else None,
+                    mark.column + 1 if mark is not None else None,
+                    "",
+                    message,
+                )
+            ]
+        ) from None
     except yaml.YAMLError as error:
         raise ScenarioError([ScenarioIssue(filename, None, None, "", f"invalid YAML: {error}")]) from None
     finally:
@@ -702,8 +853,18 @@ def _check_characters(text: str, filename: str) -> None:
     line, column = _line_column(text, at)
     count = sum(1 for _ in re.finditer("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text))
     more = f" ({count} in the file)" if count > 1 else ""
-    raise ScenarioError([ScenarioIssue(filename, line, column, "", f"control character {describe_char(text[at])} "
-                                       f"is not allowed in a scenario file{more}; expected YAML text")])
+    raise ScenarioError(
+        [
+            ScenarioIssue(
+                filename,
+                line,
+                column,
+                "",
+                f"control character {describe_char(text[at])} "
+                f"is not allowed in a scenario file{more}; expected YAML text",
+            )
+        ]
+    )
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -778,8 +939,18 @@ def _message(error: Any, loc: Key) -> str:
     if kind == "literal_error":
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         return f"expected one of: {', '.join(options)}{got}{_suggest(value, options)}"
-    if kind in ("int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "finite_number",
-                "greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+    if kind in (
+        "int_type",
+        "int_parsing",
+        "int_from_float",
+        "float_type",
+        "float_parsing",
+        "finite_number",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+    ):
         noun = "a whole number" if annotation is int else "a number"
         return f"expected {noun}{_bounds_in_words(field)}{got}"
     if kind in ("bool_type", "bool_parsing"):
@@ -861,32 +1032,69 @@ def _check_fits(scenario: Scenario, filename: str, marks: _Marks, available: Cal
     names = {"frames": "page frames", "swap_slots": "swap slots", "workloads": "workloads", "overhead": "fixed"}
     detail = ", ".join(f"{names.get(part, part)} {format_size(amount)}" for part, amount in parts.items())
     if len(per_workload) > 1:
-        detail += (f"; the largest workload, workloads[{biggest}] {scenario.workloads[biggest].name!r}, "
-                   f"{format_size(per_workload[biggest])}")
+        detail += (
+            f"; the largest workload, workloads[{biggest}] {scenario.workloads[biggest].name!r}, "
+            f"{format_size(per_workload[biggest])}"
+        )
     position = marks.value(path)
     line, column = position if position is not None else (None, None)
-    message = (f"the model would need about {format_size(need)} of this host's memory ({detail}), "
-               f"but the limit is {format_size(limit)} ({why}; this machine has {format_size(have)} available); "
-               "make this smaller")
+    message = (
+        f"the model would need about {format_size(need)} of this host's memory ({detail}), "
+        f"but the limit is {format_size(limit)} ({why}; this machine has {format_size(have)} available); "
+        "make this smaller"
+    )
     raise ScenarioError([ScenarioIssue(filename, line, column, format_key(path), message)])
 
 
-def load_scenario_text(text: str, filename: str = "<string>", *, available_memory: Callable[[], int] | None = None,
-                       check_memory: bool = True) -> Scenario:
+def load_scenario_text(
+    text: str,
+    filename: str = "<string>",
+    *,
+    available_memory: Callable[[], int] | None = None,
+    check_memory: bool = True,
+) -> Scenario:
     """Parse and validate scenario YAML, raising ScenarioError with every problem located by line and key."""
     if len(text) > MAX_FILE_BYTES:
-        raise ScenarioError([ScenarioIssue(filename, None, None, "", f"the file is too big: {len(text):,} "
-                                           f"characters, and the limit is {format_size(MAX_FILE_BYTES)}")])
+        raise ScenarioError(
+            [
+                ScenarioIssue(
+                    filename,
+                    None,
+                    None,
+                    "",
+                    f"the file is too big: {len(text):,} characters, and the limit is {format_size(MAX_FILE_BYTES)}",
+                )
+            ]
+        )
     _check_characters(text, filename)
     node, data = _parse_yaml(text, filename)
     if node is None:
-        raise ScenarioError([ScenarioIssue(filename, None, None, "", "the file is empty; expected a scenario "
-                                                                     "with at least name, machine and workloads")])
+        raise ScenarioError(
+            [
+                ScenarioIssue(
+                    filename,
+                    None,
+                    None,
+                    "",
+                    "the file is empty; expected a scenario with at least name, machine and workloads",
+                )
+            ]
+        )
     marks, issues = _index(node, filename)
     if not isinstance(data, dict):
         line, column = _start(node)
-        raise ScenarioError([ScenarioIssue(filename, line, column, "", "expected a mapping of keys such as name, "
-                                           f"machine and workloads at the top level; got {_shown(data)}")])
+        raise ScenarioError(
+            [
+                ScenarioIssue(
+                    filename,
+                    line,
+                    column,
+                    "",
+                    "expected a mapping of keys such as name, "
+                    f"machine and workloads at the top level; got {_shown(data)}",
+                )
+            ]
+        )
     scenario: Scenario | None = None
     try:
         scenario = Scenario.model_validate(data)
@@ -896,24 +1104,35 @@ def load_scenario_text(text: str, filename: str = "<string>", *, available_memor
         issues.sort(key=lambda issue: (issue.line or 0, issue.column or 0))
         if len(issues) > MAX_ISSUES_SHOWN:
             hidden = len(issues) - MAX_ISSUES_SHOWN + 1
-            issues[MAX_ISSUES_SHOWN - 1:] = [ScenarioIssue(filename, None, None, "", f"and {hidden:,} more "
-                                                           "problems (not shown)")]
+            issues[MAX_ISSUES_SHOWN - 1 :] = [
+                ScenarioIssue(filename, None, None, "", f"and {hidden:,} more problems (not shown)")
+            ]
         raise ScenarioError(issues)
     if check_memory:
         _check_fits(scenario, filename, marks, available_memory)
     return scenario
 
 
-def load_scenario(path: str | os.PathLike[str], *, available_memory: Callable[[], int] | None = None,
-                  check_memory: bool = True) -> Scenario:
+def load_scenario(
+    path: str | os.PathLike[str], *, available_memory: Callable[[], int] | None = None, check_memory: bool = True
+) -> Scenario:
     """Read, parse and validate a scenario file, raising ScenarioError that names the file, line and key."""
     filename = os.fsdecode(path)
     try:
         with open(path, "rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            raise ScenarioError([ScenarioIssue(filename, None, None, "", "the file is too big: more than "
-                                               f"{format_size(MAX_FILE_BYTES)}, the limit for scenario files")])
+            raise ScenarioError(
+                [
+                    ScenarioIssue(
+                        filename,
+                        None,
+                        None,
+                        "",
+                        f"the file is too big: more than {format_size(MAX_FILE_BYTES)}, the limit for scenario files",
+                    )
+                ]
+            )
         text = data.decode("utf-8")
     except FileNotFoundError:
         problem = "no such file"
@@ -921,8 +1140,9 @@ def load_scenario(path: str | os.PathLike[str], *, available_memory: Callable[[]
         problem = "this is a directory, not a scenario file"
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise ScenarioError([ScenarioIssue(filename, line, None, "", f"not UTF-8 text (bad byte at offset "
-                                           f"{error.start})")]) from None
+        raise ScenarioError(
+            [ScenarioIssue(filename, line, None, "", f"not UTF-8 text (bad byte at offset {error.start})")]
+        ) from None
     except OSError as error:
         problem = f"cannot read the file: {error.strerror or error}"
     else:

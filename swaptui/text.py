@@ -34,7 +34,7 @@ def find_control(text: str, *, allow_newlines: bool = True) -> int | None:
     return match.start() if match else None
 
 
-CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x1b: "ESC", 0x7f: "DEL", 0x0c: "FF", 0x0b: "VT"}
+CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x1B: "ESC", 0x7F: "DEL", 0x0C: "FF", 0x0B: "VT"}
 
 
 def describe_char(char: str) -> str:

@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,26 +103,35 @@ def kernel_release(version: str) -> str:
 def info_for_trace(trace: Trace) -> SourceInfo:
     """A SourceInfo from a trace and its meta."""
     meta = trace.meta
-    memory = (meta.get("vm_memtotal_kb") or meta.get("meminfo_at_start_kb", {}).get("MemTotal") or
-              trace.samples[0].get("meminfo_kb", {}).get("MemTotal") or
-              (meta.get("constant", {}).get("meminfo_kb", {}).get("MemTotal") or 0)) << 10
+    memory = (
+        meta.get("vm_memtotal_kb")
+        or meta.get("meminfo_at_start_kb", {}).get("MemTotal")
+        or trace.samples[0].get("meminfo_kb", {}).get("MemTotal")
+        or (meta.get("constant", {}).get("meminfo_kb", {}).get("MemTotal") or 0)
+    ) << 10
     interval = meta.get("interval_ms")
-    times = [sample_ms(s, i, None) for i, s in enumerate(trace.samples)]
-    times = [t for t in times if t is not None]
+    times = [t for t in (sample_ms(s, i, None) for i, s in enumerate(trace.samples)) if t is not None]
     if not interval:
         interval = float(np.median(np.diff(times))) if len(times) > 1 else 100.0
         interval = interval if interval > 0 else 100.0
     span = int((times[-1] - times[0]) * 1e6) if len(times) > 1 else int(interval * 1e6 * (len(trace.samples) - 1))
     swaps = meta.get("swaps_at_start") or trace.samples[0].get("swaps") or []
     swap_text = "swap on " + ", ".join(s.get("dev", "?") for s in swaps) if swaps else "no swap"
-    return SourceInfo(name=printable(trace.name), source="trace", path=printable(trace.path),
-                      kernel=printable(kernel_release(meta.get("kernel_version", "")) or "kernel"),
-                      memory=int(memory), tick=max(1, int(interval * 1e6)), duration=max(0, span),
-                      description=printable(meta.get("description", ""), keep_newlines=True),
-                      swap_text=printable(swap_text))
+    return SourceInfo(
+        name=printable(trace.name),
+        source="trace",
+        path=printable(trace.path),
+        kernel=printable(kernel_release(meta.get("kernel_version", "")) or "kernel"),
+        memory=int(memory),
+        tick=max(1, int(interval * 1e6)),
+        duration=max(0, span),
+        description=printable(meta.get("description", ""), keep_newlines=True),
+        swap_text=printable(swap_text),
+    )
 
 
 # -- samples to snapshot fields --------------------------------------------------------------------------
+
 
 def sample_ms(s: dict, index: int, interval_ms: float | None) -> float | None:
     """A sample's time in ms: t_ms (shared/traces, live), else t_ns (`swaptui run --json`), else index × interval."""
@@ -196,8 +204,8 @@ def free_area_by_migratetype(pagetype_free: dict) -> np.ndarray:
 
 def zone_totals(zones: dict) -> tuple[tuple[int, int, int], int]:
     """((min, low, high), managed) summed over the zones."""
-    wm = tuple(sum(int(z.get(k, 0)) for z in zones.values()) for k in ("min", "low", "high"))
-    return wm, sum(int(z.get("managed", 0)) for z in zones.values())
+    mn, lo, hi = (sum(int(z.get(k, 0)) for z in zones.values()) for k in ("min", "low", "high"))
+    return (mn, lo, hi), sum(int(z.get("managed", 0)) for z in zones.values())
 
 
 def device_views(swaps: list[dict]) -> tuple[DeviceView, ...]:
@@ -206,13 +214,24 @@ def device_views(swaps: list[dict]) -> tuple[DeviceView, ...]:
     for r in swaps:
         dev = str(r.get("dev", "?"))
         kind = "zram" if os.path.basename(dev).startswith("zram") else r.get("type", "?")
-        out.append(DeviceView(dev, kind, int(r.get("prio", 0)), int(r["size_kb"]) // PAGE_KB,
-                              int(r["used_kb"]) // PAGE_KB, 0, 0))
+        out.append(
+            DeviceView(
+                dev, kind, int(r.get("prio", 0)), int(r["size_kb"]) // PAGE_KB, int(r["used_kb"]) // PAGE_KB, 0, 0
+            )
+        )
     return tuple(out)
 
 
-def derive_events(i: int, time_ns: int, s: dict, prev: dict | None, row: np.ndarray, prev_row: np.ndarray | None,
-                  prev_delta: np.ndarray | None, wm: tuple[int, int, int]) -> list[Event]:
+def derive_events(
+    i: int,
+    time_ns: int,
+    s: dict,
+    prev: dict | None,
+    row: np.ndarray,
+    prev_row: np.ndarray | None,
+    prev_delta: np.ndarray | None,
+    wm: tuple[int, int, int],
+) -> list[Event]:
     """What changed between two samples, told as events (the kernel logs none: these are read off the counters)."""
     out = []
     phase = s.get("phase")
@@ -235,13 +254,26 @@ def derive_events(i: int, time_ns: int, s: dict, prev: dict | None, row: np.ndar
     if wmin and free <= wmin < free_before:
         out.append(Event(time_ns, i, "direct", f"free pages fell below min ({free:,} ≤ {wmin:,})"))
     if d("pgscan_kswapd") and not d("pgscan_kswapd", before):
-        out.append(Event(time_ns, i, "kswapd", f"kswapd reclaiming: scanned {d('pgscan_kswapd'):,}, "
-                                               f"stole {d('pgsteal_kswapd'):,} since the last sample"))
+        out.append(
+            Event(
+                time_ns,
+                i,
+                "kswapd",
+                f"kswapd reclaiming: scanned {d('pgscan_kswapd'):,}, "
+                f"stole {d('pgsteal_kswapd'):,} since the last sample",
+            )
+        )
     elif not d("pgscan_kswapd") and d("pgscan_kswapd", before):
         out.append(Event(time_ns, i, "kswapd", "kswapd stopped scanning"))
     if stalls and not stalls_before:
-        out.append(Event(time_ns, i, "direct", f"direct reclaim: {stalls:,} allocation stalls, "
-                                               f"stole {d('pgsteal_direct'):,} since the last sample"))
+        out.append(
+            Event(
+                time_ns,
+                i,
+                "direct",
+                f"direct reclaim: {stalls:,} allocation stalls, stole {d('pgsteal_direct'):,} since the last sample",
+            )
+        )
     if d("oom_kill"):
         out.append(Event(time_ns, i, "oom", f"OOM killer: {d('oom_kill')} process(es) killed"))
     if prev is not None and "workload_proc" in prev and "workload_proc" not in s:
@@ -316,6 +348,8 @@ class TracePlayer:
         if "zones" not in s and self._meta_zones:
             s["zones"] = self._meta_zones
         t = sample_ms(s, len(self._samples), self._interval_ms)
+        if t is None:
+            raise TraceError(f"{where}: t_ms: expected the sample's time in ms; got none")
         if self._t0 is None:
             self._t0 = t
         time_ns = round((t - self._t0) * 1e6)
@@ -331,8 +365,9 @@ class TracePlayer:
         i = len(self._samples)
         prev = self._prev
         wm, _ = zone_totals(s.get("zones", {}))
-        events = derive_events(i, time_ns, s, prev[0] if prev else None, row, prev[1] if prev else None,
-                               prev[2] if prev else None, wm)
+        events = derive_events(
+            i, time_ns, s, prev[0] if prev else None, row, prev[1] if prev else None, prev[2] if prev else None, wm
+        )
         with self._lock:
             self._samples.append(s)
             self._exported.append(frozenset(exported))
@@ -377,12 +412,13 @@ class TracePlayer:
 
     def tick_at(self, time_ns: int) -> int:
         """The last sample taken at or before `time_ns` after the first."""
-        times = self._series.times[:len(self._samples)]
+        times = self._series.times[: len(self._samples)]
         return max(0, int(np.searchsorted(times, time_ns, side="right")) - 1)
 
     # -- what the stepper publishes ---------------------------------------------------------------------
-    def history_arrays(self, last: int | None = None, upto: int | None = None
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def history_arrays(
+        self, last: int | None = None, upto: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ticks, times, counters) of the samples up to `upto`, the newest `last` of them (read-only views)."""
         with self._lock:
             end = (self.last_tick if upto is None else min(upto, self.last_tick)) + 1
@@ -403,35 +439,59 @@ class TracePlayer:
             counters = self._series.values[i].copy()
             time_ns = int(self._series.times[i])
             hi = int(np.searchsorted(self._event_ticks, i, side="right"))
-            events = tuple(self._events[max(0, hi - RECENT_EVENTS):hi])
-        counters = counters[:len(NAMES)]
+            events = tuple(self._events[max(0, hi - RECENT_EVENTS) : hi])
+        counters = counters[: len(NAMES)]
         vm = s["vmstat"]
         zones = s.get("zones", {})
         wm, managed = zone_totals(zones)
         if not managed:
             managed = s.get("meminfo_kb", {}).get("MemTotal", 0) // PAGE_KB
-        zram = s.get("zram") if isinstance(s.get("zram"), dict) else {}
+        raw_zram = s.get("zram")
+        zram: dict = raw_zram if isinstance(raw_zram, dict) else {}
         pool = zram.get("mem_used_total", 0) // PAGE_SIZE if zram else 0
         pagetype = s.get("pagetype_free")
-        prog = s.get("progress") if isinstance(s.get("progress"), dict) else {}
+        raw_prog = s.get("progress")
+        prog: dict = raw_prog if isinstance(raw_prog, dict) else {}
         total = prog.get("total") or 0
         return TraceSnapshot(
-            tick=i, time_ns=time_ns, scenario_name=self.info.name, design="kernel", counters=counters,
-            watermarks=wm, managed_pages=int(managed), nr_free=int(vm.get("nr_free_pages", 0)),
+            tick=i,
+            time_ns=time_ns,
+            scenario_name=self.info.name,
+            design="kernel",
+            counters=counters,
+            watermarks=wm,
+            managed_pages=int(managed),
+            nr_free=int(vm.get("nr_free_pages", 0)),
             pcp_count=sum(int(z.get("pcp_count", 0)) for z in zones.values()),
-            free_area=sum_zones(s.get("buddyinfo", {})), kswapd_state="unknown", kswapd_priority=0,
-            kswapd_failures=0, frame_state=np.zeros(0, dtype=np.uint8), frame_lru=np.zeros(0, dtype=np.int8),
+            free_area=sum_zones(s.get("buddyinfo", {})),
+            kswapd_state="unknown",
+            kswapd_priority=0,
+            kswapd_failures=0,
+            frame_state=np.zeros(0, dtype=np.uint8),
+            frame_lru=np.zeros(0, dtype=np.int8),
             state_counts=np.zeros(len(FRAME_STATE_NAMES), dtype=np.int64),
-            cluster_flags=np.zeros(0, dtype=np.uint8), cluster_count=np.zeros(0, dtype=np.int32),
-            devices=device_views(s.get("swaps", [])), swap_cache_pages=int(vm.get("nr_swapcached", 0)),
-            xa_nodes=0, xa_depth_hist=np.zeros(0, dtype=np.int64), zram_pool_pages=int(pool),
-            processes=self._processes(i, s), events=events,
-            lru_sizes=(int(vm.get("nr_inactive_anon", 0)), int(vm.get("nr_active_anon", 0)),
-                       int(vm.get("nr_inactive_file", 0)), int(vm.get("nr_active_file", 0))),
+            cluster_flags=np.zeros(0, dtype=np.uint8),
+            cluster_count=np.zeros(0, dtype=np.int32),
+            devices=device_views(s.get("swaps", [])),
+            swap_cache_pages=int(vm.get("nr_swapcached", 0)),
+            xa_nodes=0,
+            xa_depth_hist=np.zeros(0, dtype=np.int64),
+            zram_pool_pages=int(pool),
+            processes=self._processes(i, s),
+            events=events,
+            lru_sizes=(
+                int(vm.get("nr_inactive_anon", 0)),
+                int(vm.get("nr_active_anon", 0)),
+                int(vm.get("nr_inactive_file", 0)),
+                int(vm.get("nr_active_file", 0)),
+            ),
             source=self.source,
-            free_area_mt=free_area_by_migratetype(pagetype) if isinstance(pagetype, dict) else
-            np.zeros((0, 0), dtype=np.int64),
-            kernel=s, exported=exported, phase=str(s.get("phase") or ""),
+            free_area_mt=free_area_by_migratetype(pagetype)
+            if isinstance(pagetype, dict)
+            else np.zeros((0, 0), dtype=np.int64),
+            kernel=s,
+            exported=exported,
+            phase=str(s.get("phase") or ""),
             progress=min(1.0, prog.get("done", 0) / total) if total else None,
             notices=self._notices_at(i),
         )
@@ -451,10 +511,20 @@ class TracePlayer:
             killed = bool(meta.get("workload_exit", {}).get("killed"))
             return (ProcessView(-1, name, "workload", 0, 0, self._peak_workload, True, killed),)
         rows = s.get("procs") or []
-        return tuple(ProcessView(int(p.get("pid", -1)), printable(p.get("comm", "?")), "process",
-                                 int(p.get("RssAnon_kb", 0)) // PAGE_KB, int(p.get("VmSwap_kb", 0)) // PAGE_KB,
-                                 (int(p.get("RssAnon_kb", 0)) + int(p.get("VmSwap_kb", 0))) // PAGE_KB, False, False)
-                     for p in rows if isinstance(p, dict))
+        return tuple(
+            ProcessView(
+                int(p.get("pid", -1)),
+                printable(p.get("comm", "?")),
+                "process",
+                int(p.get("RssAnon_kb", 0)) // PAGE_KB,
+                int(p.get("VmSwap_kb", 0)) // PAGE_KB,
+                (int(p.get("RssAnon_kb", 0)) + int(p.get("VmSwap_kb", 0))) // PAGE_KB,
+                False,
+                False,
+            )
+            for p in rows
+            if isinstance(p, dict)
+        )
 
     def close(self) -> None:
         """Nothing to stop for a recorded trace."""
@@ -466,15 +536,20 @@ def load_trace_player(path: str | Path) -> TracePlayer:
 
     p = Path(path)
     if p.name.endswith(".meta.json"):
-        raise TraceError(f"{p}: this is a trace's setup file; expected the samples beside it, "
-                         f"{p.name.removesuffix('.meta.json')}.jsonl")
+        raise TraceError(
+            f"{p}: this is a trace's setup file; expected the samples beside it, "
+            f"{p.name.removesuffix('.meta.json')}.jsonl"
+        )
     if p.suffix in (".yaml", ".yml"):
-        raise TraceError(f"{p}: expected a recorded trace (NAME.jsonl, one JSON sample per line); "
-                         f"a scenario opens with `swaptui {p}`")
+        raise TraceError(
+            f"{p}: expected a recorded trace (NAME.jsonl, one JSON sample per line); "
+            f"a scenario opens with `swaptui {p}`"
+        )
     return TracePlayer(load_trace(p))
 
 
 # -- live -----------------------------------------------------------------------------------------------
+
 
 class TraceWriter:
     """Writes samples as JSON lines (shared/traces format) and NAME.meta.json beside them.
@@ -519,8 +594,10 @@ class TraceWriter:
             self._out.flush()
         except OSError as error:
             self.abort()
-            raise OutputError(f"{self.path}: cannot write: {error.strerror or error}; "
-                              f"the recording ({self.count:,} samples) is removed") from None
+            raise OutputError(
+                f"{self.path}: cannot write: {error.strerror or error}; "
+                f"the recording ({self.count:,} samples) is removed"
+            ) from None
         self.count += 1
 
     def abort(self) -> None:
@@ -541,8 +618,9 @@ class TraceWriter:
             self._out.close()
         except OSError as error:
             self.abort()
-            raise OutputError(f"{self.path}: cannot write: {error.strerror or error}; the recording is removed") \
-                from None
+            raise OutputError(
+                f"{self.path}: cannot write: {error.strerror or error}; the recording is removed"
+            ) from None
         if unavailable is not None:
             self.meta["unreadable"] = dict(unavailable)
         try:
@@ -562,8 +640,14 @@ class LivePlayer(TracePlayer):
 
     live = True
 
-    def __init__(self, sampler, interval_ns: int, writer: TraceWriter | None = None, samples: int | None = None,
-                 info: SourceInfo | None = None) -> None:
+    def __init__(
+        self,
+        sampler,
+        interval_ns: int,
+        writer: TraceWriter | None = None,
+        samples: int | None = None,
+        info: SourceInfo | None = None,
+    ) -> None:
         from swaptui.procfs import Cadence
 
         self.sampler = sampler
@@ -579,10 +663,17 @@ class LivePlayer(TracePlayer):
         first = self._take()
         name = os.uname().nodename
         memory = first.get("meminfo_kb", {}).get("MemTotal", 0) << 10
-        info = info or SourceInfo(name=f"live: {name}", source="live", path=str(getattr(sampler, "proc", "/proc")),
-                                  kernel=os.uname().release, memory=memory,
-                                  tick=interval_ns, duration=0, swap_text=_swap_text(first.get("swaps", [])),
-                                  record_path=str(writer.path) if writer else "")
+        info = info or SourceInfo(
+            name=f"live: {name}",
+            source="live",
+            path=str(getattr(sampler, "proc", "/proc")),
+            kernel=os.uname().release,
+            memory=memory,
+            tick=interval_ns,
+            duration=0,
+            swap_text=_swap_text(first.get("swaps", [])),
+            record_path=str(writer.path) if writer else "",
+        )
         super().__init__(Trace(Path("/proc"), [first], {}), info, source="live")
         self._thread = threading.Thread(target=self._run, name="swaptui-sampler", daemon=True)
         if not self.finished:
@@ -591,8 +682,11 @@ class LivePlayer(TracePlayer):
     @property
     def finished(self) -> bool:
         """Sampling has stopped (the --samples limit was reached, the player was closed, or sampling failed)."""
-        return self._stop.is_set() or self.error is not None or \
-            (self.limit is not None and len(self._samples) >= self.limit)
+        return (
+            self._stop.is_set()
+            or self.error is not None
+            or (self.limit is not None and len(self._samples) >= self.limit)
+        )
 
     def at_end(self) -> bool:
         return self.finished and self._cursor >= self.last_tick

@@ -167,11 +167,21 @@ def _got(value: object) -> str:
 
 
 _EXPECTED = {
-    "int_type": "an integer", "int_from_float": "an integer", "int_parsing": "an integer",
-    "greater_than_equal": "an integer of at least 0", "less_than_equal": "an integer below 2**63",
-    "greater_than": "a number above 0", "float_type": "a number", "finite_number": "a finite number",
-    "string_type": "text", "bool_type": "true or false", "dict_type": "an object", "model_type": "an object",
-    "model_attributes_type": "an object", "list_type": "a list", "too_long": "a shorter list",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "int_parsing": "an integer",
+    "greater_than_equal": "an integer of at least 0",
+    "less_than_equal": "an integer below 2**63",
+    "greater_than": "a number above 0",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "list_type": "a list",
+    "too_long": "a shorter list",
 }
 
 
@@ -185,8 +195,11 @@ def _explain(error: ValidationError) -> str:
         message = f"{where}: expected this key, got none (it is missing)"
     else:
         expected = _EXPECTED.get(first["type"], first["msg"].removeprefix("Input should be ").rstrip("."))
-        if first["type"] in ("greater_than_equal", "less_than_equal", "int_type", "int_from_float") \
-                and loc and loc[0] in ("vmstat", "meminfo_kb", "zram", "zswap"):
+        if (
+            first["type"] in ("greater_than_equal", "less_than_equal", "int_type", "int_from_float")
+            and loc
+            and loc[0] in ("vmstat", "meminfo_kb", "zram", "zswap")
+        ):
             expected = "an integer (a counter, 0 or more)"
         message = f"{where}: expected {expected}, got {_got(first.get('input'))}"
     if len(details) > 1:
@@ -230,8 +243,6 @@ def _parse_json(text: str) -> Any:
         raise ValueError("nested too deeply") from None
 
 
-
-
 @dataclass
 class Trace:
     """A recorded run: samples in order, and the setup (meta) when present."""
@@ -257,8 +268,11 @@ class Trace:
 
     def phases(self) -> list[str]:
         """The workload's phases that carry progress (for usemem: alloc, reread), in order."""
-        return [p for p in dict.fromkeys(s.get("phase") for s in self.samples)
-                if p is not None and p not in ("-", "free", "done")]
+        return [
+            p
+            for p in dict.fromkeys(s.get("phase") for s in self.samples)
+            if p is not None and p not in ("-", "free", "done")
+        ]
 
     def progress(self) -> np.ndarray:
         """Workload progress in [0, 1] per sample: the usemem phases (alloc, reread) each count for half."""
@@ -283,16 +297,17 @@ def load_trace(path: str | Path) -> Trace:
     try:
         size = p.stat().st_size
         if size > MAX_TRACE_BYTES:
-            raise TraceError(f"{p}: the file is too big: {size:,} bytes, and the limit for traces is "
-                             f"{MAX_TRACE_BYTES >> 30} GiB")
+            raise TraceError(
+                f"{p}: the file is too big: {size:,} bytes, and the limit for traces is {MAX_TRACE_BYTES >> 30} GiB"
+            )
         data = p.read_bytes()
     except OSError as error:
         raise TraceError(f"{p}: cannot read: {error.strerror or error}") from None
     try:
         lines = data.decode("utf-8").splitlines()
     except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise TraceError(f"{p}:{line}: not UTF-8 text; expected JSON lines (one sample per line)") from None
+        bad_line = data[: error.start].count(b"\n") + 1
+        raise TraceError(f"{p}:{bad_line}: not UTF-8 text; expected JSON lines (one sample per line)") from None
     del data
     samples = []
     numbers = []
@@ -300,8 +315,10 @@ def load_trace(path: str | Path) -> Trace:
         if not line.strip():
             continue
         if len(line) > MAX_LINE_CHARS:
-            raise TraceError(f"{p}:{n}: the line is too long: {len(line):,} characters, and the limit for one "
-                             f"sample is {MAX_LINE_CHARS:,}")
+            raise TraceError(
+                f"{p}:{n}: the line is too long: {len(line):,} characters, and the limit for one "
+                f"sample is {MAX_LINE_CHARS:,}"
+            )
         try:
             rec = _parse_json(line)
         except ValueError as error:
@@ -317,13 +334,14 @@ def load_trace(path: str | Path) -> Trace:
     if meta_path.exists():
         try:
             if meta_path.stat().st_size > MAX_META_BYTES:
-                raise TraceError(f"{meta_path}: the file is too big; the limit for a trace's setup is "
-                                 f"{MAX_META_BYTES >> 20} MiB")
+                raise TraceError(
+                    f"{meta_path}: the file is too big; the limit for a trace's setup is {MAX_META_BYTES >> 20} MiB"
+                )
             meta = _parse_json(meta_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
             raise TraceError(f"{meta_path}:{error.lineno}: not JSON: {error.msg}") from None
         except (OSError, ValueError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             raise TraceError(f"{meta_path}: cannot read: {reason}") from None
         check_meta(meta, str(meta_path))
     return Trace(p, samples, meta, numbers)

@@ -116,8 +116,7 @@ def format_size(size: int) -> str:
         if size >= scale:
             text = _trim(size / scale)
             if text == "1024" and index > 0:
-                name = units[index - 1][0]
-                text = "1"
+                return f"{sign}1 {units[index - 1][0]}"
             return f"{sign}{text} {name}"
     return f"{sign}{size} B"
 

@@ -18,8 +18,20 @@ from swaptui.model.machine import Machine
 from swaptui.text import markup_safe
 from swaptui.traces import Trace
 
-COUNTERS = ("pswpout", "pswpin", "pgsteal_kswapd", "pgsteal_direct", "pgscan_kswapd", "pgscan_direct",
-            "allocstall", "swap_ra", "swap_ra_hit", "workingset_refault_anon", "pgmajfault", "pgfault")
+COUNTERS = (
+    "pswpout",
+    "pswpin",
+    "pgsteal_kswapd",
+    "pgsteal_direct",
+    "pgscan_kswapd",
+    "pgscan_direct",
+    "allocstall",
+    "swap_ra",
+    "swap_ra_hit",
+    "workingset_refault_anon",
+    "pgmajfault",
+    "pgfault",
+)
 # Counts that follow from the workload rather than from timing: these carry the ±20 % target.
 WORKLOAD_COUNTS = ("pswpout", "pswpin", "workingset_refault_anon", "pgmajfault", "swap_ra", "swap_ra_hit")
 TOLERANCE = 0.20
@@ -103,8 +115,10 @@ def at_progress(progress: np.ndarray, values: np.ndarray, x: float) -> float:
 def phase_deltas(progress: np.ndarray, counters: dict[str, np.ndarray], n: int) -> list[dict[str, float]]:
     """The reclaim counters' increase in each of n equal stretches of progress (for usemem: its passes)."""
     edges = [i / n for i in range(n + 1)]
-    return [{c: at_progress(progress, counters[c], b) - at_progress(progress, counters[c], a)
-             for c in PHASE_COUNTERS} for a, b in pairwise(edges)]
+    return [
+        {c: at_progress(progress, counters[c], b) - at_progress(progress, counters[c], a) for c in PHASE_COUNTERS}
+        for a, b in pairwise(edges)
+    ]
 
 
 def scan_ratio(d: dict[str, float], who: str) -> float | None:
@@ -151,7 +165,12 @@ def render(run: ModelRun, trace: Trace, scenario_name: str) -> tuple[str, bool]:
     con = Console(file=buf, width=130, color_system=None)
     table = Table(title=f"{markup_safe(scenario_name)} vs kernel trace {markup_safe(trace.name)} (deltas over the run)")
     columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
-        ("counter", "left"), ("model", "right"), ("kernel", "right"), ("model/kernel", "right"), ("target", "left"))
+        ("counter", "left"),
+        ("model", "right"),
+        ("kernel", "right"),
+        ("model/kernel", "right"),
+        ("target", "left"),
+    )
     for col, just in columns:
         table.add_column(col, justify=just)
     passed = True
@@ -163,8 +182,10 @@ def render(run: ModelRun, trace: Trace, scenario_name: str) -> tuple[str, bool]:
     ms, ks = shares(run, trace)
     share_ok = abs(ms - ks) <= SHARE_TOLERANCE
     passed &= share_ok
-    con.print(f"kswapd share of reclaim: model {ms:.3f}, kernel {ks:.3f} "
-              f"({'ok' if share_ok else 'MISS'}, target ±{SHARE_TOLERANCE})")
+    con.print(
+        f"kswapd share of reclaim: model {ms:.3f}, kernel {ks:.3f} "
+        f"({'ok' if share_ok else 'MISS'}, target ±{SHARE_TOLERANCE})"
+    )
     rows = phase_rows(run, trace)
     if rows:
         ph = Table(title="reclaim by workload phase (model / kernel)")
@@ -175,14 +196,22 @@ def render(run: ModelRun, trace: Trace, scenario_name: str) -> tuple[str, bool]:
             return " / ".join("—" if v is None else format(v, fmt) for v in (a, b))
 
         for name, md, kd in rows:
-            ph.add_row(name, pair(share(md["pgsteal_kswapd"], md["pgsteal_direct"]),
-                                  share(kd["pgsteal_kswapd"], kd["pgsteal_direct"]), ".3f"),
-                       pair(scan_ratio(md, "kswapd"), scan_ratio(kd, "kswapd"), ".2f"),
-                       pair(scan_ratio(md, "direct"), scan_ratio(kd, "direct"), ".2f"),
-                       pair(md["allocstall"], kd["allocstall"], ",.0f"))
+            ph.add_row(
+                name,
+                pair(
+                    share(md["pgsteal_kswapd"], md["pgsteal_direct"]),
+                    share(kd["pgsteal_kswapd"], kd["pgsteal_direct"]),
+                    ".3f",
+                ),
+                pair(scan_ratio(md, "kswapd"), scan_ratio(kd, "kswapd"), ".2f"),
+                pair(scan_ratio(md, "direct"), scan_ratio(kd, "direct"), ".2f"),
+                pair(md["allocstall"], kd["allocstall"], ",.0f"),
+            )
         con.print(ph)
-    con.print(f"\nper {100 // BINS * 1 if BINS <= 100 else 1}% of workload progress "
-              f"({BINS} bins, 0 → 100 %; both rows scaled to the larger):")
+    con.print(
+        f"\nper {100 // BINS * 1 if BINS <= 100 else 1}% of workload progress "
+        f"({BINS} bins, 0 → 100 %; both rows scaled to the larger):"
+    )
     kprog = trace.progress()
     for c in SERIES:
         mb = by_progress(run.progress, run.counters[c].astype(float))

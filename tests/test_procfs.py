@@ -11,8 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swaptui.procfs import (
-    MM_STAT_FIELDS, Sampler, parse_buddyinfo, parse_extfrag, parse_fields, parse_meminfo, parse_pagetypeinfo,
-    parse_pressure, parse_status, parse_swaps, parse_vmstat, parse_zoneinfo,
+    MM_STAT_FIELDS,
+    Sampler,
+    parse_buddyinfo,
+    parse_extfrag,
+    parse_fields,
+    parse_meminfo,
+    parse_pagetypeinfo,
+    parse_pressure,
+    parse_status,
+    parse_swaps,
+    parse_vmstat,
+    parse_zoneinfo,
 )
 from swaptui.trace_player import TracePlayer
 from swaptui.traces import Trace
@@ -119,8 +129,9 @@ def test_swaps_meminfo_vmstat_pressure_and_small_files() -> None:
     assert swaps[1]["dev"] == "/swap file" and swaps[1]["prio"] == -2
     assert parse_meminfo("MemTotal:  983472 kB\nHugePages_Total:   0\n") == {"MemTotal": 983472, "HugePages_Total": 0}
     assert parse_vmstat("pswpin 3\npswpout 40\n") == {"pswpin": 3, "pswpout": 40}
-    psi = parse_pressure("some avg10=1.50 avg60=0.00 avg300=0.00 total=1234\n"
-                         "full avg10=0.00 avg60=0.00 avg300=0.00 total=7\n")
+    psi = parse_pressure(
+        "some avg10=1.50 avg60=0.00 avg300=0.00 total=1234\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=7\n"
+    )
     assert psi["some"]["avg10"] == 1.5 and psi["some"]["total"] == 1234 and psi["full"]["total"] == 7
     mm = parse_fields("918257664 240157397 245424128 0 245424128 1 0 62 62\n", MM_STAT_FIELDS)
     assert mm["orig_data_size"] == 918257664 and mm["huge_pages_since"] == 62
@@ -178,7 +189,9 @@ def test_this_machines_pagetypeinfo_and_pressure() -> None:
 # -- odd files: every reader degrades to a notice, never an exception ---------------------------------------
 
 VMSTAT = "nr_free_pages 1120726\npgfault 123456\npswpin 3\npswpout 40\nnr_swapcached 7\n"
-MEMINFO = "MemTotal:        8000000 kB\nMemFree:         4483000 kB\nMemAvailable:    6000000 kB\nHugePages_Total:       0\n"
+MEMINFO = (
+    "MemTotal:        8000000 kB\nMemFree:         4483000 kB\nMemAvailable:    6000000 kB\nHugePages_Total:       0\n"
+)
 PRESSURE = "some avg10=1.50 avg60=0.00 avg300=0.00 total=1234\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=7\n"
 EXTFRAG = "Node 0, zone      DMA -1.000 -1.000 -1.000 0.500\nNode 0, zone   Normal -1.000 -1.000 0.250 0.975\n"
 SWAPS_PARTITION = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/vda2    partition\t2097148\t\t342528\t\t100\n"
@@ -246,7 +259,8 @@ def test_pagetypeinfo_sums_nodes_and_skips_other_tables() -> None:
         "\nNumber of blocks type",
         "Node    1, zone   Normal, type      Movable      1      0      0      0      0      0      0      0      0"
         "      0      2\n\nNumber of mixed blocks    Unmovable      Movable\nNode 0, zone   Normal      x  y\n"
-        "\nNumber of blocks type")
+        "\nNumber of blocks type",
+    )
     free, blocks = parse_pagetypeinfo(text)
     assert free["Normal"]["Movable"][0] == 514 and free["Normal"]["Movable"][10] == 755
     assert blocks["Normal"]["Unmovable"] == 59
@@ -258,12 +272,12 @@ def _mutations(text: str) -> dict[str, object]:
     return {
         "missing": None,
         "directory": lambda p: p.mkdir(),
-        "fifo": lambda p: os.mkfifo(p),
+        "fifo": os.mkfifo,
         "device": lambda p: p.symlink_to("/dev/zero"),
         "symlink loop": lambda p: p.symlink_to(p),
         "empty": "",
         "blank lines": "\n  \n\t\n",
-        "truncated mid-line": text[:len(text) // 2 + 3],
+        "truncated mid-line": text[: len(text) // 2 + 3],
         "first line only, cut": text.splitlines()[0][:9],
         "binary garbage": bytes(range(256)) * 8,
         "NUL bytes": text.replace(" ", "\0", 3),
@@ -285,7 +299,17 @@ def _mutations(text: str) -> dict[str, object]:
 
 
 ODD = [(rel, name) for rel in FILES for name in _mutations(FILES[rel][0])]
-MUST_NOTE = {"missing", "directory", "fifo", "device", "symlink loop", "empty", "blank lines", "binary garbage", "prose"}
+MUST_NOTE = {
+    "missing",
+    "directory",
+    "fifo",
+    "device",
+    "symlink loop",
+    "empty",
+    "blank lines",
+    "binary garbage",
+    "prose",
+}
 
 
 @pytest.mark.parametrize(("rel", "mutation"), ODD, ids=[f"{r}-{m}" for r, m in ODD])
@@ -314,8 +338,13 @@ def test_an_odd_file_degrades_its_part_with_a_notice(tmp_path: Path, rel: str, m
         if rel != "sys/kernel/debug/zswap/stored_pages":  # the other zswap counter is still read
             assert not s.get(part) or part == "zram", s.get(part)
     for other, (_t, other_key, other_part) in FILES.items():
-        if other_key is not None and other_key != key and not other.startswith(("sys/block", "sys/class")) \
-                and other_part != "swaps" and rel != "proc/swaps":
+        if (
+            other_key is not None
+            and other_key != key
+            and not other.startswith(("sys/block", "sys/class"))
+            and other_part != "swaps"
+            and rel != "proc/swaps"
+        ):
             assert other_key not in sampler.notices, (other_key, sampler.notices)
     if rel != "proc/vmstat":
         assert s["vmstat"] == parse_vmstat(VMSTAT)  # the other files are read as before
@@ -337,7 +366,8 @@ def test_a_file_the_kernel_will_not_let_us_read(tmp_path: Path, monkeypatch: pyt
     sampler = sampler_of(root)
     s = sampler.sample()
     assert "pagetype_free" not in s and sampler.notices == {
-        "pagetypeinfo": f"{root}/proc/pagetypeinfo: permission denied"}
+        "pagetypeinfo": f"{root}/proc/pagetypeinfo: permission denied"
+    }
 
 
 def test_a_file_larger_than_any_proc_file_is_not_read_whole(tmp_path: Path) -> None:
@@ -356,8 +386,10 @@ def test_odd_lines_are_left_out_and_named(tmp_path: Path) -> None:
     sampler = sampler_of(root)
     s = sampler.sample()
     assert s["vmstat"] == parse_vmstat(VMSTAT)
-    assert sampler.notices["vmstat"] == (f"{root}/proc/vmstat:6: expected `name value` with a whole-number value; "
-                                         "got 'pgmajfault 12x' (left out, and 1 more odd line)")
+    assert sampler.notices["vmstat"] == (
+        f"{root}/proc/vmstat:6: expected `name value` with a whole-number value; "
+        "got 'pgmajfault 12x' (left out, and 1 more odd line)"
+    )
     assert sampler.notices["meminfo_kb"].startswith(f"{root}/proc/meminfo:5: expected `Name: value")
     assert s["meminfo_kb"]["MemTotal"] == 8000000
     (root / "proc" / "vmstat").write_text(VMSTAT)
@@ -365,20 +397,56 @@ def test_odd_lines_are_left_out_and_named(tmp_path: Path) -> None:
     assert "vmstat" not in sampler.notices  # a notice goes once the file reads well again
 
 
-_ALPHABET = st.sampled_from(["0", "7", "100000", ">", "-", " ", "\t", "\n", ":", "(", ")", ",", ".", "=", "kB",
-                             "Node", "zone", "type", "Normal", "Movable", "\0", "\x1b", "nan", "é", "avg10", "total",
-                             "Free pages count per migrate type at order", "Number of blocks type", "pages free",
-                             "protection:", "count:", "min", "present", "Filename", "partition", "some", "full"])
+_ALPHABET = st.sampled_from(
+    [
+        "0",
+        "7",
+        "100000",
+        ">",
+        "-",
+        " ",
+        "\t",
+        "\n",
+        ":",
+        "(",
+        ")",
+        ",",
+        ".",
+        "=",
+        "kB",
+        "Node",
+        "zone",
+        "type",
+        "Normal",
+        "Movable",
+        "\0",
+        "\x1b",
+        "nan",
+        "é",
+        "avg10",
+        "total",
+        "Free pages count per migrate type at order",
+        "Number of blocks type",
+        "pages free",
+        "protection:",
+        "count:",
+        "min",
+        "present",
+        "Filename",
+        "partition",
+        "some",
+        "full",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(sorted(FILES)), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 12), _ALPHABET),
-                                                max_size=12))
+@given(st.sampled_from(sorted(FILES)), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 12), _ALPHABET), max_size=12))
 def test_fuzzed_files_never_raise(tmp_path_factory: pytest.TempPathFactory, rel: str, edits: list) -> None:
-    text, key, part = FILES[rel]
+    text, _key, _part = FILES[rel]
     for where, cut, insert in edits:
         i = int(where * len(text))
-        text = text[:i] + insert + text[i + cut:]
+        text = text[:i] + insert + text[i + cut :]
     root = fake_root(tmp_path_factory.mktemp("fuzz"))
     (root / rel).write_text(text)
     sampler = sampler_of(root)

@@ -24,13 +24,84 @@ COUNTS = {"tried": 0, "failed": 0}
 COUNTING = os.environ.get("SWAPTUI_FUZZ_COUNT")
 
 # Replacement values that are wrong in every interesting way: types, bounds, YAML features.
-NASTY = ["-1", "0", "null", "~", "[]", "{}", "[1, 2]", "{a: 1}", "1e999", ".nan", ".inf", "-.inf", "true",
-         "'x'", '""', "1.5", "99999999999999999999999", "4GiB", "0B", "-4GiB", "1TiB", "64TiB", "1ms", "0s",
-         "1h", "!!binary aGVsbG8=", "!!python/object/apply:os.getcwd []", "&a x", "*a", "*undefined", "<<: *a",
-         "'\x1b[31mred'", '"\\e[2J\\x00"', "\x00", "\x1b", "\t", "|\n  x", ">-", "? x", "- x", "x: y: z",
-         "[" * 60 + "]" * 60, "{a: " * 40 + "1" + "}" * 40, "'" + "x" * 5000 + "'", "2000", "4096", "5000"]
-CHARS = ["\x00", "\x1b", "\x07", "\x7f", "\x85", "\ufeff", "\u2028", ":", "-", " ", "\n", "\t", "[", "{", "&", "*",
-         "!", "|", ">", "'", '"', "#", "%", "@", "`", "\ud7ff", "é"]
+NASTY = [
+    "-1",
+    "0",
+    "null",
+    "~",
+    "[]",
+    "{}",
+    "[1, 2]",
+    "{a: 1}",
+    "1e999",
+    ".nan",
+    ".inf",
+    "-.inf",
+    "true",
+    "'x'",
+    '""',
+    "1.5",
+    "99999999999999999999999",
+    "4GiB",
+    "0B",
+    "-4GiB",
+    "1TiB",
+    "64TiB",
+    "1ms",
+    "0s",
+    "1h",
+    "!!binary aGVsbG8=",
+    "!!python/object/apply:os.getcwd []",
+    "&a x",
+    "*a",
+    "*undefined",
+    "<<: *a",
+    "'\x1b[31mred'",
+    '"\\e[2J\\x00"',
+    "\x00",
+    "\x1b",
+    "\t",
+    "|\n  x",
+    ">-",
+    "? x",
+    "- x",
+    "x: y: z",
+    "[" * 60 + "]" * 60,
+    "{a: " * 40 + "1" + "}" * 40,
+    "'" + "x" * 5000 + "'",
+    "2000",
+    "4096",
+    "5000",
+]
+CHARS = [
+    "\x00",
+    "\x1b",
+    "\x07",
+    "\x7f",
+    "\x85",
+    "\ufeff",
+    "\u2028",
+    ":",
+    "-",
+    " ",
+    "\n",
+    "\t",
+    "[",
+    "{",
+    "&",
+    "*",
+    "!",
+    "|",
+    ">",
+    "'",
+    '"',
+    "#",
+    "%",
+    "@",
+    "`",
+    "\ud7ff",
+    "é",
+]
 
 
 def _mutate(text: str, data: st.DataObject) -> str:
@@ -44,19 +115,19 @@ def _mutate(text: str, data: st.DataObject) -> str:
             text = text[:pos] + data.draw(st.sampled_from(CHARS)) + text[pos:]
         elif op == "delete":
             pos = data.draw(st.integers(0, len(text)))
-            text = text[:pos] + text[pos + data.draw(st.integers(1, 40)):]
+            text = text[:pos] + text[pos + data.draw(st.integers(1, 40)) :]
         elif op == "value" and ":" in lines[i]:
             key = lines[i].split(":", 1)[0]
             lines[i] = f"{key}: {data.draw(st.sampled_from(NASTY))}"
             text = "\n".join(lines)
         elif op == "dup":
-            text = "\n".join(lines[:i + 1] + [lines[i]] + lines[i + 1:])
+            text = "\n".join([*lines[: i + 1], lines[i], *lines[i + 1 :]])
         elif op == "drop":
-            text = "\n".join(lines[:i] + lines[i + 1:])
+            text = "\n".join(lines[:i] + lines[i + 1 :])
         elif op == "indent":
-            text = "\n".join(lines[:i] + [" " * data.draw(st.integers(0, 5)) + lines[i].lstrip()] + lines[i + 1:])
+            text = "\n".join([*lines[:i], " " * data.draw(st.integers(0, 5)) + lines[i].lstrip(), *lines[i + 1 :]])
         elif op == "repeat":  # a block copied many times: many keys, many workloads
-            block = "\n".join(lines[i:i + 3])
+            block = "\n".join(lines[i : i + 3])
             text = text + "\n" + "\n".join([block] * data.draw(st.integers(2, 300)))
     return text
 
@@ -101,10 +172,14 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("source", SCENARIOS, ids=[p.name for p in SCENARIOS])
-@settings(max_examples=int(os.environ.get("SWAPTUI_FUZZ_EXAMPLES", "12")), deadline=None, derandomize=True, database=None,
-          phases=[Phase.explicit, Phase.generate] if COUNTING else list(Phase),
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@settings(
+    max_examples=int(os.environ.get("SWAPTUI_FUZZ_EXAMPLES", "12")),
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate] if COUNTING else list(Phase),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_mutated_bundled_scenarios_never_crash_check(source: Path, workdir: Path, data: st.DataObject) -> None:
     path = workdir / source.name

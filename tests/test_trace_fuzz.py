@@ -55,43 +55,107 @@ def run_cli(*argv: str) -> tuple[int, str]:
 def sample(seq: int, phase: str, done: int) -> dict:
     """One sample as the recorded traces hold it (a few counters of each block)."""
     return {
-        "t_ms": 12.9 + 100 * seq, "seq": seq, "phase_no": 1, "phase": phase,
-        "progress": {"done": done, "total": 100, "ops": done, "errors": 0, "aux": 0}, "sample_ms": 5.7,
-        "vmstat": {"nr_free_pages": 231974 - 1000 * seq, "pswpin": 10 * seq, "pswpout": 40 * seq,
-                   "pgsteal_kswapd": 30 * seq, "pgsteal_direct": seq, "pgscan_kswapd": 60 * seq, "pgscan_direct": 0,
-                   "allocstall_normal": 0, "allocstall_movable": seq, "pgalloc_dma32": 23210 + seq,
-                   "nr_inactive_anon": 245, "nr_active_anon": 418, "workingset_refault_anon": seq},
+        "t_ms": 12.9 + 100 * seq,
+        "seq": seq,
+        "phase_no": 1,
+        "phase": phase,
+        "progress": {"done": done, "total": 100, "ops": done, "errors": 0, "aux": 0},
+        "sample_ms": 5.7,
+        "vmstat": {
+            "nr_free_pages": 231974 - 1000 * seq,
+            "pswpin": 10 * seq,
+            "pswpout": 40 * seq,
+            "pgsteal_kswapd": 30 * seq,
+            "pgsteal_direct": seq,
+            "pgscan_kswapd": 60 * seq,
+            "pgscan_direct": 0,
+            "allocstall_normal": 0,
+            "allocstall_movable": seq,
+            "pgalloc_dma32": 23210 + seq,
+            "nr_inactive_anon": 245,
+            "nr_active_anon": 418,
+            "workingset_refault_anon": seq,
+        },
         "meminfo_kb": {"MemTotal": 983472, "MemFree": 927896, "MemAvailable": 861096, "SwapFree": 2097148},
         "buddyinfo": {"DMA": [0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 3], "DMA32": [2, 2, 2, 1, 1, 1, 2, 3, 1, 2, 221]},
-        "pagetype_free": {"DMA32": {"Unmovable": [0, 0, 1, 1, 0, 0, 1, 1, 0, 1, 0],
-                                    "Movable": [1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 221],
-                                    "Reclaimable": [1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 0]}},
+        "pagetype_free": {
+            "DMA32": {
+                "Unmovable": [0, 0, 1, 1, 0, 0, 1, 1, 0, 1, 0],
+                "Movable": [1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 221],
+                "Reclaimable": [1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 0],
+            }
+        },
         "pageblocks": {"DMA32": {"Unmovable": 51, "Movable": 447, "Reclaimable": 6, "HighAtomic": 0, "Isolate": 0}},
         "swaps": [{"dev": "/dev/zram0", "type": "partition", "size_kb": 2097148, "used_kb": 160 * seq, "prio": -2}],
-        "psi_memory": {"some": {"avg10": 0.0, "avg60": 0.0, "avg300": 0.0, "total": 0},
-                       "full": {"avg10": 0.0, "avg60": 0.0, "avg300": 0.0, "total": 0}},
-        "zram": {"orig_data_size": 4096 * (1 + seq), "compr_data_size": 74, "mem_used_total": 12288,
-                 "same_pages": 0, "huge_pages": 0},
-        "zones": {"DMA32": {"pages_free": 1000, "min": 11088, "low": 13860, "high": 16632, "managed": 242028,
-                            "pcp_count": 12}},
+        "psi_memory": {
+            "some": {"avg10": 0.0, "avg60": 0.0, "avg300": 0.0, "total": 0},
+            "full": {"avg10": 0.0, "avg60": 0.0, "avg300": 0.0, "total": 0},
+        },
+        "zram": {
+            "orig_data_size": 4096 * (1 + seq),
+            "compr_data_size": 74,
+            "mem_used_total": 12288,
+            "same_pages": 0,
+            "huge_pages": 0,
+        },
+        "zones": {
+            "DMA32": {"pages_free": 1000, "min": 11088, "low": 13860, "high": 16632, "managed": 242028, "pcp_count": 12}
+        },
         "workload_proc": {"RssAnon_kb": 1000 * seq, "VmSwap_kb": 100 * seq, "majflt": seq, "minflt": 9},
         "procs": [{"pid": 7, "comm": "usemem", "RssAnon_kb": 1000, "VmSwap_kb": 0, "VmRSS_kb": 1000}],
     }
 
 
 SAMPLES = [sample(0, "-", 0), sample(1, "alloc", 50), sample(2, "alloc", 100), sample(3, "reread", 100)]
-META = {"scenario": "fuzz", "n_samples": 4, "complete": True, "interval_ms": 100, "description": "a fuzz trace",
-        "kernel_version": "Linux version 6.1.0-56-amd64 (x)", "workload_argv": ["usemem", "--size-mb", "1536"],
-        "vm_memtotal_kb": 983472, "swaps_at_start": [{"dev": "/dev/zram0", "size_kb": 2097148, "used_kb": 0}],
-        "constant": {"vmstat": {"nr_inactive_file": 0}, "meminfo_kb": {"Buffers": 0}},
-        "zone_watermarks_pages": {"DMA32": {"min": 11088, "low": 13860, "high": 16632, "managed": 242028}},
-        "workload_exit": {"killed": False, "rc": 0}}
+META = {
+    "scenario": "fuzz",
+    "n_samples": 4,
+    "complete": True,
+    "interval_ms": 100,
+    "description": "a fuzz trace",
+    "kernel_version": "Linux version 6.1.0-56-amd64 (x)",
+    "workload_argv": ["usemem", "--size-mb", "1536"],
+    "vm_memtotal_kb": 983472,
+    "swaps_at_start": [{"dev": "/dev/zram0", "size_kb": 2097148, "used_kb": 0}],
+    "constant": {"vmstat": {"nr_inactive_file": 0}, "meminfo_kb": {"Buffers": 0}},
+    "zone_watermarks_pages": {"DMA32": {"min": 11088, "low": 13860, "high": 16632, "managed": 242028}},
+    "workload_exit": {"killed": False, "rc": 0},
+}
 
 VALUES = st.one_of(
-    st.sampled_from([None, True, False, 0, -1, -(2**63), 2**64, 1.5, math.nan, math.inf, -math.inf, "", "x", "12",
-                     "\x1b[2J", "\x00", [], {}, [1, "a"], {"a": "b"}, [[[]]], {"k": {"k": {}}}, [None], ["x"] * 11]),
-    st.integers(), st.floats(allow_nan=True), st.text(max_size=8),
-    st.lists(st.integers(-3, 3), max_size=12), st.dictionaries(st.text(max_size=4), st.integers(), max_size=3),
+    st.sampled_from(
+        [
+            None,
+            True,
+            False,
+            0,
+            -1,
+            -(2**63),
+            2**64,
+            1.5,
+            math.nan,
+            math.inf,
+            -math.inf,
+            "",
+            "x",
+            "12",
+            "\x1b[2J",
+            "\x00",
+            [],
+            {},
+            [1, "a"],
+            {"a": "b"},
+            [[[]]],
+            {"k": {"k": {}}},
+            [None],
+            ["x"] * 11,
+        ]
+    ),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=8),
+    st.lists(st.integers(-3, 3), max_size=12),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=3),
 )
 
 
@@ -132,10 +196,12 @@ def _mutate_text(text: str, data: st.DataObject) -> str:
     """A text-level edit of one line: truncation, a stray character, deep nesting, or a huge line."""
     op = data.draw(st.sampled_from(["truncate", "insert", "deep", "huge", "blank"]))
     if op == "truncate":
-        return text[:data.draw(st.integers(0, len(text)))]
+        return text[: data.draw(st.integers(0, len(text)))]
     if op == "insert":
         pos = data.draw(st.integers(0, len(text)))
-        return text[:pos] + data.draw(st.sampled_from(["\x00", "\x1b", "{", "]", ",", '"', "\\", "\ud800"])) + text[pos:]
+        return (
+            text[:pos] + data.draw(st.sampled_from(["\x00", "\x1b", "{", "]", ",", '"', "\\", "\ud800"])) + text[pos:]
+        )
     if op == "deep":
         depth = data.draw(st.sampled_from([100, 5000, 100_000]))
         return '{"vmstat": {}, "x": ' + "[" * depth + "]" * depth + "}"
@@ -210,9 +276,13 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-FUZZ = settings(deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate] if COUNTING else list(Phase),
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])
+FUZZ = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate] if COUNTING else list(Phase),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @settings(FUZZ, max_examples=EXAMPLES)

@@ -123,8 +123,16 @@ def test_unknown_unit_is_named() -> None:
 
 @pytest.mark.parametrize(
     ("size", "text"),
-    [(0, "0 B"), (100, "100 B"), (4096, "4 KiB"), (512 << 20, "512 MiB"), (3 << 29, "1.5 GiB"),
-     (1 << 40, "1 TiB"), ((1 << 30) - 1, "1 GiB"), (1000, "1000 B")],
+    [
+        (0, "0 B"),
+        (100, "100 B"),
+        (4096, "4 KiB"),
+        (512 << 20, "512 MiB"),
+        (3 << 29, "1.5 GiB"),
+        (1 << 40, "1 TiB"),
+        ((1 << 30) - 1, "1 GiB"),
+        (1000, "1000 B"),
+    ],
 )
 def test_format_size(size: int, text: str) -> None:
     """Sizes format with the largest binary unit and at most two decimals."""
@@ -133,8 +141,15 @@ def test_format_size(size: int, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("ns", "text"),
-    [(0, "0 s"), (1, "1 ns"), (250_000, "250 us"), (1_000_000, "1 ms"), (2_500_000_000, "2.5 s"),
-     (90_000_000_000, "1.5 min"), (3_600_000_000_000, "1 h")],
+    [
+        (0, "0 s"),
+        (1, "1 ns"),
+        (250_000, "250 us"),
+        (1_000_000, "1 ms"),
+        (2_500_000_000, "2.5 s"),
+        (90_000_000_000, "1.5 min"),
+        (3_600_000_000_000, "1 h"),
+    ],
 )
 def test_format_duration(ns: int, text: str) -> None:
     """Durations format with the largest unit and at most two decimals."""

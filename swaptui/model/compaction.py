@@ -52,10 +52,28 @@ if TYPE_CHECKING:
     from swaptui.model.machine import Machine
 
 # enum compact_result, in the kernel's order.
-COMPACT_NOT_SUITABLE_ZONE, COMPACT_SKIPPED, COMPACT_DEFERRED, COMPACT_NO_SUITABLE_PAGE, COMPACT_CONTINUE, \
-    COMPACT_COMPLETE, COMPACT_PARTIAL_SKIPPED, COMPACT_CONTENDED, COMPACT_SUCCESS = range(9)
-RESULT_NAMES = ("not_suitable_zone", "skipped", "deferred", "no_suitable_page", "continue", "complete",
-                "partial_skipped", "contended", "success")
+(
+    COMPACT_NOT_SUITABLE_ZONE,
+    COMPACT_SKIPPED,
+    COMPACT_DEFERRED,
+    COMPACT_NO_SUITABLE_PAGE,
+    COMPACT_CONTINUE,
+    COMPACT_COMPLETE,
+    COMPACT_PARTIAL_SKIPPED,
+    COMPACT_CONTENDED,
+    COMPACT_SUCCESS,
+) = range(9)
+RESULT_NAMES = (
+    "not_suitable_zone",
+    "skipped",
+    "deferred",
+    "no_suitable_page",
+    "continue",
+    "complete",
+    "partial_skipped",
+    "contended",
+    "success",
+)
 # enum compact_priority: lower is more thorough.
 COMPACT_PRIO_SYNC_FULL, COMPACT_PRIO_SYNC_LIGHT, COMPACT_PRIO_ASYNC = 0, 1, 2
 MIN_COMPACT_PRIORITY = COMPACT_PRIO_SYNC_FULL
@@ -133,8 +151,10 @@ class CompactionState:
         """compaction_restarting: deferred to the maximum and the count ran out, so start afresh."""
         if order < self.compact_order_failed:
             return False
-        return self.compact_defer_shift == COMPACT_MAX_DEFER_SHIFT and \
-            self.compact_considered >= 1 << self.compact_defer_shift
+        return (
+            self.compact_defer_shift == COMPACT_MAX_DEFER_SHIFT
+            and self.compact_considered >= 1 << self.compact_defer_shift
+        )
 
     def reset_isolation_suitable(self) -> None:
         """__reset_isolation_suitable: clear the skip bits and restart the scanners from the ends."""
@@ -167,6 +187,7 @@ class CompactControl:
 
 
 # -- the kernel's tests -------------------------------------------------------------------------------
+
 
 def compaction_suitable(m: Machine, order: int) -> bool:
     """compaction_suitable (6.6): enough free pages for the migration targets, and (order > 3) a fragmentation
@@ -208,6 +229,7 @@ def proactive_wmarks(m: Machine) -> tuple[int, int]:
 
 # -- the scanners --------------------------------------------------------------------------------------
 
+
 def _migratable(m: Machine, lo: int, hi: int) -> np.ndarray:
     """isolate_migratepages_block: the pages in [lo, hi) that can be migrated now."""
     mem = m.memmap
@@ -230,15 +252,18 @@ def _suitable_source(m: Machine, cc: CompactControl, pb: int) -> bool:
 def _suitable_target(m: Machine, cc: CompactControl, pb: int) -> bool:
     """suitable_migration_target: not a free pageblock-sized block (don't break it up), and a movable block."""
     b = m.zone.buddy
-    if b.is_listed(PAGEBLOCK_ORDER, pb) or (PAGEBLOCK_ORDER + 1 < NR_ORDERS and b.is_listed(PAGEBLOCK_ORDER + 1, pb >> 1)):
+    if b.is_listed(PAGEBLOCK_ORDER, pb) or (
+        PAGEBLOCK_ORDER + 1 < NR_ORDERS and b.is_listed(PAGEBLOCK_ORDER + 1, pb >> 1)
+    ):
         return False
     if cc.ignore_block_suitable:
         return True
     return int(m.zone.pageblock_type[pb]) == MIGRATE_MOVABLE
 
 
-def _isolate_freepages(m: Machine, cc: CompactControl, state: CompactionState, want: int,
-                       targets: list[np.ndarray]) -> int:
+def _isolate_freepages(
+    m: Machine, cc: CompactControl, state: CompactionState, want: int, targets: list[np.ndarray]
+) -> int:
     """isolate_freepages: walk down from free_pfn, pageblock by pageblock, until `want` pages are isolated
     or the scanner reaches the migrate scanner's block. Returns pages isolated."""
     z = m.zone
@@ -255,7 +280,7 @@ def _isolate_freepages(m: Machine, cc: CompactControl, state: CompactionState, w
         if not z.watermark_ok(0, z.wmark[WMARK_MIN] + (1 << max(cc.order, 0))):
             break
         lo = pb << PAGEBLOCK_ORDER
-        free_here = int(np.count_nonzero(z.state[lo:lo + PAGEBLOCK_NR_PAGES] == FRAME_FREE))
+        free_here = int(np.count_nonzero(z.state[lo : lo + PAGEBLOCK_NR_PAGES] == FRAME_FREE))
         cc.free_scanned += PAGEBLOCK_NR_PAGES
         cc.cost += PAGEBLOCK_NR_PAGES * c.compact_free_scan_page
         if free_here:
@@ -378,8 +403,11 @@ def compact_zone(m: Machine, cc: CompactControl, state: CompactionState) -> int:
             cc.migrated += n
             cc.cost += n * c.migrate_page
         if n < len(src):
-            result = COMPACT_CONTENDED if cc.free_pfn >> PAGEBLOCK_ORDER > cc.migrate_pfn >> PAGEBLOCK_ORDER \
+            result = (
+                COMPACT_CONTENDED
+                if cc.free_pfn >> PAGEBLOCK_ORDER > cc.migrate_pfn >> PAGEBLOCK_ORDER
                 else COMPACT_PARTIAL_SKIPPED
+            )
             if result == COMPACT_PARTIAL_SKIPPED:
                 state.reset_positions()
             break
@@ -405,23 +433,34 @@ def compact_zone(m: Machine, cc: CompactControl, state: CompactionState) -> int:
 
 # -- callers: direct compaction, kcompactd, manual --------------------------------------------------
 
+
 def try_to_compact_pages(m: Machine, order: int, priority: int, now: int) -> tuple[int, int]:
     """__alloc_pages_direct_compact for one high-order allocation: (result, ns spent). Counts compact_stall and,
     once the caller has tried the free lists, the caller counts success or failure (see direct_compact)."""
     st = m.compaction
     if priority != MIN_COMPACT_PRIORITY and st.deferred(order):
         return COMPACT_DEFERRED, 0
-    cc = CompactControl(order=order, priority=priority, direct_compaction=True,
-                        alloc_mark=m.zone.wmark_pages(WMARK_MIN), whole_zone=priority == MIN_COMPACT_PRIORITY,
-                        ignore_skip_hint=priority == MIN_COMPACT_PRIORITY,
-                        ignore_block_suitable=priority == MIN_COMPACT_PRIORITY)
+    cc = CompactControl(
+        order=order,
+        priority=priority,
+        direct_compaction=True,
+        alloc_mark=m.zone.wmark_pages(WMARK_MIN),
+        whole_zone=priority == MIN_COMPACT_PRIORITY,
+        ignore_skip_hint=priority == MIN_COMPACT_PRIORITY,
+        ignore_block_suitable=priority == MIN_COMPACT_PRIORITY,
+    )
     result = compact_zone(m, cc, st)
     if result == COMPACT_SUCCESS:
         st.defer_reset(order, False)
     elif priority != COMPACT_PRIO_ASYNC and result in (COMPACT_COMPLETE, COMPACT_PARTIAL_SKIPPED):
         st.defer(order)
-    m.event(now + cc.cost, "compact", f"direct compaction order {order} ({MODE_NAMES[priority]}): "
-            f"{RESULT_NAMES[result]}, {cc.migrated} pages migrated, {cc.cost / 1e6:.2f} ms", key="direct")
+    m.event(
+        now + cc.cost,
+        "compact",
+        f"direct compaction order {order} ({MODE_NAMES[priority]}): "
+        f"{RESULT_NAMES[result]}, {cc.migrated} pages migrated, {cc.cost / 1e6:.2f} ms",
+        key="direct",
+    )
     m.vm.add("swaptui_compact_ns", cc.cost)
     return result, cc.cost
 
@@ -448,8 +487,9 @@ def compact_node(m: Machine, now: int) -> int:
     """Writing 1 to /proc/sys/vm/compact_memory: synchronous whole-zone compaction; returns ns spent."""
     cc = CompactControl(order=-1, priority=COMPACT_PRIO_SYNC_FULL, whole_zone=True, ignore_skip_hint=True)
     result = compact_zone(m, cc, m.compaction)
-    m.event(now, "compact", f"compact_memory: {cc.migrated} pages migrated, {RESULT_NAMES[result]}, "
-            f"{cc.cost / 1e6:.2f} ms")
+    m.event(
+        now, "compact", f"compact_memory: {cc.migrated} pages migrated, {RESULT_NAMES[result]}, {cc.cost / 1e6:.2f} ms"
+    )
     m.vm.add("swaptui_compact_ns", cc.cost)
     return cc.cost
 
@@ -500,11 +540,19 @@ class Kcompactd:
         st.kcompactd_max_order = 0
         m.vm.add("compact_daemon_wake")
         cost = m.costs.compact_entry
-        if st.deferred(order) or m.zone.watermark_ok(order, m.zone.wmark_pages(WMARK_MIN)) \
-                or not compaction_suitable(m, order):
+        if (
+            st.deferred(order)
+            or m.zone.watermark_ok(order, m.zone.wmark_pages(WMARK_MIN))
+            or not compaction_suitable(m, order)
+        ):
             return self._charge(m, cost)
-        cc = CompactControl(order=order, priority=COMPACT_PRIO_SYNC_LIGHT, kcompactd=True,
-                            alloc_mark=m.zone.wmark_pages(WMARK_MIN), ignore_skip_hint=False)
+        cc = CompactControl(
+            order=order,
+            priority=COMPACT_PRIO_SYNC_LIGHT,
+            kcompactd=True,
+            alloc_mark=m.zone.wmark_pages(WMARK_MIN),
+            ignore_skip_hint=False,
+        )
         result = compact_zone(m, cc, st)
         cost += cc.cost
         if result == COMPACT_SUCCESS:
@@ -512,8 +560,12 @@ class Kcompactd:
         elif result in (COMPACT_PARTIAL_SKIPPED, COMPACT_COMPLETE):
             m.zone.drain()  # drain_all_pages
             st.defer(order)
-        m.event(now + cost, "kcompactd", f"kcompactd order {order}: {RESULT_NAMES[result]}, "
-                f"{cc.migrated} pages migrated, {cost / 1e6:.2f} ms", key="run")
+        m.event(
+            now + cost,
+            "kcompactd",
+            f"kcompactd order {order}: {RESULT_NAMES[result]}, {cc.migrated} pages migrated, {cost / 1e6:.2f} ms",
+            key="run",
+        )
         return self._charge(m, cost)
 
     def _proactive(self, m: Machine, now: int) -> int:
@@ -524,13 +576,24 @@ class Kcompactd:
         if m.kswapd.state == "running" or prev <= high:
             return 0
         m.vm.add("compact_daemon_wake")
-        cc = CompactControl(order=-1, priority=COMPACT_PRIO_SYNC_LIGHT, kcompactd=True, proactive_compaction=True,
-                            whole_zone=True, ignore_skip_hint=False)
+        cc = CompactControl(
+            order=-1,
+            priority=COMPACT_PRIO_SYNC_LIGHT,
+            kcompactd=True,
+            proactive_compaction=True,
+            whole_zone=True,
+            ignore_skip_hint=False,
+        )
         result = compact_zone(m, cc, st)
         score = fragmentation_score(m)
         st.proactive_defer = 0 if score < prev else 1 << COMPACT_MAX_DEFER_SHIFT
-        m.event(now + cc.cost, "kcompactd", f"proactive compaction: score {prev} -> {score} (low {low}, high {high}), "
-                f"{cc.migrated} pages migrated, {RESULT_NAMES[result]}", key="proactive")
+        m.event(
+            now + cc.cost,
+            "kcompactd",
+            f"proactive compaction: score {prev} -> {score} (low {low}, high {high}), "
+            f"{cc.migrated} pages migrated, {RESULT_NAMES[result]}",
+            key="proactive",
+        )
         return self._charge(m, cc.cost + m.costs.compact_entry)
 
     def _charge(self, m: Machine, cost: int) -> int:
@@ -544,9 +607,16 @@ def compaction_view(m: Machine) -> dict:
     st = m.compaction
     low, high = proactive_wmarks(m)
     return {
-        "kcompactd": st.kcompactd_state, "migrate_pfn": st.cached_migrate_pfn[1], "free_pfn": st.cached_free_pfn,
-        "defer_shift": st.compact_defer_shift, "considered": st.compact_considered,
-        "order_failed": st.compact_order_failed, "score": fragmentation_score(m), "wmark_low": low,
-        "wmark_high": high, "skip_blocks": int(st.skip.sum()), "last_result": st.last_result,
+        "kcompactd": st.kcompactd_state,
+        "migrate_pfn": st.cached_migrate_pfn[1],
+        "free_pfn": st.cached_free_pfn,
+        "defer_shift": st.compact_defer_shift,
+        "considered": st.compact_considered,
+        "order_failed": st.compact_order_failed,
+        "score": fragmentation_score(m),
+        "wmark_low": low,
+        "wmark_high": high,
+        "skip_blocks": int(st.skip.sum()),
+        "last_result": st.last_result,
         "proactive_defer": st.proactive_defer,
     }

@@ -92,8 +92,18 @@ BACKENDS: dict[str, BackendProfile] = {
     # NVMe/SATA SSD: queued I/O.
     "ssd": BackendProfile("ssd", False, False, 80_000, 30_000, 1_500_000_000, cpu_write_ns=0, cpu_read_ns=0),
     # HDD: rotational, long latency, low bandwidth.
-    "hdd": BackendProfile("hdd", False, True, 6_000_000, 6_000_000, 150_000_000, cpu_write_ns=0, cpu_read_ns=0,
-                          solidstate=False, queue_pages=256),
+    "hdd": BackendProfile(
+        "hdd",
+        False,
+        True,
+        6_000_000,
+        6_000_000,
+        150_000_000,
+        cpu_write_ns=0,
+        cpu_read_ns=0,
+        solidstate=False,
+        queue_pages=256,
+    ),
 }
 
 # Per-page compression cost relative to lz4 (zram/zswap compressor); zram's base figures are lz4's.
@@ -141,8 +151,13 @@ def costs_for_cpu(cpu: str = "native") -> CostTable:
     """The cost table for a CPU profile: each entry scaled by its class's factor."""
     if not CPU_PROFILES[cpu]:
         return DEFAULT_COSTS
-    return replace(DEFAULT_COSTS, **{f.name: round(getattr(DEFAULT_COSTS, f.name) * cpu_factor(cpu, cost_class(f.name)))
-                                     for f in fields(CostTable)})
+    return replace(
+        DEFAULT_COSTS,
+        **{
+            f.name: round(getattr(DEFAULT_COSTS, f.name) * cpu_factor(cpu, cost_class(f.name)))
+            for f in fields(CostTable)
+        },
+    )
 
 
 def backend_profile(kind: str, compressor: str = "lzo-rle", cpu: str = "native") -> BackendProfile:

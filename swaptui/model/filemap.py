@@ -85,6 +85,7 @@ def file_access(m: Machine, p: Process, fp: np.ndarray, now: int, budget: int) -
     m.vm.add("swaptui_task_io_wait_ns", wait)
     return k, spent + k * c.file_read_copy + wait
 
+
 def reclaim_file_folios(m: Machine, frames: np.ndarray, sc: ScanControl) -> int:
     """__remove_mapping for clean page-cache folios: leave a shadow, free the folio."""
     mem = m.memmap

@@ -107,6 +107,7 @@ def extfrag_for_order(free_area: Sequence[int], order: int) -> int:
 
 # -- every order at once -----------------------------------------------------------------------------
 
+
 def contig_page_info_per_order(free_area: Sequence[int]) -> tuple[int, int, np.ndarray]:
     """(free pages, free blocks, free blocks suitable for each order 0..max) of one zone."""
     counts = _orders(free_area)
@@ -153,6 +154,7 @@ def extfrag_per_order(free_area: Sequence[int]) -> np.ndarray:
 
 # -- proactive compaction (mm/compaction.c) ---------------------------------------------------------
 
+
 def fragmentation_score_zone(free_area: Sequence[int]) -> int:
     """fragmentation_score_zone: extfrag_for_order at COMPACTION_HPAGE_ORDER, 0..100."""
     return extfrag_for_order(free_area, COMPACTION_HPAGE_ORDER)
@@ -187,8 +189,9 @@ def fragmentation_score_wmark(low: bool, proactiveness: int, formula: str = "6.6
     raise ValueError(f"formula must be one of {WMARK_FORMULAS}, not {formula!r}")
 
 
-def should_proactive_compact(score: int, proactiveness: int, kswapd_running: bool = False,
-                             formula: str = "6.6") -> bool:
+def should_proactive_compact(
+    score: int, proactiveness: int, kswapd_running: bool = False, formula: str = "6.6"
+) -> bool:
     """should_proactive_compact_node for a node score: proactiveness on, kswapd idle, score above the high mark."""
     if not proactiveness or kswapd_running:
         return False
@@ -242,7 +245,9 @@ def parse_buddyinfo(text: str, problems: Problems | None = None) -> dict[tuple[i
         m = _BUDDY_LINE.match(line.strip())
         fields = m.group(3).split() if m else []
         if m is None or not fields or not all(f.isascii() and f.isdigit() and len(f) <= 18 for f in fields):
-            note_problem(problems, n, "expected `Node N, zone NAME` and a whole number per order; got " + quote_line(line))
+            note_problem(
+                problems, n, "expected `Node N, zone NAME` and a whole number per order; got " + quote_line(line)
+            )
             continue
         counts = [int(f) for f in fields]
         out[(int(m.group(1)), m.group(2))] = counts
@@ -276,18 +281,22 @@ def parse_pagetypeinfo_tables(text: str, problems: Problems | None = None) -> Pa
             table = ""  # each table ends at a blank line
             continue
         if stripped.startswith(FREE_TABLE_HEADER):
-            orders = stripped[len(FREE_TABLE_HEADER):].split()
+            orders = stripped[len(FREE_TABLE_HEADER) :].split()
             if not orders or orders != [str(i) for i in range(len(orders))]:
-                note_problem(problems, n, f"expected `{FREE_TABLE_HEADER}` and the orders 0 1 2 ...; got {quote_line(line)}")
+                note_problem(
+                    problems, n, f"expected `{FREE_TABLE_HEADER}` and the orders 0 1 2 ...; got {quote_line(line)}"
+                )
                 table = "skip"
                 continue
             table, width = "free", len(orders)
             continue
         if stripped.startswith(_BLOCKS_HEADER):
-            names = stripped[len(_BLOCKS_HEADER):].split()
+            names = stripped[len(_BLOCKS_HEADER) :].split()
             table = "blocks" if names else "skip"
             if not names:
-                note_problem(problems, n, f"expected `{_BLOCKS_HEADER}` and the migratetype names; got {quote_line(line)}")
+                note_problem(
+                    problems, n, f"expected `{_BLOCKS_HEADER}` and the migratetype names; got {quote_line(line)}"
+                )
             continue
         if stripped.startswith(_MIXED_HEADER):
             table = "skip"
@@ -296,8 +305,12 @@ def parse_pagetypeinfo_tables(text: str, problems: Problems | None = None) -> Pa
             m = _PAGETYPE_LINE.match(stripped)
             counts = _counts(m.group(4).split()) if m else None
             if m is None or counts is None or len(counts) != width:
-                note_problem(problems, n, f"expected `Node N, zone NAME, type TYPE` and {width} counts (one per order); "
-                                   f"got {quote_line(line)}")
+                note_problem(
+                    problems,
+                    n,
+                    f"expected `Node N, zone NAME, type TYPE` and {width} counts (one per order); "
+                    f"got {quote_line(line)}",
+                )
                 continue
             free.setdefault((int(m.group(1)), m.group(2)), {})[m.group(3)] = counts
         elif table == "blocks":
@@ -305,8 +318,12 @@ def parse_pagetypeinfo_tables(text: str, problems: Problems | None = None) -> Pa
             fields = m.group(3).split() if m else []
             counts = _counts(fields) if m else None
             if m is None or counts is None or any(f.startswith(">") for f in fields) or len(counts) != len(names):
-                note_problem(problems, n, f"expected `Node N, zone NAME` and {len(names)} pageblock counts "
-                                   f"({' '.join(names)}); got {quote_line(line)}")
+                note_problem(
+                    problems,
+                    n,
+                    f"expected `Node N, zone NAME` and {len(names)} pageblock counts "
+                    f"({' '.join(names)}); got {quote_line(line)}",
+                )
                 continue
             blocks[(int(m.group(1)), m.group(2))] = dict(zip(names, counts))
     return PagetypeInfo(free, blocks)
@@ -321,14 +338,13 @@ def parse_pagetypeinfo(text: str, problems: Problems | None = None) -> dict[tupl
     return parse_pagetypeinfo_tables(text, problems).free
 
 
-def free_area_by_migratetype(types: dict[str, list[int]],
-                             names: Sequence[str] = MIGRATETYPE_NAMES) -> np.ndarray:
+def free_area_by_migratetype(types: dict[str, list[int]], names: Sequence[str] = MIGRATETYPE_NAMES) -> np.ndarray:
     """One zone's pagetypeinfo rows as an [order, migratetype] array (the Snapshot's free_area_mt), absent types 0."""
     nr_orders = max([NR_PAGE_ORDERS, *(len(v) for v in types.values())])
     out = np.zeros((nr_orders, len(names)), dtype=np.int64)
     for k, name in enumerate(names):
         counts = types.get(name, [])
-        out[:len(counts), k] = counts
+        out[: len(counts), k] = counts
     return out
 
 

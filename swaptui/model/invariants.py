@@ -76,11 +76,16 @@ def check_frames(m: Machine) -> None:
     for o in range(len(b.nr_free)):
         blocks = np.flatnonzero(listed[o])
         by_type = np.bincount(b.block_types(o, blocks), minlength=3)[:3] if len(blocks) else np.zeros(3, dtype=np.int64)
-        _check(by_type.tolist() == list(b.nr_free_mt[o]), f"order {o}: free blocks by pageblock type "
-               f"{by_type.tolist()} != nr_free_mt {b.nr_free_mt[o]}")
+        _check(
+            by_type.tolist() == list(b.nr_free_mt[o]),
+            f"order {o}: free blocks by pageblock type {by_type.tolist()} != nr_free_mt {b.nr_free_mt[o]}",
+        )
         if o > PAGEBLOCK_ORDER and len(blocks):
             first = (blocks << o) >> PAGEBLOCK_ORDER
-            _check(bool((b.pbtype[first] == b.pbtype[first + 1]).all()), f"an order-{o} free block spans pageblocks of two types")
+            _check(
+                bool((b.pbtype[first] == b.pbtype[first + 1]).all()),
+                f"an order-{o} free block spans pageblocks of two types",
+            )
     _check(counts[FRAME_KERNEL] == m.kernel_pages, "kernel pages changed")
     _check(counts[FRAME_ZSMALLOC] == m.zram_frames_count, "zsmalloc frames != pool pages held")
     pools = (m.zram.pool_pages() if m.zram is not None else 0) + (m.zswap.pool_pages() if m.zswap else 0)
@@ -88,8 +93,10 @@ def check_frames(m: Machine) -> None:
     for lru in m.lru:
         _check(int((mem.lru == lru.id).sum()) == len(lru), f"LRU {lru.id} size mismatch")
         walked = lru.live_tail_to_head()
-        _check(len(walked) == len(lru) and bool((mem.lru[walked] == lru.id).all()),
-               f"LRU {lru.id}: its list does not hold exactly the frames marked as on it")
+        _check(
+            len(walked) == len(lru) and bool((mem.lru[walked] == lru.id).all()),
+            f"LRU {lru.id}: its list does not hold exactly the frames marked as on it",
+        )
     check_free_lists(m)
     on_lru = mem.lru != LRU_NONE
     user = (mem.state == FRAME_ANON) | (mem.state == FRAME_SWAPCACHE) | (mem.state == FRAME_FILE)
@@ -107,8 +114,10 @@ def check_free_lists(m: Machine) -> None:
             lid = o * MIGRATE_PCPTYPES + mt
             pfns = list_to_array(mem.next, z.free_head, z.free_nr, lid)
             _check(bool((z.buddy_order[pfns] == o).all()), f"free list ({o}, {mt}) holds a block of another order")
-            _check(bool((z.pageblock_type[pfns >> PAGEBLOCK_ORDER] == mt).all()),
-                   f"free list ({o}, {mt}) holds a block of another migratetype")
+            _check(
+                bool((z.pageblock_type[pfns >> PAGEBLOCK_ORDER] == mt).all()),
+                f"free list ({o}, {mt}) holds a block of another migratetype",
+            )
             _check(len(np.unique(pfns)) == len(pfns), f"free list ({o}, {mt}) holds a block twice")
 
 
@@ -123,8 +132,10 @@ def check_folios(m: Machine) -> None:
         sib = np.arange(h, h + (1 << k))
         _check(bool((mem.folio_order[sib] == k).all()), f"folio at {h}: not all 2^{k} frames have order {k}")
         st = mem.state[sib]
-        _check(bool(((st == FRAME_ANON) | (st == FRAME_SWAPCACHE)).all()),
-               f"folio at {h}: a frame is not an anonymous or swap-cache page ({np.unique(st).tolist()})")
+        _check(
+            bool(((st == FRAME_ANON) | (st == FRAME_SWAPCACHE)).all()),
+            f"folio at {h}: a frame is not an anonymous or swap-cache page ({np.unique(st).tolist()})",
+        )
 
 
 def check_pages(m: Machine) -> None:
@@ -209,9 +220,12 @@ def check_swap_clusters(sw: SwapSlots) -> None:
     listed = np.zeros(len(flags), dtype=np.int64)
     owned = np.zeros(len(flags), dtype=bool)
     for d, dev in enumerate(sw.devices):
-        owned[dev.first_cluster:dev.first_cluster + dev.nr_clusters] = True
-        lists = [(CLUSTER_FLAG_FREE, -1, dev.free_clusters), (CLUSTER_FLAG_FULL, -1, dev.full_clusters),
-                 (CLUSTER_FLAG_DISCARD, -1, dev.discard_clusters)]
+        owned[dev.first_cluster : dev.first_cluster + dev.nr_clusters] = True
+        lists = [
+            (CLUSTER_FLAG_FREE, -1, dev.free_clusters),
+            (CLUSTER_FLAG_FULL, -1, dev.full_clusters),
+            (CLUSTER_FLAG_DISCARD, -1, dev.discard_clusters),
+        ]
         lists += [(CLUSTER_FLAG_NONFULL, o, dev.nonfull_clusters[o]) for o in range(SWAP_NR_ORDERS)]
         lists += [(CLUSTER_FLAG_FRAG, o, dev.frag_clusters[o]) for o in range(SWAP_NR_ORDERS)]
         for flag, order, lst in lists:
@@ -219,18 +233,24 @@ def check_swap_clusters(sw: SwapSlots) -> None:
             _check(bool((flags[ids] == flag).all()), f"{dev.name}: a cluster on the flag-{flag} list has another flag")
             _check(bool((sw.cluster_dev[ids] == d).all()), f"{dev.name}: another device's cluster on its list")
             if order >= 0:
-                _check(bool((orders[ids] == order).all()), f"{dev.name}: a cluster on an order-{order} list "
-                       f"has order {orders[ids][orders[ids] != order][:1]}")
+                _check(
+                    bool((orders[ids] == order).all()),
+                    f"{dev.name}: a cluster on an order-{order} list has order {orders[ids][orders[ids] != order][:1]}",
+                )
             np.add.at(listed, ids, 1)
     _check(int(listed.max(initial=0)) <= 1, f"cluster {int(np.argmax(listed))} is on two lists")
     _check(bool(((listed == 1) == (flags != CLUSTER_FLAG_NONE)).all()), "a cluster's flag and list disagree")
     _check(bool((flags[owned] != CLUSTER_FLAG_NONE).all()), "a cluster was left isolated (flag NONE)")
-    _check(bool((counts[(flags == CLUSTER_FLAG_FREE) | (flags == CLUSTER_FLAG_DISCARD)] == 0).all()),
-           "a free or discarding cluster holds slots")
+    _check(
+        bool((counts[(flags == CLUSTER_FLAG_FREE) | (flags == CLUSTER_FLAG_DISCARD)] == 0).all()),
+        "a free or discarding cluster holds slots",
+    )
     _check(bool((counts[flags == CLUSTER_FLAG_FULL] == SWAPFILE_CLUSTER).all()), "a full cluster has room")
     empty = owned & (counts == 0)
-    _check(bool(((flags[empty] == CLUSTER_FLAG_FREE) | (flags[empty] == CLUSTER_FLAG_DISCARD)).all()),
-           "an empty cluster is not free")
+    _check(
+        bool(((flags[empty] == CLUSTER_FLAG_FREE) | (flags[empty] == CLUSTER_FLAG_DISCARD)).all()),
+        "an empty cluster is not free",
+    )
     bad = np.unique(np.flatnonzero(sw.swap_map == SWAP_MAP_BAD) >> CLUSTER_SHIFT)
     _check(not orders[bad].any(), "a cluster holding a bad slot took a large order")
     nexts = np.vstack([sw.percpu_offset] + [np.array(dev.global_next, dtype=np.int64) for dev in sw.devices])

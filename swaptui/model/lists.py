@@ -28,8 +28,9 @@ class ListFamily:
 
 
 @kernel
-def list_add(nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.ndarray, nr: np.ndarray, lid: int,
-             x: int) -> None:
+def list_add(
+    nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.ndarray, nr: np.ndarray, lid: int, x: int
+) -> None:
     """list_add: x becomes the head (the newest element) of list lid."""
     h = head[lid]
     nxt[x] = h
@@ -43,8 +44,9 @@ def list_add(nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.ndarra
 
 
 @kernel
-def list_add_tail(nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.ndarray, nr: np.ndarray, lid: int,
-                  x: int) -> None:
+def list_add_tail(
+    nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.ndarray, nr: np.ndarray, lid: int, x: int
+) -> None:
     """list_add_tail: x becomes the tail (the oldest element) of list lid."""
     t = tail[lid]
     prv[x] = t
@@ -58,8 +60,9 @@ def list_add_tail(nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.n
 
 
 @kernel
-def list_del(nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.ndarray, nr: np.ndarray, lid: int,
-             x: int) -> None:
+def list_del(
+    nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.ndarray, nr: np.ndarray, lid: int, x: int
+) -> None:
     """list_del: unlink x from list lid, wherever it is."""
     n = nxt[x]
     p = prv[x]
@@ -77,8 +80,9 @@ def list_del(nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.ndarra
 
 
 @kernel
-def list_replace(nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.ndarray, lid: int, old: int,
-                 new: int) -> None:
+def list_replace(
+    nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.ndarray, lid: int, old: int, new: int
+) -> None:
     """list_replace: `new` takes `old`'s place on list lid (page migration keeps the LRU order)."""
     n = nxt[old]
     p = prv[old]

@@ -26,8 +26,11 @@ class Lru(NamedTuple):
 
 def new_lru(nr_lists: int = NR_LRU_LISTS) -> Lru:
     """Empty LRU lists."""
-    return Lru(np.full(nr_lists, NIL, dtype=np.int64), np.full(nr_lists, NIL, dtype=np.int64),
-               np.zeros(nr_lists, dtype=np.int64))
+    return Lru(
+        np.full(nr_lists, NIL, dtype=np.int64),
+        np.full(nr_lists, NIL, dtype=np.int64),
+        np.zeros(nr_lists, dtype=np.int64),
+    )
 
 
 @kernel

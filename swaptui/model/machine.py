@@ -138,15 +138,32 @@ class Machine(ExitAndOomMixin):
             mfk = int(mc.min_free_kbytes)
         self.min_free_kbytes = mfk
         self.zone_infos = setup_per_zone_wmarks(self.zone_layout, mfk, mc.watermark_scale_factor)
-        wmark = (sum(z.wmark_min for z in self.zone_infos), sum(z.wmark_low for z in self.zone_infos),
-                 sum(z.wmark_high for z in self.zone_infos))
-        self.zone = Zone("Normal", pages, self.memmap.state, managed, wmark, self.ncpus, mc.watermark_boost_factor,
-                         memmap=self.memmap, vm=self.vm.values)
+        wmark = (
+            sum(z.wmark_min for z in self.zone_infos),
+            sum(z.wmark_low for z in self.zone_infos),
+            sum(z.wmark_high for z in self.zone_infos),
+        )
+        self.zone = Zone(
+            "Normal",
+            pages,
+            self.memmap.state,
+            managed,
+            wmark,
+            self.ncpus,
+            mc.watermark_boost_factor,
+            memmap=self.memmap,
+            vm=self.vm.values,
+        )
         low_res = min(256, reserved)
         rest = reserved - low_res
         image = rest // 2
-        res_idx = np.concatenate([np.arange(low_res), np.arange(4096, 4096 + image) if pages > 4096 + image
-                                  else np.arange(low_res, low_res + image), np.arange(pages - (rest - image), pages)])
+        res_idx = np.concatenate(
+            [
+                np.arange(low_res),
+                np.arange(4096, 4096 + image) if pages > 4096 + image else np.arange(low_res, low_res + image),
+                np.arange(pages - (rest - image), pages),
+            ]
+        )
         res_idx = np.unique(res_idx)[:reserved]
         self.memmap.state[res_idx] = FRAME_RESERVED
         free_idx = np.flatnonzero(self.memmap.state != FRAME_RESERVED)
@@ -169,14 +186,23 @@ class Machine(ExitAndOomMixin):
 
         # Swap.
         compressor = "lzo-rle"
-        devs = [(d.name, d.kind, backend_profile(d.kind, compressor, mc.cpu), d.priority, d.size // PAGE_SIZE, d.discard)
-                for d in s.swap.devices]
+        devs = [
+            (d.name, d.kind, backend_profile(d.kind, compressor, mc.cpu), d.priority, d.size // PAGE_SIZE, d.discard)
+            for d in s.swap.devices
+        ]
         self.phys = SwapSlots(devs, self.ncpus, self.costs)
         self.procs, nr_vpages, nr_file_pages = build_processes(s, s.seed, self.ncpus)
         if self.design == "vswap":
             o = s.swap.vswap
-            self.vswap = VSwapSpace(self.phys, nr_vpages, self.ncpus, self.costs, cache_only_bit=o.cache_only_bit,
-                                    batch_cgroup_check=o.batch_cgroup_check, lookup_cache=o.lookup_cache)
+            self.vswap = VSwapSpace(
+                self.phys,
+                nr_vpages,
+                self.ncpus,
+                self.costs,
+                cache_only_bit=o.cache_only_bit,
+                batch_cgroup_check=o.batch_cgroup_check,
+                lookup_cache=o.lookup_cache,
+            )
             self.swap = self.vswap
             self.swap_cache = VSwapCache(self.swap.nr_slots, self.costs, self.vswap)
             self.phys.reclaim_cache_only = self.reclaim_cache_only_physical
@@ -187,18 +213,32 @@ class Machine(ExitAndOomMixin):
             self.phys.reclaim_cache_only = self.reclaim_cache_only
         self.zram = ZramStore(self.phys.nr_slots) if any(d.kind == "zram" for d in s.swap.devices) else None
         z = s.swap.zswap
-        self.zswap = Zswap(totalram_pages=managed, nr_keys=self.swap.nr_slots, max_pool_percent=z.max_pool_percent,
-                           accept_threshold_percent=z.accept_threshold_percent, compressor=z.compressor,
-                           shrinker_enabled=z.shrinker_enabled, costs=self.costs,
-                           index="descriptor" if self.design == "vswap" else "xarray") if z.enabled else None
+        self.zswap = (
+            Zswap(
+                totalram_pages=managed,
+                nr_keys=self.swap.nr_slots,
+                max_pool_percent=z.max_pool_percent,
+                accept_threshold_percent=z.accept_threshold_percent,
+                compressor=z.compressor,
+                shrinker_enabled=z.shrinker_enabled,
+                costs=self.costs,
+                index="descriptor" if self.design == "vswap" else "xarray",
+            )
+            if z.enabled
+            else None
+        )
         self.writeout_failed = np.zeros(0, dtype=np.int64)
         self.zram_frames = np.zeros(0, dtype=np.int64)
         self.zram_frames_count = 0
         self.io = {}
         for i, d in enumerate(self.swap.devices):
             if not d.profile.synchronous:
-                self.io[i] = IoQueue(d.profile.read_latency_ns, d.profile.write_latency_ns,
-                                     d.profile.bandwidth_bytes_per_s, d.profile.queue_pages)
+                self.io[i] = IoQueue(
+                    d.profile.read_latency_ns,
+                    d.profile.write_latency_ns,
+                    d.profile.bandwidth_bytes_per_s,
+                    d.profile.queue_pages,
+                )
         self.swap_has_rotational = any(d.profile.rotational for d in self.swap.devices)
         self.swapin_readahead_hits = 4
         self.ra_prev_offset = 0
@@ -240,13 +280,16 @@ class Machine(ExitAndOomMixin):
     def file_is_tiny(self, sc: ScanControl) -> bool:
         """prepare_scan_count's file_is_tiny for global reclaim."""
         file = len(self.lru[LRU_INACTIVE_FILE]) + len(self.lru[LRU_ACTIVE_FILE])
-        return (file + self.zone.nr_free_pages <= self.zone.wmark_pages(WMARK_HIGH)
-                and not self.may_deactivate(LRU_INACTIVE_ANON)
-                and (len(self.lru[LRU_INACTIVE_ANON]) >> sc.priority) > 0)
+        return (
+            file + self.zone.nr_free_pages <= self.zone.wmark_pages(WMARK_HIGH)
+            and not self.may_deactivate(LRU_INACTIVE_ANON)
+            and (len(self.lru[LRU_INACTIVE_ANON]) >> sc.priority) > 0
+        )
 
     def may_deactivate(self, inactive_lru: int) -> bool:
         """sc->may_deactivate: the inactive list is low relative to the active one."""
         from swaptui.model.vmscan import inactive_is_low
+
         return inactive_is_low(self, inactive_lru)
 
     # -- time ---------------------------------------------------------------------------------------
@@ -301,6 +344,7 @@ class Machine(ExitAndOomMixin):
         self._update_gauges()
         if self.check_invariants:
             from swaptui.model.invariants import check_all
+
             check_all(self)
 
     def _scripted(self, ev, now: int) -> None:
@@ -376,9 +420,11 @@ class Machine(ExitAndOomMixin):
             return swap_table_metadata(self.swap.nr_slots, self.swap_cache.tables(self.swap.cluster_count))
         if self.vswap is not None:
             from swaptui.model.metadata import vswap_metadata
+
             return vswap_metadata(self.phys.nr_slots, self.vswap.virtual_clusters(), self.phys.used())
-        return classic_metadata(self.swap.nr_slots, self.swap_cache.entries(),
-                                self.zswap.entries() if self.zswap is not None else 0)
+        return classic_metadata(
+            self.swap.nr_slots, self.swap_cache.entries(), self.zswap.entries() if self.zswap is not None else 0
+        )
 
     def lookup_depths(self) -> dict[str, np.ndarray]:
         """Every lookup this design made, by kind, as a histogram over XArray depth (bin 0: no tree walked).

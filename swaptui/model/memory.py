@@ -71,8 +71,10 @@ def swapin_nr_pages(prev: int, cur: int, hits: int, max_pages: int, prev_win: in
 
 # -- allocation -------------------------------------------------------------------------------------
 
-def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int,
-                     mt: int = MIGRATE_MOVABLE) -> tuple[np.ndarray, int]:
+
+def alloc_pages_task(
+    m: Machine, p: Process, n: int, now: int, budget: int, mt: int = MIGRATE_MOVABLE
+) -> tuple[np.ndarray, int]:
     """__alloc_pages for n order-0 pages of migratetype mt on behalf of task p; returns (frames, ns spent)."""
     z = m.zone
     c = m.costs
@@ -116,8 +118,12 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int,
         spent += sc.cost
         m.vm.add("swaptui_direct_reclaim_ns", sc.cost - sc.io_wait)
         m.vm.add("swaptui_task_io_wait_ns", sc.io_wait)
-        m.event(now + spent, "direct", f"direct reclaim by {p.label}: {sc.nr_reclaimed} pages, "
-                f"{sc.cost / 1e6:.2f} ms", key=p.pid)
+        m.event(
+            now + spent,
+            "direct",
+            f"direct reclaim by {p.label}: {sc.nr_reclaimed} pages, {sc.cost / 1e6:.2f} ms",
+            key=p.pid,
+        )
         k = min(need, z.allowance(z.wmark_pages(WMARK_MIN)))
         if k == 0 and z.pcp_count:
             z.drain()  # drain_all_pages, then retry
@@ -150,6 +156,7 @@ def alloc_pages_task(m: Machine, p: Process, n: int, now: int, budget: int,
 
 
 # -- the task loop ----------------------------------------------------------------------------------
+
 
 def classify(m: Machine, vp: np.ndarray) -> np.ndarray:
     """What kind of access each vpage needs now."""
@@ -328,8 +335,9 @@ def alloc_folio_task(m: Machine, p: Process, order: int, now: int) -> tuple[int,
     head = try_alloc(z.wmark_pages(WMARK_MIN))
     if head >= 0 or not direct:
         return head, spent
-    head, result, cost = direct_compact(m, order, INIT_COMPACT_PRIORITY, now + spent,
-                                        lambda: try_alloc(z.wmark_pages(WMARK_MIN)))
+    head, result, cost = direct_compact(
+        m, order, INIT_COMPACT_PRIORITY, now + spent, lambda: try_alloc(z.wmark_pages(WMARK_MIN))
+    )
     spent += cost
     if head >= 0:
         return head, spent
@@ -341,8 +349,13 @@ def alloc_folio_task(m: Machine, p: Process, order: int, now: int) -> tuple[int,
     head = try_alloc(z.wmark_pages(WMARK_MIN))
     if head >= 0:
         return head, spent
-    head, result, cost = direct_compact(m, order, INIT_COMPACT_PRIORITY if noretry else DEF_COMPACT_PRIORITY,
-                                        now + spent, lambda: try_alloc(z.wmark_pages(WMARK_MIN)))
+    head, result, cost = direct_compact(
+        m,
+        order,
+        INIT_COMPACT_PRIORITY if noretry else DEF_COMPACT_PRIORITY,
+        now + spent,
+        lambda: try_alloc(z.wmark_pages(WMARK_MIN)),
+    )
     return head, spent + cost
 
 
@@ -351,7 +364,7 @@ def folio_range(p: Process, v0: int, order: int, state: np.ndarray, want: int) -
     in state `want` (all untouched for a fault, all swapped out for a swap-in); else None."""
     size = 1 << order
     start = p.base + ((v0 - p.base) & ~(size - 1))
-    if start + size > p.base + p.npages or (state[start:start + size] != want).any():
+    if start + size > p.base + p.npages or (state[start : start + size] != want).any():
         return None
     return np.arange(start, start + size, dtype=np.int64)
 
@@ -400,8 +413,9 @@ def map_new_anon(m: Machine, p: Process, v: np.ndarray, frames: np.ndarray) -> N
     m.vm.add("swaptui_page_events", k)
 
 
-def do_anonymous_pages(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
-                       budget: int) -> tuple[int, int]:
+def do_anonymous_pages(
+    m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int, budget: int
+) -> tuple[int, int]:
     """do_anonymous_page for a run of never-touched pages: allocate, zero, map, add to the inactive list."""
     c = m.costs
     if p.fault_orders:
@@ -428,8 +442,9 @@ def do_anonymous_pages(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, n
     return k, spent
 
 
-def map_swapcache_folios(m: Machine, p: Process, vp: np.ndarray, frames: np.ndarray, wr: np.ndarray,
-                         free_swap: np.ndarray | None = None) -> int:
+def map_swapcache_folios(
+    m: Machine, p: Process, vp: np.ndarray, frames: np.ndarray, wr: np.ndarray, free_swap: np.ndarray | None = None
+) -> int:
     """The end of do_swap_page: map the folios, swap_free, and maybe folio_free_swap. Returns cost."""
     c = m.costs
     mem = m.memmap
@@ -452,8 +467,7 @@ def map_swapcache_folios(m: Machine, p: Process, vp: np.ndarray, frames: np.ndar
     return len(vp) * (c.fault_entry + c.swapin_map)
 
 
-def swapin_from_cache(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
-                      budget: int) -> tuple[int, int]:
+def swapin_from_cache(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int, budget: int) -> tuple[int, int]:
     """Minor faults that find the folio in the swap cache (readahead hits among them)."""
     c = m.costs
     k = affordable(budget, c.fault_entry + c.swapin_map + 3 * c.xa_hop, len(vp))
@@ -483,8 +497,7 @@ def swapin_from_cache(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, no
     return k, spent
 
 
-def do_swap_page(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
-                 budget: int) -> tuple[int, int]:
+def do_swap_page(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int, budget: int) -> tuple[int, int]:
     """Major faults on swap entries: the SYNC_IO bypass (batched), or swapin_readahead (one fault)."""
     slots = m.spaces.slot[vp]
     devs = m.swap.device_of(slots)
@@ -505,8 +518,9 @@ def do_swap_page(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: in
     return swapin_readahead(m, p, int(vp[0]), bool(wr[0]), now, budget)
 
 
-def _folios_for_sync_swapin(m: Machine, p: Process, vp: np.ndarray, now: int,
-                            budget: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def _folios_for_sync_swapin(
+    m: Machine, p: Process, vp: np.ndarray, now: int, budget: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Allocate folios for as many synchronous swap-ins of the run as the budget affords.
 
     Returns (vpages, slots, frames, ns spent), cut to the folios obtained."""
@@ -521,8 +535,7 @@ def _folios_for_sync_swapin(m: Machine, p: Process, vp: np.ndarray, now: int,
     return vp[:k], slots[:k], frames, spent
 
 
-def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
-                budget: int) -> tuple[int, int]:
+def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int, budget: int) -> tuple[int, int]:
     """swapin_folio (swap table phase II): insert into the swap cache, read, map, drop from the cache."""
     v, s, frames, spent = _folios_for_sync_swapin(m, p, vp, now, budget)
     k = len(frames)
@@ -536,8 +549,7 @@ def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int
     return k, spent
 
 
-def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int,
-                  budget: int) -> tuple[int, int]:
+def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int, budget: int) -> tuple[int, int]:
     """SWP_SYNCHRONOUS_IO with a count of 1: read straight into a new folio, no swap cache, no readahead."""
     if p.fault_orders and m.zswap is None:
         done = swapin_large_folio(m, p, int(vp[0]), now)
@@ -583,8 +595,9 @@ def swapin_large_folio(m: Machine, p: Process, v0: int, now: int) -> tuple[int, 
     return None
 
 
-def _bypass_read_and_map(m: Machine, v: np.ndarray, s: np.ndarray, frames: np.ndarray, now: int,
-                         one_folio: bool = False) -> int:
+def _bypass_read_and_map(
+    m: Machine, v: np.ndarray, s: np.ndarray, frames: np.ndarray, now: int, one_folio: bool = False
+) -> int:
     """The SYNC_IO bypass after allocation: read into the new folios, refault check, map, free the slots.
     `one_folio`: the frames are one large folio (one fault, one LRU decision). Returns ns spent."""
     c = m.costs

@@ -52,13 +52,14 @@ class ExitAndOomMixin(SwapPathsMixin):
         if carried and hasattr(self.swap, "pending_cost"):
             self.swap.pending_cost += carried
         self.vm.add("swaptui_unmap_free_ns", cost)
-        self.event(now, "exit", f"{p.label} {why} {len(res)} resident pages and {len(swp)} swap entries "
-                   f"in {cost / 1e6:.2f} ms")
+        self.event(
+            now, "exit", f"{p.label} {why} {len(res)} resident pages and {len(swp)} swap entries in {cost / 1e6:.2f} ms"
+        )
         return cost
 
     def oom_badness(self, p: Process) -> int:
         """oom_badness: resident pages plus swap entries."""
-        st = self.spaces.state[p.base:p.base + p.npages]
+        st = self.spaces.state[p.base : p.base + p.npages]
         return int(np.count_nonzero((st == VP_RESIDENT) | (st == VP_SWAPPED)))
 
     def out_of_memory(self, now: int, trigger: Process) -> None:
@@ -70,12 +71,19 @@ class ExitAndOomMixin(SwapPathsMixin):
         score = self.oom_badness(victim)
         self.vm.add("oom_kill")
         lru = sum(len(x) for x in self.lru)
-        why = "swap is full" if self.swap.nr_swap_pages == 0 else (
-            "nothing left to reclaim" if lru == 0 else "reclaim made no progress")
-        self.event(now, "oom", f"Out of memory ({why}: free {self.zone.nr_free_pages} <= min "
-                               f"{self.zone.wmark[0]}, {lru} pages on the LRU, {self.swap.nr_swap_pages} swap "
-                               f"slots free, zsmalloc {self.zram_frames_count} pages): killed {victim.label} "
-                               f"with {score} pages (allocation by {trigger.label})")
+        why = (
+            "swap is full"
+            if self.swap.nr_swap_pages == 0
+            else ("nothing left to reclaim" if lru == 0 else "reclaim made no progress")
+        )
+        self.event(
+            now,
+            "oom",
+            f"Out of memory ({why}: free {self.zone.nr_free_pages} <= min "
+            f"{self.zone.wmark[0]}, {lru} pages on the LRU, {self.swap.nr_swap_pages} swap "
+            f"slots free, zsmalloc {self.zram_frames_count} pages): killed {victim.label} "
+            f"with {score} pages (allocation by {trigger.label})",
+        )
         self.exit_mm(victim, now)
         victim.exited = True
         victim.exit_ns = now

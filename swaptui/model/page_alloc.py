@@ -84,8 +84,9 @@ def zone_split(managed: int, memory_pages: int) -> list[tuple[str, int]]:
     return [(n, m) for n, m in zones if m > 0]
 
 
-def setup_per_zone_wmarks(zones: list[tuple[str, int]], min_free_kbytes: int,
-                          watermark_scale_factor: int) -> list[ZoneInfo]:
+def setup_per_zone_wmarks(
+    zones: list[tuple[str, int]], min_free_kbytes: int, watermark_scale_factor: int
+) -> list[ZoneInfo]:
     """__setup_per_zone_wmarks: split pages_min by managed share, then delta = max(tmp/4, managed*wsf/10000)."""
     pages_min = min_free_kbytes >> 2
     lowmem_pages = sum(m for _, m in zones)
@@ -127,9 +128,8 @@ def should_try_claim_block(order: int, migratetype: int) -> bool:
     return migratetype in (MIGRATE_UNMOVABLE, MIGRATE_RECLAIMABLE)
 
 
-
-
 # -- the zone's state -------------------------------------------------------------------------------------
+
 
 class ZoneState(NamedTuple):
     """struct zone's free_area, per-CPU lists, watermarks and counters, as arrays (scalars are 1-element arrays).
@@ -166,8 +166,14 @@ class ZoneState(NamedTuple):
     pageblock_claims: np.ndarray  # fallback claims that re-tagged a pageblock
 
 
-def new_zone_state(nr_frames: int, managed: int, wmark: tuple[int, int, int], ncpus: int,
-                   watermark_boost_factor: int, pageblock_type: np.ndarray | None = None) -> ZoneState:
+def new_zone_state(
+    nr_frames: int,
+    managed: int,
+    wmark: tuple[int, int, int],
+    ncpus: int,
+    watermark_boost_factor: int,
+    pageblock_type: np.ndarray | None = None,
+) -> ZoneState:
     """A zone with no free pages yet (claim_boot_pages hands them over); every pageblock MOVABLE (memmap_init)."""
     if pageblock_type is None:
         pageblock_type = np.full(-(-nr_frames >> PAGEBLOCK_ORDER), MIGRATE_MOVABLE, dtype=np.uint8)
@@ -177,18 +183,34 @@ def new_zone_state(nr_frames: int, managed: int, wmark: tuple[int, int, int], nc
         return np.array([v], dtype=np.int64)
 
     return ZoneState(
-        pageblock_type=pageblock_type, buddy_order=np.full(nr_frames, -1, dtype=np.int8),
-        free_head=np.full(nl, NIL, dtype=np.int64), free_tail=np.full(nl, NIL, dtype=np.int64),
-        free_nr=np.zeros(nl, dtype=np.int64), nr_free=np.zeros(NR_ORDERS, dtype=np.int64), free_pages=one(0),
-        pcp_head=np.full(MIGRATE_PCPTYPES, NIL, dtype=np.int64), pcp_tail=np.full(MIGRATE_PCPTYPES, NIL, dtype=np.int64),
-        pcp_nr=np.zeros(MIGRATE_PCPTYPES, dtype=np.int64), wmark=np.array(wmark, dtype=np.int64),
-        watermark_boost=one(0), watermark_boost_factor=one(watermark_boost_factor), boosted=one(0),
-        managed=one(managed), batch=one(zone_batchsize(managed)), ncpus=one(ncpus), pcp_free_factor=one(0),
-        reclaim_active=one(0), pgalloc=one(0), pgfree=one(0), extfrag_events=one(0), pageblock_claims=one(0),
+        pageblock_type=pageblock_type,
+        buddy_order=np.full(nr_frames, -1, dtype=np.int8),
+        free_head=np.full(nl, NIL, dtype=np.int64),
+        free_tail=np.full(nl, NIL, dtype=np.int64),
+        free_nr=np.zeros(nl, dtype=np.int64),
+        nr_free=np.zeros(NR_ORDERS, dtype=np.int64),
+        free_pages=one(0),
+        pcp_head=np.full(MIGRATE_PCPTYPES, NIL, dtype=np.int64),
+        pcp_tail=np.full(MIGRATE_PCPTYPES, NIL, dtype=np.int64),
+        pcp_nr=np.zeros(MIGRATE_PCPTYPES, dtype=np.int64),
+        wmark=np.array(wmark, dtype=np.int64),
+        watermark_boost=one(0),
+        watermark_boost_factor=one(watermark_boost_factor),
+        boosted=one(0),
+        managed=one(managed),
+        batch=one(zone_batchsize(managed)),
+        ncpus=one(ncpus),
+        pcp_free_factor=one(0),
+        reclaim_active=one(0),
+        pgalloc=one(0),
+        pgfree=one(0),
+        extfrag_events=one(0),
+        pageblock_claims=one(0),
     )
 
 
 # -- the buddy lists --------------------------------------------------------------------------------------
+
 
 @kernel
 def block_type(z: ZoneState, order: int, block: int) -> int:
@@ -344,7 +366,8 @@ def buddy_free_pages_batch(z: ZoneState, mem: MemMap, pfns: np.ndarray) -> None:
                 b = blocks[i]
                 if merge[i] and (listed[i] or (b & 1) == 0):
                     z.pageblock_type[((b ^ 1) << order) >> PAGEBLOCK_ORDER] = z.pageblock_type[
-                        (b << order) >> PAGEBLOCK_ORDER]
+                        (b << order) >> PAGEBLOCK_ORDER
+                    ]
         nparents = 0
         parents = np.empty(nb, dtype=np.int64)
         for i in range(nb):
@@ -390,8 +413,12 @@ def buddy_move_pageblock(z: ZoneState, mem: MemMap, pb: int, new_mt: int) -> int
         for block in range(lo, hi):
             if buddy_listed(z, order, block):
                 pfn = block << order
-                list_del(mem.next, mem.prev, z.free_head, z.free_tail, z.free_nr, order * MIGRATE_PCPTYPES + old_mt, pfn)
-                list_add(mem.next, mem.prev, z.free_head, z.free_tail, z.free_nr, order * MIGRATE_PCPTYPES + new_mt, pfn)
+                list_del(
+                    mem.next, mem.prev, z.free_head, z.free_tail, z.free_nr, order * MIGRATE_PCPTYPES + old_mt, pfn
+                )
+                list_add(
+                    mem.next, mem.prev, z.free_head, z.free_tail, z.free_nr, order * MIGRATE_PCPTYPES + new_mt, pfn
+                )
                 moved += 1 << order
     z.pageblock_type[pb] = new_mt
     return moved
@@ -413,6 +440,7 @@ def buddy_peek(z: ZoneState, order: int, mt: int) -> int:
 
 
 # -- watermarks and the zone's side of rmqueue -------------------------------------------------------------
+
 
 @kernel
 def wmark_pages(z: ZoneState, which: int) -> int:
@@ -540,7 +568,7 @@ def rmqueue_order0(z: ZoneState, mem: MemMap, n: int, mt: int) -> np.ndarray:
     if len(got) == n:
         return got
     out = np.empty(n, dtype=np.int64)
-    out[:len(got)] = got
+    out[: len(got)] = got
     have = len(got)
     need = n - have
     while need > 0:
@@ -552,7 +580,7 @@ def rmqueue_order0(z: ZoneState, mem: MemMap, n: int, mt: int) -> np.ndarray:
             z.extfrag_events[0] += 1
         if not len(more):
             break
-        out[have:have + len(more)] = more
+        out[have : have + len(more)] = more
         have += len(more)
         need -= len(more)
     return out[:have]
@@ -695,11 +723,18 @@ def pcp_frames(z: ZoneState, mem: MemMap) -> np.ndarray:
 
 # -- the Python side: the zone and its buddy lists as objects (tests, snapshots, the machine's set-up) ------
 
+
 class BuddyAllocator:
     """The buddy free lists of a zone, seen from Python."""
 
-    def __init__(self, nr_frames: int, state: np.ndarray, pageblock_type: np.ndarray | None = None,
-                 zone: ZoneState | None = None, memmap: MemMap | None = None) -> None:
+    def __init__(
+        self,
+        nr_frames: int,
+        state: np.ndarray,
+        pageblock_type: np.ndarray | None = None,
+        zone: ZoneState | None = None,
+        memmap: MemMap | None = None,
+    ) -> None:
         self.nr_frames = nr_frames
         self.state = state
         if memmap is None:
@@ -778,16 +813,26 @@ class Zone:
     allocations bypass them.
     """
 
-    def __init__(self, name: str, nr_frames: int, state: np.ndarray, managed: int,
-                 wmark: tuple[int, int, int], ncpus: int, watermark_boost_factor: int = 15000,
-                 folio_order: np.ndarray | None = None, memmap: MemMap | None = None,
-                 vm: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        nr_frames: int,
+        state: np.ndarray,
+        managed: int,
+        wmark: tuple[int, int, int],
+        ncpus: int,
+        watermark_boost_factor: int = 15000,
+        folio_order: np.ndarray | None = None,
+        memmap: MemMap | None = None,
+        vm: np.ndarray | None = None,
+    ) -> None:
         self.name = name
         self.nr_frames = nr_frames
         if memmap is None:
             blank = new_memmap(nr_frames)
-            memmap = blank._replace(state=state, folio_order=folio_order if folio_order is not None
-                                    else blank.folio_order)
+            memmap = blank._replace(
+                state=state, folio_order=folio_order if folio_order is not None else blank.folio_order
+            )
         self.mem = memmap
         self.state = memmap.state
         self.folio_order = memmap.folio_order
@@ -805,11 +850,13 @@ class Zone:
     def _set(self, name: str, value: int) -> None:
         getattr(self.z, name)[0] = value
 
-    watermark_boost = property(lambda self: self._get("watermark_boost"),
-                               lambda self, v: self._set("watermark_boost", v))
+    watermark_boost = property(
+        lambda self: self._get("watermark_boost"), lambda self, v: self._set("watermark_boost", v)
+    )
     boosted_flag = property(lambda self: bool(self._get("boosted")), lambda self, v: self._set("boosted", int(v)))
-    reclaim_active = property(lambda self: bool(self._get("reclaim_active")),
-                              lambda self, v: self._set("reclaim_active", int(v)))
+    reclaim_active = property(
+        lambda self: bool(self._get("reclaim_active")), lambda self, v: self._set("reclaim_active", int(v))
+    )
     pgalloc = property(lambda self: self._get("pgalloc"), lambda self, v: self._set("pgalloc", v))
     pgfree = property(lambda self: self._get("pgfree"), lambda self, v: self._set("pgfree", v))
     extfrag_events = property(lambda self: self._get("extfrag_events"))

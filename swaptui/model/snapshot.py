@@ -74,8 +74,12 @@ class Snapshot:
     lru_sizes: tuple[int, int, int, int] = (0, 0, 0, 0)
     kswapd_order: int = 0
     cluster_order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))  # per cluster (copy)
-    percpu_offset: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))  # [cpu, order]: next slot or -1; last row is kswapd's
-    xa_tree_heights: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # levels per swap-cache tree
+    percpu_offset: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, 0), dtype=np.int64)
+    )  # [cpu, order]: next slot or -1; last row is kswapd's
+    xa_tree_heights: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64)
+    )  # levels per swap-cache tree
     xa_entries: int = 0  # swap-cache XArray entries: folios and shadows
     xa_span_shift: int = 14  # each tree covers 2**xa_span_shift slots
     # Where the data comes from: "model" (a Machine), "trace" (a recorded kernel trace) or "live" (this
@@ -107,8 +111,9 @@ def frame_state_counts(state: np.ndarray, previous: Snapshot | None = None) -> n
     if len(words) > len(state) // 64:
         return np.array([np.count_nonzero(state == k) for k in range(n)], dtype=np.int64)
     idx = (words[:, None] * 8 + np.arange(8)).ravel()
-    return (previous.state_counts + np.bincount(state[idx], minlength=n)[:n]
-            - np.bincount(old[idx], minlength=n)[:n]).astype(np.int64)
+    return (
+        previous.state_counts + np.bincount(state[idx], minlength=n)[:n] - np.bincount(old[idx], minlength=n)[:n]
+    ).astype(np.int64)
 
 
 def build_snapshot(m: Machine, recent_events: int = 200, previous: Snapshot | None = None) -> Snapshot:
@@ -126,32 +131,51 @@ def build_snapshot(m: Machine, recent_events: int = 200, previous: Snapshot | No
             res, swp = len(p.slab_frames), 0
         elif p.kind == "filecache":
             st = None
-            res = int(np.count_nonzero(m.file_frame[p.file_base:p.file_base + p.npages] >= 0))
+            res = int(np.count_nonzero(m.file_frame[p.file_base : p.file_base + p.npages] >= 0))
             swp = 0
         else:
-            st = sp.state[p.base:p.base + p.npages]
+            st = sp.state[p.base : p.base + p.npages]
             res = int(np.count_nonzero(st == 1))
             swp = int(np.count_nonzero(st == 2))
         procs.append(ProcessView(p.pid, p.name, p.kind, res, swp, p.npages, p.exited, p.killed))
-    devs = tuple(DeviceView(d.name, d.kind, d.prio, d.pages, d.inuse, d.first_cluster, d.nr_clusters)
-                 for d in m.swap.devices)
+    devs = tuple(
+        DeviceView(d.name, d.kind, d.prio, d.pages, d.inuse, d.first_cluster, d.nr_clusters) for d in m.swap.devices
+    )
     return Snapshot(
-        tick=m.tick, time_ns=m.now, scenario_name=m.scenario.name, design=m.design,
-        counters=counters, watermarks=m.watermarks(), managed_pages=m.zone.managed,
-        nr_free=m.zone.nr_free_pages, pcp_count=m.zone.pcp_count,
-        free_area=tuple(m.zone.buddy.nr_free), kswapd_state=m.kswapd.state,
-        kswapd_priority=m.kswapd.priority, kswapd_failures=m.kswapd.failures,
-        frame_state=m.memmap.state.copy(), frame_lru=m.memmap.lru.copy(), state_counts=counts,
-        cluster_flags=m.swap.cluster_flags.copy(), cluster_count=m.swap.cluster_count.copy(),
-        devices=devs, swap_cache_pages=m.swap_cache.nr_pages, xa_nodes=m.swap_cache.xa.node_count(),
-        xa_depth_hist=m.swap_cache.depth_hist.copy(), zram_pool_pages=m.zram_frames_count,
-        processes=tuple(procs), events=tuple(list(m.events)[-recent_events:]),
+        tick=m.tick,
+        time_ns=m.now,
+        scenario_name=m.scenario.name,
+        design=m.design,
+        counters=counters,
+        watermarks=m.watermarks(),
+        managed_pages=m.zone.managed,
+        nr_free=m.zone.nr_free_pages,
+        pcp_count=m.zone.pcp_count,
+        free_area=tuple(m.zone.buddy.nr_free),
+        kswapd_state=m.kswapd.state,
+        kswapd_priority=m.kswapd.priority,
+        kswapd_failures=m.kswapd.failures,
+        frame_state=m.memmap.state.copy(),
+        frame_lru=m.memmap.lru.copy(),
+        state_counts=counts,
+        cluster_flags=m.swap.cluster_flags.copy(),
+        cluster_count=m.swap.cluster_count.copy(),
+        devices=devs,
+        swap_cache_pages=m.swap_cache.nr_pages,
+        xa_nodes=m.swap_cache.xa.node_count(),
+        xa_depth_hist=m.swap_cache.depth_hist.copy(),
+        zram_pool_pages=m.zram_frames_count,
+        processes=tuple(procs),
+        events=tuple(list(m.events)[-recent_events:]),
         lru_sizes=(len(m.lru[0]), len(m.lru[1]), len(m.lru[2]), len(m.lru[3])),
-        kswapd_order=m.kswapd.order, cluster_order=m.swap.cluster_order.copy(),
+        kswapd_order=m.kswapd.order,
+        cluster_order=m.swap.cluster_order.copy(),
         percpu_offset=m.swap.percpu_offset.copy(),
         xa_tree_heights=m.swap_cache.xa.height(np.arange(m.swap_cache.xa.nr_trees)),
-        xa_entries=int(m.swap_cache.xa.entries.sum()), xa_span_shift=m.swap_cache.xa.span_shift,
-        free_area_mt=m.zone.buddy.free_area_by_migratetype(), pageblock_type=m.zone.pageblock_type.copy(),
+        xa_entries=int(m.swap_cache.xa.entries.sum()),
+        xa_span_shift=m.swap_cache.xa.span_shift,
+        free_area_mt=m.zone.buddy.free_area_by_migratetype(),
+        pageblock_type=m.zone.pageblock_type.copy(),
         compaction=compaction_view(m),
         swap_clusters_by_order=m.phys.clusters_by_order(),
         zs_classes=m.zswap.pool.class_stats() if m.zswap is not None else None,
@@ -167,5 +191,5 @@ def sample_counters(m: Machine) -> np.ndarray:
     """This tick's counters and lookup-depth histogram (a copy): cheap enough to take every tick, for rate series."""
     hist = np.zeros(XA_DEPTHS, dtype=np.int64)
     depth = m.swap_cache.depth_hist[:XA_DEPTHS]
-    hist[:len(depth)] = depth
+    hist[: len(depth)] = depth
     return np.concatenate([m.vm.values, hist])

@@ -194,7 +194,7 @@ class SwapPathsMixin(MachineState):
         devs = self.phys.device_of(rslots)
         async_parts: list[np.ndarray] = []
         single = len(self.phys.devices) == 1
-        for d in ([0] if single else np.unique(devs).tolist()):
+        for d in [0] if single else np.unique(devs).tolist():
             if single:
                 f, s, v = rest, rslots, rvps
             else:
@@ -250,8 +250,9 @@ class SwapPathsMixin(MachineState):
     def zram_pool_adjust(self) -> int:
         """Grow or shrink the zsmalloc pools' frames to what zram and zswap hold (PF_MEMALLOC: no watermark).
         Returns how many pages the pools needed and the zone did not have (0 almost always)."""
-        need = (self.zram.pool_pages() if self.zram is not None else 0) + \
-            (self.zswap.pool_pages() if self.zswap is not None else 0)
+        need = (self.zram.pool_pages() if self.zram is not None else 0) + (
+            self.zswap.pool_pages() if self.zswap is not None else 0
+        )
         have = self.zram_frames_count
         if need > have:
             got = self.zone.alloc(need - have)
@@ -260,15 +261,16 @@ class SwapPathsMixin(MachineState):
             return need - have - len(got)
         if need < have:
             k = have - need
-            out = self.zram_frames[have - k:have].copy()
+            out = self.zram_frames[have - k : have].copy()
             self.zram_frames_count -= k
             self.zone.free(out)
         return 0
 
     def zram_pool_shortfall(self) -> int:
         """Pages the zsmalloc pools hold beyond the frames they were given (0 unless an allocation fell short)."""
-        need = (self.zram.pool_pages() if self.zram is not None else 0) + \
-            (self.zswap.pool_pages() if self.zswap is not None else 0)
+        need = (self.zram.pool_pages() if self.zram is not None else 0) + (
+            self.zswap.pool_pages() if self.zswap is not None else 0
+        )
         return max(0, need - self.zram_frames_count)
 
     def _zram_write_failed(self, frames: np.ndarray, slots: np.ndarray) -> np.ndarray:
@@ -280,9 +282,9 @@ class SwapPathsMixin(MachineState):
         excess = self.zram.pool_bytes - (self.zram_frames_count - zswap_pages) * PAGE_SIZE
         undo = np.cumsum(self.zram.size[slots[::-1]].astype(np.int64))
         k = min(len(slots), int(np.searchsorted(undo, excess)) + 1)
-        self.zram.free(slots[len(slots) - k:])
+        self.zram.free(slots[len(slots) - k :])
         self.zram_pool_adjust()  # give back what the undone stores no longer need
-        failed = frames[len(frames) - k:]
+        failed = frames[len(frames) - k :]
         self.memmap.flags[failed] |= np.uint16(PG_DIRTY)
         self.vm.add("swaptui_zram_write_failed", k)
         return failed
@@ -291,9 +293,9 @@ class SwapPathsMixin(MachineState):
         need = self.zram_frames_count + len(frames)
         if need > len(self.zram_frames):
             new = np.zeros(max(need, 2 * len(self.zram_frames) + 64), dtype=np.int64)
-            new[:self.zram_frames_count] = self.zram_frames[:self.zram_frames_count]
+            new[: self.zram_frames_count] = self.zram_frames[: self.zram_frames_count]
             self.zram_frames = new
-        self.zram_frames[self.zram_frames_count:need] = frames
+        self.zram_frames[self.zram_frames_count : need] = frames
         self.zram_frames_count = need
 
     # -- swap-in ------------------------------------------------------------------------------------
@@ -425,14 +427,18 @@ class SwapPathsMixin(MachineState):
             self.vm.add("pgpgout", 4 * n)
             if dev.kind == "zram":
                 assert self.zram is not None  # built whenever a zram device is
-                self.zram.store(phys[sel], self.spaces.csize[vps[sel]],
-                                self.spaces.content[vps[sel]] == CONTENT_SAME)
+                self.zram.store(phys[sel], self.spaces.csize[vps[sel]], self.spaces.content[vps[sel]] == CONTENT_SAME)
             elif not dev.synchronous:
                 q = self.io[d]
                 q.submit(max(now, q.busy_until - q.max_backlog_ns), np.full(n, -1, dtype=np.int64), is_write=True)
         self.zram_pool_adjust()
-        self.event(now, "zswap", f"zswap shrink_worker wrote back {len(keys)} entries "
-                                 f"(pool {zswap.pool_pages()} pages)", key="wb", min_gap_ns=100_000_000)
+        self.event(
+            now,
+            "zswap",
+            f"zswap shrink_worker wrote back {len(keys)} entries (pool {zswap.pool_pages()} pages)",
+            key="wb",
+            min_gap_ns=100_000_000,
+        )
         return len(keys)
 
     def next_writeback_completion(self, now: int) -> int | None:
@@ -456,8 +462,7 @@ class SwapPathsMixin(MachineState):
                 fl = mem.flags[wb]
                 mem.flags[wb] = fl & ~np.uint16(PG_WRITEBACK | PG_RECLAIM)
                 # folio_rotate_reclaimable: reclaim-marked folios still on the inactive list go to its tail.
-                rot = wb[((fl & PG_RECLAIM) != 0) & (mem.lru[wb] == LRU_INACTIVE_ANON)
-                         & ((fl & PG_DIRTY) == 0)]
+                rot = wb[((fl & PG_RECLAIM) != 0) & (mem.lru[wb] == LRU_INACTIVE_ANON) & ((fl & PG_DIRTY) == 0)]
                 if len(rot):
                     inactive.remove(rot)
                     inactive.add_tail(rot)

@@ -51,7 +51,7 @@ class SwapTableCache(SwapCacheBase):
 
     def tables(self, cluster_count: np.ndarray) -> int:
         """Swap tables allocated: one per cluster with slots in use."""
-        return int(np.count_nonzero(cluster_count[:self.nr_clusters]))
+        return int(np.count_nonzero(cluster_count[: self.nr_clusters]))
 
     def index_nodes(self) -> int:
         return 0

@@ -127,6 +127,7 @@ def get_scan_count(m: Machine, sc: ScanControl) -> list[int]:
 
 # -- the per-folio work -----------------------------------------------------------------------------
 
+
 def shrink_active_list(m: Machine, lru: int, n: int, sc: ScanControl) -> None:
     """shrink_active_list: age active folios to the inactive list (accessed bits cleared)."""
     frames = m.lru[lru].isolate_tail(n)
@@ -147,8 +148,7 @@ def activate(m: Machine, frames: np.ndarray, is_file: bool) -> None:
         return
     # Not a candidate for swapping: give back swap space when swap is over half full.
     if not is_file and m.swap.vm_swap_full():
-        cached = frames[(m.memmap.slot[frames] >= 0)
-                        & ((m.memmap.flags[frames] & PG_WRITEBACK) == 0)]
+        cached = frames[(m.memmap.slot[frames] >= 0) & ((m.memmap.flags[frames] & PG_WRITEBACK) == 0)]
         if len(cached):
             m.folio_free_swap(cached)
             # An unmapped folio whose last swap reference is gone was freed just now, not activated.
@@ -326,10 +326,10 @@ def reclaim_anon_folios(m: Machine, frames: np.ndarray, sc: ScanControl) -> int:
                 slots = np.concatenate([big_slots, slots])
             if len(slots) < len(need_swap):
                 # No swap space: activate_locked (the folio is not a swap candidate now).
-                failed = need_swap[len(slots):]
+                failed = need_swap[len(slots) :]
                 m.vm.add("swaptui_swap_alloc_fail", len(failed))
                 activate(m, failed, False)
-                need_swap = need_swap[:len(slots)]
+                need_swap = need_swap[: len(slots)]
                 frames = np.concatenate([frames[mem.slot[frames] >= 0], need_swap])
             if len(need_swap):
                 sc.cost += m.swap_cache.add(slots, need_swap)[1]
@@ -376,6 +376,7 @@ def reclaim_anon_folios(m: Machine, frames: np.ndarray, sc: ScanControl) -> int:
 
 # -- node-level reclaim -----------------------------------------------------------------------------
 
+
 def shrink_lruvec(m: Machine, sc: ScanControl, nr: list[int], budget: int | None = None) -> bool:
     """shrink_lruvec over remaining targets `nr` (mutated); stops early when the budget runs out.
 
@@ -397,8 +398,7 @@ def shrink_lruvec(m: Machine, sc: ScanControl, nr: list[int], budget: int | None
                 chunk = max(chunk, min(nr[lru], SWAP_CLUSTER_MAX * 64))
             if budget is not None:
                 est = m.kswapd.cost_per_page
-                chunk = max(SWAP_CLUSTER_MAX, min(SWAP_CLUSTER_MAX * 64,
-                                                  int((budget - sc.cost) // max(est, 1))))
+                chunk = max(SWAP_CLUSTER_MAX, min(SWAP_CLUSTER_MAX * 64, int((budget - sc.cost) // max(est, 1))))
                 chunk = chunk // SWAP_CLUSTER_MAX * SWAP_CLUSTER_MAX
             n = min(nr[lru], chunk)
             nr[lru] -= n
@@ -458,8 +458,13 @@ def shrink_slab_zsmalloc(m: Machine, sc: ScanControl) -> None:
 
 def try_to_free_pages(m: Machine, invocations: int, cpu: int, now: int) -> ScanControl:
     """try_to_free_pages / do_try_to_free_pages for `invocations` stalled allocations at once."""
-    sc = ScanControl(nr_to_reclaim=SWAP_CLUSTER_MAX * invocations, is_kswapd=False, cpu=cpu, now=now,
-                     batch=SWAP_CLUSTER_MAX * min(invocations, 64))
+    sc = ScanControl(
+        nr_to_reclaim=SWAP_CLUSTER_MAX * invocations,
+        is_kswapd=False,
+        cpu=cpu,
+        now=now,
+        batch=SWAP_CLUSTER_MAX * min(invocations, 64),
+    )
     sc.cost += m.costs.reclaim_entry * invocations
     m.vm.add("allocstall_movable", invocations)
     shrink_slab_zsmalloc(m, sc)
@@ -564,7 +569,9 @@ class Kswapd:
                 if self.pgdat_balanced(m):
                     self.state = KSWAPD_SLEEPING
                     m.zone.reclaim_active = False
-                    m.event(now, "kswapd", f"kswapd sleeps: free {m.zone.nr_free_pages} >= high {m.zone.wmark_pages(2)}")
+                    m.event(
+                        now, "kswapd", f"kswapd sleeps: free {m.zone.nr_free_pages} >= high {m.zone.wmark_pages(2)}"
+                    )
                     return 0
                 m.vm.add("kswapd_high_wmark_hit_quickly")
                 self._start(m, now, "nap")
@@ -587,9 +594,14 @@ class Kswapd:
                     used += m.costs.reclaim_entry
                     continue
                 # Boosted reclaim neither swaps nor writes back.
-                sc = ScanControl(nr_to_reclaim=max(m.zone.wmark_pages(WMARK_HIGH), SWAP_CLUSTER_MAX),
-                                 priority=self.priority, is_kswapd=True, cpu=m.kswapd_cpu, now=now + used,
-                                 may_swap=not self.nr_boost_reclaim)
+                sc = ScanControl(
+                    nr_to_reclaim=max(m.zone.wmark_pages(WMARK_HIGH), SWAP_CLUSTER_MAX),
+                    priority=self.priority,
+                    is_kswapd=True,
+                    cpu=m.kswapd_cpu,
+                    now=now + used,
+                    may_swap=not self.nr_boost_reclaim,
+                )
                 sc.cost += m.costs.reclaim_entry
                 shrink_slab_zsmalloc(m, sc)
                 if inactive_is_low(m, LRU_INACTIVE_ANON) and m.swap.total_swap_pages:

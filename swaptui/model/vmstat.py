@@ -77,15 +77,27 @@ COUNTERS: tuple[tuple[str, str], ...] = (
     ("thp_split_page", "Huge pages split into base pages (here: when swap-out found no free cluster)."),
     ("thp_swpout", "Huge pages swapped out whole, into one free swap cluster."),
     ("thp_swpout_fallback", "Huge pages that were split before swap-out because no swap cluster was free."),
-    ("swaptui_mthp_fault_alloc", "Faults that mapped a new mTHP folio below PMD size (hugepages-*kB/stats/anon_fault_alloc)."),
+    (
+        "swaptui_mthp_fault_alloc",
+        "Faults that mapped a new mTHP folio below PMD size (hugepages-*kB/stats/anon_fault_alloc).",
+    ),
     ("swaptui_mthp_fault_fallback", "mTHP faults that fell back to a smaller order (stats/anon_fault_fallback)."),
     ("swaptui_mthp_swpin", "mTHP folios swapped in whole from a synchronous device (hugepages-*kB/stats/swpin)."),
     ("swaptui_mthp_swpout", "Large folios below PMD size (mTHP) swapped out whole (hugepages-*kB/stats/swpout)."),
-    ("swaptui_mthp_swpout_fallback", "mTHP folios split before swap-out: no slots of their order (stats/swpout_fallback)."),
-    ("swaptui_extfrag_events", "Allocations that fell back to another migratetype's pageblock (mm_page_alloc_extfrag)."),
+    (
+        "swaptui_mthp_swpout_fallback",
+        "mTHP folios split before swap-out: no slots of their order (stats/swpout_fallback).",
+    ),
+    (
+        "swaptui_extfrag_events",
+        "Allocations that fell back to another migratetype's pageblock (mm_page_alloc_extfrag).",
+    ),
     ("swaptui_pageblock_claims", "Fallbacks that claimed (re-tagged) a whole pageblock."),
     ("swaptui_watermark_boost", "Current watermark boost of the zone, pages (after fragmenting fallbacks)."),
-    ("swaptui_zs_pages_compacted", "zsmalloc pages freed by compaction (the zsmalloc shrinker under reclaim; pages_compacted)."),
+    (
+        "swaptui_zs_pages_compacted",
+        "zsmalloc pages freed by compaction (the zsmalloc shrinker under reclaim; pages_compacted).",
+    ),
     ("swaptui_unmap_free_ns", "Simulated time tasks spent unmapping and freeing memory (munmap, exit), ns."),
     ("swaptui_compact_ns", "Simulated CPU time spent in direct and manual compaction, ns."),
     ("swaptui_kcompactd_cpu_ns", "Simulated CPU time spent by kcompactd, ns."),
@@ -103,8 +115,13 @@ COUNTERS: tuple[tuple[str, str], ...] = (
     ("swaptui_zram_stored", "Pages stored in zram (compressed or same-filled)."),
     ("swaptui_zram_same", "Pages zram stored as same-filled (no pool memory)."),
     ("swaptui_swap_alloc_fail", "Swap slot allocations that failed (devices full)."),
-    ("swaptui_zram_write_failed", ("zram writes that failed because zsmalloc found no free page (zram's "
-                                   "failed_writes): the folio stays dirty on the inactive list.")),
+    (
+        "swaptui_zram_write_failed",
+        (
+            "zram writes that failed because zsmalloc found no free page (zram's "
+            "failed_writes): the folio stays dirty on the inactive list."
+        ),
+    ),
     ("swaptui_vswap_lookup_hits", "vswap: descriptor lookups served by the per-CPU lookup cache (no XArray walk)."),
     ("swaptui_vswap_lookup_misses", "vswap: descriptor lookups that walked the virtual cluster map."),
     ("swaptui_vswap_clusters", "vswap: virtual clusters in the cluster map."),
@@ -114,12 +131,28 @@ COUNTERS: tuple[tuple[str, str], ...] = (
     ("swaptui_slow_path_allocs", "Swap slot allocations that took the slow path (new cluster)."),
 )
 
-GAUGES = frozenset({
-    "nr_free_pages", "nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file",
-    "nr_anon_pages", "nr_file_pages", "nr_swapcached", "nr_writeback", "nr_zspages", "nr_kernel_misc",
-    "swaptui_swap_used", "swaptui_swap_total", "swaptui_vswap_clusters", "swaptui_swap_tables",
-    "swaptui_zswap_pool_pages", "swaptui_zswap_stored", "swaptui_watermark_boost",
-})
+GAUGES = frozenset(
+    {
+        "nr_free_pages",
+        "nr_inactive_anon",
+        "nr_active_anon",
+        "nr_inactive_file",
+        "nr_active_file",
+        "nr_anon_pages",
+        "nr_file_pages",
+        "nr_swapcached",
+        "nr_writeback",
+        "nr_zspages",
+        "nr_kernel_misc",
+        "swaptui_swap_used",
+        "swaptui_swap_total",
+        "swaptui_vswap_clusters",
+        "swaptui_swap_tables",
+        "swaptui_zswap_pool_pages",
+        "swaptui_zswap_stored",
+        "swaptui_watermark_boost",
+    }
+)
 
 NAMES: tuple[str, ...] = tuple(n for n, _ in COUNTERS)
 HELP: dict[str, str] = dict(COUNTERS)

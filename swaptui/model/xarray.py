@@ -52,12 +52,12 @@ class XArrayForest:
             self.entries[t0] += sign * len(idx)
             self.nonzero[t0] += sign * int(np.count_nonzero(local))
             self.beyond64[t0] += sign * int(np.count_nonzero(local >= XA_CHUNK_SIZE))
-            self.beyond4096[t0] += sign * int(np.count_nonzero(local >= XA_CHUNK_SIZE ** 2))
+            self.beyond4096[t0] += sign * int(np.count_nonzero(local >= XA_CHUNK_SIZE**2))
         else:
             np.add.at(self.entries, trees, sign)
             np.add.at(self.nonzero, trees[local > 0], sign)
             np.add.at(self.beyond64, trees[local >= XA_CHUNK_SIZE], sign)
-            np.add.at(self.beyond4096, trees[local >= XA_CHUNK_SIZE ** 2], sign)
+            np.add.at(self.beyond4096, trees[local >= XA_CHUNK_SIZE**2], sign)
         raw = idx >> XA_CHUNK_SHIFT
         lo = int(raw.min())
         span = int(raw.max()) - lo + 1

@@ -93,7 +93,7 @@ class ZswapLru:
         mask = len(self.ring) - 1
         start = self.head & mask
         if start + n <= len(self.ring):
-            self.ring[start:start + n] = handles
+            self.ring[start : start + n] = handles
         else:
             self.ring[np.arange(self.head, self.head + n, dtype=np.int64) & mask] = handles
         self.head += n
@@ -113,7 +113,7 @@ class ZswapLru:
             take = min(self.head - start, max(2 * (n - got), 64))
             pos = np.arange(start, start + take, dtype=np.int64)
             handles = self.ring[pos & mask]
-            ok = np.flatnonzero(self._live(handles))[:n - got]
+            ok = np.flatnonzero(self._live(handles))[: n - got]
             out_handles.append(handles[ok])
             out_pos.append(pos[ok])
             got += len(ok)
@@ -135,9 +135,17 @@ class ZswapLru:
 class Zswap:
     """The zswap cache: entries by swap key, a zsmalloc pool, limits, LRU and writeback."""
 
-    def __init__(self, totalram_pages: int, nr_keys: int, max_pool_percent: int = 20,
-                 accept_threshold_percent: int = 90, compressor: str = "lz4", shrinker_enabled: bool = True,
-                 costs: CostTable = DEFAULT_COSTS, index: str = "xarray") -> None:
+    def __init__(
+        self,
+        totalram_pages: int,
+        nr_keys: int,
+        max_pool_percent: int = 20,
+        accept_threshold_percent: int = 90,
+        compressor: str = "lz4",
+        shrinker_enabled: bool = True,
+        costs: CostTable = DEFAULT_COSTS,
+        index: str = "xarray",
+    ) -> None:
         if index not in ("xarray", "descriptor"):
             raise ValueError(f"zswap index must be 'xarray' or 'descriptor', not {index!r}")
         self.costs = costs
@@ -257,8 +265,9 @@ class Zswap:
                 keys = np.concatenate(parts) if len(parts) > 1 else parts[0]
                 (xa.insert if sign > 0 else xa.erase)(keys)
 
-    def _tree_update(self, keys: np.ndarray, sign: int, one_tree: int = -1,
-                     trees: np.ndarray | None = None) -> np.ndarray | int:
+    def _tree_update(
+        self, keys: np.ndarray, sign: int, one_tree: int = -1, trees: np.ndarray | None = None
+    ) -> np.ndarray | int:
         """Count entries in (sign 1) or out (-1) of their trees, and log them for the forest.
 
         `one_tree` names the tree when the caller knows all keys share it and are in ascending
@@ -273,7 +282,7 @@ class Zswap:
                 sorted_keys = keys.tolist()
                 t0 = self._tree0
                 at64 = bisect_left(sorted_keys, XA_CHUNK_SIZE)
-                at4096 = bisect_left(sorted_keys, XA_CHUNK_SIZE ** 2)
+                at4096 = bisect_left(sorted_keys, XA_CHUNK_SIZE**2)
                 at1 = 1 if sorted_keys[0] == 0 else 0
                 for i, c in enumerate((at1, at64 - at1, at4096 - at64, len(sorted_keys) - at4096)):
                     t0[i] += sign * c
@@ -293,7 +302,7 @@ class Zswap:
         if in0 is not None:
             t0 = self._tree0  # entries at index 0, 1..63, 64..4095, 4096 and up
             for k in in0.tolist():
-                t0[0 if k == 0 else 1 if k < XA_CHUNK_SIZE else 2 if k < XA_CHUNK_SIZE ** 2 else 3] += sign
+                t0[0 if k == 0 else 1 if k < XA_CHUNK_SIZE else 2 if k < XA_CHUNK_SIZE**2 else 3] += sign
             self._tree0_height()
         self._xa_log.append((keys.copy(), sign))  # (callers may reuse their key arrays)
         self._xa_logged += len(keys)
@@ -346,8 +355,9 @@ class Zswap:
             return np.zeros(len(trees), dtype=np.int64)
         return self._hops(np.asarray(trees, dtype=np.int64))[0]
 
-    def _erase(self, keys: np.ndarray, eids: np.ndarray | None = None, on_lru: bool = True,
-               trees: np.ndarray | None = None) -> int:
+    def _erase(
+        self, keys: np.ndarray, eids: np.ndarray | None = None, on_lru: bool = True, trees: np.ndarray | None = None
+    ) -> int:
         """Erase and free the entries at these keys (all present): zswap_entry_free; returns CPU.
 
         `eids` (and `trees`, keys >> ZSWAP_ADDRESS_SPACE_SHIFT) may be passed when the caller has
@@ -396,8 +406,9 @@ class Zswap:
             self.reached_full = False
         return self.reached_full
 
-    def store(self, keys: np.ndarray, csizes: np.ndarray, now: int = 0,
-              max_new_pages: int | None = None, force: bool = False) -> tuple[np.ndarray, int]:
+    def store(
+        self, keys: np.ndarray, csizes: np.ndarray, now: int = 0, max_new_pages: int | None = None, force: bool = False
+    ) -> tuple[np.ndarray, int]:
         """zswap_store for order-0 pages at distinct keys with these compressed sizes; returns (stored, cost).
 
         Each key is one store, checked against the limits in order. `max_new_pages`, when given, is
@@ -435,8 +446,9 @@ class Zswap:
             # zs_malloc in order, stopping at the first store that finds the pool at its limit
             # (zswap_check_limits) or that needs more pages than it may take.
             pages_before = self.pool.pages()
-            eids, handles, by_alloc = self.pool._malloc(length_array, lengths, None if force else self.max_pages,
-                                                        None if force else max_new_pages, checked=True)
+            eids, handles, by_alloc = self.pool._malloc(
+                length_array, lengths, None if force else self.max_pages, None if force else max_new_pages, checked=True
+            )
             ok = len(eids)
             if ok:
                 nr_raw = (lengths if ok == n else lengths[:ok]).count(PAGE_SIZE)
@@ -465,8 +477,9 @@ class Zswap:
             cost += self._walk(rejected) + self._xa_lock_cost(rejected)  # check_old's xa_erase
         return stored, cost
 
-    def _store_pages(self, keys: np.ndarray, eids: np.ndarray, handles: np.ndarray, nr_raw: int,
-                     new_pages: int, one_tree: int = -1) -> int:
+    def _store_pages(
+        self, keys: np.ndarray, eids: np.ndarray, handles: np.ndarray, nr_raw: int, new_pages: int, one_tree: int = -1
+    ) -> int:
         """zswap_store_page for each key, its object allocated (eids, handles): xa_store, LRU add; returns CPU."""
         n = len(keys)
         self._fit_entries()
@@ -583,8 +596,9 @@ class Zswap:
             return 0
         return min(self.stored_pages, -(-excess * self.stored_pages // max(1, self.pool.pages())))
 
-    def writeback_candidates(self, n: int, max_writeback: int | None = None,
-                             in_swapcache: np.ndarray | None = None) -> np.ndarray:
+    def writeback_candidates(
+        self, n: int, max_writeback: int | None = None, in_swapcache: np.ndarray | None = None
+    ) -> np.ndarray:
         """Walk up to n entries from the LRU tail (shrink_memcg_cb) and write back the unreferenced ones.
 
         A referenced entry loses its bit and rotates to the head (second chance). An unreferenced one

@@ -13,8 +13,19 @@ from textual.binding import Binding, BindingType
 from swaptui.ui.panes import PANES
 
 # The footer shows labelled actions in this order (the most used first, so a narrow terminal keeps them).
-FOOTER_ORDER = ("toggle_run", "step(1)", "step_back(1)", "help", "quit", "faster", "slower", "pane(1)",
-                "go_to", "restart", "next_theme")
+FOOTER_ORDER = (
+    "toggle_run",
+    "step(1)",
+    "step_back(1)",
+    "help",
+    "quit",
+    "faster",
+    "slower",
+    "pane(1)",
+    "go_to",
+    "restart",
+    "next_theme",
+)
 
 
 @dataclass(frozen=True)
@@ -38,26 +49,51 @@ class Action:
 
 
 KEY_NAMES = {
-    "space": "space", "right": "→", "left": "←", "up": "↑", "down": "↓", "plus": "+", "minus": "-",
-    "question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
-    "escape": "esc", "enter": "enter", "ctrl+p": "ctrl+p", "pageup": "pgup", "pagedown": "pgdn",
-    "home": "home", "end": "end", "equals_sign": "=",
+    "space": "space",
+    "right": "→",
+    "left": "←",
+    "up": "↑",
+    "down": "↓",
+    "plus": "+",
+    "minus": "-",
+    "question_mark": "?",
+    "slash": "/",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "escape": "esc",
+    "enter": "enter",
+    "ctrl+p": "ctrl+p",
+    "pageup": "pgup",
+    "pagedown": "pgdn",
+    "home": "home",
+    "end": "end",
+    "equals_sign": "=",
 }
 
 ACTIONS: tuple[Action, ...] = (
     Action(("space",), "toggle_run", "run / pause the model", "Time", "run/pause"),
     Action(("n", "right"), "step(1)", "step one tick forward (pauses)", "Time", "step"),
     Action(("N",), "step(100)", "step 100 ticks forward (pauses)", "Time"),
-    Action(("b", "left"), "step_back(1)", "step one tick back: restore a checkpoint and replay (pauses)", "Time",
-           "back"),
-    Action(("plus", "equals_sign"), "faster", "speed ×2 (ticks per second of wall time)", "Time", "faster",
-           footer_key="+"),
+    Action(
+        ("b", "left"), "step_back(1)", "step one tick back: restore a checkpoint and replay (pauses)", "Time", "back"
+    ),
+    Action(
+        ("plus", "equals_sign"), "faster", "speed ×2 (ticks per second of wall time)", "Time", "faster", footer_key="+"
+    ),
     Action(("minus",), "slower", "speed ÷2", "Time", "slower"),
     Action(("g",), "go_to", "go to a tick or a time (e.g. 1500 or 1.5s)…", "Time", "go to"),
     Action(("r",), "restart", "restart at tick 0 (pauses)", "Time", "restart"),
-    *(Action((str(p.number),), f"pane({p.number})", f"focus and maximise pane {p.number}: {p.title} "
-             f"(again to restore)", "Panes", "panes" if p.number == 1 else "", "1-9" if p.number == 1 else "")
-      for p in PANES),
+    *(
+        Action(
+            (str(p.number),),
+            f"pane({p.number})",
+            f"focus and maximise pane {p.number}: {p.title} (again to restore)",
+            "Panes",
+            "panes" if p.number == 1 else "",
+            "1-9" if p.number == 1 else "",
+        )
+        for p in PANES
+    ),
     Action(("escape",), "back_out", "close the inspector, restore a maximised pane, or leave a pane", "Panes"),
     Action(("i",), "inspect", "inspect the cell or counter under the cursor (opens the inspector)", "Panes"),
     Action(("right_square_bracket",), "zoom(1)", "memory map: zoom in (pageblock bands, PFN gutter)", "View"),
@@ -69,29 +105,51 @@ ACTIONS: tuple[Action, ...] = (
     Action(("ctrl+p",), "command_palette", "command palette: every action by name", "App", label="palette"),
     Action(("s",), "screenshot", "save an SVG screenshot in the current directory", "App"),
     Action(("q",), "quit", "quit", "App", "quit"),
-    Action(("up",), "cursor(0,-1)", "move the cursor up (in a focused map or list)", "Cursor", scope="cursor",
-           palette=False),
+    Action(
+        ("up",),
+        "cursor(0,-1)",
+        "move the cursor up (in a focused map or list)",
+        "Cursor",
+        scope="cursor",
+        palette=False,
+    ),
     Action(("down",), "cursor(0,1)", "move the cursor down", "Cursor", scope="cursor", palette=False),
-    Action(("left",), "cursor(-1,0)", "move the cursor left (a focused pane takes ← → from time)", "Cursor",
-           scope="cursor", palette=False),
+    Action(
+        ("left",),
+        "cursor(-1,0)",
+        "move the cursor left (a focused pane takes ← → from time)",
+        "Cursor",
+        scope="cursor",
+        palette=False,
+    ),
     Action(("right",), "cursor(1,0)", "move the cursor right", "Cursor", scope="cursor", palette=False),
     Action(("pageup",), "cursor(0,-10)", "move the cursor ten rows up", "Cursor", scope="cursor", palette=False),
     Action(("pagedown",), "cursor(0,10)", "move the cursor ten rows down", "Cursor", scope="cursor", palette=False),
-    Action(("enter",), "inspect", "inspect what the cursor is on (or click it)", "Cursor", scope="cursor",
-           palette=False),
+    Action(
+        ("enter",), "inspect", "inspect what the cursor is on (or click it)", "Cursor", scope="cursor", palette=False
+    ),
 )
 
 
 def bindings(scope: str = "app") -> list[BindingType]:
     """Textual bindings for one scope, footer labels included, in footer order."""
+
     def rank(a: Action) -> int:
         return FOOTER_ORDER.index(a.action) if a.action in FOOTER_ORDER else len(FOOTER_ORDER)
 
     out: list[BindingType] = []
     for a in sorted((a for a in ACTIONS if a.scope == scope), key=rank):
         for i, key in enumerate(a.keys):
-            out.append(Binding(key, a.action, a.footer or a.label or a.description, show=bool(a.footer) and i == 0,
-                               key_display=(a.footer_key or None) if i == 0 else None, tooltip=a.description))
+            out.append(
+                Binding(
+                    key,
+                    a.action,
+                    a.footer or a.label or a.description,
+                    show=bool(a.footer) and i == 0,
+                    key_display=(a.footer_key or None) if i == 0 else None,
+                    tooltip=a.description,
+                )
+            )
     return out
 
 

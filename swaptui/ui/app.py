@@ -45,8 +45,17 @@ from swaptui.ui.panes.xarray import XArrayPane
 from swaptui.ui.stepper import DEFAULT_SPEED, MAX_SPEED, MIN_SPEED, Frame, Stepper
 from swaptui.ui.themes import DARK_STATES, THEME_ORDER, THEMES, theme_name
 
-PANE_CLASSES = (MemoryMapPane, WatermarksPane, ClustersPane, XArrayPane, CachesPane, FragmentationPane,
-                CountersPane, EventsPane, TasksPane)
+PANE_CLASSES = (
+    MemoryMapPane,
+    WatermarksPane,
+    ClustersPane,
+    XArrayPane,
+    CachesPane,
+    FragmentationPane,
+    CountersPane,
+    EventsPane,
+    TasksPane,
+)
 WIDE = (140, 40)
 TEXT_HZ = 10
 MEDIUM = (100, 28)
@@ -76,8 +85,17 @@ class SwapApp(App[int]):
     speed: reactive[int] = reactive(DEFAULT_SPEED, init=False)
     """Ticks per second of wall time while running."""
 
-    def __init__(self, scenario, *, start_tick: int = 0, speed: int = DEFAULT_SPEED, running: bool = False,
-                 theme: str = "dark", player_factory=Player, screenshot_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        scenario,
+        *,
+        start_tick: int = 0,
+        speed: int = DEFAULT_SPEED,
+        running: bool = False,
+        theme: str = "dark",
+        player_factory=Player,
+        screenshot_dir: str | None = None,
+    ) -> None:
         super().__init__()
         self.scenario = scenario
         for t in THEMES.values():
@@ -89,8 +107,15 @@ class SwapApp(App[int]):
         self.layout_mode = ""
         self.first_frame_at: float | None = None  # perf_counter of the first frame shown (benchmarks)
         self.frames_shown = 0
-        self.stepper = Stepper(scenario, self._publish_from_thread, self._status_from_thread, speed=speed,
-                               start_tick=start_tick, running=False, player_factory=player_factory)
+        self.stepper = Stepper(
+            scenario,
+            self._publish_from_thread,
+            self._status_from_thread,
+            speed=speed,
+            start_tick=start_tick,
+            running=False,
+            player_factory=player_factory,
+        )
         self._start_running = running
         self.set_reactive(SwapApp.speed, self.stepper.speed)
         self._thread: threading.Thread | None = None
@@ -321,8 +346,9 @@ class SwapApp(App[int]):
         """Save an SVG screenshot (in the current directory unless told otherwise) and say where."""
         tick = self.frame.tick if self.frame else 0
         slug = re.sub(r"[^a-z0-9]+", "-", self.scenario.name.lower()).strip("-") or "scenario"
-        path = self.save_screenshot(filename or f"swaptui-{slug}-tick{tick}.svg",
-                                    path or self.screenshot_dir or os.getcwd())
+        path = self.save_screenshot(
+            filename or f"swaptui-{slug}-tick{tick}.svg", path or self.screenshot_dir or os.getcwd()
+        )
         self.notify(f"screenshot saved: {path}", timeout=4)
 
     async def action_quit(self) -> None:
@@ -344,6 +370,9 @@ class SwapApp(App[int]):
         for a in ACTIONS:
             if a.scope != "app" or not a.palette or a.action == "command_palette":
                 continue
-            yield SystemCommand(escape(f"{a.description}  (key: {a.keys_text})"), escape(a.description),
-                                lambda action=a.action: self.run_action(action))
+            yield SystemCommand(
+                escape(f"{a.description}  (key: {a.keys_text})"),
+                escape(a.description),
+                lambda action=a.action: self.run_action(action),
+            )
         yield from super().get_system_commands(screen)

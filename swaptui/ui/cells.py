@@ -52,9 +52,16 @@ DISPLAY_MEANING = (
 )
 
 _STATE_TO_DISPLAY = np.zeros(len(FRAME_STATE_NAMES), dtype=np.uint8)
-for _state, _display in ((FRAME_FREE, D_FREE), (FRAME_PCP, D_PCP), (FRAME_KERNEL, D_KERNEL),
-                         (FRAME_ANON, D_ANON_INACTIVE), (FRAME_SWAPCACHE, D_SWAPCACHE), (FRAME_FILE, D_FILE),
-                         (FRAME_ZSMALLOC, D_ZSMALLOC), (FRAME_RESERVED, D_RESERVED)):
+for _state, _display in (
+    (FRAME_FREE, D_FREE),
+    (FRAME_PCP, D_PCP),
+    (FRAME_KERNEL, D_KERNEL),
+    (FRAME_ANON, D_ANON_INACTIVE),
+    (FRAME_SWAPCACHE, D_SWAPCACHE),
+    (FRAME_FILE, D_FILE),
+    (FRAME_ZSMALLOC, D_ZSMALLOC),
+    (FRAME_RESERVED, D_RESERVED),
+):
     _STATE_TO_DISPLAY[_state] = _display
 
 
@@ -87,8 +94,12 @@ def changed_frames(old_state: np.ndarray, state: np.ndarray, old_lru: np.ndarray
 
     Each column is compared in words of its own width (state is one byte a frame, the LRU id two)."""
     n = len(state)
-    if n % 8 or not (state.flags.c_contiguous and old_state.flags.c_contiguous and lru.flags.c_contiguous
-                     and old_lru.flags.c_contiguous):
+    if n % 8 or not (
+        state.flags.c_contiguous
+        and old_state.flags.c_contiguous
+        and lru.flags.c_contiguous
+        and old_lru.flags.c_contiguous
+    ):
         return np.flatnonzero((state != old_state) | (lru != old_lru))
     idx = np.union1d(_changed_words(old_state, state), _changed_words(old_lru, lru))
     if len(idx) == 0:

@@ -96,16 +96,23 @@ class Inspector(VerticalScroll):
         history = self._remember(frame, used / n)
         out = [
             Content.styled(f"Frames {lo:,}–{hi - 1:,}", "bold"),
-            Content(f"PFN {lo:#x}–{hi - 1:#x} · {format_bytes(n * 4096)} · pageblock {lo // 512:,}"
-                    f"{'–' + format(((hi - 1) // 512), ',') if (hi - 1) // 512 != lo // 512 else ''}"),
+            Content(
+                f"PFN {lo:#x}–{hi - 1:#x} · {format_bytes(n * 4096)} · pageblock {lo // 512:,}"
+                f"{'–' + format(((hi - 1) // 512), ',') if (hi - 1) // 512 != lo // 512 else ''}"
+            ),
             Content(""),
         ]
         for d in np.argsort(-counts, kind="stable"):
             if counts[d] == 0:
                 continue
-            out.append(Content.assemble((DISPLAY_GLYPHS[d], f"bold $frame-{DISPLAY_KEYS[d]}"),
-                                        f" {DISPLAY_NAMES[d]:<14}", (f"{int(counts[d]):>8,}", "bold"),
-                                        f" {counts[d] / n * 100:5.1f}%"))
+            out.append(
+                Content.assemble(
+                    (DISPLAY_GLYPHS[d], f"bold $frame-{DISPLAY_KEYS[d]}"),
+                    f" {DISPLAY_NAMES[d]:<14}",
+                    (f"{int(counts[d]):>8,}", "bold"),
+                    f" {counts[d] / n * 100:5.1f}%",
+                )
+            )
         out.append(Content(""))
         out.append(Content.styled("in use (not free or pcp) while open:", "$text-muted"))
         out.append(Content.styled(sparkline(history, min(HISTORY, width), 0, 1), "$primary"))
@@ -131,17 +138,27 @@ class Inspector(VerticalScroll):
             cpu_names = ", ".join("kswapd" if c == ncpus else f"CPU {c}" for c in who)
             out += [
                 Content.styled(f"Cluster {lo:,}", "bold"),
-                *wrapped(f"device {dev.name} ({dev.kind}), its cluster {lo - dev.first_cluster:,} of "
-                         f"{dev.nr_clusters:,}" if dev else "device —", width),
+                *wrapped(
+                    f"device {dev.name} ({dev.kind}), its cluster {lo - dev.first_cluster:,} of {dev.nr_clusters:,}"
+                    if dev
+                    else "device —",
+                    width,
+                ),
                 Content(f"slots {lo * SWAPFILE_CLUSTER:,}–{(lo + 1) * SWAPFILE_CLUSTER - 1:,}"),
                 Content(""),
                 Content.assemble(("list   ", "$text-muted"), (name, f"bold $cluster-{name}")),
-                Content.assemble(("count  ", "$text-muted"), (f"{int(counts[0])}/{SWAPFILE_CLUSTER}", "bold"),
-                                 f" ({fill * 100:.0f}% used)"),
-                Content.assemble(("order  ", "$text-muted"), (f"{int(s.cluster_order[lo]) if len(s.cluster_order) else 0}",
-                                                              "bold")),
-                Content.assemble(("cached ", "$text-muted"),
-                                 (f"▲ by {cpu_names}" if who else "no CPU caches it", "bold" if who else "")),
+                Content.assemble(
+                    ("count  ", "$text-muted"),
+                    (f"{int(counts[0])}/{SWAPFILE_CLUSTER}", "bold"),
+                    f" ({fill * 100:.0f}% used)",
+                ),
+                Content.assemble(
+                    ("order  ", "$text-muted"), (f"{int(s.cluster_order[lo]) if len(s.cluster_order) else 0}", "bold")
+                ),
+                Content.assemble(
+                    ("cached ", "$text-muted"),
+                    (f"▲ by {cpu_names}" if who else "no CPU caches it", "bold" if who else ""),
+                ),
                 Content(""),
                 *wrapped(CLUSTER_MEANING.get(name, ""), width, "$text-muted"),
             ]
@@ -155,8 +172,11 @@ class Inspector(VerticalScroll):
                 *[Content(f"{CLUSTER_FLAG_NAMES[k]:<8} {int(flags[k]):>6,}") for k in range(len(flags)) if flags[k]],
                 Content(f"CPU-cached {int(cached[lo:hi].sum())}"),
             ]
-        out += [Content(""), Content.styled("fill while open:", "$text-muted"),
-                Content.styled(sparkline(history, min(HISTORY, width), 0, 1), "$primary")]
+        out += [
+            Content(""),
+            Content.styled("fill while open:", "$text-muted"),
+            Content.styled(sparkline(history, min(HISTORY, width), 0, 1), "$primary"),
+        ]
         return Content("\n").join(out)
 
     def _counter(self, f: Frame, name: str, width: int) -> Content:
@@ -175,9 +195,14 @@ class Inspector(VerticalScroll):
             *wrapped(HELP.get(name, ""), width),
             Content(""),
             Content.assemble(("value  ", "$text-muted"), (f"{value:,}", "bold")),
-            Content.assemble(("Δ/s    ", "$text-muted"), (format_rate(rate), "bold"), ("  over 0.1 s simulated", "$text-muted")),
-            Content.assemble(("range  ", "$text-muted"), f"{int(col.min()):,} … {int(col.max()):,}" if len(col) else "—",
-                             (f"  over the last {len(h)} ticks", "$text-muted")),
+            Content.assemble(
+                ("Δ/s    ", "$text-muted"), (format_rate(rate), "bold"), ("  over 0.1 s simulated", "$text-muted")
+            ),
+            Content.assemble(
+                ("range  ", "$text-muted"),
+                f"{int(col.min()):,} … {int(col.max()):,}" if len(col) else "—",
+                (f"  over the last {len(h)} ticks", "$text-muted"),
+            ),
             Content(""),
             Content.styled("value over time" if gauge else "rate over time", "$text-muted"),
             Content.styled(sparkline(series, points, 0), "$primary"),

@@ -32,6 +32,7 @@ INDEX = {name: i for i, name in enumerate(SAMPLE_NAMES)}
 
 # -- fragmentation (formulas: swaptui.model.fragmentation) --------------------------------------------
 
+
 def format_index(thousandths: int) -> str:
     """An index as the kernel prints it: -1.000, 0.000 .. 1.000."""
     sign = "-" if thousandths < 0 else ""
@@ -40,6 +41,7 @@ def format_index(thousandths: int) -> str:
 
 
 # -- counter history ---------------------------------------------------------------------------------
+
 
 class HistoryRing:
     """Per-tick counter samples of the cursor's recent past, kept by the stepper (not thread-shared)."""
@@ -76,7 +78,7 @@ class HistoryRing:
     def amend(self, tick: int, values: np.ndarray) -> None:
         """Overwrite the leading columns of the sample at `tick` (if it is the newest), e.g. with a snapshot's gauges."""
         if self.size and self.last_tick == tick:
-            self.values[self._pos(self.size - 1), :len(values)] = values
+            self.values[self._pos(self.size - 1), : len(values)] = values
 
     def truncate_after(self, tick: int) -> None:
         """Forget samples newer than `tick` (after a rewind, they are the future)."""
@@ -158,10 +160,12 @@ class History:
 
     def ratio_series(self, hits: Sequence[str], total: Sequence[str], points: int) -> np.ndarray:
         """sum(hits)/sum(total) per time bucket (NaN where nothing happened)."""
+
         def ratio(lo: int, hi: int) -> float:
             h = sum(int(self.values[hi, INDEX[n]] - self.values[lo, INDEX[n]]) for n in hits)
             t = sum(int(self.values[hi, INDEX[n]] - self.values[lo, INDEX[n]]) for n in total)
             return h / t if t > 0 else float("nan")
+
         return self._bucketed(ratio, points)
 
     def value_series(self, name: str, points: int) -> np.ndarray:
@@ -204,8 +208,10 @@ class History:
 
 # -- small text helpers -------------------------------------------------------------------------------
 
-def sparkline(values: Sequence[float] | np.ndarray, width: int, lo: float | None = None,
-              hi: float | None = None) -> str:
+
+def sparkline(
+    values: Sequence[float] | np.ndarray, width: int, lo: float | None = None, hi: float | None = None
+) -> str:
     """Values (the newest last) as block characters, right-aligned in `width`; NaN shows as a gap."""
     vals = np.asarray(values, dtype=float)[-width:] if width > 0 else np.zeros(0)
     if len(vals) == 0:
@@ -260,7 +266,13 @@ def format_bytes(n: float) -> str:
         if abs(value) < 1024 or unit == units[-1]:
             if unit == "B":
                 return f"{int(value)} B"
-            return f"{value:.2f} {unit}" if abs(value) < 10 else f"{value:.1f} {unit}" if abs(value) < 100 else f"{value:.0f} {unit}"
+            return (
+                f"{value:.2f} {unit}"
+                if abs(value) < 10
+                else f"{value:.1f} {unit}"
+                if abs(value) < 100
+                else f"{value:.0f} {unit}"
+            )
         value /= 1024
     return f"{value:.0f} TiB"
 

@@ -69,9 +69,18 @@ def snapshot_bytes(s: Snapshot) -> int:
 class Stepper:
     """Moves a Player towards a target tick in its own thread and publishes frames."""
 
-    def __init__(self, scenario, publish: Callable[[Frame], None], status: Callable[[str | None], None] = lambda s: None,
-                 *, speed: int = DEFAULT_SPEED, start_tick: int = 0, running: bool = False, fps: int = FPS,
-                 player_factory: Callable[[Any], Player | TracePlayer] = Player) -> None:
+    def __init__(
+        self,
+        scenario,
+        publish: Callable[[Frame], None],
+        status: Callable[[str | None], None] = lambda s: None,
+        *,
+        speed: int = DEFAULT_SPEED,
+        start_tick: int = 0,
+        running: bool = False,
+        fps: int = FPS,
+        player_factory: Callable[[Any], Player | TracePlayer] = Player,
+    ) -> None:
         self.scenario = scenario
         self._publish_cb = publish
         self._status_cb = status
@@ -151,8 +160,10 @@ class Stepper:
     def run(self) -> None:
         """The thread's body: build the player, then move and publish until stopped."""
         try:
-            self._status_cb(getattr(self.scenario, "loading_text", None)
-                            or f"building the machine ({self.scenario.machine.memory >> 20:,} MiB of RAM)…")
+            self._status_cb(
+                getattr(self.scenario, "loading_text", None)
+                or f"building the machine ({self.scenario.machine.memory >> 20:,} MiB of RAM)…"
+            )
             self.player = p = self._factory(self.scenario)
             if isinstance(p, LivePlayer):
                 p.on_sample = self._wake.set  # a live player's new samples wake the loop
@@ -206,7 +217,9 @@ class Stepper:
             whole = int(self._owed)
             self._owed -= whole
             # Never more than two frames' worth ahead of the model: drop ticks, not frames.
-            self.target = min(p.last_tick, self.target + whole, p.tick + max(1, int(self.speed * self.frame_interval * 2)))
+            self.target = min(
+                p.last_tick, self.target + whole, p.tick + max(1, int(self.speed * self.frame_interval * 2))
+            )
         self._move(deadline=start + self.step_budget())
         if self.running:
             self._run_marks.append((time.perf_counter(), p.tick))
@@ -290,8 +303,7 @@ class Stepper:
             target = self.target
             self._ring.truncate_after(target)
             # A recorded source is random access; the model replays from a checkpoint (tick 0 is rebuilt, not stored).
-            base = (target if isinstance(p, TracePlayer)
-                    else max((k for k in p.checkpoints if k <= target), default=0))
+            base = target if isinstance(p, TracePlayer) else max((k for k in p.checkpoints if k <= target), default=0)
             slow = target - base > SLOW_REWIND
             if slow:
                 self._status_cb(f"rewinding to tick {target:,}: replaying {target - base:,} ticks from a checkpoint…")
@@ -326,8 +338,9 @@ class Stepper:
         if snapshot is None:
             t0 = time.perf_counter()
             # The last snapshot built lets the frame counts be updated, not recounted (same as p.snapshot()).
-            snapshot = p.snapshot() if isinstance(p, TracePlayer) else build_snapshot(p.machine,
-                                                                                     previous=self._last_built)
+            snapshot = (
+                p.snapshot() if isinstance(p, TracePlayer) else build_snapshot(p.machine, previous=self._last_built)
+            )
             self._last_built = snapshot
             self._snapshot_time = 0.8 * self._snapshot_time + 0.2 * (time.perf_counter() - t0)
         self._remember(snapshot)
@@ -337,8 +350,9 @@ class Stepper:
             self._ring.amend(snapshot.tick, snapshot.counters)  # gauges a snapshot computes and a tick does not
             history = self._ring.view(HISTORY_SAMPLES, upto=snapshot.tick)
         self._seq += 1
-        frame = Frame(snapshot, history, p.last_tick, snapshot.tick >= p.last_tick and p.at_end(),
-                      self._achieved(), self._seq)
+        frame = Frame(
+            snapshot, history, p.last_tick, snapshot.tick >= p.last_tick and p.at_end(), self._achieved(), self._seq
+        )
         self._published_tick = snapshot.tick
         self._published_last = p.last_tick
         self._acked.clear()

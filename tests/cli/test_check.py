@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from clihelpers import Result, swaptui
+
 from swaptui import __version__
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -47,7 +47,7 @@ def test_check_bundled_scenario_passes(name: str) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     (line,) = result.stdout.splitlines()
-    assert line.startswith(f"ok: {path} \u2014 \"")
+    assert line.startswith(f'ok: {path} \u2014 "')
     assert line.endswith("(1 GiB RAM, 1 swap device, 20000 ticks of 1 ms)")
 
 
@@ -60,8 +60,12 @@ BAD = [
     ("missing-unit", GOOD.replace("memory: 1GiB", "memory: 1024"), 5, "machine.memory"),
     ("zero-size", GOOD.replace("size: 1GiB", "size: 0B"), 13, "workloads[0].size"),
     ("tick-out-of-range", GOOD.replace("tick: 1ms", "tick: 1h"), 2, "tick"),
-    ("too-many-ticks", GOOD.replace("tick: 1ms", "tick: 10us").replace("duration: 20s", "duration: 1000s"), 3,
-     "duration"),
+    (
+        "too-many-ticks",
+        GOOD.replace("tick: 1ms", "tick: 10us").replace("duration: 20s", "duration: 1000s"),
+        3,
+        "duration",
+    ),
     ("event-after-end", GOOD + "events:\n  - {at: 30s, do: compact}\n", 15, "events[0].at"),
     ("duplicate-workload", GOOD + "  - {name: usemem, kind: usemem, size: 1GiB}\n", 14, "workloads[1].name"),
     ("duplicate-yaml-key", GOOD + "tick: 2ms\n", 14, "tick"),
@@ -122,14 +126,24 @@ def test_version_and_usage_errors() -> None:
 
 def test_python_dash_m_swaptui_is_the_command() -> None:
     """`python -m swaptui` runs the same main() as a process: --version, and a bad file's exit status 2."""
-    result = subprocess.run([sys.executable, "-m", "swaptui", "--version"], capture_output=True, text=True,
-                            timeout=60, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [sys.executable, "-m", "swaptui", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert (result.returncode, result.stdout.strip(), result.stderr) == (0, f"swaptui {__version__}", "")
     from importlib.metadata import version
 
     assert __version__ == version("swaptui")  # one place: the installed metadata, from pyproject.toml
-    result = subprocess.run([sys.executable, "-m", "swaptui", "check", "/nonexistent/x.yaml"], capture_output=True,
-                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [sys.executable, "-m", "swaptui", "check", "/nonexistent/x.yaml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 2 and result.stderr == "swaptui: /nonexistent/x.yaml: no such file\n"
 
 

@@ -65,11 +65,15 @@ def test_compare_rejects_unknown_designs(tmp_path: Path) -> None:
 
 def test_compare_reports_compaction_for_huge_page_faults_on_fragmented_memory(tmp_path: Path) -> None:
     f = tmp_path / "thp.yaml"
-    f.write_text(SCENARIO.replace("duration: 300ms", "duration: 700ms").replace(
-        "  - {name: um, kind: usemem, size: 40MiB, passes: 2}",
-        "  - {name: f, kind: usemem, size: 24MiB, free_every: 2, free_after: false}\n"
-        "  - {name: h, kind: usemem, size: 8MiB, huge: true, start: 0.3s, free_after: false}").replace(
-        "machine: {memory: 48MiB, cpus: 2}", "machine: {memory: 48MiB, cpus: 2, thp: madvise}"))
+    f.write_text(
+        SCENARIO.replace("duration: 300ms", "duration: 700ms")
+        .replace(
+            "  - {name: um, kind: usemem, size: 40MiB, passes: 2}",
+            "  - {name: f, kind: usemem, size: 24MiB, free_every: 2, free_after: false}\n"
+            "  - {name: h, kind: usemem, size: 8MiB, huge: true, start: 0.3s, free_after: false}",
+        )
+        .replace("machine: {memory: 48MiB, cpus: 2}", "machine: {memory: 48MiB, cpus: 2, thp: madvise}")
+    )
     out = tmp_path / "c.json"
     r = swaptui("compare", str(f), "--json", str(out))
     assert r.returncode == 0, r.stderr
@@ -84,8 +88,12 @@ def test_compare_of_a_zswap_scenario_under_classic_and_swap_table_reports_zswap_
     """A regression: with zswap on, compare under classic or swap_table ended in a TypeError (lookup_depths called
     zswap's depth_hist property as a function)."""
     f = tmp_path / "z.yaml"
-    f.write_text(SCENARIO.replace("    - {name: d0, kind: ssd, size: 64MiB}",
-                                  "    - {name: d0, kind: ssd, size: 64MiB}\n  zswap: {enabled: true}"))
+    f.write_text(
+        SCENARIO.replace(
+            "    - {name: d0, kind: ssd, size: 64MiB}",
+            "    - {name: d0, kind: ssd, size: 64MiB}\n  zswap: {enabled: true}",
+        )
+    )
     out = tmp_path / "z.json"
     r = swaptui("compare", str(f), "--json", str(out), "--duration", "150ms")
     assert r.returncode == 0, r.stderr

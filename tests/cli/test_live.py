@@ -19,8 +19,13 @@ needs_proc = pytest.mark.skipif(not os.access("/proc/vmstat", os.R_OK), reason="
 
 
 def swaptui(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "swaptui", *args], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "swaptui", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+    )
 
 
 @needs_proc

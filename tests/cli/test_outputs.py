@@ -49,7 +49,7 @@ class FullDisk:
 
     def write(self, text: str) -> int:
         if len(text) > self.room:
-            self._stream.write(text[:self.room])  # part of it reaches the file, as on a real disk
+            self._stream.write(text[: self.room])  # part of it reaches the file, as on a real disk
             self.room = 0
             raise OSError(errno.ENOSPC, "No space left on device")
         self.room -= len(text)
@@ -68,9 +68,11 @@ class FullDisk:
 @pytest.fixture
 def full_disk(monkeypatch: pytest.MonkeyPatch):
     """Make every file swaptui.output opens fill up after `room` characters."""
+
     def fill_after(room: int) -> None:
         real = swaptui.output._fdopen
         monkeypatch.setattr(swaptui.output, "_fdopen", lambda fd, newline: FullDisk(real(fd, newline), room))
+
     return fill_after
 
 
@@ -90,6 +92,7 @@ def leftovers(directory: Path) -> list[str]:
 
 
 # -- run --json / --csv ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("device", ["/dev/full", "/dev/null"])
 @pytest.mark.parametrize("option", ["--json", "--csv"])
@@ -131,13 +134,13 @@ def test_run_on_a_full_disk_leaves_nothing(scenario: str, tmp_path: Path, capsys
     assert leftovers(tmp_path) == []  # neither the output nor its temporary file
 
 
-def test_run_on_a_full_disk_keeps_the_file_it_would_replace(scenario: str, tmp_path: Path, capsys,
-                                                           full_disk) -> None:
+def test_run_on_a_full_disk_keeps_the_file_it_would_replace(scenario: str, tmp_path: Path, capsys, full_disk) -> None:
     out = tmp_path / "series.jsonl"
     out.write_text("the old series\n")
     full_disk(room=100)
-    assert main(["run", scenario, "--ticks", "20", "--json", str(out), "--csv", str(tmp_path / "s.csv"),
-                 "--force"]) == 2
+    assert (
+        main(["run", scenario, "--ticks", "20", "--json", str(out), "--csv", str(tmp_path / "s.csv"), "--force"]) == 2
+    )
     one_error_line(capsys, "No space left on device")
     assert out.read_text() == "the old series\n" and leftovers(tmp_path) == ["series.jsonl"]
 
@@ -171,6 +174,7 @@ def test_run_writes_through_a_symlink_and_keeps_it(scenario: str, tmp_path: Path
 
 
 # -- compare --json, schema --out --------------------------------------------------------------------------
+
 
 def test_compare_json_refused_before_the_runs(scenario: str, tmp_path: Path, capsys) -> None:
     assert main(["compare", scenario, "--designs", "classic", "--ticks", "5", "--json", "/dev/full"]) == 2
@@ -206,6 +210,7 @@ def test_schema_out(tmp_path: Path, capsys, full_disk) -> None:
 
 
 # -- live --record ---------------------------------------------------------------------------------------------
+
 
 @needs_proc
 @pytest.mark.parametrize("device", ["/dev/full", "/dev/null"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from clihelpers import swaptui
+
 from swaptui.bundled import SCENARIO_DIR, bundled_names, resolve_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,8 +56,7 @@ def test_scenarios_lists_every_bundled_scenario_with_its_title() -> None:
     r = swaptui("scenarios")
     assert r.returncode == 0 and r.stderr == ""
     lines = r.stdout.splitlines()
-    listed = [line.split()[0] for line in lines[:len(bundled_names())]]
+    listed = [line.split()[0] for line in lines[: len(bundled_names())]]
     assert listed == bundled_names()
     assert any(line.split(None, 1) == ["usemem-zram", "usemem on zram"] for line in lines)
     assert str(SCENARIO_DIR) in lines[-1] and "swaptui run NAME" in lines[-1]
-

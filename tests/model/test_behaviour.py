@@ -32,14 +32,22 @@ def test_kswapd_wakes_below_low_and_sleeps_at_or_above_high(make_machine) -> Non
 
 
 def test_direct_reclaim_appears_when_allocation_outruns_kswapd(make_machine) -> None:
-    one = make_machine(devices=ZRAM, workloads="- {name: um, kind: usemem, size: 40MiB, passes: 1}",
-                       cpus=4, check_invariants=False)
-    many = make_machine(devices=ZRAM, workloads="- {name: um, kind: usemem, size: 10MiB, processes: 4, passes: 1}",
-                        cpus=4, check_invariants=False)
+    one = make_machine(
+        devices=ZRAM, workloads="- {name: um, kind: usemem, size: 40MiB, passes: 1}", cpus=4, check_invariants=False
+    )
+    many = make_machine(
+        devices=ZRAM,
+        workloads="- {name: um, kind: usemem, size: 10MiB, processes: 4, passes: 1}",
+        cpus=4,
+        check_invariants=False,
+    )
     run_to_end(one, 600)
     run_to_end(many, 600)
     assert many.vm["allocstall_movable"] > 0 and many.vm["pgsteal_direct"] > 0
-    share = lambda m: m.vm["pgsteal_direct"] / max(1, m.vm["pgsteal_direct"] + m.vm["pgsteal_kswapd"])
+
+    def share(m):
+        return m.vm["pgsteal_direct"] / max(1, m.vm["pgsteal_direct"] + m.vm["pgsteal_kswapd"])
+
     assert share(many) > share(one)
     assert many.vm["pgscan_direct"] >= many.vm["pgsteal_direct"]
 
@@ -55,8 +63,9 @@ def test_zram_swapins_bypass_the_swap_cache_and_free_their_slot(make_machine) ->
 
 
 def test_pages_out_minus_pages_in_is_what_sits_on_swap_for_zram(make_machine) -> None:
-    m = make_machine(devices=ZRAM, duration="2s",
-                     workloads="- {name: um, kind: usemem, size: 48MiB, passes: 3, zero_fraction: 0.2}")
+    m = make_machine(
+        devices=ZRAM, duration="2s", workloads="- {name: um, kind: usemem, size: 48MiB, passes: 3, zero_fraction: 0.2}"
+    )
     checked = 0
     for _ in range(400):
         m.step(2)
@@ -74,11 +83,18 @@ def test_pages_out_minus_pages_in_is_what_sits_on_swap_for_zram(make_machine) ->
 
 def test_sequential_rereads_hit_readahead_and_random_rereads_do_not(make_machine) -> None:
     seq = make_machine(devices=SSD, duration="2s", check_invariants=False)
-    rnd = make_machine(devices=SSD, duration="2s", check_invariants=False,
-                       workloads="- {name: um, kind: usemem, size: 48MiB, passes: 2, random: true}")
+    rnd = make_machine(
+        devices=SSD,
+        duration="2s",
+        check_invariants=False,
+        workloads="- {name: um, kind: usemem, size: 48MiB, passes: 2, random: true}",
+    )
     run_to_end(seq)
     run_to_end(rnd)
-    hit = lambda m: m.vm["swap_ra_hit"] / max(1, m.vm["swap_ra"])
+
+    def hit(m):
+        return m.vm["swap_ra_hit"] / max(1, m.vm["swap_ra"])
+
     assert seq.vm["swap_ra"] > 1000 and hit(seq) > 0.9
     # One major fault brings a window of 8 in order: majfaults ~ pswpin / 8.
     assert seq.vm["pgmajfault"] * 6 < seq.vm["pswpin"]
@@ -101,8 +117,11 @@ def test_swap_over_half_full_frees_slots_at_swapin_so_pages_are_written_again(ma
 
 
 def test_same_scenario_and_seed_give_the_same_run_tick_for_tick(make_machine) -> None:
-    kw = dict(devices=SSD, check_invariants=False,
-              workloads="- {name: z, kind: zipf, size: 48MiB}\n- {name: h, kind: hotcold, size: 40MiB, hot_size: 8MiB}")
+    kw = {
+        "devices": SSD,
+        "check_invariants": False,
+        "workloads": "- {name: z, kind: zipf, size: 48MiB}\n- {name: h, kind: hotcold, size: 40MiB, hot_size: 8MiB}",
+    }
     a, b = make_machine(**kw), make_machine(**kw)
     for _ in range(30):
         a.step(10)
@@ -115,8 +134,11 @@ def test_same_scenario_and_seed_give_the_same_run_tick_for_tick(make_machine) ->
 
 
 def test_swap_too_small_ends_in_an_oom_kill_not_a_crash(make_machine) -> None:
-    m = make_machine(devices="- {name: d0, kind: ssd, size: 8MiB}", duration="2s",
-                     workloads="- {name: um, kind: usemem, size: 60MiB, processes: 2, passes: 2}")
+    m = make_machine(
+        devices="- {name: d0, kind: ssd, size: 8MiB}",
+        duration="2s",
+        workloads="- {name: um, kind: usemem, size: 60MiB, processes: 2, passes: 2}",
+    )
     run_to_end(m)
     assert m.vm["oom_kill"] >= 1
     assert any(e.kind == "oom" and "killed um/" in e.text for e in m.events)
@@ -124,7 +146,10 @@ def test_swap_too_small_ends_in_an_oom_kill_not_a_crash(make_machine) -> None:
 
 
 def test_no_swap_device_reclaims_file_pages_only(make_machine) -> None:
-    m = make_machine(devices="[]", duration="1s",
-                     workloads="- {name: f, kind: filecache, size: 80MiB}\n- {name: h, kind: hotcold, size: 16MiB, hot_size: 4MiB}")
+    m = make_machine(
+        devices="[]",
+        duration="1s",
+        workloads="- {name: f, kind: filecache, size: 80MiB}\n- {name: h, kind: hotcold, size: 16MiB, hot_size: 4MiB}",
+    )
     run_to_end(m)
     assert m.vm["pgsteal_file"] > 0 and m.vm["pgsteal_anon"] == 0 and m.vm["pswpout"] == 0

@@ -6,15 +6,31 @@ import numpy as np
 import pytest
 
 from swaptui.model.compaction import (
-    COMPACT_COMPLETE, COMPACT_MAX_DEFER_SHIFT, COMPACT_PRIO_SYNC_FULL, COMPACT_PRIO_SYNC_LIGHT, COMPACT_SKIPPED,
-    COMPACT_SUCCESS, CompactControl, CompactionState, compact_node, compact_zone, compaction_suitable,
+    COMPACT_COMPLETE,
+    COMPACT_MAX_DEFER_SHIFT,
+    COMPACT_PRIO_SYNC_FULL,
+    COMPACT_PRIO_SYNC_LIGHT,
+    COMPACT_SKIPPED,
+    COMPACT_SUCCESS,
+    CompactControl,
+    CompactionState,
+    compact_node,
+    compact_zone,
+    compaction_suitable,
 )
 from swaptui.model.fragmentation import fragmentation_index, unusable_free_index
 from swaptui.model.invariants import check_all
 from swaptui.model.memmap import FRAME_ANON, FRAME_FREE
 from swaptui.model.page_alloc import (
-    MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER, WMARK_HIGH,
-    WMARK_MIN, BuddyAllocator, Zone,
+    MIGRATE_MOVABLE,
+    MIGRATE_RECLAIMABLE,
+    MIGRATE_UNMOVABLE,
+    PAGEBLOCK_NR_PAGES,
+    PAGEBLOCK_ORDER,
+    WMARK_HIGH,
+    WMARK_MIN,
+    BuddyAllocator,
+    Zone,
 )
 
 # -- the buddy allocator's migratetype lists ----------------------------------------------------------------
@@ -171,7 +187,8 @@ def fragmented_machine(make_machine, slab: bool = False, **kw):
     for _ in range(40):
         m.step(25)
         if all(p.exited or p.finished_accessing() for p in m.procs) and not any(
-                p.kind == "slab" and not p.exited for p in m.procs):
+            p.kind == "slab" and not p.exited for p in m.procs
+        ):
             break
     m.step(5)
     return m
@@ -181,7 +198,7 @@ def use_up_free_pageblocks(m) -> None:
     """Hand every free block of pageblock order or more to the kernel, so only fragmented free memory is left."""
     while sum(m.zone.buddy.nr_free[PAGEBLOCK_ORDER:]):
         head = m.zone.alloc_block(PAGEBLOCK_ORDER)
-        m.memmap.state[head:head + PAGEBLOCK_NR_PAGES] = 2
+        m.memmap.state[head : head + PAGEBLOCK_NR_PAGES] = 2
         m.kernel_pages += PAGEBLOCK_NR_PAGES
 
 
@@ -199,8 +216,9 @@ def test_compaction_succeeds_with_enough_free_movable_space(make_machine) -> Non
     before_blocks = sum(m.zone.buddy.nr_free[PAGEBLOCK_ORDER:])
     assert before_blocks == 0
     st = m.compaction
-    cc = CompactControl(order=PAGEBLOCK_ORDER, priority=COMPACT_PRIO_SYNC_LIGHT,
-                        alloc_mark=m.zone.wmark_pages(WMARK_MIN) + 10**9)  # never "already fine"
+    cc = CompactControl(
+        order=PAGEBLOCK_ORDER, priority=COMPACT_PRIO_SYNC_LIGHT, alloc_mark=m.zone.wmark_pages(WMARK_MIN) + 10**9
+    )  # never "already fine"
     result = compact_zone(m, cc, st)
     assert result == COMPACT_SUCCESS
     assert sum(m.zone.buddy.nr_free[PAGEBLOCK_ORDER:]) > before_blocks
@@ -221,7 +239,7 @@ def test_compaction_fails_with_unmovable_pages_scattered(make_machine) -> None:
     assert result == COMPACT_COMPLETE  # the scanners met
     # Slab pages cannot move: no new free pageblock appears where they sit.
     free_after = sum(m.zone.buddy.nr_free[PAGEBLOCK_ORDER:])
-    holey = [pb for pb in kernel_blocks if (m.memmap.state[pb << 9:(pb + 1) << 9] == 2).any()]
+    holey = [pb for pb in kernel_blocks if (m.memmap.state[pb << 9 : (pb + 1) << 9] == 2).any()]
     assert len(holey) >= 4
     for pb in holey:
         assert not m.zone.buddy.listed[PAGEBLOCK_ORDER][pb]
@@ -259,23 +277,31 @@ def test_compaction_suitable_follows_the_fragmentation_index_gate(make_machine) 
 
 
 def test_thp_faults_map_order_9_folios_and_fall_back_without_a_free_block(make_machine) -> None:
-    m = make_machine(memory="64MiB", extra_machine=", thp: always",
-                     workloads="- {name: h, kind: usemem, size: 16MiB, free_after: false}")
+    m = make_machine(
+        memory="64MiB",
+        extra_machine=", thp: always",
+        workloads="- {name: h, kind: usemem, size: 16MiB, free_after: false}",
+    )
     m.step(100)
     assert m.vm["thp_fault_alloc"] >= 4
     heads = np.flatnonzero(m.memmap.folio_order == PAGEBLOCK_ORDER)
     assert len(heads) == m.vm["thp_fault_alloc"] * PAGEBLOCK_NR_PAGES - 0 or len(heads) % PAGEBLOCK_NR_PAGES == 0
     assert (heads[::PAGEBLOCK_NR_PAGES] % PAGEBLOCK_NR_PAGES == 0).all()
     # thp=madvise without MADV_HUGEPAGE: base pages only.
-    m2 = make_machine(memory="64MiB", extra_machine=", thp: madvise",
-                      workloads="- {name: h, kind: usemem, size: 16MiB, free_after: false}")
+    m2 = make_machine(
+        memory="64MiB",
+        extra_machine=", thp: madvise",
+        workloads="- {name: h, kind: usemem, size: 16MiB, free_after: false}",
+    )
     m2.step(100)
     assert m2.vm["thp_fault_alloc"] == 0 and not m2.memmap.folio_order.any()
 
 
 def test_thp_faults_on_fragmented_memory_stall_in_direct_compaction(make_machine) -> None:
-    wl = ("- {name: f, kind: usemem, size: 36MiB, free_every: 2, free_after: false}\n"
-          "- {name: h, kind: usemem, size: 8MiB, huge: true, start: 0.4s, free_after: false}")
+    wl = (
+        "- {name: f, kind: usemem, size: 36MiB, free_every: 2, free_after: false}\n"
+        "- {name: h, kind: usemem, size: 8MiB, huge: true, start: 0.4s, free_after: false}"
+    )
     m = make_machine(memory="64MiB", workloads=wl, duration="1s", extra_machine=", thp: madvise")
     m.step(1000)
     vm = m.vm
@@ -287,8 +313,10 @@ def test_thp_faults_on_fragmented_memory_stall_in_direct_compaction(make_machine
 
 
 def test_defrag_never_falls_back_instead_of_compacting(make_machine) -> None:
-    wl = ("- {name: f, kind: usemem, size: 36MiB, free_every: 2, free_after: false}\n"
-          "- {name: h, kind: usemem, size: 8MiB, huge: true, start: 0.4s, free_after: false}")
+    wl = (
+        "- {name: f, kind: usemem, size: 36MiB, free_every: 2, free_after: false}\n"
+        "- {name: h, kind: usemem, size: 8MiB, huge: true, start: 0.4s, free_after: false}"
+    )
     m = make_machine(memory="64MiB", workloads=wl, duration="1s", extra_machine=", thp: madvise, thp_defrag: never")
     m.step(1000)
     assert m.vm["compact_stall"] == 0
@@ -297,8 +325,12 @@ def test_defrag_never_falls_back_instead_of_compacting(make_machine) -> None:
 
 def test_thp_swapout_needs_a_free_cluster_and_splits_without_one(make_machine) -> None:
     # 4 MiB of swap: two clusters. Two huge pages can go out whole; the rest are split.
-    m = make_machine(memory="48MiB", devices="- {name: d0, kind: zram, size: 4MiB}", extra_machine=", thp: always",
-                     workloads="- {name: h, kind: usemem, size: 40MiB, free_after: false, passes: 2}")
+    m = make_machine(
+        memory="48MiB",
+        devices="- {name: d0, kind: zram, size: 4MiB}",
+        extra_machine=", thp: always",
+        workloads="- {name: h, kind: usemem, size: 40MiB, free_after: false, passes: 2}",
+    )
     m.step(600)
     vm = m.vm
     assert vm["thp_swpout"] >= 1
@@ -310,6 +342,7 @@ def test_thp_swapout_needs_a_free_cluster_and_splits_without_one(make_machine) -
 def test_the_thp_compaction_scenario_shows_stalls_and_successes_growing() -> None:
     from swaptui.model.machine import Machine
     from swaptui.scenario import load_scenario
+
     m = Machine(load_scenario("scenarios/thp-compaction.yaml"))
     m.step(1500)
     stalls0, unusable0 = m.vm["compact_stall"], unusable_free_index(m.zone.buddy.nr_free, PAGEBLOCK_ORDER)
@@ -322,20 +355,30 @@ def test_the_thp_compaction_scenario_shows_stalls_and_successes_growing() -> Non
 
 @pytest.mark.parametrize("design", ["classic", "swap_table", "vswap"])
 def test_invariants_hold_every_tick_with_thp_mthp_slab_and_compaction(make_machine, design: str) -> None:
-    wl = ("- {name: f, kind: usemem, size: 20MiB, free_every: 2, free_after: false}\n"
-          "- {name: s, kind: slab, size: 4MiB, free_every: 2}\n"
-          "- {name: h, kind: usemem, size: 24MiB, huge: true, start: 0.1s, passes: 2, random: true}")
-    m = make_machine(memory="48MiB", workloads=wl, duration="1s", devices="- {name: d0, kind: zram, size: 24MiB}",
-                     extra_machine=", thp: madvise, mthp: [64KiB], thp_defrag: always, compaction_proactiveness: 50",
-                     extra_swap=f"design: {design}")
+    wl = (
+        "- {name: f, kind: usemem, size: 20MiB, free_every: 2, free_after: false}\n"
+        "- {name: s, kind: slab, size: 4MiB, free_every: 2}\n"
+        "- {name: h, kind: usemem, size: 24MiB, huge: true, start: 0.1s, passes: 2, random: true}"
+    )
+    m = make_machine(
+        memory="48MiB",
+        workloads=wl,
+        duration="1s",
+        devices="- {name: d0, kind: zram, size: 24MiB}",
+        extra_machine=", thp: madvise, mthp: [64KiB], thp_defrag: always, compaction_proactiveness: 50",
+        extra_swap=f"design: {design}",
+    )
     m.step(400)  # check_invariants=True: every tick
     assert m.vm["pgmigrate_success"] + m.vm["thp_fault_alloc"] + m.vm["swaptui_mthp_fault_alloc"] > 0
 
 
 def test_reclaim_runs_the_zsmalloc_shrinker_and_returns_compacted_zspages(make_machine) -> None:
-    m = make_machine(memory="48MiB", devices="- {name: d0, kind: ssd, size: 64MiB}",
-                     extra_swap="zswap: {enabled: true, max_pool_percent: 20}",
-                     workloads="- {name: u, kind: usemem, size: 56MiB, passes: 2, random: true}")
+    m = make_machine(
+        memory="48MiB",
+        devices="- {name: d0, kind: ssd, size: 64MiB}",
+        extra_swap="zswap: {enabled: true, max_pool_percent: 20}",
+        workloads="- {name: u, kind: usemem, size: 56MiB, passes: 2, random: true}",
+    )
     m.step(700)  # invariants every tick: zsmalloc frames follow the pool as it shrinks
     pool = m.zswap.pool
     assert m.vm["swaptui_zs_pages_compacted"] == pool.pages_compacted > 0
@@ -344,15 +387,23 @@ def test_reclaim_runs_the_zsmalloc_shrinker_and_returns_compacted_zspages(make_m
     assert (stats[:, 4] >= stats[:, 5]).all()  # objects allocated >= used in every class
 
 
-@pytest.mark.parametrize("defrag, madvised, expected", [
-    ("always", True, (True, False, False)), ("always", False, (True, False, True)),
-    ("defer", True, (False, True, False)), ("defer", False, (False, True, False)),
-    ("defer+madvise", True, (True, False, False)), ("defer+madvise", False, (False, True, False)),
-    ("madvise", True, (True, False, False)), ("madvise", False, (False, False, False)),
-    ("never", True, (False, False, False)),
-])
+@pytest.mark.parametrize(
+    "defrag, madvised, expected",
+    [
+        ("always", True, (True, False, False)),
+        ("always", False, (True, False, True)),
+        ("defer", True, (False, True, False)),
+        ("defer", False, (False, True, False)),
+        ("defer+madvise", True, (True, False, False)),
+        ("defer+madvise", False, (False, True, False)),
+        ("madvise", True, (True, False, False)),
+        ("madvise", False, (False, False, False)),
+        ("never", True, (False, False, False)),
+    ],
+)
 def test_thp_gfp_follows_vma_thp_gfp_mask(make_machine, defrag: str, madvised: bool, expected) -> None:
     from swaptui.model.memory import thp_gfp
+
     m = make_machine(check_invariants=False, extra_machine=f", thp: always, thp_defrag: {defrag}")
     p = m.procs[0]
     p.huge_madvised = madvised

@@ -14,10 +14,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swaptui.model.fragmentation import (
-    COMPACTION_HPAGE_ORDER, NR_PAGE_ORDERS, extfrag_for_order, extfrag_per_order, fill_contig_page_info,
-    free_area_by_migratetype, fragmentation_index, fragmentation_index_per_order, fragmentation_score_node,
-    fragmentation_score_wmark, fragmentation_score_zone, parse_buddyinfo, parse_pagetypeinfo, read_pagetypeinfo,
-    should_proactive_compact, unusable_free_index, unusable_free_index_per_order,
+    COMPACTION_HPAGE_ORDER,
+    NR_PAGE_ORDERS,
+    extfrag_for_order,
+    extfrag_per_order,
+    fill_contig_page_info,
+    fragmentation_index,
+    fragmentation_index_per_order,
+    fragmentation_score_node,
+    fragmentation_score_wmark,
+    fragmentation_score_zone,
+    free_area_by_migratetype,
+    parse_buddyinfo,
+    parse_pagetypeinfo,
+    read_pagetypeinfo,
+    should_proactive_compact,
+    unusable_free_index,
+    unusable_free_index_per_order,
 )
 from swaptui.model.zsmalloc import CLASS_STATS_COLUMNS, ZsPool
 
@@ -28,6 +41,7 @@ COL = {name: i for i, name in enumerate(CLASS_STATS_COLUMNS)}
 
 # -- known answers, worked by hand -------------------------------------------------------------------
 
+
 def test_contig_page_info_counts_suitable_blocks_in_units_of_the_order() -> None:
     # Order 2: the order-3 block is two order-2 blocks; the order-1 blocks are too small.
     info = fill_contig_page_info(SMALL, 2)
@@ -36,44 +50,50 @@ def test_contig_page_info_counts_suitable_blocks_in_units_of_the_order() -> None
     assert fill_contig_page_info(SMALL, 0).free_blocks_suitable == 26
 
 
-@pytest.mark.parametrize(("free_area", "order", "expected"), [
-    # A block of the order exists: the allocation would succeed.
-    (SMALL, 3, -1000),
-    # 1000 - (1000 + 26*1000/16) / 15 = 1000 - (1000 + 1625) / 15 = 1000 - 175 = 825.
-    (SMALL, 4, 825),
-    # 1000 - (1000 + 26000/512) / 15 = 1000 - 1050 / 15 = 1000 - 70 = 930.
-    (SMALL, 9, 930),
-    # 512 single pages, order 9: 1000 - (1000 + 512000/512) / 512 = 1000 - 2000 / 512 = 1000 - 3 = 997,
-    # as fragmented as it gets.
-    ((512,), 9, 997),
-    # Two order-8 halves, order 9: 1000 - (1000 + 1000) / 2 = 0: "lack of memory", though 512 pages are free.
-    ((0,) * 8 + (2,), 9, 0),
-    # One free page, order 10: 1000 - (1000 + 1000/1024) / 1 = 1000 - 1000 = 0.
-    ((1,), 10, 0),
-    # Truncation: 3 pages + one order-2 block, order 3: 7000/8 = 875; (1000 + 875) / 4 = 468 (468.75);
-    # 1000 - 468 = 532, where exact arithmetic gives 531.25.
-    ((3, 0, 1), 3, 532),
-    # One block of half the order: 1000 - (1000 + 256000/512) / 1 = -500, a negative index that is not
-    # -1000 (compaction_suitable's 0 <= index <= threshold test lets it through).
-    ((0,) * 8 + (1,), 9, -500),
-    # Very many single pages at order 10: 100000*1000/1024 = 97656; (1000 + 97656) / 100000 = 0; 1000 - 0
-    # = 1000, the top of the scale (reachable at order 10 only, where 2^order > 1000).
-    ((100_000,), 10, 1000),
-    # No free memory at all.
-    ((0,) * 11, 5, 0),
-])
+@pytest.mark.parametrize(
+    ("free_area", "order", "expected"),
+    [
+        # A block of the order exists: the allocation would succeed.
+        (SMALL, 3, -1000),
+        # 1000 - (1000 + 26*1000/16) / 15 = 1000 - (1000 + 1625) / 15 = 1000 - 175 = 825.
+        (SMALL, 4, 825),
+        # 1000 - (1000 + 26000/512) / 15 = 1000 - 1050 / 15 = 1000 - 70 = 930.
+        (SMALL, 9, 930),
+        # 512 single pages, order 9: 1000 - (1000 + 512000/512) / 512 = 1000 - 2000 / 512 = 1000 - 3 = 997,
+        # as fragmented as it gets.
+        ((512,), 9, 997),
+        # Two order-8 halves, order 9: 1000 - (1000 + 1000) / 2 = 0: "lack of memory", though 512 pages are free.
+        ((0,) * 8 + (2,), 9, 0),
+        # One free page, order 10: 1000 - (1000 + 1000/1024) / 1 = 1000 - 1000 = 0.
+        ((1,), 10, 0),
+        # Truncation: 3 pages + one order-2 block, order 3: 7000/8 = 875; (1000 + 875) / 4 = 468 (468.75);
+        # 1000 - 468 = 532, where exact arithmetic gives 531.25.
+        ((3, 0, 1), 3, 532),
+        # One block of half the order: 1000 - (1000 + 256000/512) / 1 = -500, a negative index that is not
+        # -1000 (compaction_suitable's 0 <= index <= threshold test lets it through).
+        ((0,) * 8 + (1,), 9, -500),
+        # Very many single pages at order 10: 100000*1000/1024 = 97656; (1000 + 97656) / 100000 = 0; 1000 - 0
+        # = 1000, the top of the scale (reachable at order 10 only, where 2^order > 1000).
+        ((100_000,), 10, 1000),
+        # No free memory at all.
+        ((0,) * 11, 5, 0),
+    ],
+)
 def test_fragmentation_index_by_hand(free_area: tuple[int, ...], order: int, expected: int) -> None:
     assert fragmentation_index(free_area, order) == expected
     assert fragmentation_index_per_order(free_area)[order] == expected
 
 
-@pytest.mark.parametrize(("order", "unusable", "extfrag"), [
-    (0, 0, 0),  # every free page is usable for order 0
-    (1, 384, 38),  # (26 - 8*2) = 10 unusable pages: 10000/26 = 384; 1000/26 = 38
-    (2, 692, 69),  # (26 - 2*4) = 18: 18000/26 = 692; 1800/26 = 69
-    (3, 692, 69),  # (26 - 1*8) = 18
-    (4, 1000, 100),  # nothing of order 4: all free memory is unusable
-])
+@pytest.mark.parametrize(
+    ("order", "unusable", "extfrag"),
+    [
+        (0, 0, 0),  # every free page is usable for order 0
+        (1, 384, 38),  # (26 - 8*2) = 10 unusable pages: 10000/26 = 384; 1000/26 = 38
+        (2, 692, 69),  # (26 - 2*4) = 18: 18000/26 = 692; 1800/26 = 69
+        (3, 692, 69),  # (26 - 1*8) = 18
+        (4, 1000, 100),  # nothing of order 4: all free memory is unusable
+    ],
+)
 def test_unusable_free_index_and_extfrag_for_order_by_hand(order: int, unusable: int, extfrag: int) -> None:
     assert unusable_free_index(SMALL, order) == unusable
     assert extfrag_for_order(SMALL, order) == extfrag
@@ -109,21 +129,29 @@ def test_proactive_score_is_extfrag_at_the_thp_order_and_weighted_by_present_pag
     assert fragmentation_score_node([((1000,), 1000), ((0,) * 10 + (5,), 3000)]) == 24
 
 
-@pytest.mark.parametrize(("proactiveness", "v66", "mm"), [
-    # 6.6: low = max(100 - p, 5), high = min(low + 10, 100).
-    # mm:  low = 100 - p, high = min(low + min(10, low / 2), 100).
-    (0, (100, 100), (100, 100)),
-    (20, (80, 90), (80, 90)),  # the default
-    (95, (5, 15), (5, 7)),  # leeway 5 / 2 = 2
-    (100, (5, 15), (0, 0)),
-])
-def test_proactive_compaction_watermarks_in_both_formulas(proactiveness: int, v66: tuple[int, int],
-                                                          mm: tuple[int, int]) -> None:
+@pytest.mark.parametrize(
+    ("proactiveness", "v66", "mm"),
+    [
+        # 6.6: low = max(100 - p, 5), high = min(low + 10, 100).
+        # mm:  low = 100 - p, high = min(low + min(10, low / 2), 100).
+        (0, (100, 100), (100, 100)),
+        (20, (80, 90), (80, 90)),  # the default
+        (95, (5, 15), (5, 7)),  # leeway 5 / 2 = 2
+        (100, (5, 15), (0, 0)),
+    ],
+)
+def test_proactive_compaction_watermarks_in_both_formulas(
+    proactiveness: int, v66: tuple[int, int], mm: tuple[int, int]
+) -> None:
     assert (fragmentation_score_wmark(True, proactiveness), fragmentation_score_wmark(False, proactiveness)) == v66
-    assert (fragmentation_score_wmark(True, proactiveness, "6.6"),
-            fragmentation_score_wmark(False, proactiveness, "6.6")) == v66
-    assert (fragmentation_score_wmark(True, proactiveness, "mm"),
-            fragmentation_score_wmark(False, proactiveness, "mm")) == mm
+    assert (
+        fragmentation_score_wmark(True, proactiveness, "6.6"),
+        fragmentation_score_wmark(False, proactiveness, "6.6"),
+    ) == v66
+    assert (
+        fragmentation_score_wmark(True, proactiveness, "mm"),
+        fragmentation_score_wmark(False, proactiveness, "mm"),
+    ) == mm
 
 
 def test_proactive_compaction_triggers_above_the_high_mark_only_when_on_and_kswapd_idle() -> None:
@@ -167,6 +195,7 @@ def test_the_per_order_arrays_are_the_scalar_functions(free_area: list[int]) -> 
 
 # -- this machine's /proc/buddyinfo -------------------------------------------------------------------
 
+
 def independent_indices(free_area: list[int], order: int) -> tuple[int, int, int]:
     """(fragmentation index, unusable index, extfrag %) from the list of free block sizes, in exact
     fractions, truncated where the kernel's unsigned division truncates."""
@@ -205,25 +234,27 @@ def test_this_machines_buddyinfo_matches_an_independent_computation() -> None:
 
 
 def test_parse_buddyinfo_and_pagetypeinfo() -> None:
-    buddy = ("Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3 \n"
-             "Node 0, zone   Normal   2352   1400    937    582   1585   1482    927    620    315    167    753 \n"
-             "Node 1, zone   Normal      1      0      0      0      0      0      0      0      0      0      0 \n")
+    buddy = (
+        "Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3 \n"
+        "Node 0, zone   Normal   2352   1400    937    582   1585   1482    927    620    315    167    753 \n"
+        "Node 1, zone   Normal      1      0      0      0      0      0      0      0      0      0      0 \n"
+    )
     zones = parse_buddyinfo(buddy)
     assert list(zones) == [(0, "DMA"), (0, "Normal"), (1, "Normal")]
     assert zones[(0, "Normal")][0] == 2352 and zones[(0, "DMA")][10] == 3 and len(zones[(1, "Normal")]) == 11
     pagetype = """Page block order: 9
 Pages per block:  512
 
-Free pages count per migrate type at order       0      1      2      3      4      5      6      7      8      9     10 
-Node    0, zone      DMA, type    Unmovable      0      0      0      0      0      0      0      0      1      0      0 
-Node    0, zone   Normal, type    Unmovable    357    565    569    381    152     88     38     13      4      0      0 
-Node    0, zone   Normal, type      Movable >100000    154     73     71   1365   1351    876    600    309    166    753 
-Node    0, zone   Normal, type  Reclaimable   1482    681    295    130     68     43     13      7      2      1      0 
-Node    0, zone   Normal, type   HighAtomic      0      0      0      0      0      0      0      0      0      0      0 
+Free pages count per migrate type at order       0      1      2      3      4      5      6      7      8      9     10
+Node    0, zone      DMA, type    Unmovable      0      0      0      0      0      0      0      0      1      0      0
+Node    0, zone   Normal, type    Unmovable    357    565    569    381    152     88     38     13      4      0      0
+Node    0, zone   Normal, type      Movable >100000    154     73     71   1365   1351    876    600    309    166    753
+Node    0, zone   Normal, type  Reclaimable   1482    681    295    130     68     43     13      7      2      1      0
+Node    0, zone   Normal, type   HighAtomic      0      0      0      0      0      0      0      0      0      0      0
 
-Number of blocks type     Unmovable      Movable  Reclaimable   HighAtomic      Isolate 
-Node 0, zone      DMA            1            7            0            0            0 
-Node 0, zone   Normal           59         2315           58            0            0 
+Number of blocks type     Unmovable      Movable  Reclaimable   HighAtomic      Isolate
+Node 0, zone      DMA            1            7            0            0            0
+Node 0, zone   Normal           59         2315           58            0            0
 """
     types = parse_pagetypeinfo(pagetype)
     assert list(types) == [(0, "DMA"), (0, "Normal")]
@@ -242,6 +273,7 @@ def test_pagetypeinfo_may_be_unreadable(tmp_path: Path) -> None:
 
 
 # -- zsmalloc: fragmentation per size class -----------------------------------------------------------
+
 
 def fragmented_pool(seed: int = 3) -> tuple[ZsPool, dict[int, int]]:
     """A pool filled with mixed sizes, then 60 % of its objects freed at random: (pool, live handle -> size)."""

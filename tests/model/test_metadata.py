@@ -24,7 +24,9 @@ def test_old_design_matches_the_v5_cover_letter(u: float, old_zswap: float, old_
     assert close(classic_metadata(SLOTS_32G, used, zswap_entries=used).total, old_zswap)
 
 
-@pytest.mark.parametrize("u, vs_zswap, vs_disk", zip(USAGE, (0, 48.25, 96.5, 144.75, 193), (2, 66.25, 130.5, 194.75, 259)))
+@pytest.mark.parametrize(
+    "u, vs_zswap, vs_disk", zip(USAGE, (0, 48.25, 96.5, 144.75, 193), (2, 66.25, 130.5, 194.75, 259))
+)
 def test_vswap_matches_the_v5_cover_letter(u: float, vs_zswap: float, vs_disk: float) -> None:
     used = int(SLOTS_32G * u)
     vclusters = -(-used // 512)
@@ -42,8 +44,9 @@ def test_swap_table_phases_match_kairuis_table(phase: str, empty: float, full: f
 def test_model_state_feeds_the_accounting(make_machine) -> None:
     """A running machine reports its own metadata from its swap cache and clusters."""
     for design in ("classic", "swap_table"):
-        m = make_machine(devices="- {name: d0, kind: ssd, size: 128MiB}", extra_swap=f"design: {design}",
-                         check_invariants=False)
+        m = make_machine(
+            devices="- {name: d0, kind: ssd, size: 128MiB}", extra_swap=f"design: {design}", check_invariants=False
+        )
         m.step(150)
         meta = m.swap_metadata()
         assert meta.static > 0 and meta.dynamic > 0

@@ -8,8 +8,13 @@ import numpy as np
 import pytest
 
 from swaptui.model.page_alloc import (
-    MAX_ORDER, BuddyAllocator, calculate_min_free_kbytes, recommended_min_free_kbytes, setup_per_zone_wmarks,
-    zone_batchsize, zone_split,
+    MAX_ORDER,
+    BuddyAllocator,
+    calculate_min_free_kbytes,
+    recommended_min_free_kbytes,
+    setup_per_zone_wmarks,
+    zone_batchsize,
+    zone_split,
 )
 
 
@@ -23,14 +28,17 @@ def test_watermarks_match_the_real_kernel_trace() -> None:
     assert (dma32.wmark_min, dma32.wmark_low, dma32.wmark_high) == (11088, 13860, 16632)
 
 
-@pytest.mark.parametrize("lowmem_kb, expected", [
-    (983472, 3966),  # int_sqrt(983472 * 16)
-    (4 << 20, 8192),  # 4 GiB -> sqrt(67108864) = 8192
-    (16 << 20, 16384),
-    (64 << 20, 32768),
-    (1024, 128),  # clamped up to 128
-    (8 << 30, 262144),  # clamped down to 256 MiB
-])
+@pytest.mark.parametrize(
+    "lowmem_kb, expected",
+    [
+        (983472, 3966),  # int_sqrt(983472 * 16)
+        (4 << 20, 8192),  # 4 GiB -> sqrt(67108864) = 8192
+        (16 << 20, 16384),
+        (64 << 20, 32768),
+        (1024, 128),  # clamped up to 128
+        (8 << 30, 262144),  # clamped down to 256 MiB
+    ],
+)
 def test_min_free_kbytes_formula(lowmem_kb: int, expected: int) -> None:
     assert calculate_min_free_kbytes(lowmem_kb) == expected
 

@@ -7,18 +7,21 @@ import pytest
 from swaptui.model.memory import swapin_nr_pages
 
 
-@pytest.mark.parametrize("prev, cur, hits, max_pages, prev_win, expected", [
-    (0, 100, 4, 8, 0, 8),  # a fresh VMA reads as 4 hits: 6 -> rounded up to 8
-    (0, 100, 0, 8, 0, 1),  # no hits, not adjacent: just the faulting page
-    (99, 100, 0, 8, 0, 2),  # no hits but adjacent (forward): 2
-    (101, 100, 0, 8, 0, 2),  # adjacent backward: 2
-    (0, 100, 1, 8, 0, 4),  # 3 -> at least 4
-    (0, 100, 3, 8, 0, 8),  # 5 -> 8
-    (0, 100, 7, 8, 0, 8),  # 9 -> 16 -> clamped to max
-    (0, 100, 7, 32, 0, 16),  # page_cluster 5: 9 -> 16
-    (0, 100, 0, 8, 8, 4),  # don't shrink too fast: at least half the previous window
-    (0, 100, 0, 1, 0, 1),  # page_cluster 0 disables readahead
-])
+@pytest.mark.parametrize(
+    "prev, cur, hits, max_pages, prev_win, expected",
+    [
+        (0, 100, 4, 8, 0, 8),  # a fresh VMA reads as 4 hits: 6 -> rounded up to 8
+        (0, 100, 0, 8, 0, 1),  # no hits, not adjacent: just the faulting page
+        (99, 100, 0, 8, 0, 2),  # no hits but adjacent (forward): 2
+        (101, 100, 0, 8, 0, 2),  # adjacent backward: 2
+        (0, 100, 1, 8, 0, 4),  # 3 -> at least 4
+        (0, 100, 3, 8, 0, 8),  # 5 -> 8
+        (0, 100, 7, 8, 0, 8),  # 9 -> 16 -> clamped to max
+        (0, 100, 7, 32, 0, 16),  # page_cluster 5: 9 -> 16
+        (0, 100, 0, 8, 8, 4),  # don't shrink too fast: at least half the previous window
+        (0, 100, 0, 1, 0, 1),  # page_cluster 0 disables readahead
+    ],
+)
 def test_window_formula(prev: int, cur: int, hits: int, max_pages: int, prev_win: int, expected: int) -> None:
     assert swapin_nr_pages(prev, cur, hits, max_pages, prev_win) == expected
 

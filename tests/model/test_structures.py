@@ -20,7 +20,7 @@ def test_lru_is_fifo_with_removal_and_tail_rotation() -> None:
     lru.add_tail(np.array([50, 51]))  # rotated to the tail: reclaimed next
     assert lru.isolate_tail(2).tolist() == [50, 51]
     lru.add(np.arange(20, 60))
-    assert lru.live_tail_to_head().tolist() == [5, 6, 7, 8, 9, 1] + list(range(20, 60))
+    assert lru.live_tail_to_head().tolist() == [5, 6, 7, 8, 9, 1, *list(range(20, 60))]
     assert len(lru) == 46
 
 

@@ -6,7 +6,12 @@ import numpy as np
 
 from swaptui.model.costs import DEFAULT_COSTS, backend_profile
 from swaptui.model.swapfile import (
-    CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWAP_HAS_CACHE, SWAP_MAP_BAD,
+    CLUSTER_FLAG_FRAG,
+    CLUSTER_FLAG_FREE,
+    CLUSTER_FLAG_FULL,
+    CLUSTER_FLAG_NONFULL,
+    SWAP_HAS_CACHE,
+    SWAP_MAP_BAD,
     SwapSlots,
 )
 
@@ -76,7 +81,10 @@ def test_counts_drive_freeing() -> None:
 
 
 def test_device_full_moves_to_next_priority_and_fails_when_all_full() -> None:
-    devs = [("hi", "ssd", backend_profile("ssd"), 10, 1024, False), ("lo", "ssd", backend_profile("ssd"), 1, 1024, False)]
+    devs = [
+        ("hi", "ssd", backend_profile("ssd"), 10, 1024, False),
+        ("lo", "ssd", backend_profile("ssd"), 1, 1024, False),
+    ]
     s = SwapSlots(devs, ncpus=1, costs=DEFAULT_COSTS)
     got, _ = s.alloc(1023, cpu=0)
     assert (s.device_of(got) == 0).all() and s.devices[0].is_full()

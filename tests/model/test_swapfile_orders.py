@@ -10,15 +10,22 @@ from hypothesis import strategies as st
 from swaptui.model.costs import DEFAULT_COSTS, backend_profile
 from swaptui.model.invariants import InvariantError, check_large_folios, check_swap_clusters
 from swaptui.model.swapfile import (
-    CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWAP_HAS_CACHE, SWAP_MAP_BAD,
-    SWAP_NR_ORDERS, SwapSlots,
+    CLUSTER_FLAG_FRAG,
+    CLUSTER_FLAG_FREE,
+    CLUSTER_FLAG_FULL,
+    CLUSTER_FLAG_NONFULL,
+    SWAP_HAS_CACHE,
+    SWAP_MAP_BAD,
+    SWAP_NR_ORDERS,
+    SwapSlots,
 )
 from swaptui.model.vswap import VSwapSpace
 
 
 def _slots(nr_clusters: int = 8, kind: str = "ssd", ncpus: int = 8, discard: bool = False) -> SwapSlots:
-    return SwapSlots([("d0", kind, backend_profile(kind), 5, nr_clusters * 512, discard)], ncpus=ncpus,
-                     costs=DEFAULT_COSTS)
+    return SwapSlots(
+        [("d0", kind, backend_profile(kind), 5, nr_clusters * 512, discard)], ncpus=ncpus, costs=DEFAULT_COSTS
+    )
 
 
 def _cluster(slots: np.ndarray) -> int:
@@ -265,15 +272,21 @@ def test_the_checker_catches_a_cluster_on_the_wrong_order_list() -> None:
 
 
 # -- property: random interleavings keep every invariant and the counts --------------------------------
-ops = st.lists(st.tuples(st.sampled_from(["alloc", "alloc", "alloc", "batch", "free", "free", "free_part", "dup"]),
-                         st.sampled_from([0, 1, 2, 4, 4, 9]), st.integers(0, 3), st.integers(0, 10 ** 6)),
-               min_size=1, max_size=200)
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["alloc", "alloc", "alloc", "batch", "free", "free", "free_part", "dup"]),
+        st.sampled_from([0, 1, 2, 4, 4, 9]),
+        st.integers(0, 3),
+        st.integers(0, 10**6),
+    ),
+    min_size=1,
+    max_size=200,
+)
 
 
 @settings(max_examples=80, deadline=None)
 @given(script=ops, nr_clusters=st.integers(2, 5), discard=st.booleans())
-def test_random_interleavings_keep_the_invariants_and_the_counts(script: list, nr_clusters: int,
-                                                                 discard: bool) -> None:
+def test_random_interleavings_keep_the_invariants_and_the_counts(script: list, nr_clusters: int, discard: bool) -> None:
     s = _slots(nr_clusters=nr_clusters, ncpus=4, discard=discard)
     live: dict[int, int] = {}  # first slot -> order, for folios allocated whole (until any slot is freed)
     used: set[int] = set()  # every slot in use, by the reference
@@ -293,16 +306,16 @@ def test_random_interleavings_keep_the_invariants_and_the_counts(script: list, n
                     del live[first]
 
     s.reclaim_cache_only = reclaim
-    for op, order, cpu, pick in script:
+    for op, drawn_order, cpu, pick in script:
+        order = 0 if op == "batch" else drawn_order
         if op in ("alloc", "batch"):
             if op == "batch":
                 got, cost = s.alloc(1 + pick % 300, cpu)
-                order = 0
             else:
                 got, cost = s.alloc_folio(order, cpu)
             assert cost >= 0
             if got.size:
-                assert op == "batch" or len(got) == 1 << order and int(got[0]) % (1 << order) == 0
+                assert op == "batch" or (len(got) == 1 << order and int(got[0]) % (1 << order) == 0)
                 assert (op == "batch" or (np.diff(got) == 1).all()) and not used.intersection(got.tolist())
                 used.update(got.tolist())
                 if order:
@@ -337,8 +350,9 @@ def test_random_interleavings_keep_the_invariants_and_the_counts(script: list, n
 
 
 # -- the selftest's shape: thp_swap_allocator_test ---------------------------------------------------------
-def _fallback_series(aligned: bool, iterations: int = 16, nr_folios: int = 800, swapin: float = 0.2,
-                     refresh: float = 0.1, seed: int = 3) -> list[float]:
+def _fallback_series(
+    aligned: bool, iterations: int = 16, nr_folios: int = 800, swapin: float = 0.2, refresh: float = 0.1, seed: int = 3
+) -> list[float]:
     """thp_swap_allocator_test's loop over 64 KiB folios filling ~78 % of a 32-cluster device: every round pages
     out all resident memory (a folio that cannot get an order-4 run splits and goes out page by page), then
     swaps a fifth of it back in, either as single random pages (plain run: each leaves a hole in an order-4
@@ -363,7 +377,7 @@ def _fallback_series(aligned: bool, iterations: int = 16, nr_folios: int = 800, 
                     continue
                 large[f] = False  # split_folio_to_list, then order 0
             got, _ = s.alloc(len(resident), cpu=f & 1)
-            slot[resident[:len(got)]] = got
+            slot[resident[: len(got)]] = got
         tried = int(s.mthp_alloc[4]) - ok + int(s.mthp_fallback[4]) - failed
         rates.append((int(s.mthp_fallback[4]) - failed) / max(tried, 1))
         if aligned:

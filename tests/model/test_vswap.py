@@ -58,7 +58,10 @@ def test_vswap_slows_kswapd_against_the_swap_table_on_the_same_run(make_machine)
     wl = "- {name: um, kind: usemem, size: 56MiB, passes: 2}"
     table = run(make_machine, "swap_table", workloads=wl, ticks=300)
     vswap = run(make_machine, "vswap", workloads=wl, ticks=300)
-    per_page = lambda m: m.vm["swaptui_kswapd_cpu_ns"] / max(1, m.vm["pgsteal_kswapd"])
+
+    def per_page(m):
+        return m.vm["swaptui_kswapd_cpu_ns"] / max(1, m.vm["pgsteal_kswapd"])
+
     assert per_page(vswap) > per_page(table)
     assert vswap.swap_cache.depth_hist[1:].sum() > 0 and table.swap_cache.depth_hist[1:].sum() == 0
 

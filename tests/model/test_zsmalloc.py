@@ -125,7 +125,7 @@ def check_pool(pool: ZsPool, live: dict[int, int]) -> None:
     assert (stats["fullness"][:, 0] == 0).all()  # nothing empty survives
     assert (stats["objs_allocated"] >= stats["objs_used"]).all()
     for k, cls in enumerate(pool.classes):
-        f = cls.fullness[:cls.nrows]
+        f = cls.fullness[: cls.nrows]
         rows = np.flatnonzero(f >= 0)
         assert len(rows) == cls.zspages
         assert (fullness_group(cls.inuse[rows], cls.objs_per_zspage) == f[rows]).all()
@@ -140,17 +140,26 @@ def check_pool(pool: ZsPool, live: dict[int, int]) -> None:
         slot = pool.table.index_to_slot[idx]
         ids = handles & ((1 << 32) - 1)
         assert all(pool.classes[s].objs[r, o] == i for s, r, o, i in zip(slot, rows, objs, ids))
-    assert abs(pool.fragmentation() - (1 - sum(live.values()) / max(1, pool.pages() * PAGE))) < 1e-9 \
-        or pool.pages() == 0
+    assert (
+        abs(pool.fragmentation() - (1 - sum(live.values()) / max(1, pool.pages() * PAGE))) < 1e-9 or pool.pages() == 0
+    )
 
 
 SIZES = st.one_of(st.integers(1, 4096), st.sampled_from([24, 100, 1000, 1500, 2000, 3000, 4096]))
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["malloc", "free", "compact"]),
-                          st.lists(SIZES, min_size=1, max_size=150),
-                          st.integers(0, 2**32 - 1)), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["malloc", "free", "compact"]),
+            st.lists(SIZES, min_size=1, max_size=150),
+            st.integers(0, 2**32 - 1),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_pool_invariants_hold_under_random_malloc_free_compact(ops: list[tuple[str, list[int], int]]) -> None:
     pool = ZsPool()
     one_by_one = ZsPool()  # the same calls, one object at a time, as the kernel makes them
@@ -221,14 +230,17 @@ def test_a_large_mixed_batch_lands_as_one_by_one_calls() -> None:
     batched, single = ZsPool(), ZsPool()
     live: dict[int, int] = {}
     for _ in range(5):
-        sizes = np.concatenate([
-            rng.integers(1, 4097, 1000),  # every class
-            np.clip(rng.lognormal(np.log(1365), 0.2, 1000), 64, 4096).astype(np.int64),  # reclaim's mix
-            np.full(200, 4096), np.full(300, 24),  # the huge class; a 128-object class filling zspages
-        ])
+        sizes = np.concatenate(
+            [
+                rng.integers(1, 4097, 1000),  # every class
+                np.clip(rng.lognormal(np.log(1365), 0.2, 1000), 64, 4096).astype(np.int64),  # reclaim's mix
+                np.full(200, 4096),
+                np.full(300, 24),  # the huge class; a 128-object class filling zspages
+            ]
+        )
         rng.shuffle(sizes)
         handles = batched.malloc(sizes)
-        assert (handles == np.concatenate([single.malloc(sizes[i:i + 1]) for i in range(len(sizes))])).all()
+        assert (handles == np.concatenate([single.malloc(sizes[i : i + 1]) for i in range(len(sizes))])).all()
         live.update(zip(handles.tolist(), sizes.tolist()))
         keys = np.array(list(live), dtype=np.int64)
         gone = rng.choice(keys, len(keys) // 2, replace=False)
@@ -249,7 +261,7 @@ def test_a_large_mixed_batch_lands_as_one_by_one_calls() -> None:
         assert (a == b).all()
     check_pool(batched, live)
     more = rng.integers(1, 4097, 2000)  # after compaction, the lists still agree
-    assert (batched.malloc(more) == np.concatenate([single.malloc(more[i:i + 1]) for i in range(2000)])).all()
+    assert (batched.malloc(more) == np.concatenate([single.malloc(more[i : i + 1]) for i in range(2000)])).all()
 
 
 def test_malloc_until_stops_where_a_limit_is_reached() -> None:

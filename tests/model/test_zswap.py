@@ -166,9 +166,17 @@ def test_a_stale_entry_is_replaced() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["store", "load", "invalidate", "writeback"]),
-                          st.lists(st.integers(0, 511), min_size=1, max_size=40, unique=True),
-                          st.integers(0, 5000)), min_size=1, max_size=15))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["store", "load", "invalidate", "writeback"]),
+            st.lists(st.integers(0, 511), min_size=1, max_size=40, unique=True),
+            st.integers(0, 5000),
+        ),
+        min_size=1,
+        max_size=15,
+    )
+)
 def test_entries_pool_and_lru_stay_consistent(ops: list[tuple[str, list[int], int]]) -> None:
     z = Zswap(totalram_pages=600, nr_keys=512)  # a 120-page pool: the limit is reached often
     for op, keys, size in ops:
@@ -198,7 +206,7 @@ def test_batches_leave_the_state_one_by_one_calls_leave() -> None:
     single = Zswap(totalram_pages=1 << 16, nr_keys=nr_keys)
     for step in range(6):
         free = np.flatnonzero(batched.entry_of < 0)
-        run = free[rng.integers(0, len(free) - 400):][:400]  # ascending, mostly one tree
+        run = free[rng.integers(0, len(free) - 400) :][:400]  # ascending, mostly one tree
         scattered = rng.choice(np.setdiff1d(free, run), 400, replace=False)
         keys = np.concatenate([run, scattered])
         sizes = np.clip(rng.lognormal(np.log(1365), 0.3, len(keys)), 1, 4096).astype(np.int64)

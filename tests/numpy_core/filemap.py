@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from numpy_core.memory import alloc_pages_task
 from numpy_core.memmap import FRAME_FILE, LRU_ACTIVE_FILE, LRU_INACTIVE_FILE, PG_REFERENCED, PG_WORKINGSET
+from numpy_core.memory import alloc_pages_task
 from numpy_core.workload import Process
 
 FILE_READ_LATENCY_NS = 80_000

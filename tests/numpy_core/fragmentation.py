@@ -107,6 +107,7 @@ def extfrag_for_order(free_area: Sequence[int], order: int) -> int:
 
 # -- every order at once -----------------------------------------------------------------------------
 
+
 def contig_page_info_per_order(free_area: Sequence[int]) -> tuple[int, int, np.ndarray]:
     """(free pages, free blocks, free blocks suitable for each order 0..max) of one zone."""
     counts = _orders(free_area)
@@ -153,6 +154,7 @@ def extfrag_per_order(free_area: Sequence[int]) -> np.ndarray:
 
 # -- proactive compaction (mm/compaction.c) ---------------------------------------------------------
 
+
 def fragmentation_score_zone(free_area: Sequence[int]) -> int:
     """fragmentation_score_zone: extfrag_for_order at COMPACTION_HPAGE_ORDER, 0..100."""
     return extfrag_for_order(free_area, COMPACTION_HPAGE_ORDER)
@@ -187,8 +189,9 @@ def fragmentation_score_wmark(low: bool, proactiveness: int, formula: str = "6.6
     raise ValueError(f"formula must be one of {WMARK_FORMULAS}, not {formula!r}")
 
 
-def should_proactive_compact(score: int, proactiveness: int, kswapd_running: bool = False,
-                             formula: str = "6.6") -> bool:
+def should_proactive_compact(
+    score: int, proactiveness: int, kswapd_running: bool = False, formula: str = "6.6"
+) -> bool:
     """should_proactive_compact_node for a node score: proactiveness on, kswapd idle, score above the high mark."""
     if not proactiveness or kswapd_running:
         return False
@@ -240,14 +243,13 @@ def parse_pagetypeinfo(text: str) -> dict[tuple[int, str], dict[str, list[int]]]
     return out
 
 
-def free_area_by_migratetype(types: dict[str, list[int]],
-                             names: Sequence[str] = MIGRATETYPE_NAMES) -> np.ndarray:
+def free_area_by_migratetype(types: dict[str, list[int]], names: Sequence[str] = MIGRATETYPE_NAMES) -> np.ndarray:
     """One zone's pagetypeinfo rows as an [order, migratetype] array (the Snapshot's free_area_mt), absent types 0."""
     nr_orders = max([NR_PAGE_ORDERS, *(len(v) for v in types.values())])
     out = np.zeros((nr_orders, len(names)), dtype=np.int64)
     for k, name in enumerate(names):
         counts = types.get(name, [])
-        out[:len(counts), k] = counts
+        out[: len(counts), k] = counts
     return out
 
 

@@ -38,8 +38,7 @@ class SwapMetadata:
 def classic_metadata(nr_slots: int, cache_entries: int, zswap_entries: int = 0) -> SwapMetadata:
     """The old design: swap_map + swap_cgroup + cluster_info; XArray pointers for cache and zswap."""
     clusters = -(-nr_slots // SLOTS_PER_CLUSTER)
-    return SwapMetadata(static=nr_slots * 3 + clusters * 64,
-                        dynamic=cache_entries * 8 + zswap_entries * 8)
+    return SwapMetadata(static=nr_slots * 3 + clusters * 64, dynamic=cache_entries * 8 + zswap_entries * 8)
 
 
 SWAP_TABLE_STATIC = {"p2": (3, 96), "p3": (2, 96), "p4": (0, 32)}  # (bytes per slot, bytes per cluster)
@@ -54,5 +53,7 @@ def swap_table_metadata(nr_slots: int, tables: int, phase: str = "p2") -> SwapMe
 
 def vswap_metadata(nr_physical_slots: int, virtual_clusters: int, physical_in_use: int) -> SwapMetadata:
     """vswap: descriptors per virtual cluster, reverse map per physical slot in use, physical bitmaps."""
-    return SwapMetadata(static=nr_physical_slots * 2 // 8,
-                        dynamic=virtual_clusters * (SLOTS_PER_CLUSTER * 24 + 64) + physical_in_use * 8)
+    return SwapMetadata(
+        static=nr_physical_slots * 2 // 8,
+        dynamic=virtual_clusters * (SLOTS_PER_CLUSTER * 24 + 64) + physical_in_use * 8,
+    )

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from numpy_core.memmap import (
-    FRAME_ANON, FRAME_FILE, FRAME_FREE, FRAME_PCP, FRAME_SWAPCACHE, FRAME_ZSMALLOC, PAGE_SIZE, folio_heads,
+    FRAME_ANON,
+    FRAME_FILE,
+    FRAME_FREE,
+    FRAME_PCP,
+    FRAME_SWAPCACHE,
+    FRAME_ZSMALLOC,
+    PAGE_SIZE,
+    folio_heads,
 )
 
 MAX_ORDER = 10  # orders 0..MAX_ORDER (11 free lists)
@@ -73,8 +80,9 @@ def zone_split(managed: int, memory_pages: int) -> list[tuple[str, int]]:
     return [(n, m) for n, m in zones if m > 0]
 
 
-def setup_per_zone_wmarks(zones: list[tuple[str, int]], min_free_kbytes: int,
-                          watermark_scale_factor: int) -> list[ZoneInfo]:
+def setup_per_zone_wmarks(
+    zones: list[tuple[str, int]], min_free_kbytes: int, watermark_scale_factor: int
+) -> list[ZoneInfo]:
     """__setup_per_zone_wmarks: split pages_min by managed share, then delta = max(tmp/4, managed*wsf/10000)."""
     pages_min = min_free_kbytes >> 2
     lowmem_pages = sum(m for _, m in zones)
@@ -91,8 +99,7 @@ def zone_batchsize(managed: int) -> int:
     """zone_batchsize: the per-CPU list refill batch."""
     batch = min(managed >> 10, (1 << 20) // PAGE_SIZE)
     batch //= 4
-    if batch < 1:
-        batch = 1
+    batch = max(batch, 1)
     batch = (1 << (int(batch + batch // 2).bit_length() - 1)) - 1
     return max(batch, 1)
 
@@ -165,7 +172,7 @@ class BuddyAllocator:
         if need > len(st):
             st = self._compact(order, mt, need)
         top = self.stack_len[order][mt]
-        st[top:top + n] = blocks
+        st[top : top + n] = blocks
         self.stack_len[order][mt] = top + n
 
     def _live(self, order: int, mt: int, entries: np.ndarray) -> np.ndarray:
@@ -176,7 +183,7 @@ class BuddyAllocator:
 
     def _compact(self, order: int, mt: int, need: int) -> np.ndarray:
         """Drop dead entries (keeping the newest copy of each live block) and grow if still short."""
-        st = self.stack[order][mt][:self.stack_len[order][mt]]
+        st = self.stack[order][mt][: self.stack_len[order][mt]]
         live = st[self._live(order, mt, st)]
         # Keep the last occurrence of duplicates so LIFO order is preserved.
         rev = live[::-1]
@@ -185,7 +192,7 @@ class BuddyAllocator:
         extra = need - self.stack_len[order][mt] + len(live)
         cap = max(64, len(live) + extra, 2 * (len(live) + extra))
         new = np.zeros(cap, dtype=np.int64)
-        new[:len(live)] = live
+        new[: len(live)] = live
         self.stack[order][mt] = new
         self.stack_len[order][mt] = len(live)
         return new
@@ -382,7 +389,7 @@ class BuddyAllocator:
     def retag_range(self, head: int, order: int, new_mt: int) -> None:
         """change_pageblock_range for a free block of pageblock order or more that is not listed."""
         first = head >> PAGEBLOCK_ORDER
-        self.pbtype[first:first + max(1, 1 << (order - PAGEBLOCK_ORDER))] = new_mt
+        self.pbtype[first : first + max(1, 1 << (order - PAGEBLOCK_ORDER))] = new_mt
 
     def free_area_counts(self) -> list[int]:
         """nr_free per order (/proc/buddyinfo for the merged zone)."""
@@ -406,9 +413,17 @@ class Zone:
     allocations bypass them.
     """
 
-    def __init__(self, name: str, nr_frames: int, state: np.ndarray, managed: int,
-                 wmark: tuple[int, int, int], ncpus: int, watermark_boost_factor: int = 15000,
-                 folio_order: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        nr_frames: int,
+        state: np.ndarray,
+        managed: int,
+        wmark: tuple[int, int, int],
+        ncpus: int,
+        watermark_boost_factor: int = 15000,
+        folio_order: np.ndarray | None = None,
+    ) -> None:
         self.name = name
         self.folio_order = folio_order if folio_order is not None else np.zeros(nr_frames, dtype=np.uint8)
         self.on_folio_split: Callable[[int], None] = lambda order: None  # the machine counts splits
@@ -446,7 +461,7 @@ class Zone:
 
     def pcp_frames(self) -> np.ndarray:
         """Every frame on a per-CPU list (a copy)."""
-        return np.concatenate([self.pcp_lists[mt][:self.pcp_len[mt]] for mt in range(MIGRATE_PCPTYPES)])
+        return np.concatenate([self.pcp_lists[mt][: self.pcp_len[mt]] for mt in range(MIGRATE_PCPTYPES)])
 
     def wmark_pages(self, which: int) -> int:
         """wmark_pages: the watermark plus any boost."""
@@ -478,7 +493,7 @@ class Zone:
 
     def boost_watermark(self) -> bool:
         """boost_watermark: raise the boost by a pageblock, up to watermark_boost_factor of the high mark."""
-        if not self.watermark_boost_factor or PAGEBLOCK_NR_PAGES * 4 > self.managed:
+        if not self.watermark_boost_factor or self.managed < PAGEBLOCK_NR_PAGES * 4:
             return False
         max_boost = self.wmark[WMARK_HIGH] * self.watermark_boost_factor // 10000
         if not max_boost:
@@ -501,7 +516,7 @@ class Zone:
             self.boosted_flag = True  # alloc_flags has ALLOC_KSWAPD for every allocation the model makes
         pb = head >> PAGEBLOCK_ORDER
         lo = pb << PAGEBLOCK_ORDER
-        frames = self.state[lo:lo + PAGEBLOCK_NR_PAGES]
+        frames = self.state[lo : lo + PAGEBLOCK_NR_PAGES]
         free_pages = int(np.count_nonzero(frames == FRAME_FREE))
         movable = int(np.count_nonzero(np.isin(frames, MOVABLE_FRAME_STATES)))
         if mt == MIGRATE_MOVABLE:
@@ -585,7 +600,7 @@ class Zone:
             have = self.pcp_len[mt]
         take = min(n, have)
         lst = self.pcp_lists[mt]
-        out = lst[have - take:have][::-1].copy()
+        out = lst[have - take : have][::-1].copy()
         self.pcp_len[mt] = have - take
         self.pgalloc += take
         return out
@@ -659,7 +674,7 @@ class Zone:
                 continue
             lst = self.pcp_lists[mt]
             parts.append(lst[:k].copy())
-            lst[:self.pcp_len[mt] - k] = lst[k:self.pcp_len[mt]]
+            lst[: self.pcp_len[mt] - k] = lst[k : self.pcp_len[mt]]
             self.pcp_len[mt] -= k
             n -= k
         if not parts:

@@ -11,8 +11,19 @@ from __future__ import annotations
 import numpy as np
 
 from numpy_core.memmap import (
-    FRAME_ANON, FRAME_SWAPCACHE, FRAME_ZSMALLOC, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, LRU_NONE, PAGE_SIZE, PG_DIRTY,
-    PG_LOCKED, PG_LOCKED_IO, PG_RECLAIM, PG_WORKINGSET, PG_WRITEBACK,
+    FRAME_ANON,
+    FRAME_SWAPCACHE,
+    FRAME_ZSMALLOC,
+    LRU_ACTIVE_ANON,
+    LRU_INACTIVE_ANON,
+    LRU_NONE,
+    PAGE_SIZE,
+    PG_DIRTY,
+    PG_LOCKED,
+    PG_LOCKED_IO,
+    PG_RECLAIM,
+    PG_WORKINGSET,
+    PG_WRITEBACK,
 )
 from numpy_core.page_alloc import MIGRATE_MOVABLE
 from numpy_core.swapfile import SWAP_COUNT_MASK, SWAP_HAS_CACHE
@@ -177,7 +188,7 @@ class SwapPathsMixin:
         devs = self.phys.device_of(rslots)
         async_parts: list[np.ndarray] = []
         single = len(self.phys.devices) == 1
-        for d in ([0] if single else np.unique(devs).tolist()):
+        for d in [0] if single else np.unique(devs).tolist():
             if single:
                 f, s, v = rest, rslots, rvps
             else:
@@ -232,8 +243,9 @@ class SwapPathsMixin:
     def zram_pool_adjust(self) -> int:
         """Grow or shrink the zsmalloc pools' frames to what zram and zswap hold (PF_MEMALLOC: no watermark).
         Returns how many pages the pools needed and the zone did not have (0 almost always)."""
-        need = (self.zram.pool_pages() if self.zram is not None else 0) + \
-            (self.zswap.pool_pages() if self.zswap is not None else 0)
+        need = (self.zram.pool_pages() if self.zram is not None else 0) + (
+            self.zswap.pool_pages() if self.zswap is not None else 0
+        )
         have = self.zram_frames_count
         if need > have:
             got = self.zone.alloc(need - have)
@@ -242,15 +254,16 @@ class SwapPathsMixin:
             return need - have - len(got)
         if need < have:
             k = have - need
-            out = self.zram_frames[have - k:have].copy()
+            out = self.zram_frames[have - k : have].copy()
             self.zram_frames_count -= k
             self.zone.free(out)
         return 0
 
     def zram_pool_shortfall(self) -> int:
         """Pages the zsmalloc pools hold beyond the frames they were given (0 unless an allocation fell short)."""
-        need = (self.zram.pool_pages() if self.zram is not None else 0) + \
-            (self.zswap.pool_pages() if self.zswap is not None else 0)
+        need = (self.zram.pool_pages() if self.zram is not None else 0) + (
+            self.zswap.pool_pages() if self.zswap is not None else 0
+        )
         return max(0, need - self.zram_frames_count)
 
     def _zram_write_failed(self, frames: np.ndarray, slots: np.ndarray) -> np.ndarray:
@@ -261,9 +274,9 @@ class SwapPathsMixin:
         excess = self.zram.pool_bytes - (self.zram_frames_count - zswap_pages) * PAGE_SIZE
         undo = np.cumsum(self.zram.size[slots[::-1]].astype(np.int64))
         k = min(len(slots), int(np.searchsorted(undo, excess)) + 1)
-        self.zram.free(slots[len(slots) - k:])
+        self.zram.free(slots[len(slots) - k :])
         self.zram_pool_adjust()  # give back what the undone stores no longer need
-        failed = frames[len(frames) - k:]
+        failed = frames[len(frames) - k :]
         self.memmap.flags[failed] |= np.uint16(PG_DIRTY)
         self.vm.add("swaptui_zram_write_failed", k)
         return failed
@@ -272,9 +285,9 @@ class SwapPathsMixin:
         need = self.zram_frames_count + len(frames)
         if need > len(self.zram_frames):
             new = np.zeros(max(need, 2 * len(self.zram_frames) + 64), dtype=np.int64)
-            new[:self.zram_frames_count] = self.zram_frames[:self.zram_frames_count]
+            new[: self.zram_frames_count] = self.zram_frames[: self.zram_frames_count]
             self.zram_frames = new
-        self.zram_frames[self.zram_frames_count:need] = frames
+        self.zram_frames[self.zram_frames_count : need] = frames
         self.zram_frames_count = need
 
     # -- swap-in ------------------------------------------------------------------------------------
@@ -402,14 +415,18 @@ class SwapPathsMixin:
             self.vm.add("pswpout", n)
             self.vm.add("pgpgout", 4 * n)
             if dev.kind == "zram":
-                self.zram.store(phys[sel], self.spaces.csize[vps[sel]],
-                                self.spaces.content[vps[sel]] == CONTENT_SAME)
+                self.zram.store(phys[sel], self.spaces.csize[vps[sel]], self.spaces.content[vps[sel]] == CONTENT_SAME)
             elif not dev.synchronous:
                 q = self.io[d]
                 q.submit(max(now, q.busy_until - q.max_backlog_ns), np.full(n, -1, dtype=np.int64), is_write=True)
         self.zram_pool_adjust()
-        self.event(now, "zswap", f"zswap shrink_worker wrote back {len(keys)} entries "
-                                 f"(pool {self.zswap.pool_pages()} pages)", key="wb", min_gap_ns=100_000_000)
+        self.event(
+            now,
+            "zswap",
+            f"zswap shrink_worker wrote back {len(keys)} entries (pool {self.zswap.pool_pages()} pages)",
+            key="wb",
+            min_gap_ns=100_000_000,
+        )
         return len(keys)
 
     def next_writeback_completion(self, now: int) -> int | None:
@@ -433,8 +450,7 @@ class SwapPathsMixin:
                 fl = mem.flags[wb]
                 mem.flags[wb] = fl & ~np.uint16(PG_WRITEBACK | PG_RECLAIM)
                 # folio_rotate_reclaimable: reclaim-marked folios still on the inactive list go to its tail.
-                rot = wb[((fl & PG_RECLAIM) != 0) & (mem.lru[wb] == LRU_INACTIVE_ANON)
-                         & ((fl & PG_DIRTY) == 0)]
+                rot = wb[((fl & PG_RECLAIM) != 0) & (mem.lru[wb] == LRU_INACTIVE_ANON) & ((fl & PG_DIRTY) == 0)]
                 if len(rot):
                     inactive.remove(rot)
                     inactive.add_tail(rot)

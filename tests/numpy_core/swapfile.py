@@ -19,8 +19,8 @@ clusters. On failure the caller splits the folio and swaps out its pages at orde
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -102,8 +102,9 @@ class SwapDevice:
 class SwapSlots:
     """All swap devices, the global slot arrays and the allocator."""
 
-    def __init__(self, devices: list[tuple[str, str, BackendProfile, int, int, bool]], ncpus: int,
-                 costs: CostTable) -> None:
+    def __init__(
+        self, devices: list[tuple[str, str, BackendProfile, int, int, bool]], ncpus: int, costs: CostTable
+    ) -> None:
         self.costs = costs
         self.devices: list[SwapDevice] = []
         base = 0
@@ -127,13 +128,15 @@ class SwapSlots:
         self.total_swap_pages = 0
         for i, d in enumerate(self.devices):
             first, n = d.first_cluster, d.nr_clusters
-            self.cluster_dev[first:first + n] = i
+            self.cluster_dev[first : first + n] = i
             # Slots past the device end in its last cluster, and the header, are bad.
             pad_end = (first + n) * SWAPFILE_CLUSTER
-            self.swap_map[d.base + d.nr_slots:pad_end] = SWAP_MAP_BAD
+            self.swap_map[d.base + d.nr_slots : pad_end] = SWAP_MAP_BAD
             self.swap_map[d.base] = SWAP_MAP_BAD
-            bad = np.bincount((np.flatnonzero(self.swap_map[d.base:pad_end] == SWAP_MAP_BAD) + d.base)
-                              >> CLUSTER_SHIFT, minlength=nc)
+            bad = np.bincount(
+                (np.flatnonzero(self.swap_map[d.base : pad_end] == SWAP_MAP_BAD) + d.base) >> CLUSTER_SHIFT,
+                minlength=nc,
+            )
             self.cluster_count += bad.astype(np.int32)
             for c in range(first, first + n):
                 cnt = self.cluster_count[c]
@@ -169,8 +172,7 @@ class SwapSlots:
 
     def avail_devices(self) -> list[SwapDevice]:
         """swap_avail_head: writable devices that are not full, by priority (highest first)."""
-        return sorted((self.devices[i] for i in self.plist if not self.devices[i].is_full()),
-                      key=lambda d: -d.prio)
+        return sorted((self.devices[i] for i in self.plist if not self.devices[i].is_full()), key=lambda d: -d.prio)
 
     def used(self) -> int:
         return self.total_swap_pages - self.nr_swap_pages
@@ -298,8 +300,9 @@ class SwapSlots:
             self.percpu_offset[cpu, 0] = -1
         return slots, cost
 
-    def _isolate_and_scan(self, cpu: int, dev: SwapDevice, lst: OrderedDict, n: int,
-                          all_of_them: bool) -> tuple[np.ndarray, int]:
+    def _isolate_and_scan(
+        self, cpu: int, dev: SwapDevice, lst: OrderedDict, n: int, all_of_them: bool
+    ) -> tuple[np.ndarray, int]:
         cost = 0
         tried = 0
         while lst and (all_of_them or tried == 0):
@@ -437,7 +440,7 @@ class SwapSlots:
                 found = offset
                 break
             n_win = (hi - offset) >> order
-            used = (self.swap_map[offset:offset + n_win * nr] != 0).reshape(n_win, nr)
+            used = (self.swap_map[offset : offset + n_win * nr] != 0).reshape(n_win, nr)
             bad = used
             if self.vm_swap_full():
                 cache_only, c2 = self.cache_only(offset, offset + n_win * nr)
@@ -450,7 +453,7 @@ class SwapSlots:
                 cost += int(inspected.sum()) * self.costs.swap_map_scan_slot
                 break
             w = int(np.argmin(bad_any))
-            cost += int(inspected[:w + 1].sum()) * self.costs.swap_map_scan_slot
+            cost += int(inspected[: w + 1].sum()) * self.costs.swap_map_scan_slot
             cand = offset + w * nr
             if not used[w].any():
                 found = cand
@@ -462,7 +465,7 @@ class SwapSlots:
             if self.cluster_count[c] == 0:
                 found = lo
                 break
-            if not self.swap_map[cand:cand + nr].any():
+            if not self.swap_map[cand : cand + nr].any():
                 found = cand
                 break
             offset = cand + nr
@@ -470,7 +473,7 @@ class SwapSlots:
             return -1, cost
         if self.cluster_count[c] == 0:
             self.cluster_order[c] = order  # the first allocation makes the cluster exclusive to this order
-        self.swap_map[found:found + nr] = SWAP_HAS_CACHE
+        self.swap_map[found : found + nr] = SWAP_HAS_CACHE
         self.cluster_count[c] += nr
         dev = self.devices[self.cluster_dev[c]]
         dev.inuse += nr
@@ -480,8 +483,9 @@ class SwapSlots:
         cost += nr * self.costs.slot_alloc
         return found, cost
 
-    def _alloc_from_order(self, cpu: int, dev: SwapDevice, c: int, offset: int, order: int,
-                          list_move: bool = True) -> tuple[int, int]:
+    def _alloc_from_order(
+        self, cpu: int, dev: SwapDevice, c: int, offset: int, order: int, list_move: bool = True
+    ) -> tuple[int, int]:
         """Scan one cluster for an order-`order` folio, then (as alloc_swap_scan_cluster's `out:` does, whether
         it found one or not) relocate the cluster and store the next offset to try for this order."""
         found, cost = self._scan_cluster_order(c, offset, order)
@@ -511,8 +515,9 @@ class SwapSlots:
             off = c << CLUSTER_SHIFT
         return self._alloc_from_order(cpu, dev, c, off, order, list_move=False)
 
-    def _isolate_and_scan_order(self, cpu: int, dev: SwapDevice, lst: OrderedDict, order: int,
-                                all_of_them: bool) -> tuple[int, int]:
+    def _isolate_and_scan_order(
+        self, cpu: int, dev: SwapDevice, lst: OrderedDict, order: int, all_of_them: bool
+    ) -> tuple[int, int]:
         """isolate_lock_cluster + alloc_swap_scan_cluster over the head of a list (or all of it)."""
         cost = 0
         tried = 0
@@ -536,8 +541,9 @@ class SwapSlots:
         if not dev.profile.solidstate and nxt >= 0:
             c = nxt >> CLUSTER_SHIFT
             if self.cluster_usable(c, order):
-                found, c2 = self._alloc_from_order(cpu, dev, c, c << CLUSTER_SHIFT
-                                                   if self.cluster_count[c] == 0 else nxt, order)
+                found, c2 = self._alloc_from_order(
+                    cpu, dev, c, c << CLUSTER_SHIFT if self.cluster_count[c] == 0 else nxt, order
+                )
                 cost += c2
                 if found >= 0:
                     return found, cost

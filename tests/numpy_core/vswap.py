@@ -39,9 +39,16 @@ VSWAP_CLUSTER_BYTES = 64
 class VSwapSpace:
     """Virtual slots, their descriptors, the virtual cluster allocator, and the physical backing."""
 
-    def __init__(self, phys: SwapSlots, nr_virtual: int, ncpus: int, costs: CostTable,
-                 cache_only_bit: bool = False, batch_cgroup_check: bool = False,
-                 lookup_cache: bool = False) -> None:
+    def __init__(
+        self,
+        phys: SwapSlots,
+        nr_virtual: int,
+        ncpus: int,
+        costs: CostTable,
+        cache_only_bit: bool = False,
+        batch_cgroup_check: bool = False,
+        lookup_cache: bool = False,
+    ) -> None:
         self.phys = phys
         self.costs = costs
         self.cache_only_bit = cache_only_bit
@@ -127,8 +134,15 @@ class VSwapSpace:
         """Depth of vswap_cluster_map: ids are dense, so it follows the highest live id."""
         return self.cluster_map.tree_height(0)
 
-    def vswap_iter(self, entries: np.ndarray, cpu: int = 0, times: int = 1, kind: str = "count",
-                   pending: bool = True, per_entry: bool = False) -> int:
+    def vswap_iter(
+        self,
+        entries: np.ndarray,
+        cpu: int = 0,
+        times: int = 1,
+        kind: str = "count",
+        pending: bool = True,
+        per_entry: bool = False,
+    ) -> int:
         """`times` passes of vswap_iter over these entries (the lock is reused within a cluster, unless
         `per_entry`: then every entry is its own lookup). Returns the cost; with `pending` it is also
         queued for take_cost(). Counted by kind of access."""
@@ -199,7 +213,7 @@ class VSwapSpace:
                 self.percpu_cluster[cpu] = cid
                 self.pending_cost += self.costs.xa_lock  # partial list walk under the global xa_lock
             lo = cid << CLUSTER_SHIFT
-            free = np.flatnonzero(self.swap_map[lo:lo + SWAPFILE_CLUSTER] == 0)[:need] + lo
+            free = np.flatnonzero(self.swap_map[lo : lo + SWAPFILE_CLUSTER] == 0)[:need] + lo
             if len(free) == 0:
                 self.percpu_cluster[cpu] = -1
                 continue
@@ -218,7 +232,7 @@ class VSwapSpace:
         """bitmap_find_next_zero_area with an alignment mask: the first free aligned 2^order run, or -1."""
         nr = 1 << order
         lo = cid << CLUSTER_SHIFT
-        free = (self.swap_map[lo:lo + SWAPFILE_CLUSTER] == 0).reshape(-1, nr).all(axis=1)
+        free = (self.swap_map[lo : lo + SWAPFILE_CLUSTER] == 0).reshape(-1, nr).all(axis=1)
         return lo + int(np.argmax(free)) * nr if free.any() else -1
 
     def alloc_folio(self, order: int, cpu: int) -> tuple[np.ndarray, int]:
@@ -276,7 +290,7 @@ class VSwapSpace:
         if len(need):
             phys, cost = self.phys.alloc(len(need), cpu)
             self.pending_cost += cost
-            got = need[:len(phys)]
+            got = need[: len(phys)]
             out[got] = phys
             self.backing[entries[got]] = phys
             self.dtype[entries[got]] = VSWAP_SWAPFILE
@@ -369,8 +383,7 @@ class VSwapSpace:
         self.vc_count[clusters] -= counts.astype(np.int32)
         for c in clusters.tolist():
             order = int(self.vc_order[c])
-            if (self.vc_count[c] == 0 and c != 0 and c not in self.percpu_cluster
-                    and c not in self.percpu_cluster_large):
+            if self.vc_count[c] == 0 and c != 0 and c not in self.percpu_cluster and c not in self.percpu_cluster_large:
                 self.vc_live[c] = False  # xa_erase + call_rcu
                 self.cluster_map.erase(np.array([c]))
                 self.partial.pop(c, None)

@@ -259,12 +259,23 @@ def build_processes(scenario, seed: int, ncpus: int) -> tuple[list[Process], int
             rng = derive_rng(seed, f"workload:{w.name}:{k}")
             is_file = w.kind == "filecache"
             p = Process(
-                pid=pid, name=w.name, kind=w.kind, cpu=len(procs) % ncpus,
-                base=vbase, npages=npages, start_ns=w.start, passes=w.passes, random=w.random,
+                pid=pid,
+                name=w.name,
+                kind=w.kind,
+                cpu=len(procs) % ncpus,
+                base=vbase,
+                npages=npages,
+                start_ns=w.start,
+                passes=w.passes,
+                random=w.random,
                 free_after=w.free_after,
                 hot_pages=(w.hot_size // PAGE_SIZE) if w.hot_size else 0,
-                hot_fraction=w.hot_fraction, zipf_s=w.zipf_s, zero_fraction=w.zero_fraction,
-                same_fraction=w.same_filled_fraction, compress_ratio=w.compress_ratio, rng=rng,
+                hot_fraction=w.hot_fraction,
+                zipf_s=w.zipf_s,
+                zero_fraction=w.zero_fraction,
+                same_fraction=w.same_filled_fraction,
+                compress_ratio=w.compress_ratio,
+                rng=rng,
                 file_base=fbase,
             )
             p.fault_orders = anon_fault_orders(scenario.machine, w)

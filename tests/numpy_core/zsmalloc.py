@@ -57,8 +57,15 @@ _LOC, _SIZE, _TAG = 0, 1, 2  # columns of the handle table
 HANDLE_TAG = _TAG  # (for users that check handles themselves: h[handle & ID_MASK, HANDLE_TAG] == handle iff live)
 ID_MASK = _ID_MASK
 _GENERATION = 1 << 32  # one generation of a handle
-CLASS_STATS_COLUMNS = ("size", "objs_per_zspage", "pages_per_zspage", "zspages", "objs_allocated", "objs_used",
-                       "freeable")
+CLASS_STATS_COLUMNS = (
+    "size",
+    "objs_per_zspage",
+    "pages_per_zspage",
+    "zspages",
+    "objs_allocated",
+    "objs_used",
+    "freeable",
+)
 """The columns of ZsPool.class_stats(), as debugfs zsmalloc/<pool>/classes names them."""
 
 
@@ -140,8 +147,15 @@ class SizeClass:
     The class's object slots are a segment of the pool's arena, row after row from `seg`.
     """
 
-    def __init__(self, index: int, size: int, pages_per_zspage: int, objs_per_zspage: int,
-                 slot: int = 0, pool: ZsPool | None = None) -> None:
+    def __init__(
+        self,
+        index: int,
+        size: int,
+        pages_per_zspage: int,
+        objs_per_zspage: int,
+        slot: int = 0,
+        pool: ZsPool | None = None,
+    ) -> None:
         self.index = index
         self.size = size
         self.pages_per_zspage = pages_per_zspage
@@ -176,15 +190,17 @@ class SizeClass:
     def fullness(self) -> np.ndarray:
         """Fullness group of each row; _FREE_ROW for a row holding no zspage."""
         gbf, free = self.group_by_free, set(self.free_rows)
-        return np.array([_FREE_ROW if r in free else gbf[m.bit_count()] for r, m in enumerate(self.free_mask)],
-                        dtype=np.int8)
+        return np.array(
+            [_FREE_ROW if r in free else gbf[m.bit_count()] for r, m in enumerate(self.free_mask)], dtype=np.int8
+        )
 
     @property
     def inuse(self) -> np.ndarray:
         """Objects in use in each row."""
         objs, free = self.objs_per_zspage, set(self.free_rows)
-        return np.array([0 if r in free else objs - m.bit_count() for r, m in enumerate(self.free_mask)],
-                        dtype=np.int32)
+        return np.array(
+            [0 if r in free else objs - m.bit_count() for r, m in enumerate(self.free_mask)], dtype=np.int32
+        )
 
     @property
     def stamp(self) -> np.ndarray:
@@ -199,7 +215,7 @@ class SizeClass:
         out = np.full((nrows, objs), -1, dtype=np.int64)
         if nrows == 0 or self.pool is None:
             return out
-        held = self.pool.owner[self.seg:self.seg + nrows * objs].reshape(nrows, objs)
+        held = self.pool.owner[self.seg : self.seg + nrows * objs].reshape(nrows, objs)
         nbytes = (objs + 7) // 8
         packed = np.frombuffer(b"".join(m.to_bytes(nbytes, "little") for m in self.free_mask), dtype=np.uint8)
         free = np.unpackbits(packed.reshape(nrows, nbytes), axis=1, bitorder="little")[:, :objs].astype(bool)
@@ -246,7 +262,7 @@ class SizeClass:
             pool.owner = np.concatenate([pool.owner, np.zeros(grow, dtype=np.int64)])
         used = self.seg_rows * objs
         if used:
-            pool.owner[start:start + used] = pool.owner[self.seg:self.seg + used]
+            pool.owner[start : start + used] = pool.owner[self.seg : self.seg + used]
             pool.relocated = True  # arena addresses computed before now are stale
         self.seg, self.seg_rows = start, cap
 
@@ -382,8 +398,10 @@ class ZsPool:
     def __init__(self, max_pages_per_zspage: int = ZS_MAX_PAGES_PER_ZSPAGE) -> None:
         self.table = SizeClassTable(max_pages_per_zspage)
         t = self.table
-        self.classes = [SizeClass(int(t.index[k]), int(t.size[k]), int(t.pages_per_zspage[k]),
-                                  int(t.objs_per_zspage[k]), k, self) for k in range(len(t))]
+        self.classes = [
+            SizeClass(int(t.index[k]), int(t.size[k]), int(t.pages_per_zspage[k]), int(t.objs_per_zspage[k]), k, self)
+            for k in range(len(t))
+        ]
         self.huge_class_size = t.huge_class_size
         # zs_malloc(size) allocates from slot_by_size[size], for 1 <= size <= ZS_MAX_ALLOC_SIZE.
         self.slot_by_size = t.slot_of(np.arange(ZS_MAX_ALLOC_SIZE + 1)).tolist()
@@ -461,7 +479,7 @@ class ZsPool:
         self.h = np.concatenate([self.h, grown])
         stack = np.empty(new, dtype=np.int64)
         stack[:extra] = np.arange(new - 1, cap - 1, -1)  # new ids go under the recycled ones
-        stack[extra:extra + self.nr_free_ids] = self.free_ids[:self.nr_free_ids]
+        stack[extra : extra + self.nr_free_ids] = self.free_ids[: self.nr_free_ids]
         self.free_ids = stack
         self.nr_free_ids += extra
 
@@ -470,14 +488,14 @@ class ZsPool:
         if n > self.nr_free_ids:
             self._grow_handles(n - self.nr_free_ids)
         top = self.nr_free_ids
-        ids = self.free_ids[top - n:top][::-1].copy()
+        ids = self.free_ids[top - n : top][::-1].copy()
         self.nr_free_ids -= n
         return ids
 
     def _put_ids(self, ids: np.ndarray) -> None:
         """cache_free_handle: return ids to the free stack."""
         top = self.nr_free_ids
-        self.free_ids[top:top + len(ids)] = ids
+        self.free_ids[top : top + len(ids)] = ids
         self.nr_free_ids += len(ids)
 
     def _ids(self, handles: np.ndarray) -> np.ndarray:
@@ -504,8 +522,9 @@ class ZsPool:
         sizes = np.asarray(sizes, dtype=np.int64)
         return self._malloc(sizes, sizes.tolist(), None, None)[1].copy()
 
-    def malloc_until(self, sizes: np.ndarray, max_pages: int | None = None,
-                     max_new_pages: int | None = None) -> tuple[np.ndarray, bool]:
+    def malloc_until(
+        self, sizes: np.ndarray, max_pages: int | None = None, max_new_pages: int | None = None
+    ) -> tuple[np.ndarray, bool]:
         """zs_malloc for each size in order, stopping before the first that would go over a limit.
 
         An allocation is not made when the pool already holds `max_pages` pages or more, nor when
@@ -516,8 +535,14 @@ class ZsPool:
         _, handles, by_alloc = self._malloc(sizes, sizes.tolist(), max_pages, max_new_pages)
         return handles.copy(), by_alloc
 
-    def _malloc(self, size_array: np.ndarray, sizes: list[int], max_pages: int | None,
-                max_new_pages: int | None, checked: bool = False) -> tuple[np.ndarray, np.ndarray, bool]:
+    def _malloc(
+        self,
+        size_array: np.ndarray,
+        sizes: list[int],
+        max_pages: int | None,
+        max_new_pages: int | None,
+        checked: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
         """malloc_until on int64 sizes, also given as a list (in range when `checked`).
 
         Returns (ids, handles, whether max_new_pages stopped it).
@@ -778,8 +803,18 @@ class ZsPool:
         """
         t = self.table
         zspages = np.array([c.zspages for c in self.classes], dtype=np.int64)
-        rows = np.stack([t.size, t.objs_per_zspage, t.pages_per_zspage, zspages, zspages * t.objs_per_zspage,
-                         self.class_used, self._freeable()], axis=1)
+        rows = np.stack(
+            [
+                t.size,
+                t.objs_per_zspage,
+                t.pages_per_zspage,
+                zspages,
+                zspages * t.objs_per_zspage,
+                self.class_used,
+                self._freeable(),
+            ],
+            axis=1,
+        )
         return rows[zspages > 0]
 
     def class_columns(self) -> dict[str, np.ndarray]:

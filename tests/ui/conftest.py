@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from uihelpers import SMALL
 
 from swaptui.scenario import load_scenario
-from uihelpers import SMALL
 
 
 @pytest.fixture(scope="session")

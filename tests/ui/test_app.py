@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandPalette
+from uihelpers import ROOT, SMALL, run, settle, wait_for
 
 from swaptui.model.swapfile import CLUSTER_FLAG_NAMES
 from swaptui.ui.actions import ACTIONS
@@ -22,7 +23,6 @@ from swaptui.ui.panes.clusters import ClusterView
 from swaptui.ui.panes.counters import CounterList
 from swaptui.ui.panes.memory_map import MapView
 from swaptui.ui.stepper import DEFAULT_SPEED
-from uihelpers import ROOT, SMALL, run, settle, wait_for
 
 
 def text_of(widget) -> str:
@@ -47,6 +47,7 @@ def test_starts_paused_at_tick_zero_and_n_steps_one_tick(small_scenario) -> None
             await settle(app, pilot)
             assert app.frame.tick == 102
             assert "tick 102/2,000" in text_of(app.query_one("#header"))
+
     run(go())
 
 
@@ -77,6 +78,7 @@ def test_b_steps_back_to_the_same_counters(small_scenario) -> None:
             await settle(app, pilot)
             assert app.frame.tick == 101
             assert (app.frame.snapshot.counters == at_100.snapshot.counters).all()
+
     run(go())
 
 
@@ -103,6 +105,7 @@ def test_space_runs_then_pauses_and_speed_keys_double_and_halve(small_scenario) 
             for _ in range(20):
                 await pilot.press("minus")
             assert app.speed == 1
+
     run(go())
 
 
@@ -126,6 +129,7 @@ def test_g_goes_to_a_tick_or_a_time_and_r_restarts(small_scenario) -> None:
             await pilot.press("r")
             await settle(app, pilot)
             assert app.frame.tick == 0
+
     run(go())
 
 
@@ -154,6 +158,7 @@ def test_number_keys_focus_and_maximise_each_pane(small_scenario, size) -> None:
                 assert app.screen.maximized is None
             await pilot.press("4", "escape")
             assert app.screen.maximized is None
+
     run(go())
 
 
@@ -169,6 +174,7 @@ def test_help_lists_every_action_and_closes(small_scenario) -> None:
                 assert a.description in shown, a.description
             await pilot.press("escape")
             assert not isinstance(app.screen, HelpScreen)
+
     run(go())
 
 
@@ -189,6 +195,7 @@ def test_palette_offers_every_app_action(small_scenario) -> None:
             await pilot.press("enter")
             await settle(app, pilot)
             assert app.frame.tick == 100 and not isinstance(app.screen, CommandPalette)
+
     run(go())
 
 
@@ -211,6 +218,7 @@ def test_clicking_a_cluster_opens_the_inspector(small_scenario) -> None:
             assert inspector.selection == ("cluster", (1, 2)) and view.cursor == 1
             await pilot.press("escape")
             assert not inspector.display
+
     run(go())
 
 
@@ -229,6 +237,7 @@ def test_a_counter_opens_the_inspector_with_its_help(small_scenario) -> None:
             assert lst.names[1] in text and "value" in text
             await pilot.press("slash", *"pswp")
             assert lst.names == ["pswpin", "pswpout"]
+
     run(go())
 
 
@@ -252,6 +261,7 @@ def test_memory_map_cell_inspector_zoom_and_dense(small_scenario) -> None:
             assert view.zoom == 1 and view.frames_per_cell < fpc
             await pilot.press("left_square_bracket", "d")
             assert view.dense and view.frames_per_cell <= fpc
+
     run(go())
 
 
@@ -267,6 +277,7 @@ def test_themes_cycle_and_apply(small_scenario) -> None:
                 seen.add(app.theme)
             assert seen == {"swaptui-dark", "swaptui-light", "swaptui-projector", "swaptui-colourblind"}
             assert app.theme == "swaptui-projector"
+
     run(go())
 
 
@@ -280,6 +291,7 @@ def test_s_saves_a_screenshot(small_scenario, tmp_path: Path) -> None:
         files = list(tmp_path.glob("*.svg"))
         assert len(files) == 1 and files[0].name == "swaptui-small-usemem-on-zram-tick0.svg"
         assert "<svg" in files[0].read_text()
+
     run(go())
 
 
@@ -292,6 +304,7 @@ def test_q_quits(small_scenario) -> None:
             await pilot.pause()
             assert app.return_code == 0
         assert app.stepper._stop.is_set()
+
     run(go())
 
 
@@ -309,6 +322,7 @@ def test_tab_strip_switches_panes_in_small_terminals(small_scenario) -> None:
             await pilot.pause()
             assert app.layout_mode == "wide"
             assert all(app.query_one(f"#{p.id}").region.area for p in PANES)
+
     run(go())
 
 
@@ -316,10 +330,17 @@ def test_a_bad_scenario_opens_no_app_and_prints_what_check_prints(tmp_path: Path
     bad = tmp_path / "bad.yaml"
     bad.write_text(SMALL.read_text().replace("cpus: 2", "cpuz: 2"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    opened = subprocess.run([sys.executable, "-m", "swaptui", str(bad)], capture_output=True, text=True,
-                            timeout=60, env=env, stdin=subprocess.DEVNULL)
-    checked = subprocess.run([sys.executable, "-m", "swaptui", "check", str(bad)], capture_output=True, text=True,
-                             timeout=60, env=env)
+    opened = subprocess.run(
+        [sys.executable, "-m", "swaptui", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    checked = subprocess.run(
+        [sys.executable, "-m", "swaptui", "check", str(bad)], capture_output=True, text=True, timeout=60, env=env
+    )
     assert opened.returncode == checked.returncode == 2
     assert opened.stderr == checked.stderr and "machine.cpuz" in opened.stderr
     assert opened.stdout == ""
@@ -327,11 +348,13 @@ def test_a_bad_scenario_opens_no_app_and_prints_what_check_prints(tmp_path: Path
 
 def test_the_header_names_an_emulated_cpu_profile(small_scenario) -> None:
     """A scenario on the qemu-tcg profile says so in the header; a native one does not clutter it."""
+
     async def go(scenario, expect: bool):
         app = SwapApp(scenario)
         async with app.run_test(size=(160, 48)) as pilot:
             await settle(app, pilot)
             assert ("cpu qemu-tcg" in text_of(app.query_one("#header"))) is expect
+
     run(go(small_scenario, False))
     tcg = small_scenario.machine.model_copy(update={"cpu": "qemu-tcg"})
     run(go(small_scenario.model_copy(update={"machine": tcg}), True))

@@ -6,14 +6,34 @@ import numpy as np
 import pytest
 
 from swaptui.model.memmap import (
-    FRAME_ANON, FRAME_FREE, FRAME_KERNEL, FRAME_STATE_NAMES, LRU_ACTIVE_ANON, LRU_NONE, new_memmap,
+    FRAME_ANON,
+    FRAME_FREE,
+    FRAME_KERNEL,
+    FRAME_STATE_NAMES,
+    LRU_ACTIVE_ANON,
+    LRU_NONE,
+    new_memmap,
 )
 from swaptui.model.swapfile import (
-    CLUSTER_FLAG_DISCARD, CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL,
+    CLUSTER_FLAG_DISCARD,
+    CLUSTER_FLAG_FRAG,
+    CLUSTER_FLAG_FREE,
+    CLUSTER_FLAG_FULL,
+    CLUSTER_FLAG_NONFULL,
 )
 from swaptui.ui.cells import (
-    D_ANON_ACTIVE, D_ANON_INACTIVE, D_FREE, D_KERNEL, DISPLAY_GLYPHS, FrameCells, cached_clusters, cluster_codes,
-    changed_frames, cluster_glyph, display_states, nice_frames_per_cell,
+    D_ANON_ACTIVE,
+    D_ANON_INACTIVE,
+    D_FREE,
+    D_KERNEL,
+    DISPLAY_GLYPHS,
+    FrameCells,
+    cached_clusters,
+    changed_frames,
+    cluster_codes,
+    cluster_glyph,
+    display_states,
+    nice_frames_per_cell,
 )
 
 
@@ -74,8 +94,17 @@ def test_frames_per_cell_is_round_and_fits() -> None:
 
 
 def test_cluster_glyphs_show_list_and_fill() -> None:
-    flags = np.array([CLUSTER_FLAG_FREE, CLUSTER_FLAG_NONFULL, CLUSTER_FLAG_NONFULL, CLUSTER_FLAG_FRAG,
-                      CLUSTER_FLAG_FULL, CLUSTER_FLAG_DISCARD], dtype=np.uint8)
+    flags = np.array(
+        [
+            CLUSTER_FLAG_FREE,
+            CLUSTER_FLAG_NONFULL,
+            CLUSTER_FLAG_NONFULL,
+            CLUSTER_FLAG_FRAG,
+            CLUSTER_FLAG_FULL,
+            CLUSTER_FLAG_DISCARD,
+        ],
+        dtype=np.uint8,
+    )
     counts = np.array([0, 10, 500, 256, 512, 0], dtype=np.int32)
     cached = np.array([False] * 6)
     glyphs = [cluster_glyph(int(c)) for c in cluster_codes(flags, counts, cached, 1)]

@@ -11,8 +11,15 @@ from swaptui.model.snapshot import SAMPLE_NAMES
 from swaptui.model.vmstat import NAMES
 from swaptui.scenario import load_scenario_text
 from swaptui.ui.metrics import (
-    HistoryRing, caption_at, contig_page_info, format_bytes, format_index, format_rate, fragmentation_index,
-    sparkline, unusable_free_index,
+    HistoryRing,
+    caption_at,
+    contig_page_info,
+    format_bytes,
+    format_index,
+    format_rate,
+    fragmentation_index,
+    sparkline,
+    unusable_free_index,
 )
 
 SMALL_YAML = (Path(__file__).parent / "small-zram.yaml").read_text().split("captions:")[0]
@@ -32,13 +39,16 @@ def test_contig_page_info_counts_pages_blocks_and_suitable_blocks() -> None:
     assert (info.free_pages, info.free_blocks_total, info.free_blocks_suitable) == (26, 15, 4 + 4)
 
 
-@pytest.mark.parametrize(("order", "expected"), [
-    (0, 0),  # every free page is usable for order 0
-    (1, 384),  # (26 - 8 blocks * 2 pages) * 1000 // 26 = 10 * 1000 // 26
-    (2, 692),  # suitable: the order-3 block is 2 order-2 blocks: (26 - 2*4) * 1000 // 26 = 18000 // 26
-    (3, 692),  # one order-3 block: (26 - 8) * 1000 // 26
-    (4, 1000),  # nothing of order 4: all free memory is unusable
-])
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        (0, 0),  # every free page is usable for order 0
+        (1, 384),  # (26 - 8 blocks * 2 pages) * 1000 // 26 = 10 * 1000 // 26
+        (2, 692),  # suitable: the order-3 block is 2 order-2 blocks: (26 - 2*4) * 1000 // 26 = 18000 // 26
+        (3, 692),  # one order-3 block: (26 - 8) * 1000 // 26
+        (4, 1000),  # nothing of order 4: all free memory is unusable
+    ],
+)
 def test_unusable_free_index_by_hand(order: int, expected: int) -> None:
     assert unusable_free_index(FREE_AREA, order) == expected
 
@@ -47,11 +57,14 @@ def test_unusable_free_index_with_no_free_memory_is_one() -> None:
     assert unusable_free_index((0,) * 11, 3) == 1000
 
 
-@pytest.mark.parametrize(("order", "expected"), [
-    (3, -1000),  # an order-3 block exists: the allocation would succeed
-    (4, 1000 - (1000 + 26 * 1000 // 16) // 15),  # 1000 - (1000 + 1625) // 15 = 1000 - 175 = 825
-    (9, 1000 - (1000 + 26 * 1000 // 512) // 15),  # 1000 - 1050 // 15 = 930
-])
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        (3, -1000),  # an order-3 block exists: the allocation would succeed
+        (4, 1000 - (1000 + 26 * 1000 // 16) // 15),  # 1000 - (1000 + 1625) // 15 = 1000 - 175 = 825
+        (9, 1000 - (1000 + 26 * 1000 // 512) // 15),  # 1000 - 1050 // 15 = 930
+    ],
+)
 def test_fragmentation_index_by_hand(order: int, expected: int) -> None:
     assert fragmentation_index(FREE_AREA, order) == expected
 
@@ -106,7 +119,7 @@ def test_ratio_and_rates_need_two_samples() -> None:
 
 
 def test_sample_names_start_with_the_vmstat_names() -> None:
-    assert SAMPLE_NAMES[:len(NAMES)] == NAMES
+    assert SAMPLE_NAMES[: len(NAMES)] == NAMES
 
 
 def test_sparkline_scales_and_marks_gaps() -> None:

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from uihelpers import run, settle, wait_for
 
 from swaptui.procfs import Sampler
 from swaptui.trace_player import LivePlayer, load_trace_player
 from swaptui.ui.app import SwapApp
-from uihelpers import run, settle, wait_for
 
 TRACES = Path(__file__).resolve().parents[2] / "traces"  # the recorded kernel traces in this repository
 needs_proc = pytest.mark.skipif(not os.access("/proc/vmstat", os.R_OK), reason="no Linux /proc/vmstat to sample")
@@ -32,8 +32,25 @@ def app_for(player, **kw) -> SwapApp:
 @needs_proc
 def test_a_live_recording_replays_and_steps_with_the_scenario_keys(tmp_path: Path) -> None:
     f = tmp_path / "rec.jsonl"
-    r = subprocess.run([sys.executable, "-m", "swaptui", "live", "--headless", "--record", str(f), "--samples", "3",
-                        "--interval", "50ms"], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "swaptui",
+            "live",
+            "--headless",
+            "--record",
+            str(f),
+            "--samples",
+            "3",
+            "--interval",
+            "50ms",
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     player = load_trace_player(f)
 
@@ -62,6 +79,7 @@ def test_a_live_recording_replays_and_steps_with_the_scenario_keys(tmp_path: Pat
             assert "state: " + NOT_EXPORTED in text_of(app, "#watermarks .pane-body")
             assert "not exported by the kernel" in text_of(app, "#caches .pane-body")
             assert app.query_one("#memory-kernel").region.area > 0
+
     run(go())
 
 
@@ -96,6 +114,7 @@ def test_recorded_trace_runs_seeks_and_shows_the_kernels_counters() -> None:
             rows = {counters._row_data(y)[0]: counters._row_data(y)[1] for y in range(len(counters.names))}
             assert rows["nr_kernel_misc"] is None and rows["swaptui_xa_lookups"] is None  # shown as "not exported"
             assert rows["nr_free_pages"] == app.frame.snapshot.nr_free
+
     run(go())
 
 
@@ -117,6 +136,7 @@ def test_live_app_follows_new_samples_and_steps_back_over_them() -> None:
             await pilot.pause(0.5)  # sampling goes on while paused; the cursor stays
             assert app.frame.tick == shown and app.frame.last_tick > shown + 2
             assert "paused" in text_of(app, "#header") and NOT_EXPORTED in text_of(app, "#memory-kernel")
+
     start = time.monotonic()
     try:
         run(go())
@@ -135,8 +155,13 @@ def test_panes_say_what_a_recording_lacks_and_model_frames_show_no_notice(tmp_pa
 
     # A series without zoneinfo, PSI or a meta file (what `swaptui run --json` writes): no watermarks to show.
     f = tmp_path / "series.jsonl"
-    f.write_text("".join(f'{{"tick": {i}, "t_ns": {i * 10_000_000}, "vmstat": {{"nr_free_pages": {900 - i}, '
-                         f'"pgscan_kswapd": {i * 50}}}}}\n' for i in range(5)))
+    f.write_text(
+        "".join(
+            f'{{"tick": {i}, "t_ns": {i * 10_000_000}, "vmstat": {{"nr_free_pages": {900 - i}, '
+            f'"pgscan_kswapd": {i * 50}}}}}\n'
+            for i in range(5)
+        )
+    )
     p = load_trace_player(f)
     assert p.info.tick == 10_000_000 and p.snapshot_at(4).time_ns == 40_000_000
     frame = Frame(p.snapshot_at(4), History(*p.history_arrays(upto=4)), 4, True, 0.0, 1)

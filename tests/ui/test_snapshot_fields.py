@@ -37,8 +37,8 @@ def test_sample_counters_are_vmstat_then_depths(small_scenario) -> None:
     m.step(100)
     sample = sample_counters(m)
     assert len(sample) == len(SAMPLE_NAMES)
-    assert (sample[:len(NAMES)] == m.vm.values).all()
-    assert (sample[len(NAMES):] == m.swap_cache.depth_hist[:8]).all()
+    assert (sample[: len(NAMES)] == m.vm.values).all()
+    assert (sample[len(NAMES) :] == m.swap_cache.depth_hist[:8]).all()
     assert np.issubdtype(sample.dtype, np.integer)
 
 

@@ -8,10 +8,10 @@ at the SVGs under __snapshots__/ before committing them.
 from __future__ import annotations
 
 import pytest
+from uihelpers import SCENARIOS, settle
 
 from swaptui.scenario import load_scenario
 from swaptui.ui.app import SwapApp
-from uihelpers import SCENARIOS, settle
 
 TICK = 1500
 

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from uihelpers import ROOT
 
 TMUX = shutil.which("tmux")
@@ -48,8 +47,10 @@ def test_drive_the_app_in_tmux(tmp_path: Path) -> None:
     session = f"swaptui-test-{os.getpid()}"
     done = tmp_path / "exit-status"
     # COLUMNS/LINES (set by some test runners) would override the real terminal size: unset them.
-    command = (f"cd {shlex.quote(str(ROOT))} && env -u COLUMNS -u LINES {shlex.quote(sys.executable)} -m swaptui "
-               f"scenarios/usemem-zram.yaml; echo $? > {shlex.quote(str(done))}")
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && env -u COLUMNS -u LINES {shlex.quote(sys.executable)} -m swaptui "
+        f"scenarios/usemem-zram.yaml; echo $? > {shlex.quote(str(done))}"
+    )
     # Size the window first, then start the app in it, so the app's first look at the terminal sees 160x48.
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "48", "sleep 600")
     try:

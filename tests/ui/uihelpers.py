@@ -18,14 +18,21 @@ async def settle(app, pilot, timeout: float = 60.0) -> None:
     stepper = app.stepper
     while time.monotonic() < deadline:
         await pilot.pause(0.02)
-        if (stepper.player is not None and stepper.idle.is_set() and not stepper._commands
-                and app.frame is not None and app.frame.seq == stepper._seq):
+        if (
+            stepper.player is not None
+            and stepper.idle.is_set()
+            and not stepper._commands
+            and app.frame is not None
+            and app.frame.seq == stepper._seq
+        ):
             await pilot.pause()
             return
         if stepper.error is not None:
             raise stepper.error
-    raise AssertionError(f"the stepper did not settle within {timeout} s (tick "
-                         f"{app.frame.tick if app.frame else None}, target {stepper.target})")
+    raise AssertionError(
+        f"the stepper did not settle within {timeout} s (tick "
+        f"{app.frame.tick if app.frame else None}, target {stepper.target})"
+    )
 
 
 async def wait_for(predicate, pilot, timeout: float = 20.0) -> None:

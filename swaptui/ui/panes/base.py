@@ -109,8 +109,9 @@ class Text(Widget):
         if cached is not None and cached[0] == content and cached[1] == width:
             return cached[2]
         base = self.visual_style
-        segments = [Segment(text, style.rich_style) for text, style in
-                    content.render(base, end="", parse_style=self._get_style)]
+        segments = [
+            Segment(text, style.rich_style) for text, style in content.render(base, end="", parse_style=self._get_style)
+        ]
         strip = Strip(segments).crop_extend(0, width, self.rich_style)
         self._strips[y] = (content, width, strip)
         return strip
@@ -149,8 +150,13 @@ class TextPane(Pane):
 
     def show_frame(self, frame: Frame) -> None:
         body = self.query_one(TextBody)
-        body.show(self.describe(frame, max(10, body.content_size.width or self.content_size.width),
-                                max(1, body.content_size.height or self.content_size.height)))
+        body.show(
+            self.describe(
+                frame,
+                max(10, body.content_size.width or self.content_size.width),
+                max(1, body.content_size.height or self.content_size.height),
+            )
+        )
 
     def describe(self, frame: Frame, width: int, height: int) -> Content:
         """The pane's text for this frame, fitted to width x height cells."""

@@ -45,27 +45,49 @@ class CachesPane(TextPane):
         spark_w = max(4, min(32, width - 12 - 5 - 2 - 24))
 
         def line(name: str, ratio: float | None, series: np.ndarray, how: str) -> Content:
-            return row((name.ljust(12), "bold"), (format_percent(ratio).rjust(5), "bold"), "  ",
-                       (sparkline(series, spark_w, 0, 1), "$primary"), ("  " + how, "$text-muted"))
+            return row(
+                (name.ljust(12), "bold"),
+                (format_percent(ratio).rjust(5), "bold"),
+                "  ",
+                (sparkline(series, spark_w, 0, 1), "$primary"),
+                ("  " + how, "$text-muted"),
+            )
 
-        out = [line(name, h.ratio(hits, total), h.ratio_series(hits, total, spark_w), how)
-               for name, hits, total, how in RATES]
+        out = [
+            line(name, h.ratio(hits, total), h.ratio_series(hits, total, spark_w), how)
+            for name, hits, total, how in RATES
+        ]
         if from_kernel(frame):
             return self._kernel(frame, out, line, spark_w, width, height)
-        out.insert(2, line("cpu cluster", cluster_cache_ratio(h), cluster_cache_series(h, spark_w),
-                           "1 − slow-path/slots"))
+        out.insert(
+            2, line("cpu cluster", cluster_cache_ratio(h), cluster_cache_series(h, spark_w), "1 − slow-path/slots")
+        )
         if frame.snapshot.counter("zswpout") or frame.snapshot.counter("swaptui_zswap_pool_pages"):
-            out.insert(2, line("zswap", h.ratio(("zswpin",), ("zswpin", "pswpin")),
-                               h.ratio_series(("zswpin",), ("zswpin", "pswpin"), spark_w), "zswpin/(zswpin+pswpin)"))
+            out.insert(
+                2,
+                line(
+                    "zswap",
+                    h.ratio(("zswpin",), ("zswpin", "pswpin")),
+                    h.ratio_series(("zswpin",), ("zswpin", "pswpin"), spark_w),
+                    "zswpin/(zswpin+pswpin)",
+                ),
+            )
         else:
             out.insert(2, row(("zswap".ljust(12), "bold"), "    —  ", not_modelled("off (swap.zswap.enabled)")))
         if frame.snapshot.design == "vswap":
             hits, total = ("swaptui_vswap_lookup_hits",), ("swaptui_vswap_lookup_hits", "swaptui_vswap_lookup_misses")
-            out.append(line("vswap lookup", h.ratio(hits, total), h.ratio_series(hits, total, spark_w),
-                            "per-CPU MRU cluster hits"))
+            out.append(
+                line(
+                    "vswap lookup",
+                    h.ratio(hits, total),
+                    h.ratio_series(hits, total, spark_w),
+                    "per-CPU MRU cluster hits",
+                )
+            )
         else:
-            out.append(row(("vswap lookup".ljust(12), "bold"), "    —  ",
-                           not_modelled(f"design is {frame.snapshot.design}")))
+            out.append(
+                row(("vswap lookup".ljust(12), "bold"), "    —  ", not_modelled(f"design is {frame.snapshot.design}"))
+            )
         out.append(row(("now: last 0.1 s simulated · —: nothing to count", "$text-muted")))
         return lines(*[r.truncate(width) for r in out], height=height)
 
@@ -76,8 +98,15 @@ class CachesPane(TextPane):
         muted = "$text-muted italic"
         out.insert(2, row(("cpu cluster".ljust(12), "bold"), "    —  ", ("not exported by the kernel", muted)))
         if s.counter("zswpout") or s.counter("zswpin"):
-            out.insert(2, line("zswap", h.ratio(("zswpin",), ("zswpin", "pswpin")),
-                               h.ratio_series(("zswpin",), ("zswpin", "pswpin"), spark_w), "zswpin/(zswpin+pswpin)"))
+            out.insert(
+                2,
+                line(
+                    "zswap",
+                    h.ratio(("zswpin",), ("zswpin", "pswpin")),
+                    h.ratio_series(("zswpin",), ("zswpin", "pswpin"), spark_w),
+                    "zswpin/(zswpin+pswpin)",
+                ),
+            )
         elif "zswpout" in getattr(s, "exported", ()):
             out.insert(2, row(("zswap".ljust(12), "bold"), "    —  ", ("no stores (zswpout = 0)", muted)))
         else:

@@ -40,8 +40,12 @@ class ClusterView(ScrollView, can_focus=True):
     """The clusters of every swap device; arrow keys move a cursor, enter or a click inspects."""
 
     BINDINGS: ClassVar[list[BindingType]] = bindings("cursor")
-    COMPONENT_CLASSES: ClassVar[set[str]] = {*FLAG_STYLE.values(), "clusters--cached", "clusters--cursor",
-                                             "clusters--heading"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *FLAG_STYLE.values(),
+        "clusters--cached",
+        "clusters--cursor",
+        "clusters--heading",
+    }
 
     def __init__(self) -> None:
         super().__init__(classes="pane-body")
@@ -147,11 +151,11 @@ class ClusterView(ScrollView, can_focus=True):
         kind, dev, first, n = self.lines[line]
         if kind == "head":
             d = frame.snapshot.devices[dev]
-            text = (f"{d.name} ({d.kind}, prio {d.prio}): {d.nr_clusters:,} clusters, "
-                    f"{d.inuse:,}/{d.pages:,} slots used")
-            return Strip([Segment(text[:width], self.get_component_rich_style("clusters--heading"))]
-                         ).adjust_cell_length(width, self.rich_style)
-        codes = self.codes[first:first + n].tolist()
+            text = f"{d.name} ({d.kind}, prio {d.prio}): {d.nr_clusters:,} clusters, {d.inuse:,}/{d.pages:,} slots used"
+            return Strip(
+                [Segment(text[:width], self.get_component_rich_style("clusters--heading"))]
+            ).adjust_cell_length(width, self.rich_style)
+        codes = self.codes[first : first + n].tolist()
         keys = [(c, self.has_focus and first + i == self.cursor) for i, c in enumerate(codes)]
         segments = []
         for key, run in groupby(keys):
@@ -220,9 +224,13 @@ class ClusterView(ScrollView, can_focus=True):
 
 
 LEGEND = (
-    ("·", "free", "$cluster-free"), ("▁▃▅▇", "nonfull (fill)", "$cluster-nonfull"),
-    ("░▒▓", "frag (fill)", "$cluster-frag"), ("█", "full", "$cluster-full"), ("×", "discard", "$cluster-discard"),
-    ("◌", "isolated", "$cluster-none"), ("▲", "a CPU's cached cluster", "$cluster-cached"),
+    ("·", "free", "$cluster-free"),
+    ("▁▃▅▇", "nonfull (fill)", "$cluster-nonfull"),
+    ("░▒▓", "frag (fill)", "$cluster-frag"),
+    ("█", "full", "$cluster-full"),
+    ("×", "discard", "$cluster-discard"),
+    ("◌", "isolated", "$cluster-none"),
+    ("▲", "a CPU's cached cluster", "$cluster-cached"),
 )
 
 
@@ -235,7 +243,6 @@ class ClustersPane(Pane):
     def compose(self):
         yield Text(id="clusters-summary", classes="summary")
         yield ClusterView()
-
 
     def show_frame(self, frame: Frame) -> None:
         if from_kernel(frame):
@@ -252,19 +259,27 @@ class ClustersPane(Pane):
         else:
             where = f"{len(devs)} devices · {nc:,} clusters × {SWAPFILE_CLUSTER} slots"
         per = f"1 cell = {view.per_cell} clusters" if view.per_cell > 1 else "1 cell = 1 cluster"
-        self.set_titles(fit(self.content_size.width + 2, f"{self.info.number} {self.info.title}", per, where),
-                        fit(self.content_size.width + 4, *(f"{g} {name}" for g, name, _ in LEGEND), sep="  "))
+        self.set_titles(
+            fit(self.content_size.width + 2, f"{self.info.number} {self.info.title}", per, where),
+            fit(self.content_size.width + 4, *(f"{g} {name}" for g, name, _ in LEGEND), sep="  "),
+        )
         counts = np.bincount(snap.cluster_flags, minlength=len(CLUSTER_FLAG_NAMES))
         _, owners = cached_clusters(snap.percpu_offset, nc)
         used = sum(d.inuse for d in devs)
         total = sum(d.pages for d in devs)
         orders = np.unique(snap.cluster_order[snap.cluster_count > 0]) if len(snap.cluster_order) else np.zeros(0)
-        parts = [Content.assemble((f"{CLUSTER_FLAG_NAMES[k]} ", "$text-muted"), (f"{int(counts[k]):,}", "bold"))
-                 for k in (1, 2, 3, 4, 5)]
+        parts = [
+            Content.assemble((f"{CLUSTER_FLAG_NAMES[k]} ", "$text-muted"), (f"{int(counts[k]):,}", "bold"))
+            for k in (1, 2, 3, 4, 5)
+        ]
         summary = Content(" ").join(parts) + Content.assemble(
-            (" · cached ", "$text-muted"), (f"{len(owners)}", "bold"),
-            (" · used ", "$text-muted"), (f"{used:,}/{total:,} ({used / total * 100 if total else 0:.1f}%)", "bold"),
-            (" · order ", "$text-muted"), (",".join(str(int(o)) for o in orders) or "—", "bold"))
+            (" · cached ", "$text-muted"),
+            (f"{len(owners)}", "bold"),
+            (" · used ", "$text-muted"),
+            (f"{used:,}/{total:,} ({used / total * 100 if total else 0:.1f}%)", "bold"),
+            (" · order ", "$text-muted"),
+            (",".join(str(int(o)) for o in orders) or "—", "bold"),
+        )
         self.query_one("#clusters-summary", Text).show(summary.truncate(max(10, self.content_size.width)))
 
     # -- a real kernel: /proc/swaps has each device's use, nothing per cluster ---------------------------------
@@ -275,13 +290,15 @@ class ClustersPane(Pane):
         devs = snap.devices
         used = sum(d.inuse for d in devs)
         total = sum(d.pages for d in devs)
-        self.set_titles(fit(width + 2, f"{self.info.number} Swap devices", "from /proc/swaps"),
-                        fit(width + 4, "█ used", "· free"))
+        self.set_titles(
+            fit(width + 2, f"{self.info.number} Swap devices", "from /proc/swaps"), fit(width + 4, "█ used", "· free")
+        )
         share = used / total * 100 if total else 0
         used_text = f"{format_bytes(used * 4096)} of {format_bytes(total * 4096)} ({share:.1f}%)"
         summary = Content.assemble(("swap used ", "$text-muted"), (used_text, "bold"))
-        self.query_one("#clusters-summary", Text).show(summary.truncate(width) if devs else
-                                                       Content.styled("no swap in use", "$text-muted"))
+        self.query_one("#clusters-summary", Text).show(
+            summary.truncate(width) if devs else Content.styled("no swap in use", "$text-muted")
+        )
         body.show(kernel_swap(frame, width))
 
 
@@ -293,25 +310,50 @@ def kernel_swap(frame: Frame, width: int) -> Content:
     out: list[Content] = []
     bar_w = max(10, width - 2)
     for d in s.devices:
-        out.append(Content.assemble((d.name, "bold"), f" ({d.kind}, prio {d.prio}) ",
-                                    (f"{format_bytes(d.inuse * 4096)}", "bold"), f" of {format_bytes(d.pages * 4096)}"))
+        out.append(
+            Content.assemble(
+                (d.name, "bold"),
+                f" ({d.kind}, prio {d.prio}) ",
+                (f"{format_bytes(d.inuse * 4096)}", "bold"),
+                f" of {format_bytes(d.pages * 4096)}",
+            )
+        )
         n = round(d.inuse / d.pages * bar_w) if d.pages else 0
         out.append(Content.assemble(("█" * n, "$cluster-full"), ("·" * (bar_w - n), "$cluster-free")))
     if not s.devices:
         out.append(Content.styled("no swap device in /proc/swaps", "$text-muted"))
-    out.append(row(label("swap I/O", 9), "out ", (format_rate(h.rate("pswpout")), "bold"), " · in ",
-                   (format_rate(h.rate("pswpin")), "bold"), (" pages", "$text-muted")))
+    out.append(
+        row(
+            label("swap I/O", 9),
+            "out ",
+            (format_rate(h.rate("pswpout")), "bold"),
+            " · in ",
+            (format_rate(h.rate("pswpin")), "bold"),
+            (" pages", "$text-muted"),
+        )
+    )
     zram = kernel.get("zram")
     if isinstance(zram, dict) and zram.get("orig_data_size"):
         orig, compr = zram.get("orig_data_size", 0), zram.get("compr_data_size", 0)
         ratio = f" · ratio {orig / compr:.2f}" if compr else ""
-        out.append(row(label("zram", 9), (format_bytes(orig), "bold"), " stored in ",
-                       (format_bytes(zram.get("mem_used_total", 0)), "bold"), f"{ratio} · same pages "
-                       f"{zram.get('same_pages', 0):,} · huge {zram.get('huge_pages', 0):,}"))
+        out.append(
+            row(
+                label("zram", 9),
+                (format_bytes(orig), "bold"),
+                " stored in ",
+                (format_bytes(zram.get("mem_used_total", 0)), "bold"),
+                f"{ratio} · same pages {zram.get('same_pages', 0):,} · huge {zram.get('huge_pages', 0):,}",
+            )
+        )
     zswap = kernel.get("zswap")
     if isinstance(zswap, dict) and zswap:
-        out.append(row(label("zswap", 9), f"pool {format_bytes(zswap.get('pool_total_size', 0))} · stored "
-                                          f"{zswap.get('stored_pages', 0):,} · written back "
-                                          f"{zswap.get('written_back_pages', 0):,}"))
+        out.append(
+            row(
+                label("zswap", 9),
+                f"pool {format_bytes(zswap.get('pool_total_size', 0))} · stored "
+                f"{zswap.get('stored_pages', 0):,} · written back "
+                f"{zswap.get('written_back_pages', 0):,}",
+            )
+        )
     out.append(Content.assemble(not_exported("512-slot clusters, their lists and occupancy")))
     return Content("\n").join(wrap_rows(out, width))

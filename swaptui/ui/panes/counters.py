@@ -27,8 +27,14 @@ class CounterList(ScrollView, can_focus=True):
     """One row per counter: name, value, Δ/s and a sparkline of its rate; a cursor row to inspect."""
 
     BINDINGS: ClassVar[list[BindingType]] = bindings("cursor")
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"counters--name", "counters--value", "counters--rate", "counters--spark",
-                         "counters--idle", "counters--cursor"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "counters--name",
+        "counters--value",
+        "counters--rate",
+        "counters--spark",
+        "counters--idle",
+        "counters--cursor",
+    }
 
     def __init__(self) -> None:
         super().__init__(classes="pane-body")
@@ -68,8 +74,14 @@ class CounterList(ScrollView, can_focus=True):
         value = int(snap.counters[i])
         rate = None if self._rates is None else float(self._rates[i])
         spark = sparkline(self._series[:, i], SPARK_WIDTH, 0) if len(self._series) else ""
-        return (name, value, format_rate(rate) if rate else "", spark, self.has_focus and y == self.cursor,
-                self.size.width)
+        return (
+            name,
+            value,
+            format_rate(rate) if rate else "",
+            spark,
+            self.has_focus and y == self.cursor,
+            self.size.width,
+        )
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -98,9 +110,13 @@ class CounterList(ScrollView, can_focus=True):
         rate_w = 9
         name_w = max(8, width - value_w - rate_w - spark_w - 2)
         segs = [
-            Segment(f"{gauge}{name[:name_w - 1]:<{name_w - 1}}", style("counters--idle" if idle else "counters--name")),
-            Segment(f"{value:>{value_w},}" if value is not None else f"{'not exported':>{value_w}}",
-                    style("counters--idle" if idle else "counters--value")),
+            Segment(
+                f"{gauge}{name[: name_w - 1]:<{name_w - 1}}", style("counters--idle" if idle else "counters--name")
+            ),
+            Segment(
+                f"{value:>{value_w},}" if value is not None else f"{'not exported':>{value_w}}",
+                style("counters--idle" if idle else "counters--value"),
+            ),
             Segment(f"{rate:>{rate_w}}", style("counters--rate")),
         ]
         if spark_w:
@@ -159,7 +175,6 @@ class CountersPane(Pane):
         yield Input(placeholder="/ filter counters by name", id="counters-filter", compact=True)
         yield CounterList()
 
-
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_one(CounterList).set_filter(event.value)
 
@@ -171,8 +186,10 @@ class CountersPane(Pane):
         lst.show_frame(frame)
         moved = int(np.count_nonzero(frame.snapshot.counters))
         w = self.content_size.width + 2
-        self.set_titles(fit(w, f"{self.info.number} Counters", f"{len(lst.names)} shown", f"{moved} non-zero"),
-                        fit(w, "≈ gauge", "Δ/s over 0.1 s", "enter inspects"))
+        self.set_titles(
+            fit(w, f"{self.info.number} Counters", f"{len(lst.names)} shown", f"{moved} non-zero"),
+            fit(w, "≈ gauge", "Δ/s over 0.1 s", "enter inspects"),
+        )
 
     def focus_target(self):
         return self.query_one(CounterList)

@@ -12,16 +12,27 @@ from swaptui.ui.panes.base import Pane, fit, from_kernel
 from swaptui.ui.stepper import Frame
 
 KINDS = {
-    "kswapd": ("◆", "events--kswapd"), "direct": ("▲", "events--direct"), "throttle": ("■", "events--direct"),
-    "oom": ("✖", "events--oom"), "exit": ("○", "events--exit"), "script": ("»", "events--script"),
+    "kswapd": ("◆", "events--kswapd"),
+    "direct": ("▲", "events--direct"),
+    "throttle": ("■", "events--direct"),
+    "oom": ("✖", "events--oom"),
+    "exit": ("○", "events--exit"),
+    "script": ("»", "events--script"),
 }
 
 
 class EventList(Widget, can_focus=True):
     """The snapshot's most recent events that fit, newest at the bottom (maximise the pane to see more)."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"events--time", "events--kswapd", "events--direct", "events--oom",
-                                             "events--exit", "events--script", "events--text"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "events--time",
+        "events--kswapd",
+        "events--direct",
+        "events--oom",
+        "events--exit",
+        "events--script",
+        "events--text",
+    }
 
     def __init__(self) -> None:
         super().__init__(classes="pane-body")
@@ -44,8 +55,9 @@ class EventList(Widget, can_focus=True):
         line = y + max(0, len(self.events) - self.size.height)
         if line >= len(self.events):
             if not self.events and y == 0:
-                return Strip([Segment("no events yet", self.get_component_rich_style("events--time"))]
-                             ).adjust_cell_length(width, self.rich_style)
+                return Strip(
+                    [Segment("no events yet", self.get_component_rich_style("events--time"))]
+                ).adjust_cell_length(width, self.rich_style)
             return Strip.blank(width, self.rich_style)
         e = self.events[line]
         key = (e, width)
@@ -53,11 +65,13 @@ class EventList(Widget, can_focus=True):
         if strip is None:
             glyph, cls = KINDS.get(e.kind, ("·", "events--text"))
             style = self.get_component_rich_style
-            strip = Strip([
-                Segment(f"{e.time_ns / 1e9:8.3f}s ", style("events--time")),
-                Segment(f"{glyph} ", style(cls)),
-                Segment(e.text, style("events--text")),
-            ]).adjust_cell_length(width, self.rich_style)
+            strip = Strip(
+                [
+                    Segment(f"{e.time_ns / 1e9:8.3f}s ", style("events--time")),
+                    Segment(f"{glyph} ", style(cls)),
+                    Segment(e.text, style("events--text")),
+                ]
+            ).adjust_cell_length(width, self.rich_style)
             if len(self._strips) > 4096:
                 self._strips.clear()
             self._strips[key] = strip
@@ -76,5 +90,7 @@ class EventsPane(Pane):
     def show_frame(self, frame: Frame) -> None:
         self.query_one(EventList).show_frame(frame)
         derived = " · read off the counters (the kernel logs none)" if from_kernel(frame) else ""
-        self.set_titles(f"{self.info.number} {self.info.title} · last {len(frame.snapshot.events)}{derived}",
-                        fit(self.content_size.width + 4, *(f"{g} {k}" for k, (g, _) in KINDS.items()), sep="  "))
+        self.set_titles(
+            f"{self.info.number} {self.info.title} · last {len(frame.snapshot.events)}{derived}",
+            fit(self.content_size.width + 4, *(f"{g} {k}" for k, (g, _) in KINDS.items()), sep="  "),
+        )

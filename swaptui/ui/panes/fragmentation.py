@@ -30,8 +30,11 @@ PAGEBLOCK_FRAMES = 1 << PAGEBLOCK_ORDER
 LABEL = 9
 DEFAULT_PROACTIVENESS = 20  # vm.compaction_proactiveness default, for the marks when the snapshot has none
 # Pageblock strip: one glyph per migratetype, densest for the type that hurts compaction most.
-PAGEBLOCK_GLYPH = {MIGRATE_UNMOVABLE: ("█", "$level-bad"), MIGRATE_RECLAIMABLE: ("▒", "$level-warn"),
-                   MIGRATE_MOVABLE: ("░", "$level-ok")}
+PAGEBLOCK_GLYPH = {
+    MIGRATE_UNMOVABLE: ("█", "$level-bad"),
+    MIGRATE_RECLAIMABLE: ("▒", "$level-warn"),
+    MIGRATE_MOVABLE: ("░", "$level-ok"),
+}
 # By migratetype: Unmovable 2, Movable 0, Reclaimable 1 (any other type, which the model lacks, as Unmovable).
 PAGEBLOCK_SEVERITY = np.full(256, 2, dtype=np.int8)
 PAGEBLOCK_SEVERITY[[MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE]] = (2, 0, 1)
@@ -46,7 +49,7 @@ def pageblocks_with_kernel_frames(frame_state: np.ndarray) -> tuple[int, int]:
     n = len(frame_state) // PAGEBLOCK_FRAMES
     if n == 0:
         return 0, 0
-    blocks = frame_state[:n * PAGEBLOCK_FRAMES].reshape(n, PAGEBLOCK_FRAMES)
+    blocks = frame_state[: n * PAGEBLOCK_FRAMES].reshape(n, PAGEBLOCK_FRAMES)
     return int((blocks == FRAME_KERNEL).any(axis=1).sum()), n
 
 
@@ -87,7 +90,7 @@ def index_cell(thousandths: int, width: int) -> str:
         return f"{sign}{value // 1000}".rjust(width)
     if sign and room < 3:
         return "<0".rjust(width)
-    return f"{sign}.{value % 1000:03d}"[:max(2, room)].rjust(width)
+    return f"{sign}.{value % 1000:03d}"[: max(2, room)].rjust(width)
 
 
 def pageblock_strip(types: np.ndarray, cells: int) -> Content:
@@ -168,8 +171,14 @@ class FragmentationPane(TextPane):
         if mt.ndim == 2 and mt.size and mt.shape[1] >= len(MIGRATETYPE_NAMES):
             for k, name in enumerate(MT_SHORT):
                 counts = [int(v) for v in mt[:cols, k]] + [0] * max(0, cols - len(mt))
-                out.append((TYPES, row(label(f" {name}", LABEL), *[(count_cell(b, cw), "" if b else "$text-muted")
-                                                        for b in counts])))
+                out.append(
+                    (
+                        TYPES,
+                        row(
+                            label(f" {name}", LABEL), *[(count_cell(b, cw), "" if b else "$text-muted") for b in counts]
+                        ),
+                    )
+                )
         else:
             notice = next((n for n in getattr(s, "notices", ()) if "pagetypeinfo" in n), "")
             why = f"— ({notice or '/proc/pagetypeinfo is root-only'})" if s.source == "live" else "—"
@@ -177,11 +186,24 @@ class FragmentationPane(TextPane):
         out += [
             (DETAIL, row(label("pages", LABEL), *[(ch.rjust(cw), "$primary") for ch in bars])),
             (MAIN, row(label("unusable", LABEL), *[(index_cell(int(v), cw), "") for v in unusable])),
-            (MAIN, row(label("extfrag", LABEL), *[(index_cell(int(v), cw), self._index_style(int(v)))
-                                                   for v in extfrag])),
-            (DETAIL, row(label("", LABEL), (("unusable: share of free memory in smaller blocks · extfrag -1: a "
-                                              "block exists; 0 lack of memory … 1 fragmentation (bold: over 0.500, "
-                                              "compaction rather than reclaim)"), "$text-muted"))),
+            (
+                MAIN,
+                row(label("extfrag", LABEL), *[(index_cell(int(v), cw), self._index_style(int(v))) for v in extfrag]),
+            ),
+            (
+                DETAIL,
+                row(
+                    label("", LABEL),
+                    (
+                        (
+                            "unusable: share of free memory in smaller blocks · extfrag -1: a "
+                            "block exists; 0 lack of memory … 1 fragmentation (bold: over 0.500, "
+                            "compaction rather than reclaim)"
+                        ),
+                        "$text-muted",
+                    ),
+                ),
+            ),
         ]
         return out
 
@@ -201,20 +223,46 @@ class FragmentationPane(TextPane):
             return [(SUMMARY, row(label("pageblk", LABEL), not_exported("types per pageblock")))]
         kblocks, nblocks = self._kernel_pageblocks(frame)
         if len(types) == 0:
-            return [(SUMMARY, row(label("pageblk", LABEL), f"{nblocks:,} × 2 MiB, {kblocks:,} with kernel frames · ",
-                                  not_modelled("types —")))]
+            return [
+                (
+                    SUMMARY,
+                    row(
+                        label("pageblk", LABEL),
+                        f"{nblocks:,} × 2 MiB, {kblocks:,} with kernel frames · ",
+                        not_modelled("types —"),
+                    ),
+                )
+            ]
         counts = np.bincount(types, minlength=len(MT_SHORT))
         parts = []
         for t in (MIGRATE_UNMOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE):
             glyph, style = PAGEBLOCK_GLYPH[t]
             parts += [(glyph, style), (f" {int(counts[t]):,}", "bold"), (f" {MT_SHORT[t]}  ", "$text-muted")]
         return [
-            (SUMMARY, row(label("pageblk", LABEL), *parts, ("of ", "$text-muted"), (f"{len(types):,}", "bold"),
-                          (" × 2 MiB", "$text-muted"))),
+            (
+                SUMMARY,
+                row(
+                    label("pageblk", LABEL),
+                    *parts,
+                    ("of ", "$text-muted"),
+                    (f"{len(types):,}", "bold"),
+                    (" × 2 MiB", "$text-muted"),
+                ),
+            ),
             (DETAIL, row(label("", LABEL), pageblock_strip(types, width - LABEL))),
-            (DETAIL, row(label("", LABEL), ((f"a cell: {len(types) / max(1, min(len(types), width - LABEL)):.1f} "
-                                              f"blocks, its worst type · {kblocks:,} blocks hold kernel frames"),
-                                             "$text-muted"))),
+            (
+                DETAIL,
+                row(
+                    label("", LABEL),
+                    (
+                        (
+                            f"a cell: {len(types) / max(1, min(len(types), width - LABEL)):.1f} "
+                            f"blocks, its worst type · {kblocks:,} blocks hold kernel frames"
+                        ),
+                        "$text-muted",
+                    ),
+                ),
+            ),
         ]
 
     # -- compaction ---------------------------------------------------------------------------------
@@ -234,24 +282,40 @@ class FragmentationPane(TextPane):
             verdict = ("◐ between the marks", "$level-warn")
         else:
             verdict = ("✓ at or below low", "$level-ok")
-        out = [(MAIN, row(label("score", LABEL), (f"{score}", "bold"), f" · marks {low}/{high} ", verdict,
-                          (f"  (% of free pages in blocks < order {COMPACTION_HPAGE_ORDER}){marks_from}",
-                           "$text-muted")))]
+        out = [
+            (
+                MAIN,
+                row(
+                    label("score", LABEL),
+                    (f"{score}", "bold"),
+                    f" · marks {low}/{high} ",
+                    verdict,
+                    (f"  (% of free pages in blocks < order {COMPACTION_HPAGE_ORDER}){marks_from}", "$text-muted"),
+                ),
+            )
+        ]
         zones = getattr(s, "kernel", {}).get("buddyinfo") if from_kernel(frame) else None
         if isinstance(zones, dict) and zones:
             # The table above adds the zones up (the model's one zone); the kernel scores each zone on its own.
             parts: list[tuple[str, str] | str] = []
             for name, counts in zones.items():
                 parts += [(f"{name} ", "$text-muted"), (f"{fragmentation_score_zone(counts)}", "bold"), "  "]
-            out.append((DETAIL, row(label("by zone", LABEL), *parts, ("score of each zone's own free lists",
-                                                                     "$text-muted"))))
+            out.append(
+                (DETAIL, row(label("by zone", LABEL), *parts, ("score of each zone's own free lists", "$text-muted")))
+            )
         state = c.get("kcompactd")
-        head: list[tuple[str, str] | str | Content] = [(state, "bold")] if state else [not_exported("kcompactd state") if from_kernel(frame) else
-                                                not_modelled("kcompactd —")]
+        head: list[tuple[str, str] | str | Content] = (
+            [(state, "bold")]
+            if state
+            else [not_exported("kcompactd state") if from_kernel(frame) else not_modelled("kcompactd —")]
+        )
         if "defer_shift" in c:
             shift = int(c["defer_shift"])
-            head += [" · defer_shift ", (f"{shift}", "bold"),
-                     (f" (skips up to {(1 << shift) - 1})" if shift else "", "$text-muted")]
+            head += [
+                " · defer_shift ",
+                (f"{shift}", "bold"),
+                (f" (skips up to {(1 << shift) - 1})" if shift else "", "$text-muted"),
+            ]
         if "considered" in c:
             head += [" · considered ", (f"{int(c['considered'])}", "bold")]
         if "order_failed" in c:
@@ -261,19 +325,49 @@ class FragmentationPane(TextPane):
         out.append((SUMMARY, row(label("compact", LABEL), *head)))
         if "migrate_pfn" in c and "free_pfn" in c:
             mpfn, fpfn = int(c["migrate_pfn"]), int(c["free_pfn"])
-            out.append((DETAIL, row(label("scanners", LABEL), ("migrate ", "$text-muted"), (f"{mpfn:,}", "bold"),
-                                    (" ▶ … ◀ free ", "$text-muted"), (f"{fpfn:,}", "bold"),
-                                    (" (cached pfns)", "$text-muted"),
-                                    *([(" · skip bits ", "$text-muted"), (f"{int(c['skip_blocks']):,}", "bold"),
-                                       (" pageblocks", "$text-muted")] if "skip_blocks" in c else []))))
-            out.append((DETAIL, row(label("", LABEL), scanner_bar(mpfn, fpfn, len(s.frame_state) or s.managed_pages,
-                                                                   width - LABEL))))
+            out.append(
+                (
+                    DETAIL,
+                    row(
+                        label("scanners", LABEL),
+                        ("migrate ", "$text-muted"),
+                        (f"{mpfn:,}", "bold"),
+                        (" ▶ … ◀ free ", "$text-muted"),
+                        (f"{fpfn:,}", "bold"),
+                        (" (cached pfns)", "$text-muted"),
+                        *(
+                            [
+                                (" · skip bits ", "$text-muted"),
+                                (f"{int(c['skip_blocks']):,}", "bold"),
+                                (" pageblocks", "$text-muted"),
+                            ]
+                            if "skip_blocks" in c
+                            else []
+                        ),
+                    ),
+                )
+            )
+            out.append(
+                (
+                    DETAIL,
+                    row(
+                        label("", LABEL), scanner_bar(mpfn, fpfn, len(s.frame_state) or s.managed_pages, width - LABEL)
+                    ),
+                )
+            )
         elif from_kernel(frame):
             out.append((DETAIL, row(label("scanners", LABEL), not_exported("positions"))))
         shown = getattr(s, "exported", None) if from_kernel(frame) else None  # a kernel's counters it did fill
-        counters = [(name, short) for name, short in (("compact_stall", "stall"), ("compact_success", "success"),
-                                                       ("compact_fail", "fail"), ("pgmigrate_success", "migrated"))
-                    if name in NAMES and (shown is None or name in shown)]
+        counters = [
+            (name, short)
+            for name, short in (
+                ("compact_stall", "stall"),
+                ("compact_success", "success"),
+                ("compact_fail", "fail"),
+                ("pgmigrate_success", "migrated"),
+            )
+            if name in NAMES and (shown is None or name in shown)
+        ]
         if counters:
             parts = []
             for name, short in counters:
@@ -299,20 +393,39 @@ class FragmentationPane(TextPane):
         used = int(zs[:, ZS["objs_used"]].sum())
         freeable = int(zs[:, ZS["freeable"]].sum())
         pool = int((zs[:, ZS["zspages"]] * zs[:, ZS["pages_per_zspage"]]).sum())
-        out = [(SUMMARY, row(label("zsmalloc", LABEL), (f"{len(zs)}", "bold"), " classes · objs ",
-                             (f"{used:,}", "bold"), f"/{allocated:,} used ({used / max(1, allocated):.0%}) · ",
-                             (f"{freeable:,}", "bold $level-warn" if freeable else "bold"),
-                             f" of {pool:,} pages freeable"))]
+        out = [
+            (
+                SUMMARY,
+                row(
+                    label("zsmalloc", LABEL),
+                    (f"{len(zs)}", "bold"),
+                    " classes · objs ",
+                    (f"{used:,}", "bold"),
+                    f"/{allocated:,} used ({used / max(1, allocated):.0%}) · ",
+                    (f"{freeable:,}", "bold $level-warn" if freeable else "bold"),
+                    f" of {pool:,} pages freeable",
+                ),
+            )
+        ]
         wasted = zs[:, ZS["objs_allocated"]] - zs[:, ZS["objs_used"]]
         order = np.lexsort((-wasted, -zs[:, ZS["freeable"]]))
         for k in order[:3].tolist():
             c = zs[k]
             if wasted[k] == 0:
                 break
-            out.append((DETAIL, row(label("", LABEL), (f"{int(c[ZS['size']]):>5,} B", "bold"),
-                                    f"  {int(c[ZS['zspages']]):,} zspages × {int(c[ZS['pages_per_zspage']])}p · "
-                                    f"{int(c[ZS['objs_used']]):,}/{int(c[ZS['objs_allocated']]):,} objs · ",
-                                    (f"{int(c[ZS['freeable']]):,}", "bold"), " freeable")))
+            out.append(
+                (
+                    DETAIL,
+                    row(
+                        label("", LABEL),
+                        (f"{int(c[ZS['size']]):>5,} B", "bold"),
+                        f"  {int(c[ZS['zspages']]):,} zspages × {int(c[ZS['pages_per_zspage']])}p · "
+                        f"{int(c[ZS['objs_used']]):,}/{int(c[ZS['objs_allocated']]):,} objs · ",
+                        (f"{int(c[ZS['freeable']]):,}", "bold"),
+                        " freeable",
+                    ),
+                )
+            )
         return out
 
     # -- swap space ---------------------------------------------------------------------------------
@@ -322,29 +435,51 @@ class FragmentationPane(TextPane):
         if from_kernel(frame):
             out = [(SUMMARY, row(label("swap", LABEL), not_exported("clusters by order")))]
         elif by_order:
-            parts: list = [("free ", "$text-muted"), (f"{int(by_order.get('free', 0)):,}", "bold"),
-                           ("  full ", "$text-muted"), (f"{int(by_order.get('full', 0)):,}", "bold")]
+            parts: list = [
+                ("free ", "$text-muted"),
+                (f"{int(by_order.get('free', 0)):,}", "bold"),
+                ("  full ", "$text-muted"),
+                (f"{int(by_order.get('full', 0)):,}", "bold"),
+            ]
             for key in ("nonfull", "frag"):
                 per = [int(v) for v in by_order.get(key, [])]
                 listed = [(o, n) for o, n in enumerate(per) if n]
-                parts += [(f"  {key} ", "$text-muted"),
-                          " ".join(f"o{o}:{n:,}" for o, n in listed) if listed else ("—", "$text-muted")]
+                parts += [
+                    (f"  {key} ", "$text-muted"),
+                    " ".join(f"o{o}:{n:,}" for o, n in listed) if listed else ("—", "$text-muted"),
+                ]
             out = [(SUMMARY, row(label("swap", LABEL), *parts))]
         else:
             frag = s.cluster_flags == CLUSTER_FLAG_FRAG
             nfrag = int(frag.sum())
             stranded = int((SWAPFILE_CLUSTER - s.cluster_count[frag]).sum()) if nfrag else 0
-            out = [(SUMMARY, row(label("swap", LABEL), f"{nfrag:,} frag clusters · {stranded:,} free slots in them",
-                                 (" · by order —", "$text-muted")))]
+            out = [
+                (
+                    SUMMARY,
+                    row(
+                        label("swap", LABEL),
+                        f"{nfrag:,} frag clusters · {stranded:,} free slots in them",
+                        (" · by order —", "$text-muted"),
+                    ),
+                )
+            ]
         parts = []
         shown = getattr(s, "exported", None) if from_kernel(frame) else None
         for name, short in (("thp_swpout", "PMD"), ("swaptui_mthp_swpout", "mTHP")):
             if name in NAMES and f"{name}_fallback" in NAMES and (shown is None or name in shown):
                 done, fell = s.counter(name), s.counter(f"{name}_fallback")
                 share = f"{fell / (done + fell):.0%}" if done + fell else "—"
-                parts += [(f"{short} ", "$text-muted"), (f"{done:,}", "bold"), " whole · ", (f"{fell:,}", "bold"),
-                          " split (", (share, "bold"), " fell back", f", {format_rate(h.rate(f'{name}_fallback'))})"
-                          if len(h) > 1 else ")", "   "]
+                parts += [
+                    (f"{short} ", "$text-muted"),
+                    (f"{done:,}", "bold"),
+                    " whole · ",
+                    (f"{fell:,}", "bold"),
+                    " split (",
+                    (share, "bold"),
+                    " fell back",
+                    f", {format_rate(h.rate(f'{name}_fallback'))})" if len(h) > 1 else ")",
+                    "   ",
+                ]
         if parts:
             out.append((TYPES, row(label("THP swap", LABEL), *parts)))
         return out

@@ -26,8 +26,10 @@ def kernel_caption(info, frame: Frame) -> str:
         parts.append(f"workload phase {phase}" + (f" {progress * 100:.0f}%" if progress is not None else ""))
     psi = getattr(s, "kernel", {}).get("psi_memory")
     if isinstance(psi, dict) and "some" in psi:
-        parts.append(f"PSI memory some {psi['some'].get('avg10', 0):.1f}% full "
-                     f"{psi.get('full', {}).get('avg10', 0):.1f}% (avg10)")
+        parts.append(
+            f"PSI memory some {psi['some'].get('avg10', 0):.1f}% full "
+            f"{psi.get('full', {}).get('avg10', 0):.1f}% (avg10)"
+        )
     if info.source == "live":
         parts.append(f"sampled every {info.tick / 1e9:g} s")
         if info.record_path:
@@ -95,13 +97,19 @@ class HeaderBar(Text):
         else:
             snap = f.snapshot
             parts.append((7, Content.styled(f"t={snap.time_ns / 1e9:.3f} s", "bold")))
-            parts.append((8, Content.styled(f"{unit} {snap.tick:,}", "bold")
-                          + Content.styled(f"/{f.last_tick:,}", "$text-muted")))
+            parts.append(
+                (
+                    8,
+                    Content.styled(f"{unit} {snap.tick:,}", "bold")
+                    + Content.styled(f"/{f.last_tick:,}", "$text-muted"),
+                )
+            )
             if self.status:
                 parts.append((8, Content.styled(f"⟲ {self.status}", "$warning")))
             elif f.at_end:
-                parts.append((8, Content.styled(f"■ end of {'scenario' if source == 'model' else 'samples'}",
-                                                "bold $warning")))
+                parts.append(
+                    (8, Content.styled(f"■ end of {'scenario' if source == 'model' else 'samples'}", "bold $warning"))
+                )
             elif source == "live" and self.running and snap.tick >= f.last_tick:
                 parts.append((8, Content.styled("▶ following", "bold $success")))
             elif self.running:

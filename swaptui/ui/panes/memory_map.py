@@ -50,8 +50,12 @@ class MapView(ScrollView, can_focus=True):
     """The frames as cells; arrow keys move a cursor, enter or a click inspects the cell."""
 
     BINDINGS: ClassVar[list[BindingType]] = bindings("cursor")
-    COMPONENT_CLASSES: ClassVar[set[str]] = {*(f"map--{k}" for k in DISPLAY_KEYS), "map--band", "map--cursor",
-                                             "map--gutter"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *(f"map--{k}" for k in DISPLAY_KEYS),
+        "map--band",
+        "map--cursor",
+        "map--gutter",
+    }
 
     def __init__(self) -> None:
         super().__init__(classes="pane-body")
@@ -168,8 +172,8 @@ class MapView(ScrollView, can_focus=True):
             segments.append(Segment(f"{first:#8x} ", self.get_component_rich_style("map--gutter")))
         if self.dense:
             top0 = 2 * line * cols
-            top = cells.dominant[top0:top0 + cols].tolist()
-            bottom = cells.dominant[top0 + cols:top0 + 2 * cols].tolist()
+            top = cells.dominant[top0 : top0 + cols].tolist()
+            bottom = cells.dominant[top0 + cols : top0 + 2 * cols].tolist()
             pairs: list[tuple[bool, int, int | None]] = []  # (under the cursor, top or cursor cell, bottom)
             for i, t in enumerate(top):
                 b = bottom[i] if i < len(bottom) else None
@@ -187,7 +191,7 @@ class MapView(ScrollView, can_focus=True):
                     segments.append(Segment(DENSE_GLYPH * n, self._dense_style(t, b)))
         else:
             c0 = line * cols
-            dom = cells.dominant[c0:c0 + cols].tolist()
+            dom = cells.dominant[c0 : c0 + cols].tolist()
             banded = banding(cells.frames_per_cell)
             fpc = cells.frames_per_cell
             keys: list[tuple[int, bool, bool]] = []
@@ -273,11 +277,22 @@ class MemoryMapPane(Pane):
         nr = len(snap.frame_state)
         fpc = view.frames_per_cell
         zoom = f"zoom ×{1 << view.zoom} · " if view.zoom else ""
-        self.set_titles(fit(self.content_size.width + 2, f"{self.info.number} {self.info.title}",
-                            f"1 cell = {fpc:,} frame{'s' if fpc > 1 else ''} ({format_bytes(fpc * 4096)})",
-                            format_bytes(nr * 4096), f"{nr:,} frames"),
-                        fit(self.content_size.width, f"{zoom}cell shows its commonest state",
-                            "[ ] zoom", f"d {'glyphs' if view.dense else 'dense'}", "click a cell"))
+        self.set_titles(
+            fit(
+                self.content_size.width + 2,
+                f"{self.info.number} {self.info.title}",
+                f"1 cell = {fpc:,} frame{'s' if fpc > 1 else ''} ({format_bytes(fpc * 4096)})",
+                format_bytes(nr * 4096),
+                f"{nr:,} frames",
+            ),
+            fit(
+                self.content_size.width,
+                f"{zoom}cell shows its commonest state",
+                "[ ] zoom",
+                f"d {'glyphs' if view.dense else 'dense'}",
+                "click a cell",
+            ),
+        )
         self.query_one("#memory-legend", FittedText).show(self.legend(view, nr))
 
     def legend(self, view: MapView, nr_frames: int) -> Content:
@@ -287,7 +302,12 @@ class MemoryMapPane(Pane):
         for d in range(NR_DISPLAY):
             share = totals[d] / nr_frames * 100 if nr_frames else 0
             glyph = DISPLAY_GLYPHS[d] if DISPLAY_GLYPHS[d] != " " else "␣"
-            parts.append(Content.assemble((glyph, f"$frame-{DISPLAY_KEYS[d]} bold"), f" {DISPLAY_NAMES[d]} {share:.0f}%" if share >= 1 or share == 0 else f" {DISPLAY_NAMES[d]} <1%"))
+            parts.append(
+                Content.assemble(
+                    (glyph, f"$frame-{DISPLAY_KEYS[d]} bold"),
+                    f" {DISPLAY_NAMES[d]} {share:.0f}%" if share >= 1 or share == 0 else f" {DISPLAY_NAMES[d]} <1%",
+                )
+            )
         notes = []
         if view.dense:
             notes.append("dense: ▀ = top cell's colour over the bottom cell's (colour only; d for glyphs)")
@@ -329,7 +349,7 @@ def proportional_cells(values: list[int], width: int) -> list[int]:
         return [0] * len(values)
     exact = [v * width / total for v in values]
     cells = [int(x) for x in exact]
-    for i in sorted(range(len(values)), key=lambda i: exact[i] - cells[i], reverse=True)[:width - sum(cells)]:
+    for i in sorted(range(len(values)), key=lambda i: exact[i] - cells[i], reverse=True)[: width - sum(cells)]:
         cells[i] += 1
     return cells
 
@@ -345,17 +365,34 @@ def kernel_memory(frame: Frame, width: int) -> Content:
         return Content("\n").join(wrap_rows(out, width))
     parts = meminfo_parts(meminfo, kernel.get("vmstat", {}), s.zram_pool_pages)
     cells = proportional_cells([p[3] for p in parts], width)
-    out.append(Content.styled(f"what MemTotal ({format_bytes(meminfo.get('MemTotal', 0) << 10)}) holds, "
-                              "by /proc/meminfo:", "$text-muted"))
+    out.append(
+        Content.styled(
+            f"what MemTotal ({format_bytes(meminfo.get('MemTotal', 0) << 10)}) holds, by /proc/meminfo:", "$text-muted"
+        )
+    )
     bar = Content.assemble(*[(glyph * n, f"{style} bold") for (glyph, _, style, _), n in zip(parts, cells)])
     out += [bar, bar]
-    out.append(pack([Content.assemble((glyph if glyph != " " else "␣", f"{style} bold"),
-                                      f" {name} {format_bytes(k << 10)}") for glyph, name, style, k in parts], width))
-    extra = [f"{name} {format_bytes(meminfo[key] << 10)}" for key, name in
-             (("SwapCached", "swap cache"), ("Shmem", "shmem"), ("Unevictable", "unevictable"),
-              ("Mapped", "mapped"), ("AnonPages", "anon pages")) if key in meminfo]
+    out.append(
+        pack(
+            [
+                Content.assemble((glyph if glyph != " " else "␣", f"{style} bold"), f" {name} {format_bytes(k << 10)}")
+                for glyph, name, style, k in parts
+            ],
+            width,
+        )
+    )
+    extra = [
+        f"{name} {format_bytes(meminfo[key] << 10)}"
+        for key, name in (
+            ("SwapCached", "swap cache"),
+            ("Shmem", "shmem"),
+            ("Unevictable", "unevictable"),
+            ("Mapped", "mapped"),
+            ("AnonPages", "anon pages"),
+        )
+        if key in meminfo
+    ]
     if extra:
         out.append(Content.styled("of which: " + " · ".join(extra), "$text-muted"))
     out.append(Content.styled("anon includes shmem and swap cache · other = MemTotal − the rest", "$text-muted"))
     return Content("\n").join(wrap_rows(out, width))
-

@@ -15,8 +15,9 @@ def usage_bar(resident: int, swapped: int, total: int, width: int) -> Content:
         return Content("")
     r = round(resident / total * width)
     s = min(width - r, round(swapped / total * width))
-    return Content.assemble(("█" * r, "$frame-anon-active"), ("▒" * s, "$frame-zsmalloc"),
-                            ("·" * (width - r - s), "$text-muted"))
+    return Content.assemble(
+        ("█" * r, "$frame-anon-active"), ("▒" * s, "$frame-zsmalloc"), ("·" * (width - r - s), "$text-muted")
+    )
 
 
 class TasksPane(TextPane):
@@ -28,13 +29,22 @@ class TasksPane(TextPane):
         procs = frame.snapshot.processes
         out = []
         for p in procs:
-            state = ("✖ OOM-killed", "bold $level-bad") if p.killed else (
-                ("■ exited", "$text-muted") if p.exited else ("▶ running", "$level-ok"))
+            state = (
+                ("✖ OOM-killed", "bold $level-bad")
+                if p.killed
+                else (("■ exited", "$text-muted") if p.exited else ("▶ running", "$level-ok"))
+            )
             pid = f" {p.pid}" if p.pid >= 0 else ""
             out.append(row((p.name, "bold"), f"{pid} · {format_pages(p.npages)} ", state))
             out.append(usage_bar(p.resident, p.swapped, p.npages, max(10, width)))
-            out.append(row(format_pages(p.resident), (" resident · ", "$text-muted"), format_pages(p.swapped),
-                           (" swapped out", "$text-muted")))
+            out.append(
+                row(
+                    format_pages(p.resident),
+                    (" resident · ", "$text-muted"),
+                    format_pages(p.swapped),
+                    (" swapped out", "$text-muted"),
+                )
+            )
         if not procs:
             out.append(row(("no workload processes", "$text-muted")))
         if from_kernel(frame):

@@ -76,21 +76,55 @@ class WatermarksPane(TextPane):
         out = [
             row(label("free", 8), (f"{free:,}", "bold"), f" pages {format_pages(free)}  ", (level, level_style)),
             row(label("", 8), free_bar(free, wmin, low, high, body)),
-            row(label("", 8), ("m", "bold reverse $text"), f" min {wmin:,} ", ("l", "bold reverse $text"),
-                f" low {low:,} ", ("h", "bold reverse $text"), f" high {high:,}") if width >= 50 else
-            row(label("m l h", 8), ("m", "bold reverse $text"), f" {wmin:,} ", ("l", "bold reverse $text"),
-                f" {low:,} ", ("h", "bold reverse $text"), f" {high:,}"),
+            row(
+                label("", 8),
+                ("m", "bold reverse $text"),
+                f" min {wmin:,} ",
+                ("l", "bold reverse $text"),
+                f" low {low:,} ",
+                ("h", "bold reverse $text"),
+                f" high {high:,}",
+            )
+            if width >= 50
+            else row(
+                label("m l h", 8),
+                ("m", "bold reverse $text"),
+                f" {wmin:,} ",
+                ("l", "bold reverse $text"),
+                f" {low:,} ",
+                ("h", "bold reverse $text"),
+                f" {high:,}",
+            ),
             row(label("zone", 8), (meaning, level_style)),
-            row(label("kswapd", 8), (state, kstyle), f" · order {s.kswapd_order} · prio {s.kswapd_priority}",
-                (f" · fails {s.kswapd_failures}", "bold $level-bad") if s.kswapd_failures else ""),
+            row(
+                label("kswapd", 8),
+                (state, kstyle),
+                f" · order {s.kswapd_order} · prio {s.kswapd_priority}",
+                (f" · fails {s.kswapd_failures}", "bold $level-bad") if s.kswapd_failures else "",
+            ),
             row(label("", 8), (kmeaning, "$text-muted")),
-            row(label("direct", 8), (f"{format_rate(stalls)} stalls", "bold $level-bad" if stalls else "$text-muted"),
-                f" · {stall_ns / 1e6 if stall_ns else 0:.0f} ms/s stalled"),
-            row(label("steal", 8), ("kswapd ", "$text-muted"), (format_rate(steal_k).rjust(8), "bold"), " ",
-                (sparkline(ks, spark_w, 0, top), "$frame-anon-active")),
-            row(label("", 8), ("direct ", "$text-muted"), (format_rate(steal_d).rjust(8), "bold"), " ",
-                (sparkline(ds, spark_w, 0, top), "$level-bad")),
-            row(label("free ~t", 8), (sparkline(h.value_series("nr_free_pages", body), body, 0, 2 * high), "$level-ok")),
+            row(
+                label("direct", 8),
+                (f"{format_rate(stalls)} stalls", "bold $level-bad" if stalls else "$text-muted"),
+                f" · {stall_ns / 1e6 if stall_ns else 0:.0f} ms/s stalled",
+            ),
+            row(
+                label("steal", 8),
+                ("kswapd ", "$text-muted"),
+                (format_rate(steal_k).rjust(8), "bold"),
+                " ",
+                (sparkline(ks, spark_w, 0, top), "$frame-anon-active"),
+            ),
+            row(
+                label("", 8),
+                ("direct ", "$text-muted"),
+                (format_rate(steal_d).rjust(8), "bold"),
+                " ",
+                (sparkline(ds, spark_w, 0, top), "$level-bad"),
+            ),
+            row(
+                label("free ~t", 8), (sparkline(h.value_series("nr_free_pages", body), body, 0, 2 * high), "$level-ok")
+            ),
             row(label("anon", 8), f"active {s.lru_sizes[1]:,} · inactive {s.lru_sizes[0]:,}", (" LRU", "$text-muted")),
             row(label("file", 8), f"active {s.lru_sizes[3]:,} · inactive {s.lru_sizes[2]:,}", (" LRU", "$text-muted")),
         ]
@@ -116,16 +150,25 @@ class WatermarksPane(TextPane):
         else:
             out[3] = out[3] + Content.styled(" · zones summed", "$text-muted")
         scan = h.rate("pgscan_kswapd")
-        out[4] = row(label("kswapd", 8), ("▶ scanning" if scan else "· not scanning", "bold $warning" if scan else
-                                          "$text-muted"), (f" {format_rate(scan)} pgscan_kswapd" if scan else "", ""))
+        out[4] = row(
+            label("kswapd", 8),
+            ("▶ scanning" if scan else "· not scanning", "bold $warning" if scan else "$text-muted"),
+            (f" {format_rate(scan)} pgscan_kswapd" if scan else "", ""),
+        )
         out[5] = row(label("", 8), not_exported("state"))
         stalls = sum(h.rate(n) or 0 for n in ("allocstall_movable", "allocstall_normal")) if len(h) > 1 else None
         psi = getattr(s, "kernel", {}).get("psi_memory")
         if isinstance(psi, dict) and "some" in psi:
-            stalled = Content.assemble(" · PSI some ", (f"{psi['some'].get('avg10', 0):.1f}%", "bold"), " full ",
-                                       (f"{psi.get('full', {}).get('avg10', 0):.1f}%", "bold"))
+            stalled = Content.assemble(
+                " · PSI some ",
+                (f"{psi['some'].get('avg10', 0):.1f}%", "bold"),
+                " full ",
+                (f"{psi.get('full', {}).get('avg10', 0):.1f}%", "bold"),
+            )
         else:
             stalled = Content.styled(" · no PSI recorded", "$text-muted")
-        out[6] = row(label("direct", 8), (f"{format_rate(stalls)} stalls", "bold $level-bad" if stalls else
-                                          "$text-muted")) + stalled
+        out[6] = (
+            row(label("direct", 8), (f"{format_rate(stalls)} stalls", "bold $level-bad" if stalls else "$text-muted"))
+            + stalled
+        )
         return out
