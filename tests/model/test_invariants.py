@@ -90,6 +90,7 @@ def scenarios(draw) -> dict:
                            f"zswap: {{enabled: {str(zswap).lower()}, max_pool_percent: {draw(st.sampled_from([5, 20]))}}}")
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kw=scenarios())
 def test_random_small_scenarios_keep_every_invariant(make_machine, kw: dict) -> None:
@@ -97,6 +98,7 @@ def test_random_small_scenarios_keep_every_invariant(make_machine, kw: dict) -> 
     m.step(200)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["zram", "ssd"])
 def test_invariants_hold_every_tick_under_the_swap_table_design(make_machine, kind: str) -> None:
     m = make_machine(devices=f"- {{name: d0, kind: {kind}, size: 96MiB}}", workloads=MIX, duration="1s",
@@ -105,6 +107,7 @@ def test_invariants_hold_every_tick_under_the_swap_table_design(make_machine, ki
     assert m.swap_cache.design == "swap_table" and m.vm["pswpout"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["zram", "ssd", "pmem"])
 def test_invariants_hold_every_tick_under_vswap(make_machine, kind: str) -> None:
     m = make_machine(devices=f"- {{name: d0, kind: {kind}, size: 96MiB}}", workloads=MIX, duration="1s",
@@ -113,6 +116,7 @@ def test_invariants_hold_every_tick_under_vswap(make_machine, kind: str) -> None
     assert m.swap_cache.design == "vswap" and m.vm["pswpout"] > 0 and m.vm["swpout_zero"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("design", ["classic", "swap_table", "vswap"])
 def test_invariants_hold_every_tick_with_zswap(make_machine, design: str) -> None:
     m = make_machine(devices="- {name: d0, kind: ssd, size: 96MiB}", workloads=MIX, duration="1s",
