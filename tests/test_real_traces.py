@@ -18,6 +18,8 @@ from swaptui.scenario import load_scenario, load_scenario_text
 from swaptui.traces import load_trace
 from swaptui.validate import WORKLOAD_COUNTS, render, run_model, share, shares
 
+pytestmark = pytest.mark.slow  # full runs of 1.5 GiB usemem scenarios
+
 ROOT = Path(__file__).resolve().parents[1]
 TRACES = ROOT / "traces"
 

@@ -111,6 +111,7 @@ def scenarios(draw) -> dict:
     }
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kw=scenarios())
 def test_random_small_scenarios_keep_every_invariant(make_machine, kw: dict) -> None:
@@ -118,6 +119,7 @@ def test_random_small_scenarios_keep_every_invariant(make_machine, kw: dict) -> 
     m.step(200)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["zram", "ssd"])
 def test_invariants_hold_every_tick_under_the_swap_table_design(make_machine, kind: str) -> None:
     m = make_machine(
@@ -130,6 +132,7 @@ def test_invariants_hold_every_tick_under_the_swap_table_design(make_machine, ki
     assert m.swap_cache.design == "swap_table" and m.vm["pswpout"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["zram", "ssd", "pmem"])
 def test_invariants_hold_every_tick_under_vswap(make_machine, kind: str) -> None:
     m = make_machine(
@@ -139,6 +142,7 @@ def test_invariants_hold_every_tick_under_vswap(make_machine, kind: str) -> None
     assert m.swap_cache.design == "vswap" and m.vm["pswpout"] > 0 and m.vm["swpout_zero"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("design", ["classic", "swap_table", "vswap"])
 def test_invariants_hold_every_tick_with_zswap(make_machine, design: str) -> None:
     m = make_machine(
