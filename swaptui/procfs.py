@@ -30,6 +30,7 @@ from swaptui.model.fragmentation import (
     quote_line,
 )
 from swaptui.model.fragmentation import parse_buddyinfo as _parse_buddyinfo_by_node
+from swaptui.traces import prune_sample
 
 MM_STAT_FIELDS = (
     "orig_data_size",
@@ -624,9 +625,30 @@ class Sampler:
         if self.processes and t0 - self._processes_at >= PROCESS_SCAN_EVERY:
             self._processes_at = t0
             s["procs"] = self.read_processes()
+        for key, problem in prune_sample(s).items():  # what the trace schema refuses is left out, with a notice
+            source = self._sources().get(key, key)
+            notice_key = "pagetypeinfo" if key in ("pagetype_free", "pageblocks") else key
+            self.notices[notice_key] = f"{source}: {problem}; left out"
         s["sample_ms"] = round((time.monotonic() - t0) * 1000, 2)
         self.seq += 1
         return s
+
+    def _sources(self) -> dict[str, str]:
+        """The file (or tree) each part of a sample is read from, for notices."""
+        proc, debug = self.proc, self.sys / "kernel" / "debug"
+        return {
+            "vmstat": str(proc / "vmstat"),
+            "meminfo_kb": str(proc / "meminfo"),
+            "buddyinfo": str(proc / "buddyinfo"),
+            "zones": str(proc / "zoneinfo"),
+            "swaps": str(proc / "swaps"),
+            "psi_memory": str(proc / "pressure" / "memory"),
+            "pagetype_free": str(proc / "pagetypeinfo"),
+            "pageblocks": str(proc / "pagetypeinfo"),
+            "zram": str(self.sys / "block" / "zram*"),
+            "zswap": str(debug / "zswap"),
+            "procs": str(proc / "PID" / "status"),
+        }
 
     def meta(self, interval_ns: int, name: str) -> dict:
         """The setup a recording's NAME.meta.json holds: kernel, sysctls, watermarks, what could not be read."""

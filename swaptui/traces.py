@@ -219,6 +219,38 @@ def check_sample(sample: object, where: str) -> None:
         raise TraceError(f"{where}: nested too deeply") from None
 
 
+_COUNTER_MAPS = ("vmstat", "meminfo_kb", "zram", "zswap")
+"""Parts of a sample that map names to counters: an odd counter is left out alone, not the whole part."""
+
+
+def prune_sample(sample: dict[str, Any]) -> dict[str, str]:
+    """Leave out of `sample` (built from this machine's files) what the schema refuses, so that a
+    recording always loads again: an odd counter of vmstat/meminfo/zram/zswap alone, any other part
+    whole. Returns, per top-level key, `field: expected X, got Y` for the first thing left out."""
+    dropped: dict[str, str] = {}
+    for _ in range(4):  # entries first, then whole parts; a valid sample leaves at once
+        try:
+            _SAMPLE.validate_python(sample)
+            return dropped
+        except RecursionError:
+            return {key: "nested too deeply" for key in list(sample) if sample.pop(key, None) is not None}
+        except ValidationError as error:
+            for detail in error.errors():
+                loc = detail["loc"]
+                if not loc:
+                    continue
+                key = str(loc[0])
+                dropped.setdefault(key, _explain(ValidationError.from_exception_data(error.title, [detail])))  # type: ignore[list-item]
+                part = sample.get(key)
+                if key in _COUNTER_MAPS and len(loc) > 1 and isinstance(part, dict):
+                    part.pop(loc[1], None)
+                elif key == "vmstat":
+                    sample["vmstat"] = {}
+                else:
+                    sample.pop(key, None)
+    return dropped
+
+
 def check_meta(meta: object, where: str) -> None:
     """Validate a .meta.json object against the schema; raise TraceError naming the field."""
     if not isinstance(meta, dict):

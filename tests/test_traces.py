@@ -311,3 +311,21 @@ def test_validate_and_replay_refuse_a_bad_trace_with_exit_2_and_one_line(
         assert err.splitlines() == [
             f"swaptui: {trace}:1: vmstat.pswpout: expected an integer (a counter, 0 or more), got 'x'"
         ]
+
+
+def test_prune_sample_leaves_out_only_what_the_schema_refuses() -> None:
+    from swaptui.traces import check_sample, prune_sample
+
+    s = {
+        "vmstat": {"pswpin": 3, "nr_free_pages": -1},
+        "meminfo_kb": {"MemTotal": -8, "MemFree": 4},
+        "buddyinfo": {"Normal": [1] * 100},
+        "swaps": [{"size_kb": -1, "used_kb": 0}],
+        "zones": {"Normal": {"min": 1}},
+    }
+    dropped = prune_sample(s)
+    assert s == {"vmstat": {"pswpin": 3}, "meminfo_kb": {"MemFree": 4}, "zones": {"Normal": {"min": 1}}}
+    assert dropped["vmstat"] == "vmstat.nr_free_pages: expected an integer (a counter, 0 or more), got -1"
+    assert set(dropped) == {"vmstat", "meminfo_kb", "buddyinfo", "swaps"}
+    check_sample(s, "t.jsonl:1")  # what is left loads
+    assert prune_sample(s) == {}

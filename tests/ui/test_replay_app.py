@@ -111,7 +111,8 @@ def test_recorded_trace_runs_seeks_and_shows_the_kernels_counters() -> None:
             await settle(app, pilot)
             assert app.frame.tick == 0 and "sample 0/539" in text_of(app, "#header")
             counters = app.query_one("CounterList")
-            rows = {counters._row_data(y)[0]: counters._row_data(y)[1] for y in range(len(counters.names))}
+            shown = [counters._row_data(app.frame, y) for y in range(len(counters.names))]
+            rows = {row[0]: row[1] for row in shown}
             assert rows["nr_kernel_misc"] is None and rows["swaptui_xa_lookups"] is None  # shown as "not exported"
             assert rows["nr_free_pages"] == app.frame.snapshot.nr_free
 
