@@ -625,8 +625,10 @@ class Sampler:
         if self.processes and t0 - self._processes_at >= PROCESS_SCAN_EVERY:
             self._processes_at = t0
             s["procs"] = self.read_processes()
-        for key, problem in prune_sample(s).items():  # what the trace schema refuses is left out, with a notice
-            source = self._sources().get(key, key)
+        dropped = prune_sample(s)  # what the trace schema refuses is left out, with a notice
+        sources = self._sources() if dropped else {}
+        for key, problem in dropped.items():
+            source = sources.get(key, key)
             notice_key = "pagetypeinfo" if key in ("pagetype_free", "pageblocks") else key
             self.notices[notice_key] = f"{source}: {problem}; left out"
         s["sample_ms"] = round((time.monotonic() - t0) * 1000, 2)
