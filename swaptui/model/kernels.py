@@ -1,0 +1,334 @@
+"""Kernel versions: which swap and reclaim behaviours each mainline release has, and the switch each sets.
+
+One table, BEHAVIOURS, lists every behaviour that changed between the releases the model knows: its name
+(`machine.features` takes these names), the first release that has it (`since`) or the first that no
+longer has it (`until`), the commit or series, and the model switch it sets. A behaviour the model does
+not implement is still listed, with `switch=None` and `model_has` saying what the model always does
+instead; a run on a kernel that differs there gets a one-line notice rather than a pretence.
+
+Every version below was checked against the kernel's own files at that version (mainline trees, or
+stable trees of that release where no mainline snapshot could be read; `verified` names what was read).
+Where a release between two snapshots could not be read, the bracket is given and the version rests on
+the commit's merge window from ../shared/reference/kernel-versions.md. The snapshots carry no git
+history, so commit ids are those of kernel-versions.md: the versions were read, the ids were not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+KNOWN_KERNELS = ("6.1", "6.6", "6.8", "6.12", "6.15", "6.18", "7.0")
+"""The mainline releases `machine.kernel` accepts, oldest first."""
+DEFAULT_KERNEL = "7.0"
+"""The newest release modelled: the kernel a scenario runs when it names none."""
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    """ "6.12" as (6, 12), so releases compare in order."""
+    major, _, minor = text.partition(".")
+    return int(major), int(minor or 0)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """One behaviour that changed between releases, where it came from, and how the model follows it."""
+
+    name: str
+    description: str
+    source: str
+    since: str | None = None  # first release with it; None: older than every release in KNOWN_KERNELS
+    until: str | None = None  # first release without it (removed); None: still there
+    switch: str | None = None  # what the model switches; None: not modelled
+    model_has: bool = True  # without a switch: whether the model always has it (True) or never (False)
+    verified: str = ""  # the kernel files read to date it
+
+    def present_in(self, kernel: str) -> bool:
+        """Whether the release has this behaviour."""
+        version = parse_version(kernel)
+        if self.since is not None and version < parse_version(self.since):
+            return False
+        return self.until is None or version < parse_version(self.until)
+
+    @property
+    def modelled(self) -> bool:
+        """Whether the model can run it both ways."""
+        return self.switch is not None
+
+    @property
+    def dates(self) -> str:
+        """The release span in words: '6.12+', 'until 6.15', '6.10+'."""
+        if self.until is not None:
+            return f"{self.since}..{self.until}" if self.since else f"until {self.until}"
+        return f"{self.since}+" if self.since else "all"
+
+
+BEHAVIOURS: tuple[Behaviour, ...] = (
+    Behaviour(
+        "zsmalloc_writeback",
+        "zswap on zsmalloc writes back at the pool limit (zsmalloc gets the zpool shrink hook); before, "
+        "only zbud and z3fold could evict, so a full zsmalloc pool just rejects to the device.",
+        "Nhat Pham, series 'Implement writeback for zsmalloc' (late 2022)",
+        since="6.2",
+        model_has=True,
+        verified="v6.1-rc7 mm/zsmalloc.c has no .shrink in zs_zpool_driver; v6.2.1 mm/zsmalloc.c has "
+        "zs_zpool_shrink() -> zs_reclaim_page()",
+    ),
+    Behaviour(
+        "zswap_shrink_loop",
+        "zswap keeps its own LRU (zswap_reclaim_entry) and shrink_worker writes back until "
+        "zswap_can_accept(); before, each pool-limit hit queued one zpool_shrink(pool, 1) (one page, LRU in "
+        "zbud/z3fold) and stores were rejected to the device until usage fell below accept_threshold_percent.",
+        "commits f999f38b4e6f 'mm: zswap: add pool shrinking mechanism', e0228d590beb 'mm: zswap: shrink "
+        "until can accept' (series 'mm: zswap: move writeback LRU from zpool to zswap')",
+        since="6.5",
+        model_has=True,
+        verified="v6.1-rc7 mm/zswap.c shrink_worker(): one zpool_shrink(pool->zpool, 1, NULL), queued only "
+        "from the zswap_is_full() branch of zswap_frontswap_store(); v6.5 mm/zswap.c shrink_worker(): "
+        "do zswap_reclaim_entry() while (!zswap_can_accept()), MAX_RECLAIM_RETRIES",
+    ),
+    Behaviour(
+        "zswap_shrinker",
+        "A memcg- and NUMA-aware shrinker writes cold zswap entries back under memory pressure, before the "
+        "pool limit (zswap.shrinker_enabled; Kconfig default off).",
+        "commit b5ba474f3f51 'zswap: shrink zswap pool based on memory pressure' (Nhat Pham)",
+        since="6.8",
+        switch="Zswap.shrinker_enabled (and swap.zswap.shrinker_enabled)",
+        verified="v6.8 mm/Kconfig has ZSWAP_SHRINKER_DEFAULT_ON (default n); v6.5 has no shrinker",
+    ),
+    Behaviour(
+        "zswap_same_filled",
+        "zswap stores pages filled with one repeated word as the value alone (same_filled_pages), with no "
+        "compression and no pool space.",
+        "Srividya Desireddy, 'zswap: Zero-filled pages handling' (4.14); removed by the zeromap series, "
+        "patch 'mm: remove code to handle same filled pages'",
+        until="6.12",
+        model_has=False,
+        verified="v6.11.11 mm/zswap.c zswap_is_folio_same_filled(); v6.12 mm/zswap.c has none",
+    ),
+    Behaviour(
+        "zeromap",
+        "swap_writepage() finds all-zero folios, sets their bits in the device's si->zeromap and does no "
+        "I/O and no zswap store; swap_read_folio() fills them with zeros. Without it zero pages are written "
+        "like any other (zram stores them as same-filled pages).",
+        "commit 0ca0c24e3211 'mm: store zero pages to be swapped out in a bitmap' (Usama Arif)",
+        since="6.12",
+        switch="swap_writepage's zero check (Machine.zeromap)",
+        verified="v6.12 mm/page_io.c swap_zeromap_folio_set(); v6.11.11 mm/page_io.c has no zeromap",
+    ),
+    Behaviour(
+        "swpout_zero",
+        "The swpout_zero / swpin_zero vm events (and memcg memory.stat keys) count the zero pages the "
+        "zeromap kept from I/O.",
+        "commit e7ac4daeed91 'mm: count zeromap read and set for swapout and swapin' (Barry Song)",
+        since="6.12",
+        switch="the swpout_zero/swpin_zero counters (Machine.count_zeromap)",
+        verified="v6.12 (6.12.0) include/linux/vm_event_item.h SWPIN_ZERO, SWPOUT_ZERO; mm/page_io.c "
+        "count_vm_events(SWPOUT_ZERO, nr_pages); not 6.13 as kernel-versions.md guessed",
+    ),
+    Behaviour(
+        "zswap_large_folio",
+        "zswap_store() takes a large folio page by page (zswap_store_page); before, it rejected large "
+        "folios. The model's zswap always stores base pages one by one.",
+        "Kanchana P Sridhar, series 'mm: zswap swap-out of large folios' v10 (Oct 2024)",
+        since="6.13",
+        model_has=True,
+        verified="v6.12.19 mm/zswap.c zswap_store(): if (folio_test_large(folio)) reject; v6.13.2 mm/zswap.c "
+        "zswap_store_page()",
+    ),
+    Behaviour(
+        "zbud",
+        "The zbud zpool: at most 2 compressed objects per page (zswap.zpool=zbud; the default pool up to "
+        "6.6, zsmalloc by 6.8). The model's zswap pool is zsmalloc only.",
+        "'mm: zbud: remove zbud' (Yosry Ahmed), mm commit dated 2025-03-16, 6.15 merge window",
+        until="6.15",
+        model_has=False,
+        verified="mm/zbud.c in v6.14, not in v6.17 (6.15 from the merge window); v6.5 mm/Kconfig default "
+        "ZSWAP_ZPOOL_DEFAULT_ZBUD, v6.8 ZSWAP_ZPOOL_DEFAULT_ZSMALLOC; zbud is not marked deprecated in "
+        "v6.14 mm/Kconfig",
+    ),
+    Behaviour(
+        "z3fold",
+        "The z3fold zpool: at most 3 compressed objects per page (deprecated, CONFIG_Z3FOLD_DEPRECATED, "
+        "by 6.11). The model's zswap pool is zsmalloc only.",
+        "'mm: z3fold: remove z3fold' (mm tree, 6.15 merge window)",
+        until="6.15",
+        model_has=False,
+        verified="mm/z3fold.c in v6.14, not in v6.17; Z3FOLD_DEPRECATED in v6.11.11 mm/Kconfig, not in v6.8",
+    ),
+    Behaviour(
+        "freelist_migratetype_hygiene",
+        "Free pages always sit on their pageblock's migratetype list; block conversion moves every free "
+        "page, and a fallback claims the whole block or takes exactly the requested chunk.",
+        "Johannes Weiner, series 'mm: page_alloc: freelist migratetype hygiene'",
+        since="6.10",
+        model_has=True,
+        verified="not re-read (no 6.9/6.10 tree could be fetched); date from kernel-versions.md",
+    ),
+    Behaviour(
+        "mthp_swapout",
+        "add_to_swap() gets contiguous swap entries for a whole mTHP (swpout / swpout_fallback per size), "
+        "at first from free clusters only.",
+        "commit 845982eb264b 'mm: swap: allow storage of all mTHP orders' (Ryan Roberts)",
+        since="6.10",
+        model_has=True,
+        verified="not re-read (no 6.10 tree could be fetched); date from kernel-versions.md",
+    ),
+    Behaviour(
+        "mthp_cluster_lists",
+        "Clusters record their order; per-order nonfull_clusters and frag_clusters lists (and a full list) "
+        "replace the swap_map scan on SSDs. The model runs the 6.18 search order.",
+        "Chris Li, series 'mm: swap: mTHP swap allocator base on swap cluster order' v5 (Jul 2024)",
+        since="6.12",
+        model_has=True,
+        verified="v6.12.19 mm/swapfile.c nonfull_clusters/frag_clusters; v6.11.11 mm/swapfile.c has neither",
+    ),
+    Behaviour(
+        "mthp_swapin_sync_io",
+        "do_swap_page() swaps a whole mTHP back in on SWP_SYNCHRONOUS_IO devices (zram) when the PTE range "
+        "is consistent; other devices swap in order 0.",
+        "Barry Song, series 'mm: enable large folios swap-in support' v9 (Sep 2024)",
+        since="6.12",
+        switch="swapin_large_folio (Machine.large_swapin)",
+        verified="not re-read; date from kernel-versions.md",
+    ),
+    Behaviour(
+        "swap_hdd_cluster_allocator",
+        "Rotational devices use the cluster allocator too; the old scan_swap_map path (lowest_bit, "
+        "LATENCY_LIMIT) is gone. The model has one allocator for every device.",
+        "Kairui Song, series 'mm, swap: rework of swap allocator locks' (Jan 2025)",
+        since="6.14",
+        model_has=True,
+        verified="v6.13.2 mm/swapfile.c scan_swap_map_slots() scans lowest_bit/scan_base with LATENCY_LIMIT; "
+        "v6.14 scan_swap_map_slots() only calls cluster_alloc_swap()",
+    ),
+    Behaviour(
+        "swap_slot_cache",
+        "Per-CPU caches of swap slots (mm/swap_slots.c) batch allocation and delay frees; after it, a "
+        "per-CPU cluster is the fast path and freed entries go straight back. The model has no slot cache.",
+        "'mm, swap: remove swap slot cache' (Kairui Song), mm commit dated 2025-03-16, 6.15 merge window",
+        until="6.15",
+        model_has=False,
+        verified="mm/swap_slots.c in v6.14, not in v6.17; v6.17 mm/swapfile.c struct percpu_swap_cluster",
+    ),
+    Behaviour(
+        "rmqueue_claim_steal",
+        "__rmqueue() splits into __rmqueue_claim() (try_to_claim_block: the whole pageblock) and "
+        "__rmqueue_steal() (the smallest fallback buddy), instead of stealing single pages from the "
+        "biggest buddy.",
+        "commit c2f6ea38fc1b 'mm: page_alloc: don't steal single pages from biggest buddy'; Brendan Jackman, "
+        "'mm/page_alloc: Some clarifications for migratetype fallback'",
+        since="6.15",
+        model_has=True,
+        verified="v6.14 mm/page_alloc.c has no __rmqueue_claim; v6.17 has __rmqueue_claim, "
+        "try_to_claim_block (6.15 from the merge window)",
+    ),
+    Behaviour(
+        "swap_table_phase1",
+        "The swap cache is a per-cluster swap table (one page of atomic longs per 512-slot cluster) under "
+        "the cluster lock, replacing the XArray address spaces: the default swap.design becomes swap_table.",
+        "series 'mm, swap: introduce swap table as swap cache (phase I)' v4 (Kairui Song, Sep 2025)",
+        since="6.18",
+        switch="the default swap.design (classic before, swap_table from it on)",
+        verified="v6.18.35 mm/swap_table.h; v6.17 has no mm/swap_table.h (and still mm/zpool.c, removed in 6.18)",
+    ),
+    Behaviour(
+        "swap_table_phase2",
+        "Every swap-in goes through the swap cache: SWP_SYNCHRONOUS_IO devices lose their swap-cache "
+        "bypass, and SWAP_HAS_CACHE is dropped (the model keeps the flag, which changes no count).",
+        "series 'mm, swap: swap table phase II' v5; commit d3852f9692b8 'mm, swap: drop the SWAP_HAS_CACHE "
+        "flag'; merged via mm-stable-2026-02-11 (merge 4cff5c05e076)",
+        since="7.0",
+        switch="SwapTableCache.bypass_sync_io (swap_table design only)",
+        verified="not re-read (no 7.0 tree could be fetched); date from kernel-versions.md",
+    ),
+)
+"""Every behaviour the model knows to differ between KNOWN_KERNELS, oldest first."""
+
+BY_NAME: dict[str, Behaviour] = {b.name: b for b in BEHAVIOURS}
+FEATURE_NAMES = tuple(BY_NAME)
+
+
+class KernelError(ValueError):
+    """A kernel version or feature name the model does not know."""
+
+
+def check_kernel(kernel: str) -> str:
+    """The kernel version if it is one the model knows, else KernelError listing those it knows."""
+    if kernel not in KNOWN_KERNELS:
+        raise KernelError(f"unknown kernel {kernel!r}; expected one of: {', '.join(KNOWN_KERNELS)}")
+    return kernel
+
+
+def features_of(kernel: str = DEFAULT_KERNEL, overrides: Mapping[str, bool] | None = None) -> dict[str, bool]:
+    """Every behaviour's on/off for a release, with `machine.features` overrides applied."""
+    check_kernel(kernel)
+    features = {b.name: b.present_in(kernel) for b in BEHAVIOURS}
+    for name, on in (overrides or {}).items():
+        if name not in BY_NAME:
+            raise KernelError(f"unknown feature {name!r}; expected one of: {', '.join(FEATURE_NAMES)}")
+        features[name] = bool(on)
+    return features
+
+
+def default_design(features: Mapping[str, bool]) -> Literal["classic", "swap_table"]:
+    """The swap design a release runs: the swap table from 6.18 (phase I), the XArray swap cache before."""
+    return "swap_table" if features["swap_table_phase1"] else "classic"
+
+
+def design_notice(kernel: str, design: str, features: Mapping[str, bool]) -> str | None:
+    """One line when the chosen swap design is not the one mainline runs on this kernel (a what-if)."""
+    if design == "vswap":
+        return (
+            f"swap.design vswap is not in mainline (Nhat Pham's virtual swap series); "
+            f"running it as a what-if on kernel {kernel}"
+        )
+    native = default_design(features)
+    if design == native:
+        return None
+    if design == "swap_table":
+        return f"swap.design swap_table is mainline from 6.18 (swap table phase I); running it as a what-if on {kernel}"
+    return (
+        f"swap.design classic (the XArray swap cache) was replaced by the swap table in 6.18; "
+        f"running it as a what-if on {kernel}"
+    )
+
+
+def unmodelled(features: Mapping[str, bool]) -> list[tuple[str, bool]]:
+    """Behaviours the model cannot switch whose setting differs from what the model always does."""
+    return [(b.name, b.model_has) for b in BEHAVIOURS if b.switch is None and features[b.name] != b.model_has]
+
+
+def unmodelled_notice(kernel: str, features: Mapping[str, bool]) -> str | None:
+    """One line naming the behaviours this kernel has (or lacks) that the model runs the other way."""
+    differing = unmodelled(features)
+    if not differing:
+        return None
+    parts = [f"{name} ({'on' if has else 'off'})" for name, has in differing]
+    return f"kernel {kernel}: not modelled, so run as the model has them: {', '.join(parts)}"
+
+
+def render_table(kernels: tuple[str, ...] = KNOWN_KERNELS) -> str:
+    """The table `swaptui kernels` prints: one row per behaviour, a column per release, then the sources."""
+    name_w = max(len(b.name) for b in BEHAVIOURS)
+    col_w = max(len(k) for k in kernels) + 1
+    head = f"{'feature':<{name_w}}  " + "".join(f"{k:>{col_w}}" for k in kernels) + "  modelled"
+    lines = [head, "-" * len(head)]
+    for b in BEHAVIOURS:
+        marks = "".join(f"{'yes' if b.present_in(k) else '-':>{col_w}}" for k in kernels)
+        how = "yes" if b.modelled else f"no (always {'on' if b.model_has else 'off'})"
+        lines.append(f"{b.name:<{name_w}}  {marks}  {how}")
+    lines.append("")
+    lines.append(
+        f'default kernel {DEFAULT_KERNEL}; machine.kernel: "6.1" picks a release, machine.features: {{NAME: true|false}} '
+        "overrides one behaviour"
+    )
+    lines.append("")
+    for b in BEHAVIOURS:
+        lines.append(f"{b.name} ({b.dates}): {b.description}")
+        lines.append(f"    source: {b.source}")
+        if b.switch:
+            lines.append(f"    switch: {b.switch}")
+        lines.append(f"    checked: {b.verified}")
+    return "\n".join(lines) + "\n"
