@@ -201,7 +201,17 @@ KernelVersion = Annotated[
     WithJsonSchema({"type": "string", "enum": list(kernels.KNOWN_KERNELS)}),
 ]
 """A mainline release the model knows, as quoted text ("6.1")."""
-Features = Annotated[dict[str, Annotated[bool, Field(strict=True)]], AfterValidator(_feature_names)]
+Features = Annotated[
+    dict[str, Annotated[bool, Field(strict=True)]],
+    AfterValidator(_feature_names),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"enum": list(kernels.FEATURE_NAMES)},
+            "additionalProperties": {"type": "boolean"},
+        }
+    ),
+]
 """Per-behaviour overrides of the kernel's defaults, by the names in swaptui.model.kernels."""
 
 

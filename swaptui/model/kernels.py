@@ -11,6 +11,39 @@ stable trees of that release where no mainline snapshot could be read; `verified
 Where a release between two snapshots could not be read, the bracket is given and the version rests on
 the commit's merge window from ../shared/reference/kernel-versions.md. The snapshots carry no git
 history, so commit ids are those of kernel-versions.md: the versions were read, the ids were not.
+
+Trees read (one snapshot each): v6.1-rc7, v6.2.1, v6.5, v6.8, v6.11.11, v6.12 (6.12.0 and 6.12.19),
+v6.13.2, v6.14, v6.17, v6.18.35. What they settle of the rows kernel-versions.md marks UNCONFIRMED:
+
+- 6.1 one-page-per-work shrink: confirmed (v6.1-rc7 mm/zswap.c shrink_worker: one
+  zpool_shrink(pool->zpool, 1, NULL); queued only when zswap_is_full(); while reached_full and not
+  zswap_can_accept() a store is rejected with no new shrink).
+- zsmalloc writeback 6.2: confirmed (v6.2.1 mm/zsmalloc.c zs_zpool_shrink; none in v6.1-rc7).
+- shrink_worker reclaiming down to the accept threshold (Takero Funaki's fixes), "6.11-6.12": in
+  v6.11.11 (loop `while (zswap_total_pages() > thr)`), not in v6.8 (`while (!zswap_can_accept())`);
+  a stable tree, so 6.11 with a backport not excluded. Not a switch here: both stop at the threshold.
+- large folios in zswap_store 6.13: confirmed (v6.12.19 rejects folio_test_large; v6.13.2 has
+  zswap_store_page).
+- default zpool zbud -> zsmalloc "~6.7-6.9": after 6.5 (v6.5 mm/Kconfig default ZBUD), by 6.8 (v6.8
+  default ZSMALLOC); 6.6/6.7 not read.
+- swpout_zero / swpin_zero "6.13": corrected to 6.12 (v6.12.0 include/linux/vm_event_item.h and
+  mm/page_io.c count SWPOUT_ZERO / SWPIN_ZERO).
+- zbud and z3fold "deprecated 6.13": z3fold is CONFIG_Z3FOLD_DEPRECATED already in v6.11.11 (not in
+  v6.8); zbud is never marked deprecated (v6.14 mm/Kconfig). Both removed between v6.14 and v6.17
+  (6.15 by the mm commit dates). zpool removed in 6.18 (mm/zpool.c in v6.17, not in v6.18.35).
+- HDD path unified 6.14: confirmed (v6.13.2 scan_swap_map_slots scans lowest_bit/scan_base with
+  LATENCY_LIMIT; v6.14 calls cluster_alloc_swap() for every device).
+- swap slot cache removed 6.15: mm/swap_slots.c in v6.14, gone in v6.17 (6.15 by the commit date;
+  v6.15 itself not read, id 0ff67f990bd4 not checked).
+- __rmqueue_claim / __rmqueue_steal 6.15 and vm.defrag_mode 6.15: absent in v6.14, present in v6.17
+  (defrag_mode, try_to_claim_block, __rmqueue_claim); 6.15 by the merge window.
+- swap table phase I 6.18: confirmed (mm/swap_table.h in v6.18.35, not in v6.17).
+- per-order cluster lists 6.12: confirmed (nonfull_clusters/frag_clusters in v6.12.19, not v6.11.11).
+- zswpwb 6.8: the counter is in v6.8 include/linux/vm_event_item.h; the commit id was not checked.
+- swappiness= for memory.reclaim "6.9": between v6.8 (absent) and v6.11.11 (present).
+  SWAPPINESS_ANON_ONLY "6.15-6.16": between v6.14 (absent) and v6.17 (present).
+- Not settled (no tree of the release, or not a file-level fact): the MGLRU rows, THP defrag,
+  memory.swap.max 4.5, zeromap-into-swap-table and phase IV (not mainline), the -rc of each change.
 """
 
 from __future__ import annotations
