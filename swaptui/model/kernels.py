@@ -104,8 +104,9 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "only zbud and z3fold could evict, so a full zsmalloc pool just rejects to the device.",
         "Nhat Pham, series 'Implement writeback for zsmalloc' (late 2022)",
         since="6.2",
-        model_has=True,
-        verified="v6.1-rc7 mm/zsmalloc.c has no .shrink in zs_zpool_driver; v6.2.1 mm/zsmalloc.c has "
+        switch="Zswap.writeback: without it shrink_worker's zpool_shrink fails (reject_reclaim_fail)",
+        verified="v6.1-rc7 mm/zpool.c zpool_shrink() returns -EINVAL without driver->shrink, and "
+        "mm/zsmalloc.c has no .shrink in zs_zpool_driver; v6.2.1 mm/zsmalloc.c has "
         "zs_zpool_shrink() -> zs_reclaim_page()",
     ),
     Behaviour(
@@ -116,10 +117,12 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "commits f999f38b4e6f 'mm: zswap: add pool shrinking mechanism', e0228d590beb 'mm: zswap: shrink "
         "until can accept' (series 'mm: zswap: move writeback LRU from zpool to zswap')",
         since="6.5",
-        model_has=True,
-        verified="v6.1-rc7 mm/zswap.c shrink_worker(): one zpool_shrink(pool->zpool, 1, NULL), queued only "
-        "from the zswap_is_full() branch of zswap_frontswap_store(); v6.5 mm/zswap.c shrink_worker(): "
-        "do zswap_reclaim_entry() while (!zswap_can_accept()), MAX_RECLAIM_RETRIES",
+        switch="Zswap.shrink_loop: which rejected stores queue the worker, and one attempt or a loop "
+        "(without it, an attempt that can write back takes one entry for zs_reclaim_page's zspage)",
+        verified="v6.1-rc7 and v6.2.1 mm/zswap.c: shrink_worker() makes one zpool_shrink(pool->zpool, 1, "
+        "NULL), queued only from the zswap_is_full() branch of zswap_frontswap_store() (a store rejected "
+        "while reached_full and !zswap_can_accept() queues nothing); v6.5 mm/zswap.c: that branch does "
+        "goto shrink too, and shrink_worker() loops zswap_reclaim_entry() while (!zswap_can_accept())",
     ),
     Behaviour(
         "zswap_shrinker",

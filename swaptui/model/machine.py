@@ -238,9 +238,13 @@ class Machine(ExitAndOomMixin):
                 max_pool_percent=z.max_pool_percent,
                 accept_threshold_percent=z.accept_threshold_percent,
                 compressor=z.compressor,
-                shrinker_enabled=z.shrinker_enabled and self.features["zswap_shrinker"],
+                shrinker_enabled=z.shrinker_enabled
+                and self.features["zswap_shrinker"]
+                and self.features["zsmalloc_writeback"],
                 costs=self.costs,
                 index="descriptor" if self.design == "vswap" else "xarray",
+                writeback=self.features["zsmalloc_writeback"],
+                shrink_loop=self.features["zswap_shrink_loop"],
             )
             if z.enabled
             else None

@@ -400,7 +400,16 @@ class SwapPathsMixin(MachineState):
         zswap = self.zswap
         if zswap is None:
             return 0
+        if not zswap.writeback:
+            # zpool_shrink on a pool with no shrink hook (zsmalloc before 6.2) returns -EINVAL.
+            zswap.reject_reclaim_fail += 1
+            zswap.shrink_wanted = False
+            return 0
         want = min(zswap.shrink_target(), max_per_tick)
+        if not zswap.shrink_loop:
+            # Before 6.5: one zpool_shrink(pool, 1) per queued work; its evicted zspage is taken as one entry.
+            zswap.shrink_wanted = False
+            want = min(want, 1)
         # zswap_writeback_entry decompresses into a new swap-cache folio: no free page, no writeback (and zram's
         # pool may grow by up to a page per entry written to it).
         want = min(want, self.zone.nr_free_pages + self.zone.pcp_len[MIGRATE_MOVABLE] - self.zram_pool_shortfall())

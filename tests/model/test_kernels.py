@@ -165,3 +165,21 @@ def test_zero_pages_go_to_the_zeromap_only_from_6_12() -> None:
     # 6.1: zram stores the zero pages as same-filled pages, through the block layer, so pswpout counts them.
     assert old.vm["pswpout"] > new.vm["pswpout"]
     assert old_same > 0 and new_same == 0
+
+
+def _zswap_run(kernel: str) -> dict[str, int]:
+    yaml = small_scenario_yaml(
+        extra_machine=f', kernel: "{kernel}"', extra_swap="zswap: {enabled: true, max_pool_percent: 10}", duration="1s"
+    )
+    m = Machine(load_scenario_text(yaml, check_memory=False), check_invariants=True)
+    m.step(1000)
+    assert m.zswap is not None
+    return m.zswap.counters()
+
+
+def test_zswap_on_zsmalloc_writes_back_at_the_limit_only_from_6_2() -> None:
+    old, new = _zswap_run("6.1"), _zswap_run("6.6")
+    # 6.1: zpool_shrink on zsmalloc fails (no shrink hook): the pool just rejects to the device.
+    assert old["pool_limit_hit"] > 0 and old["written_back_pages"] == 0 and old["reject_reclaim_fail"] > 0
+    # 6.6: zswap's own LRU, and a shrink worker that loops to the accept threshold.
+    assert new["pool_limit_hit"] > 0 and new["written_back_pages"] > 0 and new["reject_reclaim_fail"] == 0
