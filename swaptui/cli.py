@@ -83,8 +83,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(
         f'ok: {printable(args.file)} \u2014 "{printable(scenario.name)}" ({format_size(scenario.machine.memory)} RAM, '
         f"{devices} swap device{'' if devices == 1 else 's'}, "
-        f"{scenario.ticks} ticks of {format_duration(scenario.tick)})"
+        f"{scenario.ticks} ticks of {format_duration(scenario.tick)}, kernel {scenario.machine.kernel})"
     )
+    from swaptui.model import kernels
+
+    features = kernels.features_of(scenario.machine.kernel, scenario.machine.features)
+    for notice in kernels.notices(scenario.machine.kernel, scenario.swap.design, features):
+        _fail(f"notice: {notice}")
     return 0
 
 

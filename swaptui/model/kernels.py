@@ -345,6 +345,12 @@ def unmodelled_notice(kernel: str, features: Mapping[str, bool]) -> str | None:
     return f"kernel {kernel}: not modelled, so run as the model has them: {', '.join(parts)}"
 
 
+def notices(kernel: str, design: str, features: Mapping[str, bool]) -> list[str]:
+    """The one-line notices of a run: a what-if design, and behaviours the model cannot switch."""
+    found = (design_notice(kernel, design, features), unmodelled_notice(kernel, features))
+    return [notice for notice in found if notice is not None]
+
+
 def render_table(kernels: tuple[str, ...] = KNOWN_KERNELS) -> str:
     """The table `swaptui kernels` prints: one row per behaviour, a column per release, then the sources."""
     name_w = max(len(b.name) for b in BEHAVIOURS)

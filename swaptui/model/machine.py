@@ -124,14 +124,7 @@ class Machine(ExitAndOomMixin):
         self.zeromap_enabled = self.features["zeromap"]
         self.count_zeromap = self.features["swpout_zero"]
         self.large_swapin = self.features["mthp_swapin_sync_io"]
-        self.notices = [
-            notice
-            for notice in (
-                kernels.design_notice(mc.kernel, self.design, self.features),
-                kernels.unmodelled_notice(mc.kernel, self.features),
-            )
-            if notice is not None
-        ]
+        self.notices = kernels.notices(mc.kernel, self.design, self.features)
 
         self.vm = VmStat()
         self.events = deque(maxlen=MAX_EVENTS)
