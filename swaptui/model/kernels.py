@@ -17,7 +17,8 @@ v6.13.2, v6.14, v6.17, v6.18.35. What they settle of the rows kernel-versions.md
 
 - 6.1 one-page-per-work shrink: confirmed (v6.1-rc7 mm/zswap.c shrink_worker: one
   zpool_shrink(pool->zpool, 1, NULL); queued only when zswap_is_full(); while reached_full and not
-  zswap_can_accept() a store is rejected with no new shrink).
+  zswap_can_accept() a store is rejected with no new shrink; v6.2.1 the same; v6.5 queues there too
+  and loops, with e0228d590beb's series). zpool_shrink() on zsmalloc in v6.1 is -EINVAL.
 - zsmalloc writeback 6.2: confirmed (v6.2.1 mm/zsmalloc.c zs_zpool_shrink; none in v6.1-rc7).
 - shrink_worker reclaiming down to the accept threshold (Takero Funaki's fixes), "6.11-6.12": in
   v6.11.11 (loop `while (zswap_total_pages() > thr)`), not in v6.8 (`while (!zswap_can_accept())`);
@@ -59,7 +60,7 @@ DEFAULT_KERNEL = "7.0"
 
 
 def parse_version(text: str) -> tuple[int, int]:
-    """ "6.12" as (6, 12), so releases compare in order."""
+    """Parse a release such as "6.12" into (6, 12), so releases compare in order."""
     major, _, minor = text.partition(".")
     return int(major), int(minor or 0)
 
