@@ -40,6 +40,8 @@ v6.13.2, v6.14, v6.17, v6.18.35. What they settle of the rows kernel-versions.md
   (defrag_mode, try_to_claim_block, __rmqueue_claim); 6.15 by the merge window.
 - swap table phase I 6.18: confirmed (mm/swap_table.h in v6.18.35, not in v6.17).
 - per-order cluster lists 6.12: confirmed (nonfull_clusters/frag_clusters in v6.12.19, not v6.11.11).
+- mTHP swap-in 6.12 confirmed (alloc_swap_folio in v6.12.0 mm/memory.c, not v6.11.11); mTHP swap-out
+  and freelist hygiene by 6.11 (in v6.11.11, not v6.8).
 - zswpwb 6.8: the counter is in v6.8 include/linux/vm_event_item.h; the commit id was not checked.
 - swappiness= for memory.reclaim "6.9": between v6.8 (absent) and v6.11.11 (present).
   SWAPPINESS_ANON_ONLY "6.15-6.16": between v6.14 (absent) and v6.17 (present).
@@ -201,7 +203,8 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "Johannes Weiner, series 'mm: page_alloc: freelist migratetype hygiene'",
         since="6.10",
         model_has=True,
-        verified="not re-read (no 6.9/6.10 tree could be fetched); date from kernel-versions.md",
+        verified="v6.11.11 mm/page_alloc.c move_freepages_block_isolate(), find_large_buddy(); v6.8 has "
+        "neither (no 6.9/6.10 tree read: 6.10 from kernel-versions.md)",
     ),
     Behaviour(
         "mthp_swapout",
@@ -210,7 +213,8 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "commit 845982eb264b 'mm: swap: allow storage of all mTHP orders' (Ryan Roberts)",
         since="6.10",
         model_has=True,
-        verified="not re-read (no 6.10 tree could be fetched); date from kernel-versions.md",
+        verified="v6.11.11 include/linux/huge_mm.h MTHP_STAT_SWPOUT; v6.8 has none (no 6.9/6.10 tree read: "
+        "6.10 from kernel-versions.md)",
     ),
     Behaviour(
         "mthp_cluster_lists",
@@ -228,7 +232,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "Barry Song, series 'mm: enable large folios swap-in support' v9 (Sep 2024)",
         since="6.12",
         switch="swapin_large_folio (Machine.large_swapin)",
-        verified="not re-read; date from kernel-versions.md",
+        verified="v6.12 (6.12.0) mm/memory.c alloc_swap_folio(); none in v6.11.11",
     ),
     Behaviour(
         "swap_hdd_cluster_allocator",
