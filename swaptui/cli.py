@@ -83,8 +83,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(
         f'ok: {printable(args.file)} \u2014 "{printable(scenario.name)}" ({format_size(scenario.machine.memory)} RAM, '
         f"{devices} swap device{'' if devices == 1 else 's'}, "
-        f"{scenario.ticks} ticks of {format_duration(scenario.tick)})"
+        f"{scenario.ticks} ticks of {format_duration(scenario.tick)}, kernel {scenario.machine.kernel})"
     )
+    from swaptui.model import kernels
+
+    features = kernels.features_of(scenario.machine.kernel, scenario.machine.features)
+    for notice in kernels.notices(scenario.machine.kernel, scenario.swap.design, features):
+        _fail(f"notice: {notice}")
     return 0
 
 
@@ -163,6 +168,20 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_kernels(args: argparse.Namespace) -> int:
+    """Print the kernel table: which release has which behaviour, whether the model switches it, and the source."""
+    from swaptui.model.kernels import render_table
+
+    sys.stdout.write(render_table())
+    return 0
+
+
+def _notices(machine) -> None:
+    """Print the machine's one-line notices (a what-if design, behaviours the model cannot switch) to stderr."""
+    for notice in machine.notices:
+        _fail(f"notice: {notice}")
+
+
 def _args_run(parser: argparse.ArgumentParser) -> None:
     """Declare the headless run's options."""
     _args_scenario(parser)
@@ -213,6 +232,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except DesignNotBuilt as error:
         _fail(f"{args.file}: swap.design: {error}")
         return 2
+    _notices(machine)
     start = time.perf_counter()
     try:
         with contextlib.ExitStack() as outputs:  # each file is renamed into place only when the run is done
@@ -613,6 +633,9 @@ COMMANDS: dict[str, Command] = {
     "check": Command("validate a scenario file and exit", _args_scenario, _cmd_check),
     "schema": Command("print the JSON schema of scenario files", _args_schema, _cmd_schema),
     "scenarios": Command("list the bundled scenarios (FILE may be one of their names)", _args_none, _cmd_scenarios),
+    "kernels": Command(
+        "list the kernel releases the model knows and the behaviours each has", _args_none, _cmd_kernels
+    ),
     "run": Command("run a scenario headless and print its counters", _args_run, _cmd_run),
     "compare": Command("run a scenario under several swap designs and compare", _args_compare, _cmd_compare),
     "validate": Command("check a scenario against a recorded kernel trace", _args_validate, _cmd_validate),

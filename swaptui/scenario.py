@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from swaptui.model import kernels
 from swaptui.text import describe_char, find_control, printable
 from swaptui.units import (
     DURATION_PATTERN,
@@ -161,6 +162,59 @@ MinFreeKbytes = Annotated[
 """vm.min_free_kbytes: a whole number of KiB, or auto for the kernel's formula."""
 
 
+def _kernel_version(value: object) -> str:
+    """Accept a known mainline release written as a quoted string ("6.12"); an unquoted number gets a hint."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        also = " (6.10 too, as 6.1)" if isinstance(value, float) else ""
+        raise ValueError(
+            f"expected a version as quoted text; got the number {value}: YAML reads unquoted versions as "
+            f'numbers{also}, so quote it: kernel: "{value}"'
+        )
+    if not isinstance(value, str):
+        known = ", ".join(kernels.KNOWN_KERNELS)
+        raise ValueError(f"expected a version as quoted text, one of: {known}; got {_shown(value)}")
+    try:
+        return kernels.check_kernel(value)
+    except kernels.KernelError as error:
+        raise ValueError(str(error)) from None
+
+
+def _feature_names(features: dict[str, bool]) -> dict[str, bool]:
+    """Refuse feature names that are not in the kernel table (swaptui kernels lists them)."""
+    known = ", ".join(kernels.FEATURE_NAMES)
+    problems: list[tuple[Key, str]] = [
+        (
+            (name,),
+            f"unknown feature '{name}'; expected one of: {known} (swaptui kernels lists them)"
+            + _suggest(name, kernels.FEATURE_NAMES),
+        )
+        for name in features
+        if name not in kernels.BY_NAME
+    ]
+    _raise_problems(problems)
+    return features
+
+
+KernelVersion = Annotated[
+    str,
+    PlainValidator(_kernel_version),
+    WithJsonSchema({"type": "string", "enum": list(kernels.KNOWN_KERNELS)}),
+]
+"""A mainline release the model knows, as quoted text ("6.1")."""
+Features = Annotated[
+    dict[str, Annotated[bool, Field(strict=True)]],
+    AfterValidator(_feature_names),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"enum": list(kernels.FEATURE_NAMES)},
+            "additionalProperties": {"type": "boolean"},
+        }
+    ),
+]
+"""Per-behaviour overrides of the kernel's defaults, by the names in swaptui.model.kernels."""
+
+
 def _plain_text(allow_newlines: bool) -> AfterValidator:
     """Refuse text holding control characters (ESC, NUL ...): it is shown on terminals as it is."""
 
@@ -275,6 +329,17 @@ class Machine(_Schema):
     vma_ra_enabled: bool = _flag(
         True, "Swap readahead by virtual address (vma_ra_enabled); false reads ahead in swap slot order."
     )
+    kernel: KernelVersion = Field(
+        kernels.DEFAULT_KERNEL,
+        description="Mainline kernel release whose swap and reclaim behaviours to run, as quoted text: "
+        f"{', '.join(kernels.KNOWN_KERNELS)} (default {kernels.DEFAULT_KERNEL}, the newest modelled). "
+        "It sets the default swap.design; `swaptui kernels` lists what each release has.",
+    )
+    features: Features = Field(
+        default_factory=dict,
+        description="Overrides of single behaviours for what-if runs, {NAME: true|false}; "
+        "`swaptui kernels` lists the names.",
+    )
 
     @model_validator(mode="after")
     def _kernel_share(self) -> Machine:
@@ -337,7 +402,11 @@ class VswapOptions(_Schema):
 class Swap(_Schema):
     """Swap: which design manages entries, the devices, zswap and readahead."""
 
-    design: Design = Field("classic", description="Swap design: classic (XArray swap cache), swap_table, or vswap.")
+    design: Design = Field(
+        kernels.default_design(kernels.features_of()),
+        description="Swap design: classic (XArray swap cache), swap_table, or vswap. Default: the one "
+        "machine.kernel runs (swap_table from 6.18, classic before).",
+    )
     devices: tuple[SwapDevice, ...] = Field((), description="Swap devices, highest priority used first; names unique.")
     zswap: Zswap = Field(default_factory=Zswap, description="zswap settings.")
     page_cluster: int = _whole(3, 0, 31, "vm.page-cluster: the swap readahead window is 2^page_cluster pages.")
@@ -502,6 +571,21 @@ class Scenario(_Schema):
     compare: tuple[Design, ...] | None = Field(
         None, min_length=2, max_length=3, description="Swap designs to run side by side (2 or 3, all different)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kernel_design(cls, data: Any) -> Any:
+        """Default swap.design to the design machine.kernel runs (its features applied), when not given."""
+        if not isinstance(data, dict):
+            return data
+        machine, swap = data.get("machine"), data.get("swap", {})
+        if not isinstance(machine, dict) or not isinstance(swap, dict) or "design" in swap:
+            return data
+        try:
+            features = kernels.features_of(machine.get("kernel", kernels.DEFAULT_KERNEL), machine.get("features"))
+        except (kernels.KernelError, TypeError, AttributeError, ValueError):
+            return data  # the field validators say what is wrong
+        return {**data, "swap": {**swap, "design": kernels.default_design(features)}}
 
     @property
     def ticks(self) -> int:

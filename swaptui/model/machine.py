@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from swaptui.model import kernels
 from swaptui.model.compaction import CompactionState, Kcompactd, compact_node
 from swaptui.model.costs import CostTable, backend_profile, costs_for_cpu, cpu_factor
 from swaptui.model.filemap import reclaim_file_folios
@@ -117,6 +118,13 @@ class Machine(ExitAndOomMixin):
         self.vma_ra_enabled = mc.vma_ra_enabled
         self.page_cluster = s.swap.page_cluster
         self.design = s.swap.design
+        # The kernel release's behaviours (kernels.BEHAVIOURS), with machine.features applied.
+        self.kernel = mc.kernel
+        self.features = kernels.features_of(mc.kernel, mc.features)
+        self.zeromap_enabled = self.features["zeromap"]
+        self.count_zeromap = self.features["swpout_zero"]
+        self.large_swapin = self.features["mthp_swapin_sync_io"]
+        self.notices = kernels.notices(mc.kernel, self.design, self.features)
 
         self.vm = VmStat()
         self.events = deque(maxlen=MAX_EVENTS)
@@ -210,6 +218,9 @@ class Machine(ExitAndOomMixin):
             self.swap = self.phys
             self.vswap = None
             self.swap_cache = make_swap_cache(self.design, self.swap.nr_slots, self.costs)
+            if self.design == "swap_table":
+                # Swap table phase II (7.0) removed the SYNC_IO swap-cache bypass; phase I (6.18) keeps it.
+                self.swap_cache.bypass_sync_io = not self.features["swap_table_phase2"]
             self.phys.reclaim_cache_only = self.reclaim_cache_only
         self.zram = ZramStore(self.phys.nr_slots) if any(d.kind == "zram" for d in s.swap.devices) else None
         z = s.swap.zswap
@@ -220,9 +231,13 @@ class Machine(ExitAndOomMixin):
                 max_pool_percent=z.max_pool_percent,
                 accept_threshold_percent=z.accept_threshold_percent,
                 compressor=z.compressor,
-                shrinker_enabled=z.shrinker_enabled,
+                shrinker_enabled=z.shrinker_enabled
+                and self.features["zswap_shrinker"]
+                and self.features["zsmalloc_writeback"],
                 costs=self.costs,
                 index="descriptor" if self.design == "vswap" else "xarray",
+                writeback=self.features["zsmalloc_writeback"],
+                shrink_loop=self.features["zswap_shrink_loop"],
             )
             if z.enabled
             else None

@@ -49,6 +49,12 @@ class MachineState:
     vma_ra_enabled: bool
     page_cluster: int
     design: str  # "classic", "swap_table" or "vswap"
+    kernel: str  # machine.kernel, a release in kernels.KNOWN_KERNELS
+    features: dict[str, bool]  # kernels.features_of(kernel, machine.features)
+    zeromap_enabled: bool  # swap_writepage diverts zero folios to the zeromap (6.12+)
+    count_zeromap: bool  # swpout_zero / swpin_zero are counted (6.12+)
+    large_swapin: bool  # mTHP swap-in on SWP_SYNCHRONOUS_IO devices (6.12+)
+    notices: list[str]  # one line each: what-if design, behaviours the model cannot switch
     # Counters and the event log.
     vm: VmStat
     events: deque[Event]

@@ -138,8 +138,11 @@ class SwapPathsMixin(MachineState):
         vps = mem.owner[frames]
         slots = mem.slot[frames]
         content = self.spaces.content[vps]
-        zero = content == CONTENT_ZERO
-        sc.cost += int(zero.sum()) * c.zero_check_full + int((~zero).sum()) * c.zero_check
+        if self.zeromap_enabled:
+            zero = content == CONTENT_ZERO
+            sc.cost += int(zero.sum()) * c.zero_check_full + int((~zero).sum()) * c.zero_check
+        else:
+            zero = np.zeros(len(frames), dtype=bool)  # before 6.12 zero folios are written like any other
         mem.flags[frames] &= ~np.uint16(PG_DIRTY)
         self.vm.add("nr_vmscan_write", len(frames))
         self.last_pageout += len(frames)
@@ -156,7 +159,8 @@ class SwapPathsMixin(MachineState):
                 if self.zram is not None:
                     self.zram.free(zs)
                 self.swap.zeromap[zs] = True
-            self.vm.add("swpout_zero", len(zs))
+            if self.count_zeromap:
+                self.vm.add("swpout_zero", len(zs))
         rest, rslots, rvps = frames[~zero], slots[~zero], vps[~zero]
         if self.zswap is not None and len(rest):
             # zswap_store: compressed in RAM; on success no I/O, the folio is clean at once. zsmalloc's pages are
@@ -206,7 +210,9 @@ class SwapPathsMixin(MachineState):
             self.vm.add("pgpgout", 4 * n)
             self.vm.add("swaptui_page_events", n)
             if dev.kind == "zram":
-                same = self.spaces.content[v] == CONTENT_SAME
+                # zram's page_same_filled: zero pages too, when no zeromap kept them from the device.
+                cv = self.spaces.content[v]
+                same = (cv == CONTENT_SAME) | (cv == CONTENT_ZERO)
                 assert self.zram is not None  # built whenever a zram device is
                 self.zram.store(s, self.spaces.csize[v], same)
                 sc.cost += int((~same).sum()) * dev.profile.cpu_write_ns + int(same.sum()) * c.zero_check_full
@@ -349,7 +355,7 @@ class SwapPathsMixin(MachineState):
         mem = self.memmap
         cost = 0
         zero = self.swap.zeromap[slots]
-        if zero.any():
+        if zero.any() and self.count_zeromap:
             self.vm.add("swpin_zero", int(zero.sum()))
         reads, rslots = frames[~zero], slots[~zero]
         if self.zswap is not None and len(rslots):
@@ -394,7 +400,16 @@ class SwapPathsMixin(MachineState):
         zswap = self.zswap
         if zswap is None:
             return 0
+        if not zswap.writeback:
+            # zpool_shrink on a pool with no shrink hook (zsmalloc before 6.2) returns -EINVAL.
+            zswap.reject_reclaim_fail += 1
+            zswap.shrink_wanted = False
+            return 0
         want = min(zswap.shrink_target(), max_per_tick)
+        if not zswap.shrink_loop:
+            # Before 6.5: one zpool_shrink(pool, 1) per queued work; its evicted zspage is taken as one entry.
+            zswap.shrink_wanted = False
+            want = min(want, 1)
         # zswap_writeback_entry decompresses into a new swap-cache folio: no free page, no writeback (and zram's
         # pool may grow by up to a page per entry written to it).
         want = min(want, self.zone.nr_free_pages + self.zone.pcp_len[MIGRATE_MOVABLE] - self.zram_pool_shortfall())

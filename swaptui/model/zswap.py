@@ -145,13 +145,21 @@ class Zswap:
         shrinker_enabled: bool = True,
         costs: CostTable = DEFAULT_COSTS,
         index: str = "xarray",
+        writeback: bool = True,
+        shrink_loop: bool = True,
     ) -> None:
+        """`writeback`: the pool can write entries back (zsmalloc from 6.2; kernels.BEHAVIOURS
+        zsmalloc_writeback). `shrink_loop`: 6.5's shrink worker, queued on every store rejected while
+        full and looping to the accept threshold; without it (6.1) only a store finding the pool at its
+        limit queues the worker, which makes one zpool_shrink(pool, 1) attempt."""
         if index not in ("xarray", "descriptor"):
             raise ValueError(f"zswap index must be 'xarray' or 'descriptor', not {index!r}")
         self.costs = costs
         self.index = index
         self.compressor = compressor
         self.shrinker_enabled = shrinker_enabled
+        self.writeback = writeback
+        self.shrink_loop = shrink_loop
         self.max_pool_percent = max_pool_percent
         self.accept_threshold_percent = accept_threshold_percent
         self.max_pages = totalram_pages * max_pool_percent // 100  # zswap_max_pages
@@ -431,9 +439,11 @@ class Zswap:
         if np.count_nonzero(old >= 0):
             stale = keys[old >= 0]
             cost += self._walk(stale) + self._xa_lock_cost(stale) + self._erase(stale)
+        at_max = False  # a check found the pool at its limit (zswap_is_full), not only the hysteresis
         if not force and self._check_limits():
             ok = 0
-            if self.pool.pages() >= self.max_pages:
+            at_max = self.pool.pages() >= self.max_pages
+            if at_max:
                 self.pool_limit_hit += n - 1  # rejections free nothing: every later check hits too
         else:
             # Recent kernels store what does not compress below PAGE_SIZE as is (length PAGE_SIZE).
@@ -465,14 +475,14 @@ class Zswap:
                 self.reject_alloc_fail += n - ok
             elif ok < n:
                 self.pool_limit_hit += n - ok
-                self.reached_full = True
+                self.reached_full = at_max = True
         if ok == n:
             return np.ones(n, dtype=bool), cost
         stored = np.zeros(n, dtype=bool)
         stored[:ok] = True
         if ok < n:
             rejected = keys[ok:]
-            if self.reached_full:
+            if self.reached_full and (self.shrink_loop or at_max):
                 self.shrink_wanted = True  # queue_work(shrink_wq, &zswap_shrink_work)
             cost += self._walk(rejected) + self._xa_lock_cost(rejected)  # check_old's xa_erase
         return stored, cost
