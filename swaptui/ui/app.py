@@ -59,6 +59,8 @@ PANE_CLASSES = (
 WIDE = (140, 40)
 TEXT_HZ = 10
 MEDIUM = (100, 28)
+# Textual's system commands that an action of ours does (quit, help, screenshot): the palette lists ours only.
+REPLACED_SYSTEM_COMMANDS = frozenset({"Quit", "Keys", "Screenshot"})
 
 
 def layout_for(width: int, height: int) -> str:
@@ -366,7 +368,7 @@ class SwapApp(App[int]):
 
     # -- command palette -------------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every action in the table, by its description, then Textual's own (themes, keys, quit)."""
+        """Every action in the table, by its description, then those of Textual's own it does not replace."""
         for a in ACTIONS:
             if a.scope != "app" or not a.palette or a.action == "command_palette":
                 continue
@@ -375,4 +377,6 @@ class SwapApp(App[int]):
                 escape(a.description),
                 lambda action=a.action: self.run_action(action),
             )
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title not in REPLACED_SYSTEM_COMMANDS:
+                yield command

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from uihelpers import ROOT, SMALL, run, settle, wait_for
 
 from swaptui.model.swapfile import CLUSTER_FLAG_NAMES
@@ -174,6 +174,28 @@ def test_help_lists_every_action_and_closes(small_scenario) -> None:
                 assert a.description in shown, a.description
             await pilot.press("escape")
             assert not isinstance(app.screen, HelpScreen)
+
+    run(go())
+
+
+def test_palette_lists_each_command_once(small_scenario) -> None:
+    """Textual's own quit, keys and screenshot are not listed beside ours: each command once, in our words."""
+
+    async def go():
+        app = SwapApp(small_scenario)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+p")
+            assert isinstance(app.screen, CommandPalette)
+            await pilot.pause(0.5)
+            listed = app.screen.query_one(CommandList)
+            titles = [str(listed.get_option_at_index(i).hit.text) for i in range(listed.option_count)]
+            assert len(titles) > 10
+            assert len(titles) == len(set(titles)), titles
+            for word in ("quit", "help", "screenshot"):
+                named = [t for t in titles if word in t.lower()]
+                assert len(named) == 1, (word, named)
+            assert "Keys" not in titles and "Theme" in titles  # Textual's theme picker has no twin of ours
 
     run(go())
 
