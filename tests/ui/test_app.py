@@ -309,10 +309,35 @@ def test_s_saves_a_screenshot(small_scenario, tmp_path: Path) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(app, pilot)
             await pilot.press("s")
-            await pilot.pause()
+            await wait_for(lambda: len(list(tmp_path.glob("*.svg"))) == 1, pilot)
         files = list(tmp_path.glob("*.svg"))
-        assert len(files) == 1 and files[0].name == "swaptui-small-usemem-on-zram-tick0.svg"
+        assert len(files) == 1 and files[0].name == "swaptui-small-usemem-on-zram-tick0-dark-1.svg"
         assert "<svg" in files[0].read_text()
+
+    run(go())
+
+
+def test_screenshots_of_one_tick_in_two_themes_keep_both(small_scenario, tmp_path: Path) -> None:
+    """s, t, s at one tick: two files (tick, theme and a count in the name); a file already there is kept."""
+
+    async def go():
+        (tmp_path / "swaptui-small-usemem-on-zram-tick0-light-2.svg").write_text("an older one")
+        app = SwapApp(small_scenario, screenshot_dir=str(tmp_path))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("s", "t", "s")
+            await wait_for(lambda: len(list(tmp_path.glob("*.svg"))) == 3, pilot)
+            await pilot.press("t", "t", "t", "s")  # back to dark
+            await wait_for(lambda: len(list(tmp_path.glob("*.svg"))) == 4, pilot)
+        names = sorted(f.name for f in tmp_path.glob("*.svg"))
+        assert names == [
+            "swaptui-small-usemem-on-zram-tick0-dark-1.svg",
+            "swaptui-small-usemem-on-zram-tick0-dark-4.svg",
+            "swaptui-small-usemem-on-zram-tick0-light-2.svg",
+            "swaptui-small-usemem-on-zram-tick0-light-3.svg",
+        ]
+        assert (tmp_path / "swaptui-small-usemem-on-zram-tick0-light-2.svg").read_text() == "an older one"
+        assert all("<svg" in (tmp_path / n).read_text() for n in names if n != names[2])
 
     run(go())
 
