@@ -33,13 +33,6 @@ INDEX = {name: i for i, name in enumerate(SAMPLE_NAMES)}
 # -- fragmentation (formulas: swaptui.model.fragmentation) --------------------------------------------
 
 
-def format_index(thousandths: int) -> str:
-    """An index as the kernel prints it: -1.000, 0.000 .. 1.000."""
-    sign = "-" if thousandths < 0 else ""
-    value = abs(thousandths)
-    return f"{sign}{value // 1000}.{value % 1000:03d}"
-
-
 # -- counter history ---------------------------------------------------------------------------------
 
 
@@ -232,11 +225,6 @@ def sparkline(
             k = int((min(max(v, lo), hi) - lo) / span * (len(SPARK) - 1) + 0.5)
             out.append(SPARK[k])
     return " " * (width - len(out)) + "".join(out)
-
-
-def format_count(n: float) -> str:
-    """A count with thousands separators."""
-    return f"{round(n):,}"
 
 
 def format_rate(rate: float | None) -> str:

@@ -15,7 +15,6 @@ from swaptui.ui.metrics import (
     caption_at,
     contig_page_info,
     format_bytes,
-    format_index,
     format_rate,
     fragmentation_index,
     sparkline,
@@ -73,10 +72,6 @@ def test_fragmentation_index_lack_of_memory_tends_to_zero() -> None:
     # One single free page, asking for order 10: fails for lack of memory, not fragmentation.
     assert fragmentation_index((1,) + (0,) * 10, 10) == 0
     assert fragmentation_index((0,) * 11, 5) == 0
-
-
-def test_format_index_prints_like_the_kernel() -> None:
-    assert [format_index(v) for v in (-1000, 0, 384, 1000)] == ["-1.000", "0.000", "0.384", "1.000"]
 
 
 def _ring(ticks: list[int], values: list[int], name: str = "pswpout") -> HistoryRing:
