@@ -556,8 +556,8 @@ def _cmd_live(args: argparse.Namespace) -> int:
         return 2
     root = args.root or "/"
     sampler = Sampler(os.path.join(root, "proc"), os.path.join(root, "sys"))
-    if not os.path.isfile(sampler.proc / "vmstat"):
-        _fail(f"{sampler.proc / 'vmstat'}: not present; `swaptui live` needs Linux's /proc")
+    if not os.path.isfile(sampler.paths["vmstat"]):
+        _fail(f"{sampler.paths['vmstat']}: not present; `swaptui live` needs Linux's /proc")
         return 2
     writer = None
     if args.record:
