@@ -178,6 +178,27 @@ def test_help_lists_every_action_and_closes(small_scenario) -> None:
     run(go())
 
 
+def test_help_scrolls_with_the_keys_at_once(small_scenario) -> None:
+    """No Tab first: ↓ and pgdn scroll the help as soon as it opens, home goes back to the top."""
+
+    async def go():
+        app = SwapApp(small_scenario)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            scroll = app.screen.query_one("#help")
+            assert app.focused is scroll and scroll.max_scroll_y > 0 and scroll.scroll_y == 0
+            await pilot.press("down")
+            await wait_for(lambda: scroll.scroll_y == 1, pilot)
+            await pilot.press("pagedown")
+            await wait_for(lambda: scroll.scroll_y > 10, pilot)
+            await pilot.press("home")
+            await wait_for(lambda: scroll.scroll_y == 0, pilot)
+
+    run(go())
+
+
 def test_palette_lists_each_command_once(small_scenario) -> None:
     """Textual's own quit, keys and screenshot are not listed beside ours: each command once, in our words."""
 
