@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from textual.command import CommandList, CommandPalette
-from uihelpers import ROOT, SMALL, run, settle, wait_for
+from uihelpers import ROOT, SMALL, run, screen_text, settle, wait_for
 
 from swaptui.model.swapfile import CLUSTER_FLAG_NAMES
 from swaptui.ui.actions import ACTIONS
@@ -195,6 +196,27 @@ def test_help_scrolls_with_the_keys_at_once(small_scenario) -> None:
             await wait_for(lambda: scroll.scroll_y > 10, pilot)
             await pilot.press("home")
             await wait_for(lambda: scroll.scroll_y == 0, pilot)
+
+    run(go())
+
+
+def test_nothing_is_cut_at_160x48(small_scenario) -> None:
+    """The fragmentation score, the cluster legend and the task's swapped pages fit their panes whole at 160x48."""
+
+    async def go():
+        app = SwapApp(small_scenario)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("N")
+            await settle(app, pilot)
+            screen = screen_text(app)
+            assert "…" not in screen and "(% of" not in screen
+            assert "◌ isolated  ▲ cached ─╯" in screen  # the legend's last entry, whole, in the bottom border
+            verdict = r"(✓ at or below low|◐ between the marks|▲ above high: compacts)"
+            assert re.search(rf"│ score +\d+% · marks \d+/\d+ {verdict} *│", screen), screen
+            assert re.search(r"│ [\d.]+ [KMG]iB resident · [\d.]+ [KMG]iB swapped +│", screen), screen
+            assert re.search(r"│ pageblk +█ \d+ unmov  ▒ \d+ reclaim  ░ \d+ movable *│", screen), screen
+            assert "█ resident ▒ swapped · untouched" in screen
 
     run(go())
 

@@ -230,7 +230,7 @@ LEGEND = (
     ("█", "full", "$cluster-full"),
     ("×", "discard", "$cluster-discard"),
     ("◌", "isolated", "$cluster-none"),
-    ("▲", "a CPU's cached cluster", "$cluster-cached"),
+    ("▲", "cached", "$cluster-cached"),  # a CPU's (or kswapd's) cached cluster, as the summary's "cached" counts
 )
 
 
@@ -261,7 +261,7 @@ class ClustersPane(Pane):
         per = f"1 cell = {view.per_cell} clusters" if view.per_cell > 1 else "1 cell = 1 cluster"
         self.set_titles(
             fit(self.content_size.width + 2, f"{self.info.number} {self.info.title}", per, where),
-            fit(self.content_size.width + 4, *(f"{g} {name}" for g, name, _ in LEGEND), sep="  "),
+            fit(self.size.width, *(f"{g} {name}" for g, name, _ in LEGEND), sep="  "),
         )
         counts = np.bincount(snap.cluster_flags, minlength=len(CLUSTER_FLAG_NAMES))
         _, owners = cached_clusters(snap.percpu_offset, nc)
@@ -291,7 +291,8 @@ class ClustersPane(Pane):
         used = sum(d.inuse for d in devs)
         total = sum(d.pages for d in devs)
         self.set_titles(
-            fit(width + 2, f"{self.info.number} Swap devices", "from /proc/swaps"), fit(width + 4, "█ used", "· free")
+            fit(width + 2, f"{self.info.number} Swap devices", "from /proc/swaps"),
+            fit(self.size.width, "█ used", "· free"),
         )
         share = used / total * 100 if total else 0
         used_text = f"{format_bytes(used * 4096)} of {format_bytes(total * 4096)} ({share:.1f}%)"
