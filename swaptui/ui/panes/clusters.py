@@ -24,9 +24,10 @@ from swaptui.model.swapfile import CLUSTER_FLAG_NAMES, SWAPFILE_CLUSTER
 from swaptui.ui.actions import bindings
 from swaptui.ui.cells import cached_clusters, cluster_codes, cluster_glyph
 from swaptui.ui.messages import Inspect
-from swaptui.ui.metrics import format_bytes, format_rate
+from swaptui.ui.metrics import format_rate
 from swaptui.ui.panes.base import Pane, Text, fit, from_kernel, label, not_exported, row, wrap_rows
 from swaptui.ui.stepper import Frame
+from swaptui.units import format_size
 
 FLAG_STYLE = {i: f"clusters--{name}" for i, name in enumerate(CLUSTER_FLAG_NAMES)}
 
@@ -255,7 +256,7 @@ class ClustersPane(Pane):
         devs = snap.devices
         if len(devs) == 1:
             d = devs[0]
-            where = f"{d.name} ({d.kind}) · {nc:,} clusters × {SWAPFILE_CLUSTER} slots ({format_bytes(d.pages * 4096)})"
+            where = f"{d.name} ({d.kind}) · {nc:,} clusters × {SWAPFILE_CLUSTER} slots ({format_size(d.pages * 4096, figures=3)})"
         else:
             where = f"{len(devs)} devices · {nc:,} clusters × {SWAPFILE_CLUSTER} slots"
         per = f"1 cell = {view.per_cell} clusters" if view.per_cell > 1 else "1 cell = 1 cluster"
@@ -295,7 +296,7 @@ class ClustersPane(Pane):
             fit(self.size.width, "█ used", "· free"),
         )
         share = used / total * 100 if total else 0
-        used_text = f"{format_bytes(used * 4096)} of {format_bytes(total * 4096)} ({share:.1f}%)"
+        used_text = f"{format_size(used * 4096, figures=3)} of {format_size(total * 4096, figures=3)} ({share:.1f}%)"
         summary = Content.assemble(("swap used ", "$text-muted"), (used_text, "bold"))
         self.query_one("#clusters-summary", Text).show(
             summary.truncate(width) if devs else Content.styled("no swap in use", "$text-muted")
@@ -315,8 +316,8 @@ def kernel_swap(frame: Frame, width: int) -> Content:
             Content.assemble(
                 (d.name, "bold"),
                 f" ({d.kind}, prio {d.prio}) ",
-                (f"{format_bytes(d.inuse * 4096)}", "bold"),
-                f" of {format_bytes(d.pages * 4096)}",
+                (f"{format_size(d.inuse * 4096, figures=3)}", "bold"),
+                f" of {format_size(d.pages * 4096, figures=3)}",
             )
         )
         n = round(d.inuse / d.pages * bar_w) if d.pages else 0
@@ -340,9 +341,9 @@ def kernel_swap(frame: Frame, width: int) -> Content:
         out.append(
             row(
                 label("zram", 9),
-                (format_bytes(orig), "bold"),
+                (format_size(orig, figures=3), "bold"),
                 " stored in ",
-                (format_bytes(zram.get("mem_used_total", 0)), "bold"),
+                (format_size(zram.get("mem_used_total", 0), figures=3), "bold"),
                 f"{ratio} · same pages {zram.get('same_pages', 0):,} · huge {zram.get('huge_pages', 0):,}",
             )
         )
@@ -351,7 +352,7 @@ def kernel_swap(frame: Frame, width: int) -> Content:
         out.append(
             row(
                 label("zswap", 9),
-                f"pool {format_bytes(zswap.get('pool_total_size', 0))} · stored "
+                f"pool {format_size(zswap.get('pool_total_size', 0), figures=3)} · stored "
                 f"{zswap.get('stored_pages', 0):,} · written back "
                 f"{zswap.get('written_back_pages', 0):,}",
             )

@@ -32,9 +32,9 @@ from swaptui.ui.cells import (
     nice_frames_per_cell,
 )
 from swaptui.ui.messages import Inspect
-from swaptui.ui.metrics import format_bytes
 from swaptui.ui.panes.base import FittedText, Pane, fit, from_kernel, not_exported, pack, wrap_rows
 from swaptui.ui.stepper import Frame
+from swaptui.units import format_size
 
 PAGEBLOCK_FRAMES = 512
 MAX_ZOOM = 8
@@ -281,8 +281,8 @@ class MemoryMapPane(Pane):
             fit(
                 self.content_size.width + 2,
                 f"{self.info.number} {self.info.title}",
-                f"1 cell = {fpc:,} frame{'s' if fpc > 1 else ''} ({format_bytes(fpc * 4096)})",
-                format_bytes(nr * 4096),
+                f"1 cell = {fpc:,} frame{'s' if fpc > 1 else ''} ({format_size(fpc * 4096, figures=3)})",
+                format_size(nr * 4096, figures=3),
                 f"{nr:,} frames",
             ),
             fit(
@@ -367,7 +367,8 @@ def kernel_memory(frame: Frame, width: int) -> Content:
     cells = proportional_cells([p[3] for p in parts], width)
     out.append(
         Content.styled(
-            f"what MemTotal ({format_bytes(meminfo.get('MemTotal', 0) << 10)}) holds, by /proc/meminfo:", "$text-muted"
+            f"what MemTotal ({format_size(meminfo.get('MemTotal', 0) << 10, figures=3)}) holds, by /proc/meminfo:",
+            "$text-muted",
         )
     )
     bar = Content.assemble(*[(glyph * n, f"{style} bold") for (glyph, _, style, _), n in zip(parts, cells)])
@@ -375,14 +376,16 @@ def kernel_memory(frame: Frame, width: int) -> Content:
     out.append(
         pack(
             [
-                Content.assemble((glyph if glyph != " " else "␣", f"{style} bold"), f" {name} {format_bytes(k << 10)}")
+                Content.assemble(
+                    (glyph if glyph != " " else "␣", f"{style} bold"), f" {name} {format_size(k << 10, figures=3)}"
+                )
                 for glyph, name, style, k in parts
             ],
             width,
         )
     )
     extra = [
-        f"{name} {format_bytes(meminfo[key] << 10)}"
+        f"{name} {format_size(meminfo[key] << 10, figures=3)}"
         for key, name in (
             ("SwapCached", "swap cache"),
             ("Shmem", "shmem"),
