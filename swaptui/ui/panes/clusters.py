@@ -13,19 +13,15 @@ from typing import ClassVar
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
-from textual.binding import BindingType
 from textual.content import Content
-from textual.geometry import Region, Size
-from textual.scroll_view import ScrollView
+from textual.geometry import Size
 from textual.strip import Strip
 
 from swaptui.model.swapfile import CLUSTER_FLAG_NAMES, SWAPFILE_CLUSTER
-from swaptui.ui.actions import bindings
 from swaptui.ui.cells import cached_clusters, cluster_codes, cluster_glyph
-from swaptui.ui.messages import Inspect
 from swaptui.ui.metrics import format_rate
 from swaptui.ui.panes.base import Pane, Text, fit, from_kernel, label, not_exported, row, wrap_rows
+from swaptui.ui.panes.grid import CellGrid
 from swaptui.ui.stepper import Frame
 from swaptui.units import format_size
 
@@ -37,29 +33,23 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-class ClusterView(ScrollView, can_focus=True):
+class ClusterView(CellGrid):
     """The clusters of every swap device; arrow keys move a cursor, enter or a click inspects."""
 
-    BINDINGS: ClassVar[list[BindingType]] = bindings("cursor")
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         *FLAG_STYLE.values(),
         "clusters--cached",
         "clusters--cursor",
         "clusters--heading",
     }
+    INSPECT_KIND = "cluster"
 
     def __init__(self) -> None:
-        super().__init__(classes="pane-body")
-        self.frame: Frame | None = None
+        super().__init__()
         self.per_cell = 1
-        self.cols = 1
-        self.cursor = 0
         self.codes = np.zeros(0, dtype=np.int64)
         self.lines: list[tuple[str, int, int, int]] = []  # ("head", dev, 0, 0) | ("cells", dev, first_cell, n)
         self.devices: list[tuple[int, int, int]] = []  # (first cluster, nr clusters, first cell) per device
-        self._layout_key: tuple | None = None
-        self._strips: dict[int, Strip] = {}
-        self._styles: dict[tuple, Style] = {}
 
     def _relayout(self, frame: Frame) -> bool:
         width, height = self.size
@@ -88,7 +78,8 @@ class ClusterView(ScrollView, can_focus=True):
                 self.lines.append(("cells", i, cell + r * self.cols, min(self.cols, n_cells - r * self.cols)))
             cell += n_cells
         self.codes = np.zeros(0, dtype=np.int64)
-        self.virtual_size = Size(width, len(self.lines))
+        self.nr_lines = len(self.lines)
+        self.virtual_size = Size(width, self.nr_lines)
         self.cursor = min(self.cursor, max(0, cell - 1))
         self._strips.clear()
         return True
@@ -106,25 +97,18 @@ class ClusterView(ScrollView, can_focus=True):
         codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         if relaid or len(codes) != len(self.codes):
             self.codes = codes
-            self._strips.clear()
-            self.refresh()
+            self.redraw_all()
             return
         changed = np.flatnonzero(codes != self.codes)
         self.codes = codes
         if len(changed):
-            for y, (kind, _, first, n) in enumerate(self.lines):
-                if kind == "cells" and np.any((changed >= first) & (changed < first + n)):
-                    self._strips.pop(y, None)
-                    self.refresh_line(y)
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-        self._strips.clear()
-
-    def on_resize(self) -> None:
-        if self.frame is not None:
-            self.show_frame(self.frame)
+            self.redraw_lines(
+                [
+                    y
+                    for y, (kind, _, first, n) in enumerate(self.lines)
+                    if kind == "cells" and np.any((changed >= first) & (changed < first + n))
+                ]
+            )
 
     def _style(self, code: int, cursor: bool) -> Style:
         key = (code, cursor)
@@ -137,21 +121,10 @@ class ClusterView(ScrollView, can_focus=True):
             self._styles[key] = style
         return style
 
-    def render_line(self, y: int) -> Strip:
-        line = y + self.scroll_offset.y
-        width = self.size.width
-        if line >= len(self.lines) or self.frame is None or not len(self.codes):
-            return Strip.blank(width, self.rich_style)
-        strip = self._strips.get(line)
-        if strip is None:
-            strip = self._render_row(self.frame, line, width)
-            self._strips[line] = strip
-        return strip
-
-    def _render_row(self, frame: Frame, line: int, width: int) -> Strip:
+    def render_row(self, line: int, width: int) -> Strip:
         kind, dev, first, n = self.lines[line]
-        if kind == "head":
-            d = frame.snapshot.devices[dev]
+        if kind == "head" and self.frame is not None:
+            d = self.frame.snapshot.devices[dev]
             text = f"{d.name} ({d.kind}, prio {d.prio}): {d.nr_clusters:,} clusters, {d.inuse:,}/{d.pages:,} slots used"
             return Strip(
                 [Segment(text[:width], self.get_component_rich_style("clusters--heading"))]
@@ -164,7 +137,7 @@ class ClusterView(ScrollView, can_focus=True):
             segments.append(Segment(cluster_glyph(key[0]) * k, self._style(*key)))
         return Strip(segments).adjust_cell_length(width, self.rich_style)
 
-    # -- cursor -----------------------------------------------------------------------------------------
+    # -- cells ------------------------------------------------------------------------------------------
     def cell_clusters(self, cell: int) -> tuple[int, int]:
         """The clusters [lo, hi) a cell stands for."""
         for first, n, first_cell in reversed(self.devices):
@@ -173,55 +146,24 @@ class ClusterView(ScrollView, can_focus=True):
                 return lo, min(lo + self.per_cell, first + n)
         return 0, 0
 
-    def _line_of(self, cell: int) -> int:
+    @property
+    def nr_cells(self) -> int:
+        return len(self.codes)
+
+    def line_of(self, cell: int) -> int:
         for y, (kind, _, first, n) in enumerate(self.lines):
             if kind == "cells" and first <= cell < first + n:
                 return y
         return 0
 
-    def _move_cursor(self, cell: int) -> None:
-        if not len(self.codes):
-            return
-        cell = max(0, min(len(self.codes) - 1, cell))
-        old = self._line_of(self.cursor)
-        self.cursor = cell
-        new = self._line_of(cell)
-        for y in {old, new}:
-            self._strips.pop(y, None)
-            self.refresh_line(y)
-        self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True)
-        self.post_message(Inspect("cluster", self.cell_clusters(cell), open=False))
+    def cell_at(self, x: int, line: int) -> int | None:
+        if line >= len(self.lines):
+            return None
+        kind, _, first, n = self.lines[line]
+        return first + x if kind == "cells" and 0 <= x < n else None
 
-    def action_cursor(self, dx: int, dy: int) -> None:
-        """Move the cursor by cells and rows."""
-        self._move_cursor(self.cursor + dx + dy * self.cols)
-
-    def action_inspect(self) -> None:
-        """Open the inspector on the cluster under the cursor."""
-        if len(self.codes):
-            self.post_message(Inspect("cluster", self.cell_clusters(self.cursor)))
-
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        y = offset.y + self.scroll_offset.y
-        if y >= len(self.lines):
-            return
-        kind, _, first, n = self.lines[y]
-        if kind != "cells" or offset.x >= n:
-            return
-        self.focus()
-        self._move_cursor(first + offset.x)
-        self.post_message(Inspect("cluster", self.cell_clusters(self.cursor)))
-
-    def on_focus(self) -> None:
-        self._strips.clear()
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self._strips.clear()
-        self.refresh()
+    def cell_key(self, cell: int) -> tuple[int, int]:
+        return self.cell_clusters(cell)
 
 
 LEGEND = (
