@@ -368,8 +368,8 @@ def _cmd_open(args: argparse.Namespace) -> int:
     return int(app.return_code or 0) if result is None else int(result)
 
 
-def _args_app_view(parser: argparse.ArgumentParser, speed: int) -> None:
-    """Declare the app's view options for the kernel commands (replay, live)."""
+def _args_app_view(parser: argparse.ArgumentParser, speed: int, per: str = "samples") -> None:
+    """Declare the app's view options: its theme, and its speed in `per` (ticks or samples) per second."""
     parser.add_argument(
         "--theme",
         choices=("dark", "light", "projector", "colour-blind"),
@@ -381,7 +381,7 @@ def _args_app_view(parser: argparse.ArgumentParser, speed: int) -> None:
         metavar="N",
         type=int,
         default=speed,
-        help=f"samples per second of wall time while running (default {speed}; + and - change it)",
+        help=f"{per} per second of wall time while running (default {speed}; + and - change it)",
     )
 
 
@@ -576,8 +576,8 @@ def _cmd_live(args: argparse.Namespace) -> int:
         return 2
     root = args.root or "/"
     sampler = Sampler(os.path.join(root, "proc"), os.path.join(root, "sys"))
-    if not os.path.isfile(sampler.proc / "vmstat"):
-        _fail(f"{sampler.proc / 'vmstat'}: not present; `swaptui live` needs Linux's /proc")
+    if not os.path.isfile(sampler.paths["vmstat"]):
+        _fail(f"{sampler.paths['vmstat']}: not present; `swaptui live` needs Linux's /proc")
         return 2
     writer = None
     if args.record:
@@ -669,19 +669,7 @@ def _open_parser() -> argparse.ArgumentParser:
     """Build the parser for `swaptui FILE`, which opens the app."""
     parser = argparse.ArgumentParser(prog="swaptui", description="Open a scenario in the app.")
     _args_scenario(parser)
-    parser.add_argument(
-        "--theme",
-        choices=("dark", "light", "projector", "colour-blind"),
-        default="dark",
-        help="colours: dark (default), light, projector (high contrast), colour-blind safe",
-    )
-    parser.add_argument(
-        "--speed",
-        metavar="N",
-        type=int,
-        default=64,
-        help="ticks per second of wall time while running (default 64; + and - change it)",
-    )
+    _args_app_view(parser, 64, "ticks")  # the model app: DEFAULT_SPEED (swaptui.ui.stepper, not imported here)
     parser.add_argument("--at", metavar="TICK", help="start at this tick or time (e.g. 1500 or 1.5s)")
     parser.add_argument("--run", action="store_true", help="start running instead of paused")
     return parser

@@ -69,6 +69,29 @@ TOP_PROCESSES = 8
 PROCESS_SCAN_EVERY = 1.0  # seconds: /proc/PID/status of every process costs ~40 us each, so at most once a second
 
 
+# Where each part of a sample is read from, below /proc or /sys: the one table the reads, the meta file and
+# the notices take their paths from (`Sampler.paths` roots it where the sampler's trees are).
+SOURCES: dict[str, tuple[str, str]] = {
+    "vmstat": ("proc", "vmstat"),
+    "meminfo_kb": ("proc", "meminfo"),
+    "buddyinfo": ("proc", "buddyinfo"),
+    "zones": ("proc", "zoneinfo"),
+    "swaps": ("proc", "swaps"),
+    "psi_memory": ("proc", "pressure/memory"),
+    "pagetypeinfo": ("proc", "pagetypeinfo"),
+    "unusable_index": ("sys", "kernel/debug/extfrag/unusable_index"),
+    "extfrag_index": ("sys", "kernel/debug/extfrag/extfrag_index"),
+    "zram": ("sys", "block"),
+    "zswap": ("sys", "kernel/debug/zswap"),
+    "blockdev": ("sys", "class/block"),
+    "procs": ("proc", ""),
+    "sysctl_vm": ("proc", "sys/vm"),
+    "version": ("proc", "version"),
+}
+# How a part's notice names its file when the directory above is not the file (zram*/, PID/status, DEV/stat).
+SOURCE_FILES = {"zram": "zram*", "procs": "PID/status", "blockdev": "DEV/stat"}
+# Parts of a sample whose notice is kept under another part's name (both come from one file).
+NOTICE_KEY = {"pagetype_free": "pagetypeinfo", "pageblocks": "pagetypeinfo"}
 MAX_FILE_BYTES = 16 << 20  # /proc/zoneinfo of a 256-CPU machine is under 1 MiB; anything bigger is no /proc file
 
 _INT = re.compile(r"^-?[0-9]+$")
@@ -441,6 +464,9 @@ class Sampler:
     def __init__(self, proc: str | Path = "/proc", sys: str | Path = "/sys", processes: int = TOP_PROCESSES) -> None:
         self.proc = Path(proc)
         self.sys = Path(sys)
+        roots = {"proc": self.proc, "sys": self.sys}
+        self.paths: dict[str, Path] = {key: roots[tree] / inside for key, (tree, inside) in SOURCES.items()}
+        """Each part's file or directory (SOURCES, below this sampler's proc and sys)."""
         self.processes = processes
         self.notices: dict[str, str] = {}  # part of the sample -> why it is missing or partial (as files are tried)
         self.seq = 0
@@ -465,7 +491,7 @@ class Sampler:
         """Initialised zram devices (disksize > 0)."""
         out = []
         try:
-            candidates = sorted((self.sys / "block").glob("zram*"))
+            candidates = sorted(self.paths["zram"].glob("zram*"))
         except OSError:
             return []
         for dev in candidates:
@@ -506,7 +532,7 @@ class Sampler:
 
     def read_zswap(self) -> dict[str, int] | None:
         """/sys/kernel/debug/zswap/*: every counter file (needs debugfs mounted and root)."""
-        d = self.sys / "kernel" / "debug" / "zswap"
+        d = self.paths["zswap"]
         try:
             names = sorted(os.listdir(d))
         except OSError as error:
@@ -550,7 +576,7 @@ class Sampler:
                 continue
             stats = self._try(
                 f"blockdev {name}",
-                self.sys / "class" / "block" / name / "stat",
+                self.paths["blockdev"] / name / "stat",
                 lambda t, p: parse_fields(t, BLOCK_STAT_FIELDS, p),
                 "block stat: whole numbers",
             )
@@ -562,7 +588,7 @@ class Sampler:
         """The processes holding the most memory (resident anon + swap), biggest first."""
         rows = []
         try:
-            entries = list(os.scandir(self.proc))
+            entries = list(os.scandir(self.paths["procs"]))
         except OSError:
             return []
         for entry in entries:
@@ -588,31 +614,29 @@ class Sampler:
         """One trace sample: the same keys as a line of shared/traces, for whatever this machine lets us read."""
         t0 = time.monotonic()
         s: dict = {"t_ms": round((t0 - self.started) * 1000, 1), "seq": self.seq}
-        vmstat = self._try("vmstat", self.proc / "vmstat", parse_vmstat, "lines of `name value`")
+        vmstat = self._try("vmstat", self.paths["vmstat"], parse_vmstat, "lines of `name value`")
         s["vmstat"] = vmstat or {}
-        for key, path, parse, what in (
-            ("meminfo_kb", self.proc / "meminfo", parse_meminfo, "lines of `Name: value kB`"),
-            ("buddyinfo", self.proc / "buddyinfo", parse_buddyinfo, "lines of `Node N, zone NAME` and counts"),
-            ("zones", self.proc / "zoneinfo", parse_zoneinfo, "zones with their watermarks"),
-            ("swaps", self.proc / "swaps", parse_swaps, "the /proc/swaps header and rows"),
-            ("psi_memory", self.proc / "pressure" / "memory", parse_pressure, "`some` and `full` lines"),
+        by_node = "lines of `Node N, zone NAME` and an index per order"
+        for key, parse, what in (
+            ("meminfo_kb", parse_meminfo, "lines of `Name: value kB`"),
+            ("buddyinfo", parse_buddyinfo, "lines of `Node N, zone NAME` and counts"),
+            ("zones", parse_zoneinfo, "zones with their watermarks"),
+            ("swaps", parse_swaps, "the /proc/swaps header and rows"),
+            ("psi_memory", parse_pressure, "`some` and `full` lines"),
+            ("unusable_index", parse_extfrag, by_node),
+            ("extfrag_index", parse_extfrag, by_node),
         ):
-            value = self._try(key, path, parse, what)
+            value = self._try(key, self.paths[key], parse, what)
             if value is not None:
                 s[key] = value
         types = self._try(
             "pagetypeinfo",
-            self.proc / "pagetypeinfo",
+            self.paths["pagetypeinfo"],
             _pagetypeinfo_or_none,
             "the free lists per migratetype and the pageblock counts",
         )
         if types is not None:
             s["pagetype_free"], s["pageblocks"] = types
-        debug = self.sys / "kernel" / "debug" / "extfrag"
-        for key in ("unusable_index", "extfrag_index"):
-            value = self._try(key, debug / key, parse_extfrag, "lines of `Node N, zone NAME` and an index per order")
-            if value is not None:
-                s[key] = value
         zram = self.read_zram()
         if zram is not None:
             s["zram"] = zram
@@ -626,38 +650,26 @@ class Sampler:
             self._processes_at = t0
             s["procs"] = self.read_processes()
         dropped = prune_sample(s)  # what the trace schema refuses is left out, with a notice
-        sources = self._sources() if dropped else {}
         for key, problem in dropped.items():
-            source = sources.get(key, key)
-            notice_key = "pagetypeinfo" if key in ("pagetype_free", "pageblocks") else key
-            self.notices[notice_key] = f"{source}: {problem}; left out"
+            notice_key = NOTICE_KEY.get(key, key)
+            self.notices[notice_key] = f"{self.source(notice_key)}: {problem}; left out"
         s["sample_ms"] = round((time.monotonic() - t0) * 1000, 2)
         self.seq += 1
         return s
 
-    def _sources(self) -> dict[str, str]:
-        """The file (or tree) each part of a sample is read from, for notices."""
-        proc, debug = self.proc, self.sys / "kernel" / "debug"
-        return {
-            "vmstat": str(proc / "vmstat"),
-            "meminfo_kb": str(proc / "meminfo"),
-            "buddyinfo": str(proc / "buddyinfo"),
-            "zones": str(proc / "zoneinfo"),
-            "swaps": str(proc / "swaps"),
-            "psi_memory": str(proc / "pressure" / "memory"),
-            "pagetype_free": str(proc / "pagetypeinfo"),
-            "pageblocks": str(proc / "pagetypeinfo"),
-            "zram": str(self.sys / "block" / "zram*"),
-            "zswap": str(debug / "zswap"),
-            "procs": str(proc / "PID" / "status"),
-        }
+    def source(self, key: str) -> str:
+        """The file (or files) a part of a sample is read from, as a notice names it; the key if it has none."""
+        path = self.paths.get(key)
+        if path is None:
+            return key
+        return str(path / SOURCE_FILES[key]) if key in SOURCE_FILES else str(path)
 
     def meta(self, interval_ns: int, name: str) -> dict:
         """The setup a recording's NAME.meta.json holds: kernel, sysctls, watermarks, what could not be read."""
-        first_zones = self._try("zones", self.proc / "zoneinfo", parse_zoneinfo) or {}
-        meminfo = self._try("meminfo_kb", self.proc / "meminfo", parse_meminfo) or {}
+        first_zones = self._try("zones", self.paths["zones"], parse_zoneinfo) or {}
+        meminfo = self._try("meminfo_kb", self.paths["meminfo_kb"], parse_meminfo) or {}
         sysctl = {}
-        vm = self.proc / "sys" / "vm"
+        vm = self.paths["sysctl_vm"]
         try:
             for entry in sorted(os.listdir(vm)):
                 try:
@@ -670,7 +682,7 @@ class Sampler:
             pass
         version = ""
         with contextlib.suppress(OSError):
-            version = _read(self.proc / "version").strip()
+            version = _read(self.paths["version"]).strip()
         return {
             "scenario": name,
             "source": "live",

@@ -692,6 +692,11 @@ class ScenarioError(Exception):
         self.issues = list(issues)
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
+    @classmethod
+    def one(cls, filename: str, line: int | None, column: int | None, key: str, message: str) -> ScenarioError:
+        """A scenario error with a single issue."""
+        return cls([ScenarioIssue(filename, line, column, key, message)])
+
 
 def format_key(path: Key) -> str:
     """Format a key path as the user would name it, like workloads[0].size."""
@@ -862,61 +867,45 @@ def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
         node = loader.get_single_node()
         return node, (loader.construct_document(node) if node is not None else None)
     except _LimitHit as error:
-        raise ScenarioError(
-            [
-                ScenarioIssue(
-                    filename,
-                    error.mark.line + 1 if error.mark else None,
-                    error.mark.column + 1 if error.mark else None,
-                    error.key,
-                    error.message,
-                )
-            ]
+        raise ScenarioError.one(
+            filename,
+            error.mark.line + 1 if error.mark else None,
+            error.mark.column + 1 if error.mark else None,
+            error.key,
+            error.message,
         ) from None
     except yaml.reader.ReaderError as error:
         line, column = _line_column(text, error.position)
-        raise ScenarioError(
-            [
-                ScenarioIssue(
-                    filename,
-                    line,
-                    column,
-                    "",
-                    f"character {describe_char(chr(error.character))}"
-                    if isinstance(error.character, int)
-                    else "cannot read the text",
-                )
-            ]
+        raise ScenarioError.one(
+            filename,
+            line,
+            column,
+            "",
+            f"character {describe_char(chr(error.character))}"
+            if isinstance(error.character, int)
+            else "cannot read the text",
         ) from None
     except RecursionError:
-        raise ScenarioError(
-            [
-                ScenarioIssue(
-                    filename,
-                    None,
-                    None,
-                    "",
-                    f"nested too deeply: the limit is {MAX_DEPTH} levels of lists and mappings",
-                )
-            ]
+        raise ScenarioError.one(
+            filename,
+            None,
+            None,
+            "",
+            f"nested too deeply: the limit is {MAX_DEPTH} levels of lists and mappings",
         ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or "cannot parse"
         message = f"invalid YAML: {problem}" + (f" ({error.context})" if error.context else "")
-        raise ScenarioError(
-            [
-                ScenarioIssue(
-                    filename,
-                    mark.line + 1 if mark is not None else None,
-                    mark.column + 1 if mark is not None else None,
-                    "",
-                    message,
-                )
-            ]
+        raise ScenarioError.one(
+            filename,
+            mark.line + 1 if mark is not None else None,
+            mark.column + 1 if mark is not None else None,
+            "",
+            message,
         ) from None
     except yaml.YAMLError as error:
-        raise ScenarioError([ScenarioIssue(filename, None, None, "", f"invalid YAML: {error}")]) from None
+        raise ScenarioError.one(filename, None, None, "", f"invalid YAML: {error}") from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -937,17 +926,12 @@ def _check_characters(text: str, filename: str) -> None:
     line, column = _line_column(text, at)
     count = sum(1 for _ in re.finditer("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text))
     more = f" ({count} in the file)" if count > 1 else ""
-    raise ScenarioError(
-        [
-            ScenarioIssue(
-                filename,
-                line,
-                column,
-                "",
-                f"control character {describe_char(text[at])} "
-                f"is not allowed in a scenario file{more}; expected YAML text",
-            )
-        ]
+    raise ScenarioError.one(
+        filename,
+        line,
+        column,
+        "",
+        f"control character {describe_char(text[at])} is not allowed in a scenario file{more}; expected YAML text",
     )
 
 
@@ -1127,7 +1111,7 @@ def _check_fits(scenario: Scenario, filename: str, marks: _Marks, available: Cal
         f"but the limit is {format_size(limit)} ({why}; this machine has {format_size(have)} available); "
         "make this smaller"
     )
-    raise ScenarioError([ScenarioIssue(filename, line, column, format_key(path), message)])
+    raise ScenarioError.one(filename, line, column, format_key(path), message)
 
 
 def load_scenario_text(
@@ -1139,45 +1123,32 @@ def load_scenario_text(
 ) -> Scenario:
     """Parse and validate scenario YAML, raising ScenarioError with every problem located by line and key."""
     if len(text) > MAX_FILE_BYTES:
-        raise ScenarioError(
-            [
-                ScenarioIssue(
-                    filename,
-                    None,
-                    None,
-                    "",
-                    f"the file is too big: {len(text):,} characters, and the limit is {format_size(MAX_FILE_BYTES)}",
-                )
-            ]
+        raise ScenarioError.one(
+            filename,
+            None,
+            None,
+            "",
+            f"the file is too big: {len(text):,} characters, and the limit is {format_size(MAX_FILE_BYTES)}",
         )
     _check_characters(text, filename)
     node, data = _parse_yaml(text, filename)
     if node is None:
-        raise ScenarioError(
-            [
-                ScenarioIssue(
-                    filename,
-                    None,
-                    None,
-                    "",
-                    "the file is empty; expected a scenario with at least name, machine and workloads",
-                )
-            ]
+        raise ScenarioError.one(
+            filename,
+            None,
+            None,
+            "",
+            "the file is empty; expected a scenario with at least name, machine and workloads",
         )
     marks, issues = _index(node, filename)
     if not isinstance(data, dict):
         line, column = _start(node)
-        raise ScenarioError(
-            [
-                ScenarioIssue(
-                    filename,
-                    line,
-                    column,
-                    "",
-                    "expected a mapping of keys such as name, "
-                    f"machine and workloads at the top level; got {_shown(data)}",
-                )
-            ]
+        raise ScenarioError.one(
+            filename,
+            line,
+            column,
+            "",
+            f"expected a mapping of keys such as name, machine and workloads at the top level; got {_shown(data)}",
         )
     scenario: Scenario | None = None
     try:
@@ -1206,16 +1177,12 @@ def load_scenario(
         with open(path, "rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            raise ScenarioError(
-                [
-                    ScenarioIssue(
-                        filename,
-                        None,
-                        None,
-                        "",
-                        f"the file is too big: more than {format_size(MAX_FILE_BYTES)}, the limit for scenario files",
-                    )
-                ]
+            raise ScenarioError.one(
+                filename,
+                None,
+                None,
+                "",
+                f"the file is too big: more than {format_size(MAX_FILE_BYTES)}, the limit for scenario files",
             )
         text = data.decode("utf-8")
     except FileNotFoundError:
@@ -1224,11 +1191,11 @@ def load_scenario(
         problem = "this is a directory, not a scenario file"
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise ScenarioError(
-            [ScenarioIssue(filename, line, None, "", f"not UTF-8 text (bad byte at offset {error.start})")]
+        raise ScenarioError.one(
+            filename, line, None, "", f"not UTF-8 text (bad byte at offset {error.start})"
         ) from None
     except OSError as error:
         problem = f"cannot read the file: {error.strerror or error}"
     else:
         return load_scenario_text(text, filename, available_memory=available_memory, check_memory=check_memory)
-    raise ScenarioError([ScenarioIssue(filename, None, None, "", problem)])
+    raise ScenarioError.one(filename, None, None, "", problem)

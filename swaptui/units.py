@@ -107,18 +107,22 @@ def _trim(number: float) -> str:
     return "0" if text == "-0" else text
 
 
-def format_size(size: int) -> str:
-    """Format bytes with the largest binary unit that keeps the number at least 1, e.g. "1.5 GiB"."""
+def format_size(size: float, figures: int | None = None) -> str:
+    """Bytes in the largest binary unit that keeps the number at least 1: "1.5 GiB" (at most two decimals), or
+    with `figures` a fixed count of figures for text that should not change width ("1.50 GiB", "45.6 MiB")."""
     sign = "-" if size < 0 else ""
     size = abs(size)
     units = [("TiB", TIB), ("GiB", GIB), ("MiB", MIB), ("KiB", KIB)]
     for index, (name, scale) in enumerate(units):
         if size >= scale:
-            text = _trim(size / scale)
+            value = size / scale
+            if figures is not None:
+                return f"{sign}{value:.{max(0, figures - len(str(int(value))))}f} {name}"
+            text = _trim(value)
             if text == "1024" and index > 0:
                 return f"{sign}1 {units[index - 1][0]}"
             return f"{sign}{text} {name}"
-    return f"{sign}{size} B"
+    return f"{sign}{int(size)} B"
 
 
 def format_duration(ns: int) -> str:

@@ -145,21 +145,12 @@ def by_progress(progress: np.ndarray, values: np.ndarray, bins: int = BINS) -> n
     return np.diff(at)
 
 
-BLOCKS = " ▁▂▃▄▅▆▇█"
-
-
-def spark(values: np.ndarray, top: float) -> str:
-    """A sparkline scaled to `top`."""
-    if top <= 0:
-        return " " * len(values)
-    idx = np.clip(np.round(values / top * (len(BLOCKS) - 1)), 0, len(BLOCKS) - 1).astype(int)
-    return "".join(BLOCKS[i] for i in idx)
-
-
 def render(run: ModelRun, trace: Trace, scenario_name: str) -> tuple[str, bool]:
     """The report: the table, the shares, and model/kernel sparklines against progress; and pass/fail."""
     from rich.console import Console
     from rich.table import Table
+
+    from swaptui.ui.metrics import sparkline
 
     buf = io.StringIO()
     con = Console(file=buf, width=130, color_system=None)
@@ -217,7 +208,7 @@ def render(run: ModelRun, trace: Trace, scenario_name: str) -> tuple[str, bool]:
         mb = by_progress(run.progress, run.counters[c].astype(float))
         kb = by_progress(kprog, trace.counter(c).astype(float))
         top = max(mb.max(initial=0), kb.max(initial=0))
-        con.print(f"  {c:15s} model  {spark(mb, top)}")
-        con.print(f"  {'':15s} kernel {spark(kb, top)}")
+        con.print(f"  {c:15s} model  {sparkline(mb, len(mb), 0, top)}")
+        con.print(f"  {'':15s} kernel {sparkline(kb, len(kb), 0, top)}")
     con.print("PASS: every target met" if passed else "Some targets missed (see MISS above).")
     return buf.getvalue(), passed

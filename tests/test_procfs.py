@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from swaptui.procfs import (
     MM_STAT_FIELDS,
+    NOTICE_KEY,
+    SOURCES,
     Sampler,
     parse_buddyinfo,
     parse_extfrag,
@@ -453,3 +455,24 @@ def test_fuzzed_files_never_raise(tmp_path_factory: pytest.TempPathFactory, rel:
     s = sampler.sample()
     json.dumps(s, allow_nan=False)
     TracePlayer(Trace(root / "t.jsonl", [s], {})).snapshot_at(0)
+
+
+def test_every_file_the_sampler_reads_comes_from_its_one_path_table(tmp_path: Path) -> None:
+    """SOURCES is the one table of paths: each file of a fake root lies under its part's entry, every notice of
+    an empty root names that entry's path, and a part the trace schema refuses is named by the same path."""
+    root = fake_root(tmp_path)
+    sampler = sampler_of(root)
+    assert set(sampler.paths) == set(SOURCES)
+    assert all(root in p.parents for p in sampler.paths.values())
+    for rel, (_text, _key, part) in FILES.items():
+        path = sampler.paths[NOTICE_KEY.get(part, part)]
+        assert path == root / rel or path in (root / rel).parents, rel
+    empty = Sampler(tmp_path / "none" / "proc", tmp_path / "none" / "sys")
+    empty.sample()
+    assert {"vmstat", "meminfo_kb", "zones", "swaps", "pagetypeinfo", "zswap"} <= set(empty.notices)
+    for key, notice in empty.notices.items():
+        assert notice.startswith(str(empty.paths[key])), (key, notice)
+    (root / "proc" / "buddyinfo").write_text("Node 0, zone   Normal " + "1 " * 600_000 + "\n")
+    sampler.sample()
+    assert sampler.notices["buddyinfo"].startswith(f"{root / 'proc' / 'buddyinfo'}: ")
+    assert sampler.source("procs") == str(root / "proc" / "PID" / "status")

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from swaptui.units import (
     DURATION_UNITS,
+    MIB,
     SIZE_UNITS,
+    TIB,
     UnitError,
     format_duration,
     format_size,
@@ -178,3 +180,22 @@ def test_format_size_parses_back_closely(size: int) -> None:
 def test_format_duration_parses_back_closely(ns: int) -> None:
     """What format_duration prints parses back to within 0.5% of the original."""
     assert abs(parse_duration(format_duration(ns).replace(" ", "")) - ns) <= ns * 0.005 + 1
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (4096, "4.00 KiB"),
+        (int(45.6 * MIB), "45.6 MiB"),
+        (1000 * MIB, "1000 MiB"),
+        (1 << 30, "1.00 GiB"),
+        (3 << 29, "1.50 GiB"),
+        (-(5 << 20), "-5.00 MiB"),
+        (2000 * TIB, "2000 TiB"),
+    ],
+)
+def test_format_size_to_three_figures_keeps_its_width(size: int, text: str) -> None:
+    """The one byte formatter: with figures=3 (the panes' columns) a number never changes width as it grows."""
+    assert format_size(size, figures=3) == text

@@ -17,6 +17,7 @@ from swaptui.model.memmap import (
     PG_REFERENCED,
     PG_WORKINGSET,
 )
+from swaptui.model.workingset import workingset_eviction
 from swaptui.model.workload import Process
 
 if TYPE_CHECKING:
@@ -91,10 +92,7 @@ def reclaim_file_folios(m: Machine, frames: np.ndarray, sc: ScanControl) -> int:
     mem = m.memmap
     n = len(frames)
     pages = mem.owner[frames]
-    ws = (mem.flags[frames] & PG_WORKINGSET) != 0
-    stamps = m.nonresident_age + np.arange(n, dtype=np.int64)
-    m.nonresident_age += n
-    m.file_shadow[pages] = stamps * 2 + ws
+    m.file_shadow[pages] = workingset_eviction(m, mem.flags[frames])
     m.file_frame[pages] = -1
     mem.owner[frames] = -1
     mem.flags[frames] = 0

@@ -28,7 +28,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -346,19 +345,3 @@ def free_area_by_migratetype(types: dict[str, list[int]], names: Sequence[str] =
         counts = types.get(name, [])
         out[: len(counts), k] = counts
     return out
-
-
-def read_buddyinfo(path: str | Path = "/proc/buddyinfo") -> dict[tuple[int, str], list[int]] | None:
-    """parse_buddyinfo of a file, or None when it cannot be read (no /proc, not Linux)."""
-    try:
-        return parse_buddyinfo(Path(path).read_text())
-    except OSError:
-        return None
-
-
-def read_pagetypeinfo(path: str | Path = "/proc/pagetypeinfo") -> dict[tuple[int, str], dict[str, list[int]]] | None:
-    """parse_pagetypeinfo of a file, or None when it cannot be read (it is mode 0400: root only)."""
-    try:
-        return parse_pagetypeinfo(Path(path).read_text())
-    except OSError:
-        return None

@@ -16,17 +16,6 @@ from swaptui.model.jit import kernel
 NIL = -1
 
 
-class ListFamily:
-    """Heads, tails and lengths of `nr_lists` lists over elements 0..nr_elements-1 (a Python-side holder)."""
-
-    def __init__(self, nr_lists: int, nr_elements: int, dtype: type = np.int64) -> None:
-        self.head = np.full(nr_lists, NIL, dtype=np.int64)
-        self.tail = np.full(nr_lists, NIL, dtype=np.int64)
-        self.nr = np.zeros(nr_lists, dtype=np.int64)
-        self.next: np.ndarray = np.full(nr_elements, NIL, dtype=dtype)
-        self.prev: np.ndarray = np.full(nr_elements, NIL, dtype=dtype)
-
-
 @kernel
 def list_add(
     nxt: np.ndarray, prv: np.ndarray, head: np.ndarray, tail: np.ndarray, nr: np.ndarray, lid: int, x: int

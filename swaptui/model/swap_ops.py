@@ -30,6 +30,7 @@ from swaptui.model.memmap import (
 )
 from swaptui.model.page_alloc import MIGRATE_MOVABLE
 from swaptui.model.swapfile import SWAP_COUNT_MASK, SWAP_HAS_CACHE
+from swaptui.model.workingset import unpack_shadow, workingset_eviction
 from swaptui.model.workload import CONTENT_SAME, CONTENT_ZERO
 
 if TYPE_CHECKING:
@@ -242,10 +243,7 @@ class SwapPathsMixin(MachineState):
         mem = self.memmap
         n = len(frames)
         slots = mem.slot[frames]
-        ws = (mem.flags[frames] & PG_WORKINGSET) != 0
-        stamps = self.nonresident_age + np.arange(n, dtype=np.int64)
-        self.nonresident_age += n
-        shadows = stamps * 2 + ws
+        shadows = workingset_eviction(self, mem.flags[frames])
         sc.cost += self.swap_cache.delete(slots, shadows) + n * (c.remove_mapping + c.shadow_work)
         mem.slot[frames] = -1
         mem.owner[frames] = -1
@@ -314,8 +312,8 @@ class SwapPathsMixin(MachineState):
             return activate
         kind = "file" if is_file else "anon"
         self.vm.add(f"workingset_refault_{kind}", n)
-        eviction = shadows[has] >> 1
-        distance = self.nonresident_age - eviction
+        eviction, workingset = unpack_shadow(shadows)
+        distance = self.nonresident_age - eviction[has]
         ws_size = len(self.lru[3])  # active file
         if not is_file:
             ws_size += len(self.lru[2])  # inactive file
@@ -330,7 +328,7 @@ class SwapPathsMixin(MachineState):
         if na:
             self.vm.add(f"workingset_activate_{kind}", na)
             self.nonresident_age += na
-            restore = int((shadows[idx] & 1).sum())
+            restore = int(workingset[idx].sum())
             if restore:
                 self.vm.add(f"workingset_restore_{kind}", restore)
         return activate

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 SWAP_ADDRESS_SPACE_SHIFT = 14
 MAX_DEPTH = 8
-XA_ENTRY_BYTES = 8  # one slot pointer per entry, as the vswap v5 cover letter counts the swap cache
 
 
 class SwapCacheBase:
@@ -140,10 +139,6 @@ class ClassicSwapCache(SwapCacheBase):
     def index_nodes(self) -> int:
         """xa_nodes allocated for the swap cache."""
         return self.xa.node_count()
-
-    def dynamic_metadata_bytes(self) -> int:
-        """Swap-cache index bytes: a pointer per entry, as upstream counts it (xa_node headers excluded)."""
-        return int(self.xa.entries.sum()) * XA_ENTRY_BYTES
 
     def metadata_bytes(self) -> int:
         """Dynamic swap-cache metadata: XArray nodes actually allocated (576 B each)."""

@@ -19,9 +19,6 @@ from swaptui.model.swap_state import SwapCacheBase
 from swaptui.model.swapfile import SWAPFILE_CLUSTER
 from swaptui.model.xarray import XArrayForest
 
-TABLE_BYTES = SWAPFILE_CLUSTER * 8  # SWP_TABLE_USE_PAGE: one page per cluster
-MEMCG_TABLE_BYTES = SWAPFILE_CLUSTER * 2  # phase IV: per-cluster memcg ids, 2 bytes per slot
-
 
 class SwapTableCache(SwapCacheBase):
     """Per-cluster swap tables: depth-0 lookups, no XArray."""
@@ -55,7 +52,3 @@ class SwapTableCache(SwapCacheBase):
 
     def index_nodes(self) -> int:
         return 0
-
-    def metadata_bytes_for(self, cluster_count: np.ndarray) -> int:
-        """Dynamic metadata: a table page per cluster in use."""
-        return self.tables(cluster_count) * TABLE_BYTES

@@ -31,7 +31,7 @@ CLUSTER_SHIFT = 9
 SWAP_HAS_CACHE = 0x40
 SWAP_MAP_BAD = 0x3F
 SWAP_MAP_MAX = 0x3E
-SWAP_COUNT_MASK = 0x3F
+SWAP_COUNT_MASK = SWAP_HAS_CACHE - 1  # the low 6 bits: the reference count (SWAP_MAP_BAD is all of them)
 SWAP_NR_ORDERS = 10  # PMD_ORDER + 1
 PMD_ORDER = SWAP_NR_ORDERS - 1  # a THP: one whole cluster
 

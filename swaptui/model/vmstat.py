@@ -175,7 +175,3 @@ class VmStat:
 
     def __getitem__(self, name: str) -> int:
         return int(self.values[INDEX[name]])
-
-    def as_dict(self) -> dict[str, int]:
-        """All counters by name."""
-        return {n: int(v) for n, v in zip(NAMES, self.values)}

@@ -38,7 +38,6 @@ from swaptui.model.swapfile import (
 from swaptui.model.xarray import XArrayForest
 
 VSWAP_FOLIO, VSWAP_ZERO, VSWAP_ZSWAP, VSWAP_SWAPFILE, VSWAP_FREE = 0, 1, 2, 3, 255
-VSWAP_TYPE_NAMES = {VSWAP_FOLIO: "folio", VSWAP_ZERO: "zero", VSWAP_ZSWAP: "zswap", VSWAP_SWAPFILE: "swapfile"}
 DESC_BYTES = 24
 VSWAP_CLUSTER_BYTES = 64
 
@@ -416,10 +415,6 @@ class VSwapSpace:
         cost = n * (self.height() * self.costs.xa_hop + self.costs.cluster_lock + self.costs.table_access)
         return mask, cost
 
-    def cache_only_virtual(self, phys_slots: np.ndarray) -> np.ndarray:
-        """The virtual slots behind physical slots (for reclaiming cache-only backing)."""
-        return self.phys.owner[phys_slots]
-
     # -- the physical allocator's state, for the views and the tick ---------------------------------
     @property
     def cluster_flags(self) -> np.ndarray:
@@ -468,9 +463,3 @@ class VSwapSpace:
     # -- accounting ----------------------------------------------------------------------------------
     def virtual_clusters(self) -> int:
         return int(np.count_nonzero(self.vc_live))
-
-    def type_counts(self) -> dict[str, int]:
-        """Descriptors in use by type."""
-        used = self.dtype != VSWAP_FREE
-        counts = np.bincount(self.dtype[used], minlength=4)
-        return {name: int(counts[t]) for t, name in VSWAP_TYPE_NAMES.items()}

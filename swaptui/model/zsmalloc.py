@@ -449,11 +449,6 @@ class ZsPool:
 
     # -- handles --------------------------------------------------------------------------------
     @property
-    def h_loc(self) -> np.ndarray:
-        """Packed location per handle id (meaningless for a free id)."""
-        return self.h[:, _LOC]
-
-    @property
     def h_size(self) -> np.ndarray:
         """Requested size per handle id (meaningless for a free id)."""
         return self.h[:, _SIZE]
@@ -463,11 +458,6 @@ class ZsPool:
         """The live handle of each id; -1 for a free id."""
         tag = self.h[:, _TAG]
         return np.where(tag >= 0, tag, -1)
-
-    @property
-    def h_live(self) -> np.ndarray:
-        """Whether each handle id holds a live object."""
-        return self.h[:, _TAG] >= 0
 
     def _grow_handles(self, need: int) -> None:
         """Enlarge the handle table by at least `need` ids, new ids going under the recycled ones."""
@@ -723,25 +713,6 @@ class ZsPool:
         h[ids, _TAG] = ~((rows[:, _TAG] if handles is None else handles) + _GENERATION)
         self._put_ids(ids)
         return sizes.count(PAGE_SIZE)
-
-    def growth_prefix(self, sizes: np.ndarray) -> np.ndarray:
-        """Pages the pool would gain after allocating each prefix of `sizes` (exact with no frees between)."""
-        sizes = np.asarray(sizes, dtype=np.int64)
-        n = len(sizes)
-        if n == 0:
-            return np.zeros(0, dtype=np.int64)
-        slots = self.table.slot_of(sizes)
-        order = np.argsort(slots, kind="stable")
-        sorted_slots = slots[order]
-        starts = np.flatnonzero(np.r_[True, sorted_slots[1:] != sorted_slots[:-1]])
-        rank = np.empty(n, dtype=np.int64)  # how many objects of its class up to and including this one
-        rank[order] = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n))) + 1
-        zspages = np.array([c.zspages for c in self.classes], dtype=np.int64)
-        spare = (zspages * self.table.objs_per_zspage - self.class_used)[slots]
-        objs = self.table.objs_per_zspage[slots]
-        zspages_after = -(-np.maximum(0, rank - spare) // objs)
-        zspages_before = -(-np.maximum(0, rank - 1 - spare) // objs)
-        return np.cumsum((zspages_after - zspages_before) * self.table.pages_per_zspage[slots])
 
     # -- lookups --------------------------------------------------------------------------------
     def obj_size(self, handles: np.ndarray) -> np.ndarray:

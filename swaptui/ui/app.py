@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from textual import events
 from textual.app import App, ComposeResult, SystemCommand
@@ -59,6 +60,8 @@ PANE_CLASSES = (
 WIDE = (140, 40)
 TEXT_HZ = 10
 MEDIUM = (100, 28)
+# Textual's system commands that an action of ours does (quit, help, screenshot): the palette lists ours only.
+REPLACED_SYSTEM_COMMANDS = frozenset({"Quit", "Keys", "Screenshot"})
 
 
 def layout_for(width: int, height: int) -> str:
@@ -121,6 +124,7 @@ class SwapApp(App[int]):
         self._thread: threading.Thread | None = None
         self._text_shown_at = 0.0
         self._notice_files: set[str] = set()  # the files a live kernel's notices are about, as last shown
+        self._screenshots = 0
 
     # -- stepper plumbing ------------------------------------------------------------------------------
     def _publish_from_thread(self, frame: Frame) -> None:
@@ -343,13 +347,20 @@ class SwapApp(App[int]):
         self.push_screen(HelpScreen())
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        """Save an SVG screenshot (in the current directory unless told otherwise) and say where."""
+        """Deliver an SVG screenshot, by default under a name no other takes (Textual says where it went)."""
+        directory = Path(path or self.screenshot_dir or os.getcwd())
+        self.deliver_screenshot(filename or self.screenshot_name(directory), str(directory))
+
+    def screenshot_name(self, directory: Path) -> str:
+        """scenario, tick, theme and a count: two screenshots of one tick in two themes keep both."""
         tick = self.frame.tick if self.frame else 0
         slug = re.sub(r"[^a-z0-9]+", "-", self.scenario.name.lower()).strip("-") or "scenario"
-        path = self.save_screenshot(
-            filename or f"swaptui-{slug}-tick{tick}.svg", path or self.screenshot_dir or os.getcwd()
-        )
-        self.notify(f"screenshot saved: {path}", timeout=4)
+        theme = self.theme.removeprefix("swaptui-")
+        while True:
+            self._screenshots += 1  # counted here too: a delivery still being written is not on disk yet
+            name = f"swaptui-{slug}-tick{tick}-{theme}-{self._screenshots}.svg"
+            if not (directory / name).exists():
+                return name
 
     async def action_quit(self) -> None:
         """Stop the model and leave."""
@@ -366,7 +377,7 @@ class SwapApp(App[int]):
 
     # -- command palette -------------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every action in the table, by its description, then Textual's own (themes, keys, quit)."""
+        """Every action in the table, by its description, then those of Textual's own it does not replace."""
         for a in ACTIONS:
             if a.scope != "app" or not a.palette or a.action == "command_palette":
                 continue
@@ -375,4 +386,6 @@ class SwapApp(App[int]):
                 escape(a.description),
                 lambda action=a.action: self.run_action(action),
             )
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title not in REPLACED_SYSTEM_COMMANDS:
+                yield command

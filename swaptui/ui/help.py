@@ -68,6 +68,7 @@ class HelpScreen(ModalScreen[None]):
     """Help over the app; esc, q or ? closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "dismiss", "close help")]
+    AUTO_FOCUS = "#help"  # the scroll has the keys at once: ↓, pgdn and home scroll without a Tab first
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):

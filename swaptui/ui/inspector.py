@@ -26,9 +26,10 @@ from swaptui.ui.cells import (
     cached_clusters,
     cell_counts,
 )
-from swaptui.ui.metrics import format_bytes, format_rate, sparkline
+from swaptui.ui.metrics import format_rate, sparkline
 from swaptui.ui.panes.base import FittedText
 from swaptui.ui.stepper import Frame
+from swaptui.units import format_size
 
 HISTORY = 64
 
@@ -97,7 +98,7 @@ class Inspector(VerticalScroll):
         out = [
             Content.styled(f"Frames {lo:,}–{hi - 1:,}", "bold"),
             Content(
-                f"PFN {lo:#x}–{hi - 1:#x} · {format_bytes(n * 4096)} · pageblock {lo // 512:,}"
+                f"PFN {lo:#x}–{hi - 1:#x} · {format_size(n * 4096, figures=3)} · pageblock {lo // 512:,}"
                 f"{'–' + format(((hi - 1) // 512), ',') if (hi - 1) // 512 != lo // 512 else ''}"
             ),
             Content(""),

@@ -25,19 +25,13 @@ from swaptui.model.fragmentation import fill_contig_page_info as contig_page_inf
 from swaptui.model.memmap import PAGE_SIZE
 from swaptui.model.page_alloc import PAGEBLOCK_ORDER  # noqa: F401
 from swaptui.model.snapshot import SAMPLE_NAMES
+from swaptui.units import format_size
 
 SPARK = "▁▂▃▄▅▆▇█"
 INDEX = {name: i for i, name in enumerate(SAMPLE_NAMES)}
 
 
 # -- fragmentation (formulas: swaptui.model.fragmentation) --------------------------------------------
-
-
-def format_index(thousandths: int) -> str:
-    """An index as the kernel prints it: -1.000, 0.000 .. 1.000."""
-    sign = "-" if thousandths < 0 else ""
-    value = abs(thousandths)
-    return f"{sign}{value // 1000}.{value % 1000:03d}"
 
 
 # -- counter history ---------------------------------------------------------------------------------
@@ -234,11 +228,6 @@ def sparkline(
     return " " * (width - len(out)) + "".join(out)
 
 
-def format_count(n: float) -> str:
-    """A count with thousands separators."""
-    return f"{round(n):,}"
-
-
 def format_rate(rate: float | None) -> str:
     """A per-second rate, compact: 812/s, 12.3k/s, 1.20M/s ('—' when unknown)."""
     if rate is None or not np.isfinite(rate):
@@ -258,28 +247,9 @@ def format_rate(rate: float | None) -> str:
     return f"{sign}{a:.1f}/s"
 
 
-def format_bytes(n: float) -> str:
-    """Bytes in binary units: 4.0 KiB, 44.0 MiB, 1.00 GiB."""
-    units = ("B", "KiB", "MiB", "GiB", "TiB")
-    value = float(n)
-    for unit in units:
-        if abs(value) < 1024 or unit == units[-1]:
-            if unit == "B":
-                return f"{int(value)} B"
-            return (
-                f"{value:.2f} {unit}"
-                if abs(value) < 10
-                else f"{value:.1f} {unit}"
-                if abs(value) < 100
-                else f"{value:.0f} {unit}"
-            )
-        value /= 1024
-    return f"{value:.0f} TiB"
-
-
 def format_pages(pages: int) -> str:
     """Pages as bytes (4 KiB pages)."""
-    return format_bytes(pages * PAGE_SIZE)
+    return format_size(pages * PAGE_SIZE, figures=3)
 
 
 def format_percent(ratio: float | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from clihelpers import swaptui
@@ -29,6 +30,7 @@ def test_validate_against_its_own_series_passes_and_a_doctored_one_fails(tmp_pat
     r = swaptui("validate", str(f), str(trace))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "model/kernel" in r.stdout and "PASS" in r.stdout
+    assert re.search(r"pswpout +model  [▁▂▃▄▅▆▇█]{40}\n", r.stdout), r.stdout  # the panes' one sparkline helper
     rows = [json.loads(x) for x in trace.read_text().splitlines()]
     rows[-1]["vmstat"]["pswpin"] *= 2
     bad = tmp_path / "doctored.jsonl"

@@ -27,7 +27,6 @@ from swaptui.model.fragmentation import (
     free_area_by_migratetype,
     parse_buddyinfo,
     parse_pagetypeinfo,
-    read_pagetypeinfo,
     should_proactive_compact,
     unusable_free_index,
     unusable_free_index_per_order,
@@ -264,12 +263,6 @@ Node 0, zone   Normal           59         2315           58            0       
     mt = free_area_by_migratetype(normal)
     assert mt.shape == (NR_PAGE_ORDERS, 3) and mt[0].tolist() == [357, 100000, 1482] and mt[10, 1] == 753
     assert parse_pagetypeinfo("") == {} and parse_buddyinfo("") == {}
-
-
-def test_pagetypeinfo_may_be_unreadable(tmp_path: Path) -> None:
-    assert read_pagetypeinfo(tmp_path / "missing") is None
-    real = read_pagetypeinfo()  # mode 0400: None for a non-root user, a table for root
-    assert real is None or all(isinstance(v, dict) for v in real.values())
 
 
 # -- zsmalloc: fragmentation per size class -----------------------------------------------------------

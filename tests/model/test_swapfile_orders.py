@@ -14,6 +14,7 @@ from swaptui.model.swapfile import (
     CLUSTER_FLAG_FREE,
     CLUSTER_FLAG_FULL,
     CLUSTER_FLAG_NONFULL,
+    SWAP_COUNT_MASK,
     SWAP_HAS_CACHE,
     SWAP_MAP_BAD,
     SWAP_NR_ORDERS,
@@ -331,7 +332,7 @@ def test_random_interleavings_keep_the_invariants_and_the_counts(script: list, n
             if op == "dup":
                 s.duplicate(group)  # a PTE maps them too: reclaim of cache-only slots leaves them alone
             else:
-                mapped = (s.swap_map[group] & 0x3F) > 0
+                mapped = (s.swap_map[group] & SWAP_COUNT_MASK) > 0
                 forget(s.put_ref(group[mapped]))
                 cached = (s.swap_map[group] & SWAP_HAS_CACHE) > 0
                 forget(s.put_cache(group[cached]))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from textual.command import CommandPalette
-from uihelpers import ROOT, SMALL, run, settle, wait_for
+from textual.command import CommandList, CommandPalette
+from uihelpers import ROOT, SMALL, run, screen_text, settle, wait_for
 
 from swaptui.model.swapfile import CLUSTER_FLAG_NAMES
 from swaptui.ui.actions import ACTIONS
@@ -178,6 +179,70 @@ def test_help_lists_every_action_and_closes(small_scenario) -> None:
     run(go())
 
 
+def test_help_scrolls_with_the_keys_at_once(small_scenario) -> None:
+    """No Tab first: ↓ and pgdn scroll the help as soon as it opens, home goes back to the top."""
+
+    async def go():
+        app = SwapApp(small_scenario)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            scroll = app.screen.query_one("#help")
+            assert app.focused is scroll and scroll.max_scroll_y > 0 and scroll.scroll_y == 0
+            await pilot.press("down")
+            await wait_for(lambda: scroll.scroll_y == 1, pilot)
+            await pilot.press("pagedown")
+            await wait_for(lambda: scroll.scroll_y > 10, pilot)
+            await pilot.press("home")
+            await wait_for(lambda: scroll.scroll_y == 0, pilot)
+
+    run(go())
+
+
+def test_nothing_is_cut_at_160x48(small_scenario) -> None:
+    """The fragmentation score, the cluster legend and the task's swapped pages fit their panes whole at 160x48."""
+
+    async def go():
+        app = SwapApp(small_scenario)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("N")
+            await settle(app, pilot)
+            screen = screen_text(app)
+            assert "…" not in screen and "(% of" not in screen
+            assert "◌ isolated  ▲ cached ─╯" in screen  # the legend's last entry, whole, in the bottom border
+            verdict = r"(✓ at or below low|◐ between the marks|▲ above high: compacts)"
+            assert re.search(rf"│ score +\d+% · marks \d+/\d+ {verdict} *│", screen), screen
+            assert re.search(r"│ [\d.]+ [KMG]iB resident · [\d.]+ [KMG]iB swapped +│", screen), screen
+            assert re.search(r"│ pageblk +█ \d+ unmov  ▒ \d+ reclaim  ░ \d+ movable *│", screen), screen
+            assert "█ resident ▒ swapped · untouched" in screen
+
+    run(go())
+
+
+def test_palette_lists_each_command_once(small_scenario) -> None:
+    """Textual's own quit, keys and screenshot are not listed beside ours: each command once, in our words."""
+
+    async def go():
+        app = SwapApp(small_scenario)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+p")
+            assert isinstance(app.screen, CommandPalette)
+            await pilot.pause(0.5)
+            listed = app.screen.query_one(CommandList)
+            titles = [str(listed.get_option_at_index(i).hit.text) for i in range(listed.option_count)]
+            assert len(titles) > 10
+            assert len(titles) == len(set(titles)), titles
+            for word in ("quit", "help", "screenshot"):
+                named = [t for t in titles if word in t.lower()]
+                assert len(named) == 1, (word, named)
+            assert "Keys" not in titles and "Theme" in titles  # Textual's theme picker has no twin of ours
+
+    run(go())
+
+
 def test_palette_offers_every_app_action(small_scenario) -> None:
     async def go():
         app = SwapApp(small_scenario)
@@ -287,10 +352,35 @@ def test_s_saves_a_screenshot(small_scenario, tmp_path: Path) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(app, pilot)
             await pilot.press("s")
-            await pilot.pause()
+            await wait_for(lambda: len(list(tmp_path.glob("*.svg"))) == 1, pilot)
         files = list(tmp_path.glob("*.svg"))
-        assert len(files) == 1 and files[0].name == "swaptui-small-usemem-on-zram-tick0.svg"
+        assert len(files) == 1 and files[0].name == "swaptui-small-usemem-on-zram-tick0-dark-1.svg"
         assert "<svg" in files[0].read_text()
+
+    run(go())
+
+
+def test_screenshots_of_one_tick_in_two_themes_keep_both(small_scenario, tmp_path: Path) -> None:
+    """s, t, s at one tick: two files (tick, theme and a count in the name); a file already there is kept."""
+
+    async def go():
+        (tmp_path / "swaptui-small-usemem-on-zram-tick0-light-2.svg").write_text("an older one")
+        app = SwapApp(small_scenario, screenshot_dir=str(tmp_path))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("s", "t", "s")
+            await wait_for(lambda: len(list(tmp_path.glob("*.svg"))) == 3, pilot)
+            await pilot.press("t", "t", "t", "s")  # back to dark
+            await wait_for(lambda: len(list(tmp_path.glob("*.svg"))) == 4, pilot)
+        names = sorted(f.name for f in tmp_path.glob("*.svg"))
+        assert names == [
+            "swaptui-small-usemem-on-zram-tick0-dark-1.svg",
+            "swaptui-small-usemem-on-zram-tick0-dark-4.svg",
+            "swaptui-small-usemem-on-zram-tick0-light-2.svg",
+            "swaptui-small-usemem-on-zram-tick0-light-3.svg",
+        ]
+        assert (tmp_path / "swaptui-small-usemem-on-zram-tick0-light-2.svg").read_text() == "an older one"
+        assert all("<svg" in (tmp_path / n).read_text() for n in names if n != names[2])
 
     run(go())
 

@@ -14,13 +14,12 @@ from swaptui.ui.metrics import (
     HistoryRing,
     caption_at,
     contig_page_info,
-    format_bytes,
-    format_index,
     format_rate,
     fragmentation_index,
     sparkline,
     unusable_free_index,
 )
+from swaptui.units import format_size
 
 SMALL_YAML = (Path(__file__).parent / "small-zram.yaml").read_text().split("captions:")[0]
 CAPTIONS = """captions:
@@ -73,10 +72,6 @@ def test_fragmentation_index_lack_of_memory_tends_to_zero() -> None:
     # One single free page, asking for order 10: fails for lack of memory, not fragmentation.
     assert fragmentation_index((1,) + (0,) * 10, 10) == 0
     assert fragmentation_index((0,) * 11, 5) == 0
-
-
-def test_format_index_prints_like_the_kernel() -> None:
-    assert [format_index(v) for v in (-1000, 0, 384, 1000)] == ["-1.000", "0.000", "0.384", "1.000"]
 
 
 def _ring(ticks: list[int], values: list[int], name: str = "pswpout") -> HistoryRing:
@@ -133,8 +128,8 @@ def test_formats() -> None:
     assert format_rate(12_345) == "12k/s"
     assert format_rate(1_234) == "1.2k/s"
     assert format_rate(None) == "—"
-    assert format_bytes(4096) == "4.00 KiB"
-    assert format_bytes(1 << 30) == "1.00 GiB"
+    assert format_size(4096, figures=3) == "4.00 KiB"
+    assert format_size(1 << 30, figures=3) == "1.00 GiB"
 
 
 def test_caption_shows_until_its_end_or_the_next_caption() -> None:

@@ -48,3 +48,15 @@ async def wait_for(predicate, pilot, timeout: float = 20.0) -> None:
 def run(coro):
     """Run a coroutine to completion (the tests are plain functions)."""
     return asyncio.run(coro)
+
+
+def screen_text(app) -> str:
+    """The whole screen as plain text, as a terminal of the app's size shows it (borders and their titles too)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from textual.content import Content
 
@@ -35,6 +37,12 @@ def cluster_cache_series(h: History, points: int) -> np.ndarray:
         return np.where(slots > 0, 1 - slow / np.maximum(slots, 1), np.nan)
 
 
+def zswap_line(h: History, line: Callable[[str, float | None, np.ndarray, str], Content], points: int) -> Content:
+    """zswap's hit rate: swap-ins it served of all swap-ins (the model and a real kernel count it alike)."""
+    hits, total = ("zswpin",), ("zswpin", "pswpin")
+    return line("zswap", h.ratio(hits, total), h.ratio_series(hits, total, points), "zswpin/(zswpin+pswpin)")
+
+
 class CachesPane(TextPane):
     """Each cache: its hit rate now (over 0.1 s simulated), a sparkline of it, and how it is counted."""
 
@@ -63,15 +71,7 @@ class CachesPane(TextPane):
             2, line("cpu cluster", cluster_cache_ratio(h), cluster_cache_series(h, spark_w), "1 − slow-path/slots")
         )
         if frame.snapshot.counter("zswpout") or frame.snapshot.counter("swaptui_zswap_pool_pages"):
-            out.insert(
-                2,
-                line(
-                    "zswap",
-                    h.ratio(("zswpin",), ("zswpin", "pswpin")),
-                    h.ratio_series(("zswpin",), ("zswpin", "pswpin"), spark_w),
-                    "zswpin/(zswpin+pswpin)",
-                ),
-            )
+            out.insert(2, zswap_line(h, line, spark_w))
         else:
             out.insert(2, row(("zswap".ljust(12), "bold"), "    —  ", not_modelled("off (swap.zswap.enabled)")))
         if frame.snapshot.design == "vswap":
@@ -98,15 +98,7 @@ class CachesPane(TextPane):
         muted = "$text-muted italic"
         out.insert(2, row(("cpu cluster".ljust(12), "bold"), "    —  ", ("not exported by the kernel", muted)))
         if s.counter("zswpout") or s.counter("zswpin"):
-            out.insert(
-                2,
-                line(
-                    "zswap",
-                    h.ratio(("zswpin",), ("zswpin", "pswpin")),
-                    h.ratio_series(("zswpin",), ("zswpin", "pswpin"), spark_w),
-                    "zswpin/(zswpin+pswpin)",
-                ),
-            )
+            out.insert(2, zswap_line(h, line, spark_w))
         elif "zswpout" in getattr(s, "exported", ()):
             out.insert(2, row(("zswap".ljust(12), "bold"), "    —  ", ("no stores (zswpout = 0)", muted)))
         else:

@@ -13,20 +13,17 @@ from typing import ClassVar
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
-from textual.binding import BindingType
 from textual.content import Content
-from textual.geometry import Region, Size
-from textual.scroll_view import ScrollView
+from textual.geometry import Size
 from textual.strip import Strip
 
 from swaptui.model.swapfile import CLUSTER_FLAG_NAMES, SWAPFILE_CLUSTER
-from swaptui.ui.actions import bindings
 from swaptui.ui.cells import cached_clusters, cluster_codes, cluster_glyph
-from swaptui.ui.messages import Inspect
-from swaptui.ui.metrics import format_bytes, format_rate
+from swaptui.ui.metrics import format_rate
 from swaptui.ui.panes.base import Pane, Text, fit, from_kernel, label, not_exported, row, wrap_rows
+from swaptui.ui.panes.grid import CellGrid
 from swaptui.ui.stepper import Frame
+from swaptui.units import format_size
 
 FLAG_STYLE = {i: f"clusters--{name}" for i, name in enumerate(CLUSTER_FLAG_NAMES)}
 
@@ -36,29 +33,23 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-class ClusterView(ScrollView, can_focus=True):
+class ClusterView(CellGrid):
     """The clusters of every swap device; arrow keys move a cursor, enter or a click inspects."""
 
-    BINDINGS: ClassVar[list[BindingType]] = bindings("cursor")
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         *FLAG_STYLE.values(),
         "clusters--cached",
         "clusters--cursor",
         "clusters--heading",
     }
+    INSPECT_KIND = "cluster"
 
     def __init__(self) -> None:
-        super().__init__(classes="pane-body")
-        self.frame: Frame | None = None
+        super().__init__()
         self.per_cell = 1
-        self.cols = 1
-        self.cursor = 0
         self.codes = np.zeros(0, dtype=np.int64)
         self.lines: list[tuple[str, int, int, int]] = []  # ("head", dev, 0, 0) | ("cells", dev, first_cell, n)
         self.devices: list[tuple[int, int, int]] = []  # (first cluster, nr clusters, first cell) per device
-        self._layout_key: tuple | None = None
-        self._strips: dict[int, Strip] = {}
-        self._styles: dict[tuple, Style] = {}
 
     def _relayout(self, frame: Frame) -> bool:
         width, height = self.size
@@ -87,7 +78,8 @@ class ClusterView(ScrollView, can_focus=True):
                 self.lines.append(("cells", i, cell + r * self.cols, min(self.cols, n_cells - r * self.cols)))
             cell += n_cells
         self.codes = np.zeros(0, dtype=np.int64)
-        self.virtual_size = Size(width, len(self.lines))
+        self.nr_lines = len(self.lines)
+        self.virtual_size = Size(width, self.nr_lines)
         self.cursor = min(self.cursor, max(0, cell - 1))
         self._strips.clear()
         return True
@@ -105,25 +97,18 @@ class ClusterView(ScrollView, can_focus=True):
         codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         if relaid or len(codes) != len(self.codes):
             self.codes = codes
-            self._strips.clear()
-            self.refresh()
+            self.redraw_all()
             return
         changed = np.flatnonzero(codes != self.codes)
         self.codes = codes
         if len(changed):
-            for y, (kind, _, first, n) in enumerate(self.lines):
-                if kind == "cells" and np.any((changed >= first) & (changed < first + n)):
-                    self._strips.pop(y, None)
-                    self.refresh_line(y)
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-        self._strips.clear()
-
-    def on_resize(self) -> None:
-        if self.frame is not None:
-            self.show_frame(self.frame)
+            self.redraw_lines(
+                [
+                    y
+                    for y, (kind, _, first, n) in enumerate(self.lines)
+                    if kind == "cells" and np.any((changed >= first) & (changed < first + n))
+                ]
+            )
 
     def _style(self, code: int, cursor: bool) -> Style:
         key = (code, cursor)
@@ -136,21 +121,10 @@ class ClusterView(ScrollView, can_focus=True):
             self._styles[key] = style
         return style
 
-    def render_line(self, y: int) -> Strip:
-        line = y + self.scroll_offset.y
-        width = self.size.width
-        if line >= len(self.lines) or self.frame is None or not len(self.codes):
-            return Strip.blank(width, self.rich_style)
-        strip = self._strips.get(line)
-        if strip is None:
-            strip = self._render_row(self.frame, line, width)
-            self._strips[line] = strip
-        return strip
-
-    def _render_row(self, frame: Frame, line: int, width: int) -> Strip:
+    def render_row(self, line: int, width: int) -> Strip:
         kind, dev, first, n = self.lines[line]
-        if kind == "head":
-            d = frame.snapshot.devices[dev]
+        if kind == "head" and self.frame is not None:
+            d = self.frame.snapshot.devices[dev]
             text = f"{d.name} ({d.kind}, prio {d.prio}): {d.nr_clusters:,} clusters, {d.inuse:,}/{d.pages:,} slots used"
             return Strip(
                 [Segment(text[:width], self.get_component_rich_style("clusters--heading"))]
@@ -163,7 +137,7 @@ class ClusterView(ScrollView, can_focus=True):
             segments.append(Segment(cluster_glyph(key[0]) * k, self._style(*key)))
         return Strip(segments).adjust_cell_length(width, self.rich_style)
 
-    # -- cursor -----------------------------------------------------------------------------------------
+    # -- cells ------------------------------------------------------------------------------------------
     def cell_clusters(self, cell: int) -> tuple[int, int]:
         """The clusters [lo, hi) a cell stands for."""
         for first, n, first_cell in reversed(self.devices):
@@ -172,55 +146,24 @@ class ClusterView(ScrollView, can_focus=True):
                 return lo, min(lo + self.per_cell, first + n)
         return 0, 0
 
-    def _line_of(self, cell: int) -> int:
+    @property
+    def nr_cells(self) -> int:
+        return len(self.codes)
+
+    def line_of(self, cell: int) -> int:
         for y, (kind, _, first, n) in enumerate(self.lines):
             if kind == "cells" and first <= cell < first + n:
                 return y
         return 0
 
-    def _move_cursor(self, cell: int) -> None:
-        if not len(self.codes):
-            return
-        cell = max(0, min(len(self.codes) - 1, cell))
-        old = self._line_of(self.cursor)
-        self.cursor = cell
-        new = self._line_of(cell)
-        for y in {old, new}:
-            self._strips.pop(y, None)
-            self.refresh_line(y)
-        self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True)
-        self.post_message(Inspect("cluster", self.cell_clusters(cell), open=False))
+    def cell_at(self, x: int, line: int) -> int | None:
+        if line >= len(self.lines):
+            return None
+        kind, _, first, n = self.lines[line]
+        return first + x if kind == "cells" and 0 <= x < n else None
 
-    def action_cursor(self, dx: int, dy: int) -> None:
-        """Move the cursor by cells and rows."""
-        self._move_cursor(self.cursor + dx + dy * self.cols)
-
-    def action_inspect(self) -> None:
-        """Open the inspector on the cluster under the cursor."""
-        if len(self.codes):
-            self.post_message(Inspect("cluster", self.cell_clusters(self.cursor)))
-
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        y = offset.y + self.scroll_offset.y
-        if y >= len(self.lines):
-            return
-        kind, _, first, n = self.lines[y]
-        if kind != "cells" or offset.x >= n:
-            return
-        self.focus()
-        self._move_cursor(first + offset.x)
-        self.post_message(Inspect("cluster", self.cell_clusters(self.cursor)))
-
-    def on_focus(self) -> None:
-        self._strips.clear()
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self._strips.clear()
-        self.refresh()
+    def cell_key(self, cell: int) -> tuple[int, int]:
+        return self.cell_clusters(cell)
 
 
 LEGEND = (
@@ -230,7 +173,7 @@ LEGEND = (
     ("█", "full", "$cluster-full"),
     ("×", "discard", "$cluster-discard"),
     ("◌", "isolated", "$cluster-none"),
-    ("▲", "a CPU's cached cluster", "$cluster-cached"),
+    ("▲", "cached", "$cluster-cached"),  # a CPU's (or kswapd's) cached cluster, as the summary's "cached" counts
 )
 
 
@@ -255,13 +198,13 @@ class ClustersPane(Pane):
         devs = snap.devices
         if len(devs) == 1:
             d = devs[0]
-            where = f"{d.name} ({d.kind}) · {nc:,} clusters × {SWAPFILE_CLUSTER} slots ({format_bytes(d.pages * 4096)})"
+            where = f"{d.name} ({d.kind}) · {nc:,} clusters × {SWAPFILE_CLUSTER} slots ({format_size(d.pages * 4096, figures=3)})"
         else:
             where = f"{len(devs)} devices · {nc:,} clusters × {SWAPFILE_CLUSTER} slots"
         per = f"1 cell = {view.per_cell} clusters" if view.per_cell > 1 else "1 cell = 1 cluster"
         self.set_titles(
             fit(self.content_size.width + 2, f"{self.info.number} {self.info.title}", per, where),
-            fit(self.content_size.width + 4, *(f"{g} {name}" for g, name, _ in LEGEND), sep="  "),
+            fit(self.size.width, *(f"{g} {name}" for g, name, _ in LEGEND), sep="  "),
         )
         counts = np.bincount(snap.cluster_flags, minlength=len(CLUSTER_FLAG_NAMES))
         _, owners = cached_clusters(snap.percpu_offset, nc)
@@ -291,10 +234,11 @@ class ClustersPane(Pane):
         used = sum(d.inuse for d in devs)
         total = sum(d.pages for d in devs)
         self.set_titles(
-            fit(width + 2, f"{self.info.number} Swap devices", "from /proc/swaps"), fit(width + 4, "█ used", "· free")
+            fit(width + 2, f"{self.info.number} Swap devices", "from /proc/swaps"),
+            fit(self.size.width, "█ used", "· free"),
         )
         share = used / total * 100 if total else 0
-        used_text = f"{format_bytes(used * 4096)} of {format_bytes(total * 4096)} ({share:.1f}%)"
+        used_text = f"{format_size(used * 4096, figures=3)} of {format_size(total * 4096, figures=3)} ({share:.1f}%)"
         summary = Content.assemble(("swap used ", "$text-muted"), (used_text, "bold"))
         self.query_one("#clusters-summary", Text).show(
             summary.truncate(width) if devs else Content.styled("no swap in use", "$text-muted")
@@ -314,8 +258,8 @@ def kernel_swap(frame: Frame, width: int) -> Content:
             Content.assemble(
                 (d.name, "bold"),
                 f" ({d.kind}, prio {d.prio}) ",
-                (f"{format_bytes(d.inuse * 4096)}", "bold"),
-                f" of {format_bytes(d.pages * 4096)}",
+                (f"{format_size(d.inuse * 4096, figures=3)}", "bold"),
+                f" of {format_size(d.pages * 4096, figures=3)}",
             )
         )
         n = round(d.inuse / d.pages * bar_w) if d.pages else 0
@@ -339,9 +283,9 @@ def kernel_swap(frame: Frame, width: int) -> Content:
         out.append(
             row(
                 label("zram", 9),
-                (format_bytes(orig), "bold"),
+                (format_size(orig, figures=3), "bold"),
                 " stored in ",
-                (format_bytes(zram.get("mem_used_total", 0)), "bold"),
+                (format_size(zram.get("mem_used_total", 0), figures=3), "bold"),
                 f"{ratio} · same pages {zram.get('same_pages', 0):,} · huge {zram.get('huge_pages', 0):,}",
             )
         )
@@ -350,7 +294,7 @@ def kernel_swap(frame: Frame, width: int) -> Content:
         out.append(
             row(
                 label("zswap", 9),
-                f"pool {format_bytes(zswap.get('pool_total_size', 0))} · stored "
+                f"pool {format_size(zswap.get('pool_total_size', 0), figures=3)} · stored "
                 f"{zswap.get('stored_pages', 0):,} · written back "
                 f"{zswap.get('written_back_pages', 0):,}",
             )

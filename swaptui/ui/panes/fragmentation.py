@@ -234,20 +234,16 @@ class FragmentationPane(TextPane):
                 )
             ]
         counts = np.bincount(types, minlength=len(MT_SHORT))
-        parts = []
+        parts: list[tuple[str, str]] = []
         for t in (MIGRATE_UNMOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE):
             glyph, style = PAGEBLOCK_GLYPH[t]
-            parts += [(glyph, style), (f" {int(counts[t]):,}", "bold"), (f" {MT_SHORT[t]}  ", "$text-muted")]
+            parts += [("  " if parts else "", ""), (glyph, style), (f" {int(counts[t]):,}", "bold")]
+            parts.append((f" {MT_SHORT[t]}", "$text-muted"))
         return [
+            (SUMMARY, row(label("pageblk", LABEL), *parts)),
             (
-                SUMMARY,
-                row(
-                    label("pageblk", LABEL),
-                    *parts,
-                    ("of ", "$text-muted"),
-                    (f"{len(types):,}", "bold"),
-                    (" × 2 MiB", "$text-muted"),
-                ),
+                DETAIL,
+                row(label("", LABEL), ("of ", "$text-muted"), (f"{len(types):,}", "bold"), (" × 2 MiB", "$text-muted")),
             ),
             (DETAIL, row(label("", LABEL), pageblock_strip(types, width - LABEL))),
             (
@@ -275,25 +271,23 @@ class FragmentationPane(TextPane):
         else:
             low = fragmentation_score_wmark(True, DEFAULT_PROACTIVENESS)
             high = fragmentation_score_wmark(False, DEFAULT_PROACTIVENESS)
-            marks_from = f" (proactiveness {DEFAULT_PROACTIVENESS}, default)"
+            marks_from = f"marks at proactiveness {DEFAULT_PROACTIVENESS} (the default)"
         if score > high:
-            verdict = ("▲ above high: kcompactd compacts", "bold $level-bad")
+            verdict = ("▲ above high: compacts", "bold $level-bad")
         elif score > low:
             verdict = ("◐ between the marks", "$level-warn")
         else:
             verdict = ("✓ at or below low", "$level-ok")
+        # Short rows: the score's meaning goes on a row of its own, which a short pane drops whole.
         out = [
+            (MAIN, row(label("score", LABEL), (f"{score}%", "bold"), f" · marks {low}/{high} ", verdict)),
             (
-                MAIN,
-                row(
-                    label("score", LABEL),
-                    (f"{score}", "bold"),
-                    f" · marks {low}/{high} ",
-                    verdict,
-                    (f"  (% of free pages in blocks < order {COMPACTION_HPAGE_ORDER}){marks_from}", "$text-muted"),
-                ),
-            )
+                DETAIL,
+                row(label("", LABEL), (f"of free pages in blocks < order {COMPACTION_HPAGE_ORDER}", "$text-muted")),
+            ),
         ]
+        if marks_from:
+            out.append((DETAIL, row(label("", LABEL), (marks_from, "$text-muted"))))
         zones = getattr(s, "kernel", {}).get("buddyinfo") if from_kernel(frame) else None
         if isinstance(zones, dict) and zones:
             # The table above adds the zones up (the model's one zone); the kernel scores each zone on its own.

@@ -8,10 +8,11 @@ from textual.reactive import reactive, var
 from textual.widget import Widget
 
 from swaptui.ui.messages import PaneChosen
-from swaptui.ui.metrics import caption_at, format_bytes
+from swaptui.ui.metrics import caption_at
 from swaptui.ui.panes import PANES
 from swaptui.ui.panes.base import Text
 from swaptui.ui.stepper import Frame
+from swaptui.units import format_size
 
 HINT = "space run/pause · n step · b back · +/- speed · 1-9 panes · click a cell to inspect · ? help"
 
@@ -91,7 +92,7 @@ class HeaderBar(Text):
             parts.append((4, Content.styled(kind, "bold $accent")))
             parts.append((3, Content(f"Linux {s.kernel}")))
             parts.append((1, Content(s.swap_text)))
-        parts.append((2, Content(f"{format_bytes(s.machine.memory)} RAM")))
+        parts.append((2, Content(f"{format_size(s.machine.memory, figures=3)} RAM")))
         if f is None:
             parts.append((8, Content.styled(self.status or "starting…", "$warning")))
         else:

@@ -15,14 +15,10 @@ from typing import ClassVar
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
-from textual.binding import BindingType
 from textual.content import Content
-from textual.geometry import Region, Size
-from textual.scroll_view import ScrollView
+from textual.geometry import Size
 from textual.strip import Strip
 
-from swaptui.ui.actions import bindings
 from swaptui.ui.cells import (
     DISPLAY_GLYPHS,
     DISPLAY_KEYS,
@@ -31,10 +27,10 @@ from swaptui.ui.cells import (
     FrameCells,
     nice_frames_per_cell,
 )
-from swaptui.ui.messages import Inspect
-from swaptui.ui.metrics import format_bytes
 from swaptui.ui.panes.base import FittedText, Pane, fit, from_kernel, not_exported, pack, wrap_rows
+from swaptui.ui.panes.grid import CellGrid
 from swaptui.ui.stepper import Frame
+from swaptui.units import format_size
 
 PAGEBLOCK_FRAMES = 512
 MAX_ZOOM = 8
@@ -46,30 +42,23 @@ def banding(frames_per_cell: int) -> bool:
     return frames_per_cell * 4 <= PAGEBLOCK_FRAMES and PAGEBLOCK_FRAMES % frames_per_cell == 0
 
 
-class MapView(ScrollView, can_focus=True):
+class MapView(CellGrid):
     """The frames as cells; arrow keys move a cursor, enter or a click inspects the cell."""
 
-    BINDINGS: ClassVar[list[BindingType]] = bindings("cursor")
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         *(f"map--{k}" for k in DISPLAY_KEYS),
         "map--band",
         "map--cursor",
         "map--gutter",
     }
+    INSPECT_KIND = "frame"
 
     def __init__(self) -> None:
-        super().__init__(classes="pane-body")
-        self.frame: Frame | None = None
+        super().__init__()
         self.zoom = 0
         self.dense = False
-        self.cursor = 0
         self.cells: FrameCells | None = None
-        self.cols = 1
         self.pfn_gutter = 0
-        self.nr_lines = 0
-        self._layout_key: tuple | None = None
-        self._strips: dict[int, Strip] = {}
-        self._styles: dict[tuple, Style] = {}
 
     # -- layout ---------------------------------------------------------------------------------------
     def _relayout(self, nr_frames: int) -> bool:
@@ -102,6 +91,22 @@ class MapView(ScrollView, can_focus=True):
         lo = cell * fpc
         return lo, min(lo + fpc, self.cells.nr_frames if self.cells else lo + fpc)
 
+    @property
+    def nr_cells(self) -> int:
+        return self.cells.nr_cells if self.cells else 0
+
+    def line_of(self, cell: int) -> int:
+        return cell // (self.cols * (2 if self.dense else 1))
+
+    def cell_at(self, x: int, line: int) -> int | None:
+        x -= self.pfn_gutter
+        if x < 0 or x >= self.cols or line >= self.nr_lines:
+            return None
+        return (line * 2 * self.cols + x) if self.dense else (line * self.cols + x)
+
+    def cell_key(self, cell: int) -> tuple[int, int]:
+        return self.cell_range(cell)
+
     # -- data -----------------------------------------------------------------------------------------
     def show_frame(self, frame: Frame) -> None:
         """Fold a new snapshot into the cells and redraw the rows that changed."""
@@ -112,23 +117,10 @@ class MapView(ScrollView, can_focus=True):
             return
         changed = self.cells.update(snap.frame_state, snap.frame_lru)
         if relaid or changed is None or len(changed) > self.cells.nr_cells // 3:
-            self._strips.clear()
-            self.refresh()
+            self.redraw_all()
             return
         if len(changed):
-            per_line = self.cols * (2 if self.dense else 1)
-            for line in np.unique(changed // per_line).tolist():
-                self._strips.pop(line, None)
-                self.refresh_line(line)
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-        self._strips.clear()
-
-    def on_resize(self) -> None:
-        if self.frame is not None:
-            self.show_frame(self.frame)
+            self.redraw_lines(np.unique(changed // (self.cols * (2 if self.dense else 1))).tolist())
 
     # -- rendering ------------------------------------------------------------------------------------
     def _style(self, display: int, band: bool = False, cursor: bool = False) -> Style:
@@ -153,18 +145,9 @@ class MapView(ScrollView, can_focus=True):
             self._styles[key] = style
         return style
 
-    def render_line(self, y: int) -> Strip:
-        line = y + self.scroll_offset.y
-        width = self.size.width
-        if self.cells is None or line >= self.nr_lines:
-            return Strip.blank(width, self.rich_style)
-        strip = self._strips.get(line)
-        if strip is None:
-            strip = self._render_row(self.cells, line, width)
-            self._strips[line] = strip
-        return strip
-
-    def _render_row(self, cells: FrameCells, line: int, width: int) -> Strip:
+    def render_row(self, line: int, width: int) -> Strip:
+        cells = self.cells
+        assert cells is not None  # render_line draws rows only once there are cells
         cols = self.cols
         segments: list[Segment] = []
         if self.pfn_gutter:
@@ -204,56 +187,6 @@ class MapView(ScrollView, can_focus=True):
                 segments.append(Segment(DISPLAY_GLYPHS[key[0]] * n, self._style(*key)))
         return Strip(segments).adjust_cell_length(width, self.rich_style)
 
-    # -- cursor and mouse -------------------------------------------------------------------------------
-    def _cursor_line(self, cell: int) -> int:
-        return cell // (self.cols * (2 if self.dense else 1))
-
-    def _move_cursor(self, cell: int) -> None:
-        if self.cells is None:
-            return
-        cell = max(0, min(self.cells.nr_cells - 1, cell))
-        old = self._cursor_line(self.cursor)
-        self.cursor = cell
-        new = self._cursor_line(cell)
-        for line in {old, new}:
-            self._strips.pop(line, None)
-            self.refresh_line(line)
-        self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True)
-        self.post_message(Inspect("frame", self.cell_range(cell), open=False))
-
-    def action_cursor(self, dx: int, dy: int) -> None:
-        """Move the cursor by cells (dx) and rows (dy)."""
-        step = self.cols
-        self._move_cursor(self.cursor + dx + dy * step)
-
-    def action_inspect(self) -> None:
-        """Open the inspector on the cell under the cursor."""
-        if self.cells is not None:
-            self.post_message(Inspect("frame", self.cell_range(self.cursor)))
-
-    def on_click(self, event: events.Click) -> None:
-        if self.cells is None:
-            return
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        x = offset.x - self.pfn_gutter
-        line = offset.y + self.scroll_offset.y
-        if x < 0 or x >= self.cols or line >= self.nr_lines:
-            return
-        cell = (line * 2 * self.cols + x) if self.dense else (line * self.cols + x)
-        self.focus()
-        self._move_cursor(cell)
-        self.post_message(Inspect("frame", self.cell_range(self.cursor)))
-
-    def on_focus(self) -> None:
-        self._strips.pop(self._cursor_line(self.cursor), None)
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self._strips.pop(self._cursor_line(self.cursor), None)
-        self.refresh()
-
 
 class MemoryMapPane(Pane):
     """Physical memory, frame by frame, with a legend that counts each state."""
@@ -281,8 +214,8 @@ class MemoryMapPane(Pane):
             fit(
                 self.content_size.width + 2,
                 f"{self.info.number} {self.info.title}",
-                f"1 cell = {fpc:,} frame{'s' if fpc > 1 else ''} ({format_bytes(fpc * 4096)})",
-                format_bytes(nr * 4096),
+                f"1 cell = {fpc:,} frame{'s' if fpc > 1 else ''} ({format_size(fpc * 4096, figures=3)})",
+                format_size(nr * 4096, figures=3),
                 f"{nr:,} frames",
             ),
             fit(
@@ -367,7 +300,8 @@ def kernel_memory(frame: Frame, width: int) -> Content:
     cells = proportional_cells([p[3] for p in parts], width)
     out.append(
         Content.styled(
-            f"what MemTotal ({format_bytes(meminfo.get('MemTotal', 0) << 10)}) holds, by /proc/meminfo:", "$text-muted"
+            f"what MemTotal ({format_size(meminfo.get('MemTotal', 0) << 10, figures=3)}) holds, by /proc/meminfo:",
+            "$text-muted",
         )
     )
     bar = Content.assemble(*[(glyph * n, f"{style} bold") for (glyph, _, style, _), n in zip(parts, cells)])
@@ -375,14 +309,16 @@ def kernel_memory(frame: Frame, width: int) -> Content:
     out.append(
         pack(
             [
-                Content.assemble((glyph if glyph != " " else "␣", f"{style} bold"), f" {name} {format_bytes(k << 10)}")
+                Content.assemble(
+                    (glyph if glyph != " " else "␣", f"{style} bold"), f" {name} {format_size(k << 10, figures=3)}"
+                )
                 for glyph, name, style, k in parts
             ],
             width,
         )
     )
     extra = [
-        f"{name} {format_bytes(meminfo[key] << 10)}"
+        f"{name} {format_size(meminfo[key] << 10, figures=3)}"
         for key, name in (
             ("SwapCached", "swap cache"),
             ("Shmem", "shmem"),

@@ -42,13 +42,13 @@ class TasksPane(TextPane):
                     format_pages(p.resident),
                     (" resident · ", "$text-muted"),
                     format_pages(p.swapped),
-                    (" swapped out", "$text-muted"),
+                    (" swapped", "$text-muted"),
                 )
             )
         if not procs:
             out.append(row(("no workload processes", "$text-muted")))
         if from_kernel(frame):
-            out.append(row(("█ resident ▒ swapped · below peak (/proc/PID/status)", "$text-muted")))
+            out.append(row(("█ resident ▒ swapped · below peak", "$text-muted")))
         else:
             out.append(row(("█ resident ▒ swapped · untouched", "$text-muted")))
         return lines(*[r.truncate(width) for r in out], height=height)

@@ -6,9 +6,10 @@ import numpy as np
 from textual.content import Content
 
 from swaptui.model.xarray import XA_NODE_BYTES
-from swaptui.ui.metrics import format_bytes, format_pages, format_rate, sparkline
+from swaptui.ui.metrics import format_pages, format_rate, sparkline
 from swaptui.ui.panes.base import TextPane, from_kernel, label, lines, not_exported, row
 from swaptui.ui.stepper import Frame
+from swaptui.units import format_size
 
 
 class XArrayPane(TextPane):
@@ -53,7 +54,11 @@ class XArrayPane(TextPane):
                 (" by height ", "$text-muted"),
                 *[(f"{d}:{int(heights[d]):,} ", "" if heights[d] else "$text-muted") for d in range(4)],
             ),
-            row(label("nodes"), (f"{s.xa_nodes:,}", "bold"), f" xa_node · {format_bytes(s.xa_nodes * XA_NODE_BYTES)}"),
+            row(
+                label("nodes"),
+                (f"{s.xa_nodes:,}", "bold"),
+                f" xa_node · {format_size(s.xa_nodes * XA_NODE_BYTES, figures=3)}",
+            ),
             row(
                 label("entries"),
                 (f"{s.xa_entries:,}", "bold"),
@@ -83,7 +88,7 @@ class XArrayPane(TextPane):
                 row(
                     label("tables"),
                     (f"{s.counter('swaptui_swap_tables'):,}", "bold"),
-                    f" × 4 KiB = {format_bytes(s.counter('swaptui_swap_tables') * 4096)}",
+                    f" × 4 KiB = {format_size(s.counter('swaptui_swap_tables') * 4096, figures=3)}",
                 )
             )
         elif design == "vswap":
@@ -92,7 +97,7 @@ class XArrayPane(TextPane):
                 row(
                     label("vclust"),
                     (f"{s.counter('swaptui_vswap_clusters'):,}", "bold"),
-                    f" × 12 KiB descriptors = {format_bytes(s.counter('swaptui_vswap_clusters') * 12352)}",
+                    f" × 12 KiB descriptors = {format_size(s.counter('swaptui_vswap_clusters') * 12352, figures=3)}",
                 )
             )
             out.append(

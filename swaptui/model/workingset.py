@@ -1,0 +1,35 @@
+"""Shadow entries (mm/workingset.c): what an evicted folio leaves behind so that its refault can be judged.
+
+A shadow packs the eviction clock (`nonresident_age`, one tick per folio evicted or activated on refault)
+with the folio's PG_workingset bit, as pack_shadow does (less the memcg and node ids, which the model has
+one of each): `eviction << 1 | workingset`. Page-cache and swap-cache evictions stamp folios the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from swaptui.model.memmap import PG_WORKINGSET
+
+if TYPE_CHECKING:
+    from swaptui.model.machine_state import MachineState
+
+
+def workingset_eviction(m: MachineState, flags: np.ndarray) -> np.ndarray:
+    """workingset_eviction for folios with these page flags, oldest first: one shadow each, the clock advanced."""
+    n = len(flags)
+    eviction = m.nonresident_age + np.arange(n, dtype=np.int64)
+    m.nonresident_age += n
+    return pack_shadow(eviction, (flags & PG_WORKINGSET) != 0)
+
+
+def pack_shadow(eviction: np.ndarray, workingset: np.ndarray) -> np.ndarray:
+    """pack_shadow: the eviction clock and the PG_workingset bit in one entry."""
+    return eviction * 2 + workingset
+
+
+def unpack_shadow(shadows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """unpack_shadow: (eviction clock, whether the folio was in the workingset) of each shadow."""
+    return shadows >> 1, (shadows & 1) != 0
