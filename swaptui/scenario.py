@@ -364,6 +364,7 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "nohugepage": ("usemem", "hotcold", "zipf"),
     "free_every": ("usemem", "slab"),
     "migratetype": ("slab",),
+    "args": ("memlab",),
 }
 """Workload keys that only some kinds accept; giving one to another kind is an error."""
 
@@ -372,12 +373,20 @@ class Workload(_Schema):
     """A group of identical processes with one access pattern."""
 
     name: Name = Field(description="Workload name, unique among workloads (letters, digits, _ . -).")
-    kind: Literal["usemem", "hotcold", "zipf", "filecache", "slab"] = Field(
+    kind: Literal["usemem", "hotcold", "zipf", "filecache", "slab", "memlab"] = Field(
         description="Access pattern: usemem (touch every page, like the usemem tool), hotcold, zipf, "
-        "filecache (read a file), or slab (unmovable kernel allocations made on the workload's behalf)."
+        "filecache (read a file), slab (unmovable kernel allocations made on the workload's behalf), or "
+        "memlab (the program that recorded traces/, run by its own command line in args)."
     )
-    size: Annotated[Size, size_range(positive=True)] = Field(
-        description="Per process: the anonymous memory each process maps; for filecache, the file size."
+    size: Annotated[Size, size_range(positive=True)] | None = Field(
+        None,
+        description="Per process: the anonymous memory each process maps; for filecache, the file size. "
+        "Required, except with args (which decide the size).",
+    )
+    args: Annotated[str, _plain_text(False)] | None = Field(
+        None,
+        description="memlab (required): memlab's command line without the program name, such as "
+        "'usemem --size-mb 1536 --passes 2 --entropy 0.25 --seed 12345'.",
     )
     processes: int = _whole(1, 1, 4096, "Number of processes running this workload.")
     # Defaults in the file's own units; the Duration validator turns them into ns (validate_default).
@@ -426,6 +435,7 @@ class Workload(_Schema):
             kinds = KIND_KEYS[key]
             if self.kind not in kinds:
                 problems.append(((key,), f"'{key}' applies only to {' and '.join(kinds)} workloads, not {self.kind}"))
+        problems += self._size_or_args()
         if self.kind == "hotcold" and self.hot_size is None:
             problems.append(
                 (
@@ -433,7 +443,7 @@ class Workload(_Schema):
                     "missing required key 'hot_size': a hotcold workload needs the size of its hot set, such as 256MiB",
                 )
             )
-        elif self.kind == "hotcold" and self.hot_size is not None and self.hot_size >= self.size:
+        elif self.kind == "hotcold" and self.hot_size is not None and self.size and self.hot_size >= self.size:
             problems.append(
                 (
                     ("hot_size",),
@@ -447,6 +457,40 @@ class Workload(_Schema):
             )
         _raise_problems(problems)
         return self
+
+    def _size_or_args(self) -> list[tuple[Key, str]]:
+        """A memlab workload needs args and takes no size (its flags decide it); every other kind needs size."""
+        if self.kind != "memlab":
+            return (
+                [] if self.size is not None or self.args is not None else [(("size",), "missing required key 'size'")]
+            )
+        if self.args is None:
+            example = "'usemem --size-mb 1536 --passes 2 --seed 12345'"
+            return [
+                (
+                    ("args",),
+                    f"missing required key 'args': a memlab workload needs memlab's command line, such as {example}",
+                )
+            ]
+        problems: list[tuple[Key, str]] = []
+        if self.size is not None:
+            problems.append((("size",), "a workload with args takes no size: its command line's flags decide it"))
+        from swaptui.model.memlab import MemlabArgsError, parse_memlab_args
+
+        try:
+            parse_memlab_args(self.args)
+        except MemlabArgsError as error:
+            problems.append((("args",), str(error)))
+        return problems
+
+    def mapped_bytes(self) -> int:
+        """Per process: the bytes of address space the workload maps (memlab: what its command line maps)."""
+        if self.kind == "memlab" and self.args is not None:
+            from swaptui.model.memlab import PAGE_SIZE, parse_memlab_args
+
+            return parse_memlab_args(self.args).npages() * PAGE_SIZE
+        assert self.size is not None
+        return self.size
 
 
 class Event(_Schema):
@@ -991,6 +1035,9 @@ def _issues_from(error: ValidationError, filename: str, marks: _Marks) -> list[S
             position = marks.key(loc)
         else:
             position = marks.value(loc)
+            if position is None and loc and isinstance(loc[-1], str):  # a key that is absent: at its parent
+                parent = loc[:-1]
+                position = marks.key(parent) if parent and isinstance(parent[-1], str) else marks.value(parent)
         line, column = position if position is not None else (None, None)
         issues.append(ScenarioIssue(filename, line, column, format_key(loc), message))
 
