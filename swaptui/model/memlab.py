@@ -342,6 +342,10 @@ class MemlabPattern:
         op = self.ops[self.op]
         return op[1] if op[0] == OP_TOUCH else ("punch" if op[0] == OP_ZAP else "hold")
 
+    def planned_accesses(self) -> int:
+        """Every access of every touch phase."""
+        return sum(op[2] for op in self.ops if op[0] == OP_TOUCH)
+
     def done(self) -> bool:
         """True when every op has run."""
         return self.op >= len(self.ops)
@@ -367,6 +371,13 @@ class MemlabPattern:
         k = min(n, count - self.cursor)
         start = self.cursor
         self.cursor += k
+        out = self._touches(name, start, k)
+        if self.cursor >= count:
+            self.next_op()
+        return out
+
+    def _touches(self, name: str, start: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Accesses start .. start + k - 1 of the touch op `name`."""
         a = self.args
         if name in ("alloc", "fill", "hot_alloc"):
             return np.arange(start, start + k, dtype=np.int64), np.ones(k, dtype=bool)

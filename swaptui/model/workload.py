@@ -132,6 +132,12 @@ class Process:
         self.pending_write = self.pending_write[k:]
         self.touched += k
 
+    def planned_accesses(self) -> int:
+        """Every access the pattern will make (usemem: each page once per pass; memlab: all its touch phases)."""
+        if self.memlab is not None:
+            return self.memlab.planned_accesses()
+        return self.passes * self.npages
+
     def finished_accessing(self) -> bool:
         """True when the pattern has ended and every generated access was consumed."""
         return self.done and len(self.pending) == 0
