@@ -364,7 +364,7 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "nohugepage": ("usemem", "hotcold", "zipf"),
     "free_every": ("usemem", "slab"),
     "migratetype": ("slab",),
-    "args": ("memlab",),
+    "args": ("memlab", "usemem"),
 }
 """Workload keys that only some kinds accept; giving one to another kind is an error."""
 
@@ -386,7 +386,8 @@ class Workload(_Schema):
     args: Annotated[str, _plain_text(False)] | None = Field(
         None,
         description="memlab (required): memlab's command line without the program name, such as "
-        "'usemem --size-mb 1536 --passes 2 --entropy 0.25 --seed 12345'.",
+        "'usemem --size-mb 1536 --passes 2 --entropy 0.25 --seed 12345'. usemem (instead of size, processes, "
+        "passes and random): vm-scalability usemem's command line, such as '--init-time -O -y -x -n 1 56G'.",
     )
     processes: int = _whole(1, 1, 4096, "Number of processes running this workload.")
     # Defaults in the file's own units; the Duration validator turns them into ns (validate_default).
@@ -456,32 +457,44 @@ class Workload(_Schema):
                 (("same_filled_fraction",), f"zero_fraction + same_filled_fraction must be at most 1; got {total:g}")
             )
         _raise_problems(problems)
-        return self
+        return self._with_usemem_args()
 
     def _size_or_args(self) -> list[tuple[Key, str]]:
-        """A memlab workload needs args and takes no size (its flags decide it); every other kind needs size."""
-        if self.kind != "memlab":
-            return (
-                [] if self.size is not None or self.args is not None else [(("size",), "missing required key 'size'")]
-            )
-        if self.args is None:
-            example = "'usemem --size-mb 1536 --passes 2 --seed 12345'"
-            return [
-                (
-                    ("args",),
-                    f"missing required key 'args': a memlab workload needs memlab's command line, such as {example}",
-                )
-            ]
+        """args (memlab's or usemem's command line) decide the size, so take no size; without args, size is needed."""
+        if self.args is None or self.kind not in ("memlab", "usemem"):  # args on another kind: refused as its key
+            if self.kind == "memlab":
+                example = "'usemem --size-mb 1536 --passes 2 --seed 12345'"
+                return [
+                    (
+                        ("args",),
+                        f"missing required key 'args': a memlab workload needs memlab's command line, such as {example}",
+                    )
+                ]
+            return [] if self.size is not None else [(("size",), "missing required key 'size'")]
         problems: list[tuple[Key, str]] = []
         if self.size is not None:
             problems.append((("size",), "a workload with args takes no size: its command line's flags decide it"))
+        if self.kind == "usemem":
+            for key, flag in (("processes", "-n"), ("passes", "-r"), ("random", "-R")):
+                if key in self.model_fields_set:
+                    problems.append(((key,), f"a usemem workload with args takes no '{key}': usemem's {flag} sets it"))
         from swaptui.model.memlab import MemlabArgsError, parse_memlab_args
+        from swaptui.model.usemem_args import UsememArgsError, parse_usemem_args
 
         try:
-            parse_memlab_args(self.args)
-        except MemlabArgsError as error:
+            parse_usemem_args(self.args) if self.kind == "usemem" else parse_memlab_args(self.args)
+        except (MemlabArgsError, UsememArgsError) as error:
             problems.append((("args",), str(error)))
         return problems
+
+    def _with_usemem_args(self) -> Workload:
+        """A usemem workload with args, with size, processes, passes and random as its command line sets them."""
+        if self.kind != "usemem" or self.args is None:
+            return self
+        from swaptui.model.usemem_args import parse_usemem_args
+
+        a = parse_usemem_args(self.args)
+        return self.model_copy(update={"size": a.size, "processes": a.nproc, "passes": a.repeat, "random": a.random})
 
     def mapped_bytes(self) -> int:
         """Per process: the bytes of address space the workload maps (memlab: what its command line maps)."""

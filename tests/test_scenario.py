@@ -278,6 +278,28 @@ BAD = [
         "missing required key 'args'",
     ),
     (
+        "usemem-args-unmodelled-flag",
+        _edit("size: 1GiB\n    passes: 2", "args: -O -F -n 1 1G"),
+        14,
+        "workloads[0].args",
+        "usemem flag -F (--prefault) is not modelled",
+    ),
+    (
+        "usemem-args-bad-size",
+        _edit("size: 1GiB\n    passes: 2", "args: -n 1 56GB"),
+        14,
+        "workloads[0].args",
+        "expected usemem's size",
+    ),
+    ("usemem-args-and-passes", _edit("size: 1GiB", "args: -n 1 1G"), 15, "workloads[0].passes", "usemem's -r sets it"),
+    (
+        "args-on-zipf",
+        _edit("kind: usemem\n    size: 1GiB\n    passes: 2", "kind: zipf\n    size: 1GiB\n    args: x"),
+        15,
+        "workloads[0].args",
+        "applies only to memlab and usemem",
+    ),
+    (
         "passes-on-memlab",
         _edit("kind: usemem\n    size: 1GiB", "kind: memlab\n    args: usemem --passes 2"),
         15,

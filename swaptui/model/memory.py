@@ -196,6 +196,10 @@ def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
             used += run_slab(m, p, now + used, budget - used)
             break
         if p.finished_accessing():
+            if p.sleep_after_ns:  # usemem -s: sleep before unmapping
+                p.sleep_until = now + used + p.sleep_after_ns
+                p.sleep_after_ns = 0
+                break
             if p.free_every and p.kind == "usemem":
                 vps = np.arange(p.base + p.free_every - 1, p.base + p.npages, p.free_every, dtype=np.int64)
                 used += m.zap_pages(p, vps, now + used, f"freed every {p.free_every}th page")

@@ -17,6 +17,7 @@ import numpy as np
 
 from swaptui.model.memlab import MemlabPattern, frag_thp_offset, parse_memlab_args
 from swaptui.model.memmap import PAGE_SIZE
+from swaptui.model.usemem_args import parse_usemem_args
 
 # vpage states (what the PTE holds)
 VP_NONE = 0  # never touched (or unmapped)
@@ -87,7 +88,9 @@ class Process:
     slab_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # slab: frames held
     memlab: MemlabPattern | None = None  # memlab: the program's phases, random stream and page contents
     huge_start: int = 0  # first page (from base) where fault_orders apply: frag's THP region
-    sleep_until: int = 0  # memlab frag's hold loop: not runnable before this time
+    sleep_until: int = 0  # memlab frag's hold loop, usemem -s: not runnable before this time
+    sleep_after_ns: int = 0  # usemem -s: sleep this long after the last pass, before unmapping
+    write_every_pass: bool = False  # vm-scalability usemem writes every word on every pass
     # pattern state
     pass_no: int = 0
     cursor: int = 0
@@ -183,7 +186,7 @@ class Process:
         idx = np.arange(self.cursor, self.cursor + k, dtype=np.int64)
         if self.random:
             idx = (idx * self.stride + self.offset) % self.npages
-        writes = np.full(k, self.pass_no == 0)
+        writes = np.full(k, self.pass_no == 0 or self.write_every_pass)
         self.cursor += k
         if self.cursor >= self.npages:
             self.cursor = 0
@@ -310,6 +313,10 @@ def build_processes(scenario, seed: int, ncpus: int) -> tuple[list[Process], int
             p.huge_madvised = w.huge
             if w.kind == "memlab":
                 set_up_memlab(p, scenario.machine, w.args)
+            elif w.kind == "usemem" and w.args is not None:
+                usemem = parse_usemem_args(w.args)
+                p.write_every_pass = True
+                p.sleep_after_ns = usemem.sleep_s * 1_000_000_000
             p.free_every = w.free_every
             p.migratetype = 2 if w.migratetype == "reclaimable" else 0
             if w.random or w.kind == "zipf":
