@@ -563,7 +563,7 @@ def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int
 
 def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int, budget: int) -> tuple[int, int]:
     """SWP_SYNCHRONOUS_IO with a count of 1: read straight into a new folio, no swap cache, no readahead."""
-    if p.fault_orders and m.zswap is None:
+    if p.fault_orders and m.zswap is None and vp[0] - p.base >= p.huge_start:
         done = swapin_large_folio(m, p, int(vp[0]), now)
         if done is not None:
             return done

@@ -6,6 +6,8 @@ page-type counts its zeromix prints, and the first outputs of its xorshift64* st
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -264,3 +266,18 @@ def test_frag_punches_and_faults_huge_pages(make_machine) -> None:
     assert p.exited
     assert m.vm["thp_fault_alloc"] + m.vm["thp_fault_fallback"] >= 1
     assert m.now >= 100_000_000  # the hold phase slept through its 100 ms
+
+
+def test_a_checkpoint_continues_exactly_as_the_original(make_machine) -> None:
+    """The player's step-back deep-copies the machine: a memlab process's stream and cursor go with it."""
+    m = make_machine(
+        memory="32MiB",
+        workloads='- {name: m, kind: memlab, args: "hotcold --hot-mb 8 --cold-mb 32 --accesses 20000 --seed 3"}',
+        check_invariants=False,
+    )
+    m.step(200)
+    twin = copy.deepcopy(m)
+    m.step(400)
+    twin.step(400)
+    assert np.array_equal(m.vm.values, twin.vm.values)
+    assert np.array_equal(m.spaces.state, twin.spaces.state)
