@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from swaptui.model.jit import kernel
 from swaptui.model.memmap import PAGE_SIZE
 
 MIB_PAGES = (1 << 20) // PAGE_SIZE
@@ -257,6 +258,59 @@ class Xorshift64Star:
         return (self.next() >> 11) * (1.0 / 9007199254740992.0)
 
 
+_U12, _U25, _U27, _U11 = np.uint64(12), np.uint64(25), np.uint64(27), np.uint64(11)
+_XS_MULT = np.uint64(0x2545F4914F6CDD1D)
+_INV_2_53 = 1.0 / 9007199254740992.0
+
+
+@kernel
+def _xorshift_step(x: np.uint64) -> np.uint64:
+    """One xorshift64 step (the state; rnd() returns it times _XS_MULT)."""
+    x ^= x >> _U12
+    x ^= x << _U25
+    x ^= x >> _U27
+    return x
+
+
+@kernel
+def hotcold_touches(
+    state: np.uint64,
+    start: int,
+    nh: int,
+    nc: int,
+    per: int,
+    hot_frac: float,
+    write_frac: float,
+    cold_alloc: bool,
+    idx: np.ndarray,
+    wr: np.ndarray,
+) -> np.uint64:
+    """w_hotcold's accesses start .. start + len(idx) - 1 of its cold_alloc phase (each cold page written, then
+    per - 1 random hot touches) or its random phase, drawn from the xorshift64* state; returns the new state.
+    The uint64 products wrap, as C's do (run as plain Python under NUMBA_DISABLE_JIT, numpy warns of it)."""
+    unh, unc = np.uint64(nh), np.uint64(nc)
+    for j in range(len(idx)):
+        if cold_alloc:
+            pos = start + j
+            if pos % per == 0:
+                idx[j] = nh + pos // per
+                wr[j] = True
+                continue
+            state = _xorshift_step(state)
+            idx[j] = np.int64((state * _XS_MULT) % unh)
+        else:
+            state = _xorshift_step(state)
+            if np.float64((state * _XS_MULT) >> _U11) * _INV_2_53 < hot_frac:
+                state = _xorshift_step(state)
+                idx[j] = np.int64((state * _XS_MULT) % unh)
+            else:
+                state = _xorshift_step(state)
+                idx[j] = nh + np.int64((state * _XS_MULT) % unc)
+        state = _xorshift_step(state)
+        wr[j] = np.float64((state * _XS_MULT) >> _U11) * _INV_2_53 < write_frac
+    return state
+
+
 def data_page_csize(entropy: float) -> int:
     """Compressed bytes of a memlab data page: round(entropy * 512) random words (1 to 512), the rest zero."""
     words = min(WORDS_PER_PAGE, max(1, int(entropy * WORDS_PER_PAGE + 0.5)))
@@ -392,25 +446,20 @@ class MemlabPattern:
             return idx, np.zeros(k, dtype=bool)
         nh, nc = a.hot_mb * MIB_PAGES, a.cold_mb * MIB_PAGES
         idx = np.empty(k, dtype=np.int64)
-        wr = np.empty(k, dtype=bool)
-        rng, wf = self.rng, a.write_frac
-        if name == "cold_alloc":
-            per = 1 + a.hot_per_cold
-            for j in range(k):
-                pos = start + j
-                if pos % per == 0:  # write cold page i, then hot_per_cold random hot touches
-                    idx[j], wr[j] = nh + pos // per, True
-                else:
-                    idx[j] = rng.next() % nh
-                    wr[j] = rng.next01() < wf
-            return idx, wr
-        hf = a.hot_frac
-        for j in range(k):  # random
-            if rng.next01() < hf:
-                idx[j] = rng.next() % nh
-            else:
-                idx[j] = nh + rng.next() % nc
-            wr[j] = rng.next01() < wf
+        wr = np.empty(k, dtype=np.bool_)
+        state = hotcold_touches(
+            np.uint64(self.rng.state),
+            start,
+            nh,
+            nc,
+            1 + a.hot_per_cold,
+            a.hot_frac,
+            a.write_frac,
+            name == "cold_alloc",
+            idx,
+            wr,
+        )
+        self.rng.state = int(state)
         return idx, wr
 
     def content(self, pages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

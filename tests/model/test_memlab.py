@@ -117,6 +117,16 @@ def test_xorshift_stream_matches_memlab_c() -> None:
     assert rand == [(8409, 0), (27544, 0), (30421, 0), (23706, 0), (28568, 0)]
 
 
+def test_hotcold_pattern_draws_memlab_c_stream() -> None:
+    """The compiled pattern: cold page i written, then the hot touch memlab.c drew (seed 12345)."""
+    pattern = MemlabPattern(parse_memlab_args("hotcold"))
+    nh = 128 * MIB_PAGES
+    pattern.generate(nh)  # hot_alloc
+    v, w = pattern.generate(10)
+    assert v.tolist() == [nh, 17198, nh + 1, 7228, nh + 2, 16476, nh + 3, 16987, nh + 4, 23892]
+    assert w.tolist() == [True, False, True, True, True, False, True, False, True, False]
+
+
 @pytest.mark.parametrize(
     ("args", "counts"),
     [
