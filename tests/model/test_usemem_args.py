@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from swaptui.model.usemem_args import UsememArgs, UsememArgsError, memparse, parse_usemem_args
-from swaptui.scenario import load_scenario_text
 from swaptui.units import GIB, MIB
 
 
@@ -61,13 +60,11 @@ def _workload(args: str) -> str:
     return f'- {{name: u, kind: usemem, args: "{args}"}}'
 
 
-def test_args_set_size_processes_passes_and_random() -> None:
-    from conftest import small_scenario_yaml
-
-    w = load_scenario_text(small_scenario_yaml(workloads=_workload("-n 3 -r 2 -R 40M")), check_memory=False).workloads[
-        0
-    ]
+def test_args_set_size_processes_passes_and_random(make_machine) -> None:
+    m = make_machine(workloads=_workload("-n 3 -r 2 -R 40M"), check_invariants=False)
+    w = m.scenario.workloads[0]
     assert (w.size, w.processes, w.passes, w.random) == (40 * MIB, 3, 2, True)
+    assert len(m.procs) == 3 and all(p.npages == 40 * MIB // 4096 and p.random for p in m.procs)
 
 
 def test_usemem_args_run_every_pass_writes_and_sleep_before_unmap(make_machine) -> None:
