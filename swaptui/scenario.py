@@ -433,6 +433,7 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "nohugepage": ("usemem", "hotcold", "zipf"),
     "free_every": ("usemem", "slab"),
     "migratetype": ("slab",),
+    "args": ("memlab", "usemem"),
 }
 """Workload keys that only some kinds accept; giving one to another kind is an error."""
 
@@ -441,12 +442,21 @@ class Workload(_Schema):
     """A group of identical processes with one access pattern."""
 
     name: Name = Field(description="Workload name, unique among workloads (letters, digits, _ . -).")
-    kind: Literal["usemem", "hotcold", "zipf", "filecache", "slab"] = Field(
+    kind: Literal["usemem", "hotcold", "zipf", "filecache", "slab", "memlab"] = Field(
         description="Access pattern: usemem (touch every page, like the usemem tool), hotcold, zipf, "
-        "filecache (read a file), or slab (unmovable kernel allocations made on the workload's behalf)."
+        "filecache (read a file), slab (unmovable kernel allocations made on the workload's behalf), or "
+        "memlab (the program that recorded traces/, run by its own command line in args)."
     )
-    size: Annotated[Size, size_range(positive=True)] = Field(
-        description="Per process: the anonymous memory each process maps; for filecache, the file size."
+    size: Annotated[Size, size_range(positive=True)] | None = Field(
+        None,
+        description="Per process: the anonymous memory each process maps; for filecache, the file size. "
+        "Required, except with args (which decide the size).",
+    )
+    args: Annotated[str, _plain_text(False)] | None = Field(
+        None,
+        description="memlab (required): memlab's command line without the program name, such as "
+        "'usemem --size-mb 1536 --passes 2 --entropy 0.25 --seed 12345'. usemem (instead of size, processes, "
+        "passes and random): vm-scalability usemem's command line, such as '--init-time -O -y -x -n 1 56G'.",
     )
     processes: int = _whole(1, 1, 4096, "Number of processes running this workload.")
     # Defaults in the file's own units; the Duration validator turns them into ns (validate_default).
@@ -495,6 +505,7 @@ class Workload(_Schema):
             kinds = KIND_KEYS[key]
             if self.kind not in kinds:
                 problems.append(((key,), f"'{key}' applies only to {' and '.join(kinds)} workloads, not {self.kind}"))
+        problems += self._size_or_args()
         if self.kind == "hotcold" and self.hot_size is None:
             problems.append(
                 (
@@ -502,7 +513,7 @@ class Workload(_Schema):
                     "missing required key 'hot_size': a hotcold workload needs the size of its hot set, such as 256MiB",
                 )
             )
-        elif self.kind == "hotcold" and self.hot_size is not None and self.hot_size >= self.size:
+        elif self.kind == "hotcold" and self.hot_size is not None and self.size and self.hot_size >= self.size:
             problems.append(
                 (
                     ("hot_size",),
@@ -515,7 +526,53 @@ class Workload(_Schema):
                 (("same_filled_fraction",), f"zero_fraction + same_filled_fraction must be at most 1; got {total:g}")
             )
         _raise_problems(problems)
-        return self
+        return self._with_usemem_args()
+
+    def _size_or_args(self) -> list[tuple[Key, str]]:
+        """args (memlab's or usemem's command line) decide the size, so take no size; without args, size is needed."""
+        if self.args is None or self.kind not in ("memlab", "usemem"):  # args on another kind: refused as its key
+            if self.kind == "memlab":
+                example = "'usemem --size-mb 1536 --passes 2 --seed 12345'"
+                return [
+                    (
+                        ("args",),
+                        f"missing required key 'args': a memlab workload needs memlab's command line, such as {example}",
+                    )
+                ]
+            return [] if self.size is not None else [(("size",), "missing required key 'size'")]
+        problems: list[tuple[Key, str]] = []
+        if self.size is not None:
+            problems.append((("size",), "a workload with args takes no size: its command line's flags decide it"))
+        if self.kind == "usemem":
+            for key, flag in (("processes", "-n"), ("passes", "-r"), ("random", "-R")):
+                if key in self.model_fields_set:
+                    problems.append(((key,), f"a usemem workload with args takes no '{key}': usemem's {flag} sets it"))
+        from swaptui.model.memlab import MemlabArgsError, parse_memlab_args
+        from swaptui.model.usemem_args import UsememArgsError, parse_usemem_args
+
+        try:
+            parse_usemem_args(self.args) if self.kind == "usemem" else parse_memlab_args(self.args)
+        except (MemlabArgsError, UsememArgsError) as error:
+            problems.append((("args",), str(error)))
+        return problems
+
+    def _with_usemem_args(self) -> Workload:
+        """A usemem workload with args, with size, processes, passes and random as its command line sets them."""
+        if self.kind != "usemem" or self.args is None:
+            return self
+        from swaptui.model.usemem_args import parse_usemem_args
+
+        a = parse_usemem_args(self.args)
+        return self.model_copy(update={"size": a.size, "processes": a.nproc, "passes": a.repeat, "random": a.random})
+
+    def mapped_bytes(self) -> int:
+        """Per process: the bytes of address space the workload maps (memlab: what its command line maps)."""
+        if self.kind == "memlab" and self.args is not None:
+            from swaptui.model.memlab import PAGE_SIZE, parse_memlab_args
+
+            return parse_memlab_args(self.args).npages() * PAGE_SIZE
+        assert self.size is not None
+        return self.size
 
 
 class Event(_Schema):
@@ -1059,6 +1116,9 @@ def _issues_from(error: ValidationError, filename: str, marks: _Marks) -> list[S
             position = marks.key(loc)
         else:
             position = marks.value(loc)
+            if position is None and loc and isinstance(loc[-1], str):  # a key that is absent: at its parent
+                parent = loc[:-1]
+                position = marks.key(parent) if parent and isinstance(parent[-1], str) else marks.value(parent)
         line, column = position if position is not None else (None, None)
         issues.append(ScenarioIssue(filename, line, column, format_key(loc), message))
 

@@ -57,12 +57,12 @@ def model_counter(m: Machine, name: str) -> int:
 
 def run_model(m: Machine, max_ticks: int, every: int = 20) -> ModelRun:
     """Step until every task exits (or max_ticks), sampling counters and progress."""
-    total = sum(p.passes * p.npages for p in m.procs if p.kind == "usemem") or 1
+    total = sum(p.planned_accesses() for p in m.procs if p.kind in ("usemem", "memlab")) or 1
     prog: list[float] = []
     series: dict[str, list[int]] = {c: [] for c in COUNTERS}
 
     def sample() -> None:
-        done = sum(p.touched for p in m.procs if p.kind == "usemem")
+        done = sum(p.touched for p in m.procs if p.kind in ("usemem", "memlab"))
         prog.append(min(1.0, done / total))
         for c in COUNTERS:
             series[c].append(model_counter(m, c))

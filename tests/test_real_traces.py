@@ -24,9 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 TRACES = ROOT / "traces"
 
 
+@pytest.mark.parametrize("prefix", ["real", "memlab"])
 @pytest.mark.parametrize("backend", ["disk", "zram"])
-def test_real_usemem_scenario_meets_every_target_of_its_trace(backend: str) -> None:
-    scenario = load_scenario(ROOT / "scenarios" / f"real-usemem-{backend}.yaml")
+def test_real_usemem_scenario_meets_every_target_of_its_trace(backend: str, prefix: str) -> None:
+    """real-usemem-*: usemem with a compress ratio; memlab-usemem-*: the trace's own memlab command line."""
+    scenario = load_scenario(ROOT / "scenarios" / f"{prefix}-usemem-{backend}.yaml")
     trace = load_trace(TRACES / f"usemem_{backend}.jsonl")
     run = run_model(Machine(scenario), scenario.ticks)
     text, passed = render(run, trace, scenario.name)

@@ -244,6 +244,68 @@ BAD = [
         "from 128 to 1048576",
     ),
     ("start-after-end", _edit("passes: 2", "start: 10s"), 15, "workloads[0].start", "before the end"),
+    ("size-missing", _edit("    size: 1GiB\n", ""), 12, "workloads[0].size", "missing required key 'size'"),
+    *(
+        (
+            f"memlab-{case}",
+            _edit("kind: usemem\n    size: 1GiB\n    passes: 2", f"kind: memlab\n    args: {args}"),
+            14,
+            "workloads[0].args",
+            fragment,
+        )
+        for case, args, fragment in [
+            ("unknown-subcommand", "frob --size-mb 1", "unknown memlab subcommand 'frob'; expected one of usemem"),
+            ("unknown-flag", "usemem --size 768M", "unknown memlab flag '--size'; did you mean '--size-mb'?"),
+            ("bad-size", "usemem --size-mb 1.5G", "--size-mb: expected a whole number of MiB from 1"),
+            ("missing-value", "hotcold --hot-mb 64 --accesses", "--accesses: missing value"),
+            ("bad-fraction", "hotcold --hot-frac 2", "--hot-frac: expected a number from 0 to 1; got '2'"),
+            ("bad-percentages", "zeromix --zero-pct 90 --rand-pct 20", "at most 100; got 120"),
+            ("bad-thp", "frag --thp always", "--thp: expected one of: default, never, huge"),
+        ]
+    ),
+    (
+        "memlab-args-and-size",
+        _edit("kind: usemem\n    size: 1GiB\n    passes: 2", "kind: memlab\n    size: 1GiB\n    args: usemem"),
+        14,
+        "workloads[0].size",
+        "a workload with args takes no size",
+    ),
+    (
+        "memlab-without-args",
+        _edit("kind: usemem\n    size: 1GiB\n    passes: 2", "kind: memlab"),
+        12,
+        "workloads[0].args",
+        "missing required key 'args'",
+    ),
+    (
+        "usemem-args-unmodelled-flag",
+        _edit("size: 1GiB\n    passes: 2", "args: -O -F -n 1 1G"),
+        14,
+        "workloads[0].args",
+        "usemem flag -F (--prefault) is not modelled",
+    ),
+    (
+        "usemem-args-bad-size",
+        _edit("size: 1GiB\n    passes: 2", "args: -n 1 56GB"),
+        14,
+        "workloads[0].args",
+        "expected usemem's size",
+    ),
+    ("usemem-args-and-passes", _edit("size: 1GiB", "args: -n 1 1G"), 15, "workloads[0].passes", "usemem's -r sets it"),
+    (
+        "args-on-zipf",
+        _edit("kind: usemem\n    size: 1GiB\n    passes: 2", "kind: zipf\n    size: 1GiB\n    args: x"),
+        15,
+        "workloads[0].args",
+        "applies only to memlab and usemem",
+    ),
+    (
+        "passes-on-memlab",
+        _edit("kind: usemem\n    size: 1GiB", "kind: memlab\n    args: usemem --passes 2"),
+        15,
+        "workloads[0].passes",
+        "applies only to usemem",
+    ),
 ]
 
 
@@ -606,3 +668,33 @@ def test_control_characters_in_text_values_are_refused_and_shown_escaped(
     assert issue.key == key and "expected text without control characters" in issue.message
     assert "\\x" in str(issue) and not any(c in str(issue) for c in "\x1b\x07\x00")
     assert load_scenario_text(BASE + 'description: "two\\n\\tlines"\n').description == "two\n\tlines"
+
+
+def test_bad_memlab_args_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    """`swaptui check` on bad memlab args: one line, file:line: key: what was expected, status 2, no traceback."""
+    import contextlib
+    import io
+
+    from swaptui.cli import main
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        BASE.replace("kind: usemem\n    size: 1GiB\n    passes: 2", "kind: memlab\n    args: usemem --size-mb")
+    )
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["check", str(path)])
+    printed = (out.getvalue() + err.getvalue()).strip().splitlines()
+    assert code == 2
+    assert printed == [f"swaptui: {path}:14:11: workloads[0].args: --size-mb: missing value"]
+
+
+def test_memlab_workload_loads_and_maps_what_its_args_say() -> None:
+    """args decide the size: memlab usemem --size-mb 1536 maps 1.5 GiB; hotcold maps hot + cold."""
+    text = BASE.replace(
+        "kind: usemem\n    size: 1GiB\n    passes: 2", "kind: memlab\n    args: usemem --size-mb 1536 --passes 2"
+    )
+    w = load_scenario_text(text).workloads[0]
+    assert (w.kind, w.size, w.mapped_bytes()) == ("memlab", None, 1536 * MIB)
+    hotcold = BASE.replace("kind: usemem\n    size: 1GiB\n    passes: 2", "kind: memlab\n    args: hotcold")
+    assert load_scenario_text(hotcold).workloads[0].mapped_bytes() == (128 + 256) * MIB

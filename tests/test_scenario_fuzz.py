@@ -193,3 +193,52 @@ def test_bundled_scenarios_pass_check_unmutated() -> None:
     for path in SCENARIOS:
         code, printed = run_cli("check", str(path))
         assert code == 0, printed
+
+
+ARG_WORDS = st.sampled_from(
+    [
+        "usemem",
+        "hotcold",
+        "frag",
+        "zeromix",
+        "--size-mb",
+        "--seed",
+        "--thp",
+        "-n",
+        "-R",
+        "--nproc=",
+        "56G",
+        "1",
+        "-",
+        "--",
+        "0x",
+        "'",
+        '"',
+        "\\",
+        "\x00",
+        "\x1b",
+        "é",
+        "-Oyx",
+        "1e9",
+        "-1",
+        "nan",
+        "=",
+        "--hot-frac",
+        "--rewrite",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(words=st.lists(st.one_of(ARG_WORDS, st.text(max_size=6)), max_size=8))
+def test_command_line_parsers_refuse_in_words_or_accept(words: list[str]) -> None:
+    """memlab's and usemem's parsers, on any text: a result, or their own error with a one-line message."""
+    from swaptui.model.memlab import MemlabArgsError, parse_memlab_args
+    from swaptui.model.usemem_args import UsememArgsError, parse_usemem_args
+
+    text = " ".join(words)
+    for parse, error in ((parse_memlab_args, MemlabArgsError), (parse_usemem_args, UsememArgsError)):
+        try:
+            parse(text)
+        except error as refused:
+            assert str(refused) and "\n" not in str(refused)

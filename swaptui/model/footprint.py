@@ -44,7 +44,7 @@ shown and the rest of the host need the remainder; taking it all would push the 
 
 def workload_bytes(s: Scenario, w: Workload) -> int:
     """Host bytes a workload's own structures take: its pages (per process) and its processes."""
-    pages = max(1, w.size // PAGE_SIZE) * w.processes
+    pages = max(1, w.mapped_bytes() // PAGE_SIZE) * w.processes
     if w.kind == "filecache":
         per_page = FILE_PAGE_BYTES
     elif w.kind == "slab":

@@ -309,7 +309,7 @@ class Machine(ExitAndOomMixin):
 
     # -- time ---------------------------------------------------------------------------------------
     def runnable(self) -> list:
-        return [p for p in self.procs if p.started(self.now) and not p.exited]
+        return [p for p in self.procs if p.started(self.now) and not p.exited and p.sleep_until <= self.now]
 
     def step(self, n: int = 1) -> None:
         """Advance n ticks."""

@@ -20,6 +20,7 @@ from swaptui.model.compaction import (
     direct_compact,
 )
 from swaptui.model.filemap import file_access
+from swaptui.model.memlab import OP_ZAP
 from swaptui.model.memmap import (
     FRAME_ANON,
     FRAME_KERNEL,
@@ -195,6 +196,10 @@ def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
             used += run_slab(m, p, now + used, budget - used)
             break
         if p.finished_accessing():
+            if p.sleep_after_ns:  # usemem -s: sleep before unmapping
+                p.sleep_until = now + used + p.sleep_after_ns
+                p.sleep_after_ns = 0
+                break
             if p.free_every and p.kind == "usemem":
                 vps = np.arange(p.base + p.free_every - 1, p.base + p.npages, p.free_every, dtype=np.int64)
                 used += m.zap_pages(p, vps, now + used, f"freed every {p.free_every}th page")
@@ -203,6 +208,13 @@ def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
             p.exited = True
             p.exit_ns = now + used
             m.event(now + used, "exit", f"{p.label} finished and exited")
+            break
+        if p.memlab is not None and not len(p.pending) and (op := p.memlab.control()) is not None:
+            p.memlab.next_op()
+            if op[0] == OP_ZAP:
+                used += m.zap_pages(p, op[1] + p.base, now + used, "punched with MADV_DONTNEED")
+                continue
+            p.sleep_until = now + used + op[1]  # OP_SLEEP: frag's hold loop waits 50 ms
             break
         est = max(1, (budget - used) // c.touch_read + 1)
         vp, wr = p.peek(min(MAX_CHUNK, est, max(64, 4 * p.last_run)))
@@ -398,7 +410,7 @@ def map_new_anon(m: Machine, p: Process, v: np.ndarray, frames: np.ndarray) -> N
     """Map freshly zeroed anonymous pages and put them on the inactive anon list."""
     k = len(v)
     sp = m.spaces
-    content, csize = p.draw_content(k)
+    content, csize = p.draw_content(v)
     sp.state[v] = VP_RESIDENT
     sp.frame[v] = frames
     sp.content[v] = content
@@ -418,7 +430,7 @@ def do_anonymous_pages(
 ) -> tuple[int, int]:
     """do_anonymous_page for a run of never-touched pages: allocate, zero, map, add to the inactive list."""
     c = m.costs
-    if p.fault_orders:
+    if p.fault_orders and vp[0] - p.base >= p.huge_start:
         mapped, spent = do_large_folio_fault(m, p, int(vp[0]), now)
         if mapped:
             return 1, spent  # the folio's other pages are now resident: later accesses are plain touches
@@ -551,7 +563,7 @@ def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int
 
 def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int, budget: int) -> tuple[int, int]:
     """SWP_SYNCHRONOUS_IO with a count of 1: read straight into a new folio, no swap cache, no readahead."""
-    if p.fault_orders and m.zswap is None and m.large_swapin:
+    if p.fault_orders and m.zswap is None and m.large_swapin and vp[0] - p.base >= p.huge_start:
         done = swapin_large_folio(m, p, int(vp[0]), now)
         if done is not None:
             return done

@@ -1,4 +1,4 @@
-"""Processes, their address spaces and access patterns: usemem, hot/cold, zipf, file page cache reads.
+"""Processes, their address spaces and access patterns: usemem, hot/cold, zipf, memlab, file page cache reads.
 
 Each process owns a contiguous range of virtual page ids in `AddressSpaces`. A pattern is plain state
 (cursor, pass, seeds) rather than a generator, so a Machine can be deep-copied for checkpoints. Page
@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from swaptui.model.memlab import MemlabPattern, frag_thp_offset, parse_memlab_args
 from swaptui.model.memmap import PAGE_SIZE
+from swaptui.model.usemem_args import parse_usemem_args
 
 # vpage states (what the PTE holds)
 VP_NONE = 0  # never touched (or unmapped)
@@ -84,6 +86,11 @@ class Process:
     free_every: int = 0  # usemem/slab: free every Nth page once all are allocated
     migratetype: int = 1  # slab: the pageblock type its allocations want
     slab_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # slab: frames held
+    memlab: MemlabPattern | None = None  # memlab: the program's phases, random stream and page contents
+    huge_start: int = 0  # first page (from base) where fault_orders apply: frag's THP region
+    sleep_until: int = 0  # memlab frag's hold loop, usemem -s: not runnable before this time
+    sleep_after_ns: int = 0  # usemem -s: sleep this long after the last pass, before unmapping
+    write_every_pass: bool = False  # vm-scalability usemem writes every word on every pass
     # pattern state
     pass_no: int = 0
     cursor: int = 0
@@ -128,6 +135,12 @@ class Process:
         self.pending_write = self.pending_write[k:]
         self.touched += k
 
+    def planned_accesses(self) -> int:
+        """Every access the pattern will make (usemem: each page once per pass; memlab: all its touch phases)."""
+        if self.memlab is not None:
+            return self.memlab.planned_accesses()
+        return self.passes * self.npages
+
     def finished_accessing(self) -> bool:
         """True when the pattern has ended and every generated access was consumed."""
         return self.done and len(self.pending) == 0
@@ -141,7 +154,17 @@ class Process:
             return self._zipf(n)
         if self.kind == "slab":
             return self._slab(n)
+        if self.memlab is not None:
+            return self._memlab(n)
         return self._filecache(n)
+
+    def _memlab(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """memlab: the program's own access order; empty at a zap or sleep, which run_task carries out."""
+        assert self.memlab is not None
+        idx, writes = self.memlab.generate(n)
+        if self.memlab.done():
+            self.done = True
+        return idx + self.base, writes
 
     def _slab(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """slab: allocation requests, one per page of its size, in order (ids 0..npages-1, not vpages)."""
@@ -163,7 +186,7 @@ class Process:
         idx = np.arange(self.cursor, self.cursor + k, dtype=np.int64)
         if self.random:
             idx = (idx * self.stride + self.offset) % self.npages
-        writes = np.full(k, self.pass_no == 0)
+        writes = np.full(k, self.pass_no == 0 or self.write_every_pass)
         self.cursor += k
         if self.cursor >= self.npages:
             self.cursor = 0
@@ -218,8 +241,11 @@ class Process:
         return idx + self.file_base, np.zeros(k, dtype=bool)
 
     # -- content --------------------------------------------------------------------------------------
-    def draw_content(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Content class and compressed size for n freshly written pages."""
+    def draw_content(self, vp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Content class and compressed size for freshly written pages vp: memlab's by page number, else drawn."""
+        if self.memlab is not None:
+            return self.memlab.content(vp - self.base)
+        n = len(vp)
         u = self.rng.random(n)
         content = np.full(n, CONTENT_NORMAL, dtype=np.uint8)
         content[u < self.zero_fraction] = CONTENT_ZERO
@@ -237,10 +263,15 @@ PMD_ORDER = 9
 def anon_fault_orders(machine, w) -> tuple[int, ...]:
     """thp_vma_allowable_orders for an anonymous workload: PMD order if thp is always (or madvise and the
     workload madvised), then each enabled mTHP order; largest first. Empty: base pages only."""
-    if w.kind not in ("usemem", "hotcold", "zipf") or w.nohugepage:
+    return _fault_orders(machine, w.kind, w.nohugepage, w.huge)
+
+
+def _fault_orders(machine, kind: str, nohugepage: bool, huge: bool) -> tuple[int, ...]:
+    """anon_fault_orders for a mapping of this kind and madvise advice."""
+    if kind not in ("usemem", "hotcold", "zipf", "memlab") or nohugepage:
         return ()
     orders = []
-    if machine.thp == "always" or (machine.thp == "madvise" and w.huge):
+    if machine.thp == "always" or (machine.thp == "madvise" and huge):
         orders.append(PMD_ORDER)
     for size in machine.mthp:
         orders.append((size // PAGE_SIZE).bit_length() - 1)
@@ -254,7 +285,7 @@ def build_processes(scenario, seed: int, ncpus: int) -> tuple[list[Process], int
     fbase = 0
     pid = 100
     for w in scenario.workloads:
-        npages = max(1, w.size // PAGE_SIZE)
+        npages = max(1, w.mapped_bytes() // PAGE_SIZE)
         for k in range(w.processes):
             rng = derive_rng(seed, f"workload:{w.name}:{k}")
             is_file = w.kind == "filecache"
@@ -280,6 +311,12 @@ def build_processes(scenario, seed: int, ncpus: int) -> tuple[list[Process], int
             )
             p.fault_orders = anon_fault_orders(scenario.machine, w)
             p.huge_madvised = w.huge
+            if w.kind == "memlab":
+                set_up_memlab(p, scenario.machine, w.args)
+            elif w.kind == "usemem" and w.args is not None:
+                usemem = parse_usemem_args(w.args)
+                p.write_every_pass = True
+                p.sleep_after_ns = usemem.sleep_s * 1_000_000_000
             p.free_every = w.free_every
             p.migratetype = 2 if w.migratetype == "reclaimable" else 0
             if w.random or w.kind == "zipf":
@@ -292,3 +329,16 @@ def build_processes(scenario, seed: int, ncpus: int) -> tuple[list[Process], int
             elif w.kind != "slab":
                 vbase += npages
     return procs, vbase, fbase
+
+
+def set_up_memlab(p: Process, machine, args: str) -> None:
+    """A memlab process: its pattern, and map_anon's madvise (frag: NOHUGEPAGE fill, then a HUGEPAGE region)."""
+    a = parse_memlab_args(args)
+    p.memlab = MemlabPattern(a)
+    if a.subcommand == "frag":
+        p.huge_madvised = True
+        p.fault_orders = _fault_orders(machine, "memlab", False, True)
+        p.huge_start = frag_thp_offset(a.frag_mb * (1 << 20) // PAGE_SIZE)
+    else:
+        p.huge_madvised = a.thp == "huge"
+        p.fault_orders = _fault_orders(machine, "memlab", a.thp == "never", a.thp == "huge")
