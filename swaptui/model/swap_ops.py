@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from swaptui.model.jit import kernel
 from swaptui.model.machine_state import MachineState
 from swaptui.model.memmap import (
     FRAME_ANON,
@@ -34,6 +35,45 @@ from swaptui.model.workload import CONTENT_SAME, CONTENT_ZERO
 
 if TYPE_CHECKING:
     from swaptui.model.vmscan import ScanControl
+
+
+@kernel
+def workingset_test_recent(shadows: np.ndarray, nonresident_age: int, ws_size: int) -> tuple[np.ndarray, int, int, int]:
+    """workingset_test_recent for each shadow (-1: none): a refault whose refault distance (nonresident_age now
+    minus at eviction) fits in the workingset is activated. Returns (activate, refaults, activations, of those
+    evicted from the workingset: workingset_restore). Shadows pack (eviction age << 1 | workingset)."""
+    activate = np.zeros(len(shadows), dtype=np.bool_)
+    n = 0
+    na = 0
+    restore = 0
+    for i in range(len(shadows)):
+        sh = shadows[i]
+        if sh < 0:
+            continue
+        n += 1
+        if nonresident_age - (sh >> 1) <= ws_size:
+            activate[i] = True
+            na += 1
+            restore += sh & 1
+    return activate, n, na, restore
+
+
+@kernel
+def folio_swap_unused(
+    frame_slot: np.ndarray, flags: np.ndarray, swap_map: np.ndarray, frames: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """folio_free_swap's test: folios in the swap cache, not under writeback, whose slot no PTE references
+    (swap count 0). Returns (those frames, their slots)."""
+    out_f = np.empty(len(frames), dtype=np.int64)
+    out_s = np.empty(len(frames), dtype=np.int64)
+    k = 0
+    for f in frames:
+        sl = frame_slot[f]
+        if sl >= 0 and (flags[f] & PG_WRITEBACK) == 0 and (swap_map[sl] & SWAP_COUNT_MASK) == 0:
+            out_f[k] = f
+            out_s[k] = sl
+            k += 1
+    return out_f[:k].copy(), out_s[:k].copy()
 
 
 class SwapPathsMixin(MachineState):
@@ -88,10 +128,7 @@ class SwapPathsMixin(MachineState):
         if len(frames) == 0:
             return 0
         mem = self.memmap
-        slots = mem.slot[frames]
-        ok = (slots >= 0) & ((mem.flags[frames] & PG_WRITEBACK) == 0)
-        ok &= (self.swap.swap_map[np.where(slots >= 0, slots, 0)] & SWAP_COUNT_MASK) == 0
-        frames, slots = frames[ok], slots[ok]
+        frames, slots = folio_swap_unused(mem.slot, mem.flags, self.swap.swap_map, frames)
         if len(frames) == 0:
             return 0
         cost = self.swap_cache.delete(slots, None)
@@ -301,15 +338,7 @@ class SwapPathsMixin(MachineState):
     # -- swap-in ------------------------------------------------------------------------------------
     def workingset_refault(self, shadows: np.ndarray, is_file: bool) -> np.ndarray:
         """workingset_refault: count refaults; activate those whose refault distance fits the workingset."""
-        has = shadows >= 0
-        n = int(has.sum())
-        activate = np.zeros(len(shadows), dtype=bool)
-        if n == 0:
-            return activate
         kind = "file" if is_file else "anon"
-        self.vm.add(f"workingset_refault_{kind}", n)
-        eviction = shadows[has] >> 1
-        distance = self.nonresident_age - eviction
         ws_size = len(self.lru[3])  # active file
         if not is_file:
             ws_size += len(self.lru[2])  # inactive file
@@ -317,14 +346,13 @@ class SwapPathsMixin(MachineState):
             ws_size += len(self.lru[1])  # active anon
             if is_file:
                 ws_size += len(self.lru[0])
-        act = distance <= ws_size
-        idx = np.flatnonzero(has)[act]
-        activate[idx] = True
-        na = len(idx)
+        activate, n, na, restore = workingset_test_recent(shadows, self.nonresident_age, ws_size)
+        if n == 0:
+            return activate
+        self.vm.add(f"workingset_refault_{kind}", n)
         if na:
             self.vm.add(f"workingset_activate_{kind}", na)
             self.nonresident_age += na
-            restore = int((shadows[idx] & 1).sum())
             if restore:
                 self.vm.add(f"workingset_restore_{kind}", restore)
         return activate
