@@ -488,6 +488,31 @@ def do_anonymous_pages(
     return k, spent
 
 
+@kernel
+def map_swap_ptes(
+    vstate: np.ndarray,
+    vframe: np.ndarray,
+    vslot: np.ndarray,
+    state: np.ndarray,
+    flags: np.ndarray,
+    vp: np.ndarray,
+    frames: np.ndarray,
+    wr: np.ndarray,
+) -> np.ndarray:
+    """do_swap_page's set_pte_at: each vpage maps its folio (young, dirty on a write). Returns the swap slots
+    the PTEs held, for swap_free."""
+    slots = np.empty(len(vp), dtype=np.int64)
+    for i in range(len(vp)):
+        v = vp[i]
+        f = frames[i]
+        slots[i] = vslot[v]
+        vstate[v] = VP_RESIDENT
+        vframe[v] = f
+        state[f] = FRAME_ANON
+        flags[f] |= PG_YOUNG | PG_DIRTY if wr[i] else PG_YOUNG
+    return slots
+
+
 def map_swapcache_folios(
     m: Machine, p: Process, vp: np.ndarray, frames: np.ndarray, wr: np.ndarray, free_swap: np.ndarray | None = None
 ) -> int:
@@ -495,13 +520,7 @@ def map_swapcache_folios(
     c = m.costs
     mem = m.memmap
     sp = m.spaces
-    slots = sp.slot[vp]
-    sp.state[vp] = VP_RESIDENT
-    sp.frame[vp] = frames
-    mem.state[frames] = FRAME_ANON
-    fl = mem.flags
-    fl[frames] |= np.uint16(PG_YOUNG)
-    fl[frames[wr]] |= np.uint16(PG_DIRTY)
+    slots = map_swap_ptes(sp.state, sp.frame, sp.slot, mem.state, mem.flags, vp, frames, wr)
     m.swap_put_ref(slots)
     # should_try_to_free_swap: swap over half full, or a write fault on an exclusive folio.
     if free_swap is None:

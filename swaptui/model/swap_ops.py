@@ -76,6 +76,28 @@ def folio_swap_unused(
     return out_f[:k].copy(), out_s[:k].copy()
 
 
+@kernel
+def swapcache_new_folios(
+    swap_map: np.ndarray,
+    state: np.ndarray,
+    owner: np.ndarray,
+    frame_slot: np.ndarray,
+    flags: np.ndarray,
+    frames: np.ndarray,
+    slots: np.ndarray,
+    vps: np.ndarray,
+) -> None:
+    """__read_swap_cache_async's new folios: SWAP_HAS_CACHE on each slot (swapcache_prepare), each frame a
+    swap-cache folio of its slot and vpage, with fresh flags."""
+    for i in range(len(frames)):
+        f = frames[i]
+        swap_map[slots[i]] |= SWAP_HAS_CACHE
+        state[f] = FRAME_SWAPCACHE
+        owner[f] = vps[i]
+        frame_slot[f] = slots[i]
+        flags[f] = 0
+
+
 class SwapPathsMixin(MachineState):
     """Swap-out, swap-in and freeing paths; part of Machine (uses its subsystems)."""
 
@@ -361,15 +383,14 @@ class SwapPathsMixin(MachineState):
         """__read_swap_cache_async for each (frame, slot): add to the swap cache, refault, read. Returns cost."""
         mem = self.memmap
         old_shadow, cost = self.swap_cache.add(slots, frames)
-        self.swap.swap_map[slots] |= np.uint8(SWAP_HAS_CACHE)
-        mem.state[frames] = FRAME_SWAPCACHE
-        mem.owner[frames] = vps
-        mem.slot[frames] = slots
-        mem.flags[frames] = 0
+        swapcache_new_folios(self.swap.swap_map, mem.state, mem.owner, mem.slot, mem.flags, frames, slots, vps)
         active = self.workingset_refault(old_shadow, is_file=False)
-        mem.flags[frames[active]] |= np.uint16(PG_WORKINGSET)
-        self.lru[LRU_ACTIVE_ANON].add(frames[active])
-        self.lru[LRU_INACTIVE_ANON].add(frames[~active])
+        if active.any():
+            mem.flags[frames[active]] |= np.uint16(PG_WORKINGSET)
+            self.lru[LRU_ACTIVE_ANON].add(frames[active])
+            self.lru[LRU_INACTIVE_ANON].add(frames[~active])
+        else:
+            self.lru[LRU_INACTIVE_ANON].add(frames)
         return cost + self.swap_read_folio(frames, slots, now + cost)
 
     def swap_read_folio(self, frames: np.ndarray, slots: np.ndarray, now: int) -> int:
