@@ -20,6 +20,7 @@ from swaptui.model.compaction import (
     direct_compact,
 )
 from swaptui.model.filemap import file_access
+from swaptui.model.jit import kernel
 from swaptui.model.memlab import OP_ZAP
 from swaptui.model.memmap import (
     FRAME_ANON,
@@ -159,32 +160,49 @@ def alloc_pages_task(
 # -- the task loop ----------------------------------------------------------------------------------
 
 
-def classify(m: Machine, vp: np.ndarray) -> np.ndarray:
-    """What kind of access each vpage needs now."""
-    st = m.spaces.state[vp]
-    cls = np.full(len(vp), RUN_GONE, dtype=np.int8)
-    cls[st == VP_RESIDENT] = RUN_RESIDENT
-    cls[st == VP_NONE] = RUN_NEW
-    sw = st == VP_SWAPPED
-    if sw.any():
-        cached = m.swap_cache.folio[m.spaces.slot[vp[sw]]] >= 0
-        cls[np.flatnonzero(sw)[cached]] = RUN_CACHED
-        cls[np.flatnonzero(sw)[~cached]] = RUN_SWAPPED
-    return cls
+@kernel
+def pte_class(state: np.ndarray, slot: np.ndarray, cache_folio: np.ndarray, v: int) -> int:
+    """handle_pte_fault's dispatch for one access: what the PTE of vpage v holds, and so which path it takes."""
+    st = state[v]
+    if st == VP_RESIDENT:
+        return RUN_RESIDENT
+    if st == VP_NONE:
+        return RUN_NEW
+    if st == VP_SWAPPED:
+        return RUN_CACHED if cache_folio[slot[v]] >= 0 else RUN_SWAPPED
+    return RUN_GONE
 
 
-def run_length(vp: np.ndarray, cls: np.ndarray) -> int:
-    """Length of the leading run of one class; faulting runs also stop before a repeated vpage."""
-    n = len(cls)
-    diff = np.flatnonzero(cls != cls[0])
-    end = int(diff[0]) if len(diff) else n
-    if end > 1 and cls[0] != RUN_RESIDENT:  # touching a mapped page twice is fine
-        _, first = np.unique(vp[:end], return_index=True)
-        if len(first) != end:
-            dup = np.ones(end, dtype=bool)
-            dup[first] = False
-            end = int(np.flatnonzero(dup)[0])
-    return end
+@kernel
+def pte_run(
+    state: np.ndarray, slot: np.ndarray, cache_folio: np.ndarray, seen: np.ndarray, stamp: int, vp: np.ndarray
+) -> tuple[int, int]:
+    """The leading run of accesses that take one path: (its RUN_* class, its length).
+
+    A faulting run also stops before a vpage it already holds (the first fault changes what the second finds);
+    touching a mapped page twice is fine. `seen` is scratch, one entry per vpage: this call marks with `stamp`.
+    """
+    n = len(vp)
+    k0 = pte_class(state, slot, cache_folio, vp[0])
+    i = 1
+    if k0 == RUN_RESIDENT:
+        while i < n and pte_class(state, slot, cache_folio, vp[i]) == k0:
+            i += 1
+        return k0, i
+    seen[vp[0]] = stamp
+    while i < n:
+        v = vp[i]
+        if seen[v] == stamp or pte_class(state, slot, cache_folio, v) != k0:
+            break
+        seen[v] = stamp
+        i += 1
+    return k0, i
+
+
+def classify_run(m: Machine, vp: np.ndarray) -> tuple[int, int]:
+    """pte_run over the task's next accesses: (class, run length)."""
+    sp = m.spaces
+    return pte_run(sp.state, sp.slot, m.swap_cache.folio, sp.seen, sp.next_stamp(), vp)
 
 
 def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
@@ -223,9 +241,7 @@ def run_task(m: Machine, p: Process, now: int, budget: int) -> int:
         if p.kind == "filecache":
             k, spent = file_access(m, p, vp, now + used, budget - used)
         else:
-            cls = classify(m, vp)
-            n = run_length(vp, cls)
-            kind = cls[0]
+            kind, n = classify_run(m, vp)
             if kind == RUN_RESIDENT:
                 k, spent = touch_resident(m, p, vp[:n], wr[:n], budget - used)
             elif kind == RUN_NEW:
@@ -250,27 +266,57 @@ def affordable(budget: int, per_page: int, n: int) -> int:
     return max(1, min(n, budget // max(per_page, 1)))
 
 
+@kernel
+def touch_ptes(
+    frame: np.ndarray,
+    flags: np.ndarray,
+    frame_slot: np.ndarray,
+    vp: np.ndarray,
+    wr: np.ndarray,
+    cost_read: int,
+    cost_write: int,
+    budget: int,
+) -> tuple[int, int, int]:
+    """The MMU's side of accesses to mapped pages: the accessed bit (and dirty bit on a write) in the PTE.
+
+    Takes as many accesses as the budget affords (at least one). A write to a clean page still in the swap
+    cache is a write-protect fault (do_wp_page's reuse): counted against the page as it was before this run.
+    Returns (accesses taken, ns, reuse faults).
+    """
+    n = len(vp)
+    spent = 0
+    k = 0
+    while k < n:
+        c = cost_write if wr[k] else cost_read
+        if k > 0 and spent + c > budget:
+            break
+        spent += c
+        k += 1
+    reuse = 0
+    for i in range(k):
+        if wr[i]:
+            f = frame[vp[i]]
+            if frame_slot[f] >= 0 and (flags[f] & PG_DIRTY) == 0:
+                reuse += 1
+    for i in range(k):
+        f = frame[vp[i]]
+        if wr[i]:
+            flags[f] |= PG_DIRTY | PG_YOUNG
+        else:
+            flags[f] |= PG_YOUNG
+    return k, spent, reuse
+
+
 def touch_resident(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, budget: int) -> tuple[int, int]:
     """Accesses to mapped pages: set the accessed bit, dirty on write."""
     c = m.costs
-    per = np.where(wr, c.touch_write, c.touch_read)
-    cum = np.cumsum(per)
-    k = max(1, int(np.searchsorted(cum, budget, side="right")))
-    k = min(k, len(vp))
-    frames = m.spaces.frame[vp[:k]]
-    fl = m.memmap.flags
-    spent = int(cum[k - 1])
-    w = wr[:k]
-    if w.any():
-        wf = frames[w]
-        # A write to a clean page still in the swap cache takes a write-protect fault (reuse).
-        wp = wf[(m.memmap.slot[wf] >= 0) & ((fl[wf] & PG_DIRTY) == 0)]
-        if len(wp):
-            m.vm.add("pgfault", len(wp))
-            m.vm.add("pgreuse", len(wp))
-            spent += len(wp) * c.fault_entry
-        fl[wf] |= np.uint16(PG_DIRTY | PG_YOUNG)
-    fl[frames[~w]] |= np.uint16(PG_YOUNG)
+    k, spent, reuse = touch_ptes(
+        m.spaces.frame, m.memmap.flags, m.memmap.slot, vp, wr, c.touch_read, c.touch_write, budget
+    )
+    if reuse:
+        m.vm.add("pgfault", reuse)
+        m.vm.add("pgreuse", reuse)
+        spent += reuse * c.fault_entry
     m.vm.add("swaptui_pages_touched", k)
     return k, spent
 
@@ -454,6 +500,31 @@ def do_anonymous_pages(
     return k, spent
 
 
+@kernel
+def map_swap_ptes(
+    vstate: np.ndarray,
+    vframe: np.ndarray,
+    vslot: np.ndarray,
+    state: np.ndarray,
+    flags: np.ndarray,
+    vp: np.ndarray,
+    frames: np.ndarray,
+    wr: np.ndarray,
+) -> np.ndarray:
+    """do_swap_page's set_pte_at: each vpage maps its folio (young, dirty on a write). Returns the swap slots
+    the PTEs held, for swap_free."""
+    slots = np.empty(len(vp), dtype=np.int64)
+    for i in range(len(vp)):
+        v = vp[i]
+        f = frames[i]
+        slots[i] = vslot[v]
+        vstate[v] = VP_RESIDENT
+        vframe[v] = f
+        state[f] = FRAME_ANON
+        flags[f] |= PG_YOUNG | PG_DIRTY if wr[i] else PG_YOUNG
+    return slots
+
+
 def map_swapcache_folios(
     m: Machine, p: Process, vp: np.ndarray, frames: np.ndarray, wr: np.ndarray, free_swap: np.ndarray | None = None
 ) -> int:
@@ -461,13 +532,7 @@ def map_swapcache_folios(
     c = m.costs
     mem = m.memmap
     sp = m.spaces
-    slots = sp.slot[vp]
-    sp.state[vp] = VP_RESIDENT
-    sp.frame[vp] = frames
-    mem.state[frames] = FRAME_ANON
-    fl = mem.flags
-    fl[frames] |= np.uint16(PG_YOUNG)
-    fl[frames[wr]] |= np.uint16(PG_DIRTY)
+    slots = map_swap_ptes(sp.state, sp.frame, sp.slot, mem.state, mem.flags, vp, frames, wr)
     m.swap_put_ref(slots)
     # should_try_to_free_swap: swap over half full, or a write fault on an exclusive folio.
     if free_swap is None:
@@ -645,6 +710,49 @@ def _bypass_read_and_map(
     return spent
 
 
+@kernel
+def vma_ra_candidates(state: np.ndarray, slot: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """swap_vma_readahead's PTE walk over [lo, hi): the vpages holding swap entries, and their slots."""
+    vps = np.empty(max(hi - lo, 0), dtype=np.int64)
+    n = 0
+    for v in range(lo, hi):
+        if state[v] == VP_SWAPPED:
+            vps[n] = v
+            n += 1
+    vps = vps[:n].copy()
+    slots = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        slots[i] = slot[vps[i]]
+    return vps, slots
+
+
+@kernel
+def swap_ra_order(
+    cand_slots: np.ndarray, cand_vp: np.ndarray, swap_map: np.ndarray, cache_folio: np.ndarray, fault_slot: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The readahead batch: candidates in use (a count, not SWAP_MAP_BAD) and not already in the swap cache,
+    the faulting entry always and first, the rest in their order. Returns (slots, vpages)."""
+    n = len(cand_slots)
+    out_s = np.empty(n, dtype=np.int64)
+    out_v = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        if cand_slots[i] == fault_slot:
+            out_s[k] = cand_slots[i]
+            out_v[k] = cand_vp[i]
+            k += 1
+    for i in range(n):
+        sl = cand_slots[i]
+        if sl == fault_slot:
+            continue
+        count = swap_map[sl] & SWAP_COUNT_MASK
+        if count > 0 and count != SWAP_MAP_BAD and cache_folio[sl] < 0:
+            out_s[k] = sl
+            out_v[k] = cand_vp[i]
+            k += 1
+    return out_s[:k].copy(), out_v[:k].copy()
+
+
 def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budget: int) -> tuple[int, int]:
     """swapin_readahead for one faulting page: VMA-based or cluster readahead, then the fault itself."""
     c = m.costs
@@ -666,10 +774,7 @@ def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budg
         pmd_lo = p.base + ((v - p.base) // PMD_PAGES) * PMD_PAGES
         lo = max(lo, p.base, pmd_lo)
         hi = min(hi, p.base + p.npages, pmd_lo + PMD_PAGES)
-        cand_vp = np.arange(lo, hi, dtype=np.int64)
-        ok = sp.state[cand_vp] == VP_SWAPPED
-        cand_vp = cand_vp[ok]
-        cand_slots = sp.slot[cand_vp]
+        cand_vp, cand_slots = vma_ra_candidates(sp.state, sp.slot, lo, hi)
     elif m.swap is not m.phys:
         cand_vp = np.array([v])  # vswap entries have no physical neighbourhood to read around
         cand_slots = np.array([slot])
@@ -685,14 +790,9 @@ def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budg
         hi = min((slot | (win - 1)) + 1, dev.base + dev.nr_slots)
         cand_slots = np.arange(lo, hi, dtype=np.int64)
         cand_vp = m.swap.owner[cand_slots]
-    # Candidates: slots that are in use (count > 0) and not already cached.
-    sm = m.swap.swap_map[cand_slots]
-    ok = ((sm & SWAP_COUNT_MASK) > 0) & ((sm & SWAP_COUNT_MASK) != SWAP_MAP_BAD) & (m.swap_cache.folio[cand_slots] < 0)
-    ok |= cand_slots == slot
-    cand_slots, cand_vp = cand_slots[ok], cand_vp[ok]
-    # The faulting entry first, so that a short allocation still serves the fault.
-    order = np.argsort(cand_slots != slot, kind="stable")
-    cand_slots, cand_vp = cand_slots[order], cand_vp[order]
+    # Candidates: slots that are in use (count > 0) and not already cached; the faulting entry first, so that
+    # a short allocation still serves the fault.
+    cand_slots, cand_vp = swap_ra_order(cand_slots, cand_vp, m.swap.swap_map, m.swap_cache.folio, slot)
     frames, spent = alloc_pages_task(m, p, len(cand_slots), now, budget)
     k = len(frames)
     if k == 0:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from swaptui.model.jit import kernel
 from swaptui.model.machine_state import MachineState
 from swaptui.model.memmap import (
     FRAME_ANON,
@@ -30,11 +31,51 @@ from swaptui.model.memmap import (
 )
 from swaptui.model.page_alloc import MIGRATE_MOVABLE
 from swaptui.model.swapfile import SWAP_COUNT_MASK, SWAP_HAS_CACHE
-from swaptui.model.workingset import unpack_shadow, workingset_eviction
+from swaptui.model.workingset import workingset_eviction, workingset_test_recent
 from swaptui.model.workload import CONTENT_SAME, CONTENT_ZERO
 
 if TYPE_CHECKING:
     from swaptui.model.vmscan import ScanControl
+
+
+@kernel
+def folio_swap_unused(
+    frame_slot: np.ndarray, flags: np.ndarray, swap_map: np.ndarray, frames: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """folio_free_swap's test: folios in the swap cache, not under writeback, whose slot no PTE references
+    (swap count 0). Returns (those frames, their slots)."""
+    out_f = np.empty(len(frames), dtype=np.int64)
+    out_s = np.empty(len(frames), dtype=np.int64)
+    k = 0
+    for f in frames:
+        sl = frame_slot[f]
+        if sl >= 0 and (flags[f] & PG_WRITEBACK) == 0 and (swap_map[sl] & SWAP_COUNT_MASK) == 0:
+            out_f[k] = f
+            out_s[k] = sl
+            k += 1
+    return out_f[:k].copy(), out_s[:k].copy()
+
+
+@kernel
+def swapcache_new_folios(
+    swap_map: np.ndarray,
+    state: np.ndarray,
+    owner: np.ndarray,
+    frame_slot: np.ndarray,
+    flags: np.ndarray,
+    frames: np.ndarray,
+    slots: np.ndarray,
+    vps: np.ndarray,
+) -> None:
+    """__read_swap_cache_async's new folios: SWAP_HAS_CACHE on each slot (swapcache_prepare), each frame a
+    swap-cache folio of its slot and vpage, with fresh flags."""
+    for i in range(len(frames)):
+        f = frames[i]
+        swap_map[slots[i]] |= SWAP_HAS_CACHE
+        state[f] = FRAME_SWAPCACHE
+        owner[f] = vps[i]
+        frame_slot[f] = slots[i]
+        flags[f] = 0
 
 
 class SwapPathsMixin(MachineState):
@@ -89,10 +130,7 @@ class SwapPathsMixin(MachineState):
         if len(frames) == 0:
             return 0
         mem = self.memmap
-        slots = mem.slot[frames]
-        ok = (slots >= 0) & ((mem.flags[frames] & PG_WRITEBACK) == 0)
-        ok &= (self.swap.swap_map[np.where(slots >= 0, slots, 0)] & SWAP_COUNT_MASK) == 0
-        frames, slots = frames[ok], slots[ok]
+        frames, slots = folio_swap_unused(mem.slot, mem.flags, self.swap.swap_map, frames)
         if len(frames) == 0:
             return 0
         cost = self.swap_cache.delete(slots, None)
@@ -305,15 +343,7 @@ class SwapPathsMixin(MachineState):
     # -- swap-in ------------------------------------------------------------------------------------
     def workingset_refault(self, shadows: np.ndarray, is_file: bool) -> np.ndarray:
         """workingset_refault: count refaults; activate those whose refault distance fits the workingset."""
-        has = shadows >= 0
-        n = int(has.sum())
-        activate = np.zeros(len(shadows), dtype=bool)
-        if n == 0:
-            return activate
         kind = "file" if is_file else "anon"
-        self.vm.add(f"workingset_refault_{kind}", n)
-        eviction, workingset = unpack_shadow(shadows)
-        distance = self.nonresident_age - eviction[has]
         ws_size = len(self.lru[3])  # active file
         if not is_file:
             ws_size += len(self.lru[2])  # inactive file
@@ -321,14 +351,13 @@ class SwapPathsMixin(MachineState):
             ws_size += len(self.lru[1])  # active anon
             if is_file:
                 ws_size += len(self.lru[0])
-        act = distance <= ws_size
-        idx = np.flatnonzero(has)[act]
-        activate[idx] = True
-        na = len(idx)
+        activate, n, na, restore = workingset_test_recent(shadows, self.nonresident_age, ws_size)
+        if n == 0:
+            return activate
+        self.vm.add(f"workingset_refault_{kind}", n)
         if na:
             self.vm.add(f"workingset_activate_{kind}", na)
             self.nonresident_age += na
-            restore = int(workingset[idx].sum())
             if restore:
                 self.vm.add(f"workingset_restore_{kind}", restore)
         return activate
@@ -337,15 +366,14 @@ class SwapPathsMixin(MachineState):
         """__read_swap_cache_async for each (frame, slot): add to the swap cache, refault, read. Returns cost."""
         mem = self.memmap
         old_shadow, cost = self.swap_cache.add(slots, frames)
-        self.swap.swap_map[slots] |= np.uint8(SWAP_HAS_CACHE)
-        mem.state[frames] = FRAME_SWAPCACHE
-        mem.owner[frames] = vps
-        mem.slot[frames] = slots
-        mem.flags[frames] = 0
+        swapcache_new_folios(self.swap.swap_map, mem.state, mem.owner, mem.slot, mem.flags, frames, slots, vps)
         active = self.workingset_refault(old_shadow, is_file=False)
-        mem.flags[frames[active]] |= np.uint16(PG_WORKINGSET)
-        self.lru[LRU_ACTIVE_ANON].add(frames[active])
-        self.lru[LRU_INACTIVE_ANON].add(frames[~active])
+        if active.any():
+            mem.flags[frames[active]] |= np.uint16(PG_WORKINGSET)
+            self.lru[LRU_ACTIVE_ANON].add(frames[active])
+            self.lru[LRU_INACTIVE_ANON].add(frames[~active])
+        else:
+            self.lru[LRU_INACTIVE_ANON].add(frames)
         return cost + self.swap_read_folio(frames, slots, now + cost)
 
     def swap_read_folio(self, frames: np.ndarray, slots: np.ndarray, now: int) -> int:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from swaptui.model.costs import CostTable
+from swaptui.model.jit import kernel
 from swaptui.model.xarray import XArrayForest
 
 if TYPE_CHECKING:
@@ -23,6 +24,40 @@ if TYPE_CHECKING:
 
 SWAP_ADDRESS_SPACE_SHIFT = 14
 MAX_DEPTH = 8
+
+
+@kernel
+def depth_account(hops: np.ndarray, depth_hist: np.ndarray) -> int:
+    """Add lookups of these hop counts to the depth histogram (the last bin takes the deeper ones); total hops."""
+    total = 0
+    top = len(depth_hist) - 1
+    for h in hops:
+        total += h
+        depth_hist[min(h, top)] += 1
+    return total
+
+
+@kernel
+def swap_cache_store(
+    folio: np.ndarray, shadow: np.ndarray, slots: np.ndarray, frames: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """swap_cache_add_folio's stores: each slot takes its folio, replacing any shadow. Returns (the shadows
+    replaced, -1 where none; the slots that held nothing before, which the index must insert)."""
+    n = len(slots)
+    old = np.empty(n, dtype=np.int64)
+    new = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        sl = slots[i]
+        if folio[sl] < 0 and shadow[sl] < 0:
+            new[k] = sl
+            k += 1
+    for i in range(n):
+        sl = slots[i]
+        old[i] = shadow[sl]
+        shadow[sl] = -1
+        folio[sl] = frames[i]
+    return old, new[:k].copy()
 
 
 class SwapCacheBase:
@@ -46,7 +81,8 @@ class SwapCacheBase:
     def _hops(self, slots: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _walk_cost(self, hops: np.ndarray) -> int:
+    def _walk_cost(self, n: int, hops: int) -> int:
+        """ns for n lookups walking `hops` index nodes in all."""
         raise NotImplementedError
 
     def _store_cost(self, n: int) -> int:
@@ -60,11 +96,10 @@ class SwapCacheBase:
 
     def _charge_lookup(self, slots: np.ndarray, store: bool) -> int:
         hops = self._hops(slots)
-        total = int(hops.sum())
+        total = depth_account(hops, self.depth_hist)
         self.lookups += len(slots)
         self.hops += total
-        self.depth_hist += np.bincount(np.minimum(hops, MAX_DEPTH - 1), minlength=MAX_DEPTH)
-        cost = self._walk_cost(hops)
+        cost = self._walk_cost(len(slots), total)
         if store:
             cost += self._store_cost(len(slots))
         return cost
@@ -76,11 +111,8 @@ class SwapCacheBase:
 
     def add(self, slots: np.ndarray, frames: np.ndarray) -> tuple[np.ndarray, int]:
         """swap_cache_add_folio: store folios; returns the shadows they replace, and the cost."""
-        empty = (self.folio[slots] < 0) & (self.shadow[slots] < 0)
-        self._index_insert(slots[empty])
-        old_shadow = self.shadow[slots].copy()
-        self.shadow[slots] = -1
-        self.folio[slots] = frames
+        old_shadow, new = swap_cache_store(self.folio, self.shadow, slots, frames)
+        self._index_insert(new)
         self.nr_pages += len(slots)
         return old_shadow, self._charge_lookup(slots, True)
 
@@ -124,8 +156,8 @@ class ClassicSwapCache(SwapCacheBase):
     def _hops(self, slots: np.ndarray) -> np.ndarray:
         return self.xa.lookup_hops(slots)
 
-    def _walk_cost(self, hops: np.ndarray) -> int:
-        return int(hops.sum()) * self.costs.xa_hop
+    def _walk_cost(self, n: int, hops: int) -> int:
+        return hops * self.costs.xa_hop
 
     def _store_cost(self, n: int) -> int:
         return n * self.costs.xa_lock

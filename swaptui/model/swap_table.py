@@ -34,8 +34,8 @@ class SwapTableCache(SwapCacheBase):
     def _hops(self, slots: np.ndarray) -> np.ndarray:
         return np.zeros(len(slots), dtype=np.int64)
 
-    def _walk_cost(self, hops: np.ndarray) -> int:
-        return len(hops) * 2 * self.costs.table_access  # cluster_info[offset / 512], then table[offset % 512]
+    def _walk_cost(self, n: int, hops: int) -> int:
+        return n * 2 * self.costs.table_access  # cluster_info[offset / 512], then table[offset % 512]
 
     def _store_cost(self, n: int) -> int:
         return 0  # under ci->lock, already held

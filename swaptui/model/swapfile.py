@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from swaptui.model.costs import BackendProfile, CostTable
+from swaptui.model.jit import kernel
 
 SWAPFILE_CLUSTER = 512
 CLUSTER_SHIFT = 9
@@ -43,6 +44,30 @@ CLUSTER_FLAG_FRAG = 3
 CLUSTER_FLAG_FULL = 4
 CLUSTER_FLAG_DISCARD = 5
 CLUSTER_FLAG_NAMES = ("none", "free", "nonfull", "frag", "full", "discard")
+
+
+@kernel
+def swap_entries_clear(
+    zeromap: np.ndarray,
+    owner: np.ndarray,
+    cluster_count: np.ndarray,
+    cluster_dev: np.ndarray,
+    slots: np.ndarray,
+    nr_devices: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """swap_entries_free's per-slot part: clear the zeromap bit and owner, drop each cluster's count. Returns
+    the clusters touched (ascending) and the slots freed per device."""
+    dev_counts = np.zeros(nr_devices, dtype=np.int64)
+    cl = np.empty(len(slots), dtype=np.int64)
+    for i in range(len(slots)):
+        sl = slots[i]
+        zeromap[sl] = False
+        owner[sl] = -1
+        c = sl >> CLUSTER_SHIFT
+        cl[i] = c
+        cluster_count[c] -= 1
+        dev_counts[cluster_dev[c]] += 1
+    return np.unique(cl), dev_counts
 
 
 @dataclass
@@ -651,12 +676,9 @@ class SwapSlots:
         """swap_entries_free: clear the slots, fix cluster counts and lists, give the pages back."""
         if len(slots) == 0:
             return
-        self.zeromap[slots] = False
-        self.owner[slots] = -1
-        clusters, counts = np.unique(slots >> CLUSTER_SHIFT, return_counts=True)
-        self.cluster_count[clusters] -= counts.astype(np.int32)
-        devs = self.cluster_dev[clusters]
-        dev_counts = np.bincount(devs, weights=counts, minlength=len(self.devices)).astype(np.int64)
+        clusters, dev_counts = swap_entries_clear(
+            self.zeromap, self.owner, self.cluster_count, self.cluster_dev, slots, len(self.devices)
+        )
         for i, cnt in enumerate(dev_counts.tolist()):
             self.devices[i].inuse -= cnt
         self.nr_swap_pages += len(slots)

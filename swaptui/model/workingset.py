@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from swaptui.model.jit import kernel
 from swaptui.model.memmap import PG_WORKINGSET
 
 if TYPE_CHECKING:
@@ -33,3 +34,24 @@ def pack_shadow(eviction: np.ndarray, workingset: np.ndarray) -> np.ndarray:
 def unpack_shadow(shadows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """unpack_shadow: (eviction clock, whether the folio was in the workingset) of each shadow."""
     return shadows >> 1, (shadows & 1) != 0
+
+
+@kernel
+def workingset_test_recent(shadows: np.ndarray, nonresident_age: int, ws_size: int) -> tuple[np.ndarray, int, int, int]:
+    """workingset_test_recent for each shadow (-1: none): a refault whose refault distance (nonresident_age now
+    minus at eviction) fits in the workingset is activated. Returns (activate, refaults, activations, of those
+    evicted from the workingset: workingset_restore). Shadows decode as unpack_shadow's."""
+    activate = np.zeros(len(shadows), dtype=np.bool_)
+    n = 0
+    na = 0
+    restore = 0
+    for i in range(len(shadows)):
+        sh = shadows[i]
+        if sh < 0:
+            continue
+        n += 1
+        if nonresident_age - (sh >> 1) <= ws_size:
+            activate[i] = True
+            na += 1
+            restore += sh & 1
+    return activate, n, na, restore

@@ -47,6 +47,17 @@ class AddressSpaces:
         self.slot = np.full(nr_vpages, -1, dtype=np.int64)
         self.content = np.zeros(nr_vpages, dtype=np.uint8)
         self.csize = np.zeros(nr_vpages, dtype=np.uint16)  # compressed bytes of a normal page
+        # Scratch for the compiled fault-run scan (memory.pte_run): a vpage is marked with the scan's stamp.
+        self.seen = np.zeros(nr_vpages, dtype=np.uint32)
+        self.stamp = 0
+
+    def next_stamp(self) -> int:
+        """A stamp no entry of `seen` holds yet."""
+        self.stamp += 1
+        if self.stamp > 0xFFFFFFFF:
+            self.seen[:] = 0
+            self.stamp = 1
+        return self.stamp
 
 
 def coprime_stride(n: int, rng: np.random.Generator) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from swaptui.model.jit import kernel
+
 XA_CHUNK_SHIFT = 6
 XA_CHUNK_SIZE = 1 << XA_CHUNK_SHIFT
 XA_NODE_BYTES = 576
@@ -20,6 +22,92 @@ def xa_height(max_index: int) -> int:
     if max_index <= 0:
         return 0
     return -(-int(max_index).bit_length() // XA_CHUNK_SHIFT)
+
+
+@kernel
+def xa_count_update(
+    leaf: np.ndarray,
+    mid: np.ndarray,
+    entries: np.ndarray,
+    nonzero: np.ndarray,
+    beyond64: np.ndarray,
+    beyond4096: np.ndarray,
+    idx: np.ndarray,
+    sign: int,
+    span_shift: int,
+    masked: bool,
+) -> None:
+    """xas_store's bookkeeping for entries stored (sign 1) or erased (sign -1) at these indices: the per-tree
+    counts that decide each tree's height, the leaf counts and which second-level nodes have live leaves."""
+    span_mask = (1 << span_shift) - 1
+    for i in range(len(idx)):
+        x = idx[i]
+        t = x >> span_shift
+        local = x & span_mask if masked else x
+        entries[t] += sign
+        if local > 0:
+            nonzero[t] += sign
+        if local >= XA_CHUNK_SIZE:
+            beyond64[t] += sign
+        if local >= XA_CHUNK_SIZE * XA_CHUNK_SIZE:
+            beyond4096[t] += sign
+        lf = x >> XA_CHUNK_SHIFT
+        before = leaf[lf] > 0
+        leaf[lf] += sign
+        after = leaf[lf] > 0
+        if before != after:
+            mid[lf >> XA_CHUNK_SHIFT] += 1 if after else -1
+
+
+@kernel
+def xa_tree_height(
+    entries: np.ndarray,
+    nonzero: np.ndarray,
+    beyond64: np.ndarray,
+    beyond4096: np.ndarray,
+    tree: int,
+    span_shift: int,
+    masked: bool,
+) -> int:
+    """Levels xas_load walks in one tree (0: the head holds index 0 alone, or nothing)."""
+    if beyond4096[tree] > 0:
+        h = 3
+    elif beyond64[tree] > 0:
+        h = 2
+    else:
+        h = 1 if nonzero[tree] > 0 else 0
+    if not masked and entries[tree] > 0:
+        # Unmasked trees index by the full offset: the tree's base decides the height.
+        top = (tree << span_shift) + (1 << span_shift) - 1
+        bits = 0
+        while top > 0:
+            bits += 1
+            top >>= 1
+        h = max(h, -(-bits // XA_CHUNK_SHIFT))
+    return h
+
+
+@kernel
+def xa_lookup_hops(
+    entries: np.ndarray,
+    nonzero: np.ndarray,
+    beyond64: np.ndarray,
+    beyond4096: np.ndarray,
+    idx: np.ndarray,
+    span_shift: int,
+    masked: bool,
+) -> np.ndarray:
+    """Node hops of a lookup of each index."""
+    out = np.empty(len(idx), dtype=np.int64)
+    last = -1
+    h = 0
+    for i in range(len(idx)):
+        t = idx[i] >> span_shift
+        if t != last:
+            h = xa_tree_height(entries, nonzero, beyond64, beyond4096, t, span_shift, masked)
+            last = t
+        out[i] = h
+    return out
 
 
 class XArrayForest:
@@ -39,43 +127,20 @@ class XArrayForest:
         self.beyond4096 = np.zeros(self.nr_trees, dtype=np.int64)  # entries at tree index >= 4096
         self.nonzero = np.zeros(self.nr_trees, dtype=np.int64)  # entries at tree index > 0
 
-    def _local(self, idx: np.ndarray) -> np.ndarray:
-        return idx & ((1 << self.span_shift) - 1) if self.masked else idx
-
     def _update(self, idx: np.ndarray, sign: int) -> None:
-        if len(idx) == 0:
-            return
-        trees = idx >> self.span_shift
-        local = self._local(idx)
-        t0 = int(trees[0])
-        if t0 == int(trees[-1]) and (trees == t0).all():  # the common case: one tree
-            self.entries[t0] += sign * len(idx)
-            self.nonzero[t0] += sign * int(np.count_nonzero(local))
-            self.beyond64[t0] += sign * int(np.count_nonzero(local >= XA_CHUNK_SIZE))
-            self.beyond4096[t0] += sign * int(np.count_nonzero(local >= XA_CHUNK_SIZE**2))
-        else:
-            np.add.at(self.entries, trees, sign)
-            np.add.at(self.nonzero, trees[local > 0], sign)
-            np.add.at(self.beyond64, trees[local >= XA_CHUNK_SIZE], sign)
-            np.add.at(self.beyond4096, trees[local >= XA_CHUNK_SIZE**2], sign)
-        raw = idx >> XA_CHUNK_SHIFT
-        lo = int(raw.min())
-        span = int(raw.max()) - lo + 1
-        if span <= 4 * len(raw) + 64:  # dense batch: a bincount over the range beats sorting
-            binned = np.bincount(raw - lo, minlength=span)
-            leaves = np.flatnonzero(binned)
-            counts = binned[leaves]
-            leaves = leaves + lo
-        else:
-            leaves, counts = np.unique(raw, return_counts=True)
-        before = self.leaf[leaves] > 0
-        self.leaf[leaves] += (sign * counts).astype(np.int16)
-        after = self.leaf[leaves] > 0
-        changed = leaves[before != after]
-        if len(changed):
-            delta = np.where(after[before != after], 1, -1)
-            mids = changed >> XA_CHUNK_SHIFT
-            np.add.at(self.mid, mids, delta.astype(np.int16))
+        if len(idx):
+            xa_count_update(
+                self.leaf,
+                self.mid,
+                self.entries,
+                self.nonzero,
+                self.beyond64,
+                self.beyond4096,
+                idx,
+                sign,
+                self.span_shift,
+                self.masked,
+            )
 
     def insert(self, idx: np.ndarray) -> None:
         """Store entries at these indices (they must be empty)."""
@@ -113,10 +178,15 @@ class XArrayForest:
 
     def lookup_hops(self, idx: np.ndarray) -> np.ndarray:
         """Hops for lookups of these indices."""
-        trees = np.asarray(idx, dtype=np.int64) >> self.span_shift
-        if len(trees) and trees[0] == trees[-1] and (trees == trees[0]).all():
-            return np.full(len(trees), self.tree_height(int(trees[0])), dtype=np.int64)
-        return self.height(trees)
+        return xa_lookup_hops(
+            self.entries,
+            self.nonzero,
+            self.beyond64,
+            self.beyond4096,
+            np.asarray(idx, dtype=np.int64),
+            self.span_shift,
+            self.masked,
+        )
 
     def node_count(self) -> int:
         """xa_nodes allocated across the forest (leaves + mid nodes + roots of tall trees)."""
