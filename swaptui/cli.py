@@ -737,7 +737,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     except SetError as error:
         _fail(str(error))
         return 2
-    if args.plot_out and not _check_outputs(args.force, ("--out", args.out), ("--plot-out", args.plot_out)):
+    if args.plot_out and os.path.abspath(args.plot_out) == os.path.abspath(args.out):
+        _fail(f"--out and --plot-out: expected two different files; both are {args.plot_out}")
+        return 2
+    if args.plot_out and not _check_outputs(args.force, ("--plot-out", args.plot_out)):
         return 2
     length = f"--ticks {args.ticks}" if args.ticks else f"--duration {args.duration}" if args.duration else "scenario"
     meta = {

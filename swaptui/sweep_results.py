@@ -53,7 +53,7 @@ def typed(row: dict[str, str], keys: Sequence[str]) -> dict[str, Any]:
     for name, text in row.items():
         if name in keys or name == "error" or text == "":
             out[name] = text
-        elif name in INT_COLUMNS:
+        elif name in INT_COLUMNS or text.lstrip("-").isdigit():  # written as an int, read back as one
             out[name] = int(text)
         else:
             out[name] = float(text)
