@@ -627,9 +627,10 @@ def _args_sweep(parser: argparse.ArgumentParser) -> None:
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--ticks", metavar="N", type=int, help="run N ticks per point (default: its duration)")
     length.add_argument("--duration", metavar="D", help="run this much simulated time per point, e.g. 2s")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--jobs", metavar="N", type=int, help="worker processes (default: the CPU count)")
-    where.add_argument(
+    parser.add_argument(
+        "--jobs", metavar="N", type=int, help="worker processes, here or in --dask local (default: the CPU count)"
+    )
+    parser.add_argument(
         "--dask",
         metavar="ADDRESS",
         help="run on a dask.distributed scheduler (tcp://host:8786), or `local` for a LocalCluster of --jobs "
@@ -688,6 +689,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     checks = [
         (args.seeds < 1, f"--seeds: expected a whole number from 1 up; got {args.seeds}"),
         (args.jobs is not None and args.jobs < 1, f"--jobs: expected a whole number from 1 up; got {args.jobs}"),
+        (
+            args.jobs is not None and args.dask not in (None, "local"),
+            "--jobs: applies to this machine and to --dask local; a scheduler's workers are its own",
+        ),
         (args.ticks is not None and args.ticks < 1, f"--ticks: expected a whole number from 1 up; got {args.ticks}"),
         (not args.out.endswith((".csv", ".parquet")), f"--out: expected a FILE.csv or FILE.parquet; got {args.out}"),
         (bool(args.plot) != bool(args.plot_out), "--plot and --plot-out: expected both (a column and a FILE.png)"),
@@ -802,15 +807,13 @@ def _sweep(args: argparse.Namespace, name: str, tasks, keys, table_columns, meta
         return 2
     if args.summary:
         sys.stdout.write(render_summary(rows, keys, name, args.format == "markdown"))
-    failed = [row for row in rows if row.get("error")]
+    failed = sorted((row for row in rows if row.get("error")), key=lambda r: (int(r["point"]), int(r["seed"])))
     print(f"sweep: {len(rows)} runs in {printable(args.out)}", file=sys.stderr)
     if failed:
-        first = next(
-            task.label for task in tasks if task.key == (tuple(str(failed[0][k]) for k in keys), failed[0]["seed"])
-        )
+        first = ",".join(f"{k}={failed[0][k]}" for k in keys) + f" seed={failed[0]['seed']}"
         _fail(
             f"{len(failed)} of {len(rows)} runs failed (their rows carry the error); "
-            f"the first, {first}: {failed[0]['error']}"
+            f"the first, {printable(first)}: {printable(failed[0]['error'])}"
         )
         return 1
     return 0

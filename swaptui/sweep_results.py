@@ -21,6 +21,7 @@ from typing import Any
 
 from swaptui.output import OutputError, atomic_output, check_target, write_bytes
 from swaptui.sweep import COUNTER_COLUMNS, Task
+from swaptui.text import printable
 
 INT_COLUMNS = frozenset({"point", "seed", "ticks", *COUNTER_COLUMNS})
 SUMMARY_COLUMNS = (
@@ -339,9 +340,9 @@ class SweepProgress:
         if self._bar is not None:
             self._bar.update(self._task, completed=self.done, running=self.running())
             return
-        failed = f" FAILED: {row['error']}" if row.get("error") else ""
+        failed = f" FAILED: {printable(row['error'])}" if row.get("error") else ""
         print(
-            f"sweep: {self.done}/{self.total} {label} in {row.get('wall_s', 0):.1f}s{failed}; "
+            f"sweep: {self.done}/{self.total} {printable(label)} in {row.get('wall_s', 0):.1f}s{failed}; "
             f"{self.running()} running, ETA {self.eta()}",
             file=self.stream,
             flush=True,

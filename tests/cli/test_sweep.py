@@ -48,7 +48,7 @@ def test_a_grid_on_a_pool_and_on_a_dask_local_cluster_gives_the_same_table(scena
     r = swaptui("sweep", str(scenario), *GRID, "--jobs", "2", "--out", str(local))
     assert r.returncode == 0, r.stderr
     assert "4 points × 1 seed: 4 to run on 2 processes" in r.stderr and "4/4" in r.stderr
-    r = swaptui("sweep", str(scenario), *GRID, "--dask", "local", "--out", str(dask))
+    r = swaptui("sweep", str(scenario), *GRID, "--dask", "local", "--jobs", "2", "--out", str(dask))
     assert r.returncode == 0, r.stderr
     table = rows(local)
     assert without_wall(table) == without_wall(rows(dask))
@@ -243,3 +243,32 @@ def test_parquet_output_and_a_plot(scenario: Path, tmp_path: Path) -> None:
     r = swaptui("sweep", str(scenario), *grid, "--plot", "nonsense", "--plot-out", str(png))
     assert r.returncode == 2 and "--plot: expected a column" in r.stderr
     assert json.loads((tmp_path / "r.parquet.sweep.json").read_text())["keys"] == ["swap.design"]
+
+
+@pytest.mark.parametrize(
+    ("options", "expect"),
+    [
+        (("--dask", "local"), "--dask: needs dask, an optional extra: pip install 'swaptui[dask]'"),
+        (("--plot", "pswpout", "--plot-out", "p.png"), "--plot: needs matplotlib, an optional extra"),
+        (
+            ("--out", "r.parquet"),
+            "--out FILE.parquet: needs pyarrow, an optional extra: pip install 'swaptui[parquet]'",
+        ),
+    ],
+)
+def test_an_option_whose_extra_is_missing_says_so_in_one_line(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: tuple[str, ...], expect: str
+) -> None:
+    import importlib.util
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    r = swaptui("sweep", str(scenario), "--set", "swap.design=classic", "--out", "r.csv", *options)
+    assert r.returncode == 2 and r.stderr.startswith(f"swaptui: {expect}")
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r.csv").exists() and not (tmp_path / "r.parquet").exists()
+
+
+def test_jobs_with_a_remote_scheduler_is_refused(scenario: Path, tmp_path: Path) -> None:
+    r = swaptui("sweep", str(scenario), "--dask", "tcp://127.0.0.1:1", "--jobs", "2", "--out", str(tmp_path / "r.csv"))
+    assert r.returncode == 2 and "--jobs: applies to this machine and to --dask local" in r.stderr
