@@ -261,12 +261,18 @@ def _args_compare(parser: argparse.ArgumentParser) -> None:
     length.add_argument("--ticks", metavar="N", type=int, help="run N ticks per design")
     length.add_argument("--duration", metavar="D", help="run this much simulated time per design")
     parser.add_argument("--json", metavar="OUT", help="write the metrics by design as JSON to OUT")
+    parser.add_argument(
+        "--format",
+        choices=("table", "markdown"),
+        default="table",
+        help="print a text table (default) or a markdown table that pastes into a mail",
+    )
     _args_force(parser)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     """Run a scenario under several swap designs with the same seed and print one table."""
-    from swaptui.compare import BUILT_DESIGNS, render, run_designs
+    from swaptui.compare import BUILT_DESIGNS, render, render_markdown, run_designs
 
     scenario = _load_or_report(args.file)
     if scenario is None:
@@ -289,7 +295,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from swaptui.text import markup_safe
 
     results = run_designs(scenario, designs, ticks)
-    sys.stdout.write(render(results, f"{markup_safe(scenario.name)}: {ticks} ticks, seed {scenario.seed}"))
+    if args.format == "markdown":
+        sys.stdout.write(render_markdown(results, f"{scenario.name}: {ticks} ticks, seed {scenario.seed}"))
+    else:
+        sys.stdout.write(render(results, f"{markup_safe(scenario.name)}: {ticks} ticks, seed {scenario.seed}"))
     if args.json and not _write_file(args.json, json.dumps(results, indent=2, sort_keys=True) + "\n", args.force):
         return 2
     return 0

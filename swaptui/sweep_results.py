@@ -233,11 +233,9 @@ def render_summary(rows: list[dict[str, Any]], keys: Sequence[str], title: str, 
     """The summary as a rich text table, or as a markdown table that pastes into a mail."""
     header, body = summary_table(rows, keys)
     if markdown:
-        lines = [f"**{title}** (mean ± sd over seeds)", ""]
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "|".join("---" if i < len(keys) else "---:" for i in range(len(header))) + "|")
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |" for cells in body]
-        return "\n".join(lines) + "\n"
+        from swaptui.text import markdown_table
+
+        return f"**{printable(title)}** (mean ± sd over seeds)\n\n" + markdown_table(header, body, len(keys))
     from rich.console import Console
     from rich.table import Table
 

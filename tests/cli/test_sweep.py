@@ -272,3 +272,28 @@ def test_an_option_whose_extra_is_missing_says_so_in_one_line(
 def test_jobs_with_a_remote_scheduler_is_refused(scenario: Path, tmp_path: Path) -> None:
     r = swaptui("sweep", str(scenario), "--dask", "tcp://127.0.0.1:1", "--jobs", "2", "--out", str(tmp_path / "r.csv"))
     assert r.returncode == 2 and "--jobs: applies to this machine and to --dask local" in r.stderr
+
+
+def test_progress_is_a_line_per_run_off_a_terminal_and_a_bar_on_one() -> None:
+    import io
+
+    from swaptui.sweep_results import SweepProgress
+
+    plain = io.StringIO()
+    progress = SweepProgress(3, 2, plain)
+    progress.finished("swap.design=vswap seed=1", {"wall_s": 1.5, "error": ""})
+    progress.finished("swap.design=classic seed=1", {"wall_s": 2.0, "error": "RuntimeError: \x1b[2J"})
+    progress.close()
+    first, second = plain.getvalue().splitlines()
+    assert first.startswith("sweep: 1/3 swap.design=vswap seed=1 in 1.5s; 2 running, ETA ")
+    assert second.startswith("sweep: 2/3 swap.design=classic seed=1 in 2.0s FAILED: RuntimeError: \\x1b[2J; 1 running")
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    progress = SweepProgress(2, 2, screen)
+    progress.finished("a", {"wall_s": 1.0, "error": ""})
+    progress.close()
+    assert "1/2" in screen.getvalue() and "running" in screen.getvalue()
