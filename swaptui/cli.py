@@ -791,7 +791,7 @@ def _sweep(args: argparse.Namespace, name: str, tasks, keys, table_columns, meta
         file=sys.stderr,
     )
     progress = SweepProgress(len(todo), jobs, sys.stderr)
-    runs = run_dask(todo, args.dask, jobs) if args.dask else run_local(todo, jobs)
+    runs = run_dask(todo, args.dask, jobs) if args.dask and todo else run_local(todo, jobs)
     try:
         for task, row in runs:
             row |= dict(zip(keys, task.values))

@@ -78,6 +78,7 @@ class ResultsFile:
         """Start the file, or resume it: the finished rows already there, by (values, seed). Refuse
         (ResumeError) a file from another grid, scenario or version of the table unless force."""
         done: dict[tuple[tuple[str, ...], int], dict[str, str]] = {}
+        check_target(self.path, True, "--out")  # a directory or a device is refused before anything else
         exists = os.path.lexists(self.path) or (self.parquet and os.path.lexists(self.rows_path))
         if exists and not force:
             done = self._resume(tasks)

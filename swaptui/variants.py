@@ -112,6 +112,8 @@ def resolve_key(key: str, data: dict[str, Any]) -> Key:
             current = typing.get_args(current)[0]
             node = node[index]
             i += 1
+        elif typing.get_origin(current) in (tuple, list):
+            raise SetError(f"{where} has no items in the file to set a key of; got '{parts[i]}'")
         else:
             raise SetError(f"{where} is a single value; '{'.'.join(parts[i:])}' goes past it")
     return tuple(path)

@@ -106,6 +106,9 @@ def test_a_file_from_another_sweep_is_refused_unless_forced(scenario: Path, tmp_
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert "--force starts it over" in r.stderr and "Traceback" not in r.stderr
         assert out.read_text() == before
+    (tmp_path / "dir.csv").mkdir()
+    r = swaptui("sweep", str(scenario), *grid[:-1], str(tmp_path / "dir.csv"), "--ticks", "30")
+    assert r.returncode == 2 and "not a regular file (a directory)" in r.stderr
     plain = tmp_path / "plain.csv"
     plain.write_text("a,b\n1,2\n")
     r = swaptui("sweep", str(scenario), *grid[:-1], str(plain), "--ticks", "30")
@@ -205,6 +208,8 @@ def test_keys_resolve_against_the_schema_longest_first() -> None:
     assert resolve_key("swap.devices.0.size", data) == ("swap", "devices", 0, "size")
     setting = parse_set("machine.mthp=[16KiB,64KiB],[]", data)
     assert setting.texts == ("[16KiB,64KiB]", "[]") and setting.values == (["16KiB", "64KiB"], [])
+    with pytest.raises(SetError, match=r"swap\.devices has no items in the file"):
+        resolve_key("swap.devices.0.size", {"swap": {}})
     with pytest.raises(SetError, match="given twice"):
         parse_set("machine.swappiness=60,60", data)
 
