@@ -19,8 +19,8 @@ from typing import Any
 
 from swaptui.compare import METRICS
 from swaptui.model.vmstat import GAUGES, NAMES
-from swaptui.scenario import Scenario
-from swaptui.variants import SetError, Setting, validated
+from swaptui.scenario import Scenario, ScenarioError, format_key
+from swaptui.variants import SetError, Setting, describe, try_settings
 
 COUNTER_COLUMNS: tuple[str, ...] = tuple(n for n in NAMES if n not in GAUGES and not n.startswith("swaptui_"))
 """The /proc/vmstat event counters the model keeps, as deltas over the run."""
@@ -62,25 +62,37 @@ def build_grid(
     """Every point of the grid times every seed, each validated by the scenario's schema before anything
     runs; SetError (one line naming the --set) for a value or a combination the schema refuses. Each point
     runs `ticks` ticks, or `duration` ns at its own tick, or else its own scenario's duration."""
-    for setting in settings:  # one value at a time first, so an error names the --set it came from
-        for path_value in zip(setting.texts, setting.values):
-            validated(data, [(setting.path, path_value[1])], setting.shown(path_value[0]))
     tasks = []
     combos = itertools.product(*(list(zip(s.texts, s.values)) for s in settings))
     for point, combo in enumerate(combos):
         label = ",".join(f"{s.key}={text}" for s, (text, _) in zip(settings, combo))
-        shown = " ".join(s.shown(text) for s, (text, _) in zip(settings, combo))
-        scenario = validated(data, [(s.path, value) for s, (_, value) in zip(settings, combo)], shown)
+        scenario = try_settings(data, [(s.path, value) for s, (_, value) in zip(settings, combo)])
+        if isinstance(scenario, ScenarioError):
+            raise SetError(describe(scenario, _blame(data, settings, combo, scenario.issues[0])))
         run_ticks = (
             ticks if ticks is not None else duration // scenario.tick if duration is not None else scenario.ticks
         )
         if run_ticks < 1:
-            raise SetError(f"{shown or 'the scenario'}: --duration: expected at least one tick ({scenario.tick} ns)")
+            raise SetError(f"{label or 'the scenario'}: --duration: expected at least one tick ({scenario.tick} ns)")
         for i in range(seeds):
             seeded = scenario.model_copy(update={"seed": scenario.seed + i})
             values = tuple(text for text, _ in combo)
             tasks.append(Task(point, values, scenario.seed + i, seeded, run_ticks, f"{label} seed={scenario.seed + i}"))
     return tasks
+
+
+def _blame(data: dict[str, Any], settings: list[Setting], combo: tuple[tuple[str, Any], ...], issue: Any) -> str:
+    """The --set a refused point's problem comes from: the one whose key it is at, if that value alone is
+    refused the same way; else the whole combination."""
+    for setting, (text, value) in zip(settings, combo):
+        if issue.key == format_key(setting.path):
+            alone = try_settings(data, [(setting.path, value)])
+            if isinstance(alone, ScenarioError) and (alone.issues[0].key, alone.issues[0].message) == (
+                issue.key,
+                issue.message,
+            ):
+                return setting.shown(text)
+    return " ".join(s.shown(text) for s, (text, _) in zip(settings, combo)) or "the scenario"
 
 
 def run_task(task: Task) -> dict[str, Any]:

@@ -150,13 +150,17 @@ def apply(data: dict[str, Any], settings: list[tuple[Key, Any]]) -> dict[str, An
     return out
 
 
-def validated(data: dict[str, Any], settings: list[tuple[Key, Any]], shown: str) -> Scenario:
-    """The scenario with the settings applied, through the scenario's validation; SetError (the first
-    problem, one line, naming `shown`) if it is refused."""
+def try_settings(data: dict[str, Any], settings: list[tuple[Key, Any]]) -> Scenario | ScenarioError:
+    """The scenario with the settings applied, through the scenario's validation, or the error it gave."""
     try:
-        return validate_data(apply(data, settings), shown)
+        return validate_data(apply(data, settings), "--set")
     except ScenarioError as error:
-        issue = error.issues[0]
-        more = f" (and {len(error.issues) - 1} more problems)" if len(error.issues) > 1 else ""
-        text = f"{issue.key}: {issue.message}" if issue.key else issue.message
-        raise SetError(printable(f"{shown}: {text}{more}")) from None
+        return error
+
+
+def describe(error: ScenarioError, shown: str) -> str:
+    """A refused point as one line: what was set, then the first problem's key and message."""
+    issue = error.issues[0]
+    more = f" (and {len(error.issues) - 1} more problems)" if len(error.issues) > 1 else ""
+    text = f"{issue.key}: {issue.message}" if issue.key else issue.message
+    return printable(f"{shown}: {text}{more}")

@@ -196,6 +196,24 @@ def test_a_combination_the_schema_refuses_names_both_settings(scenario: Path, tm
     )
 
 
+def test_a_value_refused_alone_but_valid_with_the_others_passes() -> None:
+    import yaml
+
+    from swaptui.sweep import build_grid
+
+    data = yaml.safe_load(
+        SCENARIO.replace(
+            "{name: um, kind: usemem, size: 40MiB, passes: 2}", "{name: hc, kind: hotcold, size: 40MiB, hot_size: 8MiB}"
+        )
+    )
+    settings = [parse_set("workloads.hc.size=100MiB", data), parse_set("workloads.hc.hot_size=50MiB", data)]
+    (task,) = build_grid(data, settings, seeds=1, ticks=10)
+    assert (
+        task.scenario.workloads[0].hot_size == 50 << 20
+        and task.label == "workloads.hc.size=100MiB,workloads.hc.hot_size=50MiB seed=4"
+    )
+
+
 def test_keys_resolve_against_the_schema_longest_first() -> None:
     data = {
         "machine": {"memory": "1GiB"},
