@@ -787,7 +787,13 @@ def _sweep(args: argparse.Namespace, name: str, tasks, keys, table_columns, meta
         f"sweep: {points} point{'s' if points != 1 else ''} × {args.seeds} seed{'s' if args.seeds != 1 else ''}: "
         f"{len(todo)} to run"
         + (f", {len(done)} already in {printable(args.out)}" if done else "")
-        + (f" on dask ({printable(args.dask)})" if args.dask else f" on {min(jobs, max(1, len(todo)))} processes"),
+        + (
+            ""
+            if not todo
+            else f" on dask ({printable(args.dask)})"
+            if args.dask
+            else f" on {min(jobs, len(todo))} process{'es' if min(jobs, len(todo)) != 1 else ''}"
+        ),
         file=sys.stderr,
     )
     progress = SweepProgress(len(todo), jobs, sys.stderr)

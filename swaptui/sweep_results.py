@@ -200,10 +200,11 @@ def _strings(row: dict[str, Any]) -> dict[str, str]:
     return {k: "" if v is None else str(v) for k, v in row.items()}
 
 
-def _fmt(mean: float, sd: float) -> str:
+def _fmt(mean: float, sd: float, whole: bool) -> str:
+    """Mean ± sd: counts to the page (one decimal when small), times and shares to three places."""
     if abs(mean) >= 100:
         return f"{mean:,.0f} ± {sd:,.0f}"
-    return f"{mean:.3f} ± {sd:.3f}"
+    return f"{mean:.1f} ± {sd:.1f}" if whole else f"{mean:.3f} ± {sd:.3f}"
 
 
 def summary_table(rows: list[dict[str, Any]], keys: Sequence[str]) -> tuple[list[str], list[list[str]]]:
@@ -225,7 +226,7 @@ def summary_table(rows: list[dict[str, Any]], keys: Sequence[str]) -> tuple[list
                 continue
             mean = sum(values) / len(values)
             sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
-            cells.append(_fmt(mean, sd))
+            cells.append(_fmt(mean, sd, column in INT_COLUMNS))
         out.append(cells)
     return header, out
 
