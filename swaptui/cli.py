@@ -798,6 +798,13 @@ def _sweep(args: argparse.Namespace, name: str, tasks, keys, table_columns, meta
     )
     progress = SweepProgress(len(todo), jobs, sys.stderr)
     runs = run_dask(todo, args.dask, jobs) if args.dask and todo else run_local(todo, jobs)
+    import signal
+
+    def stop(signum: int, _frame) -> None:
+        """SIGTERM and SIGHUP stop the sweep as ^C does: the workers are ended, the rows so far kept."""
+        raise KeyboardInterrupt
+
+    saved = {sig: signal.signal(sig, stop) for sig in (signal.SIGHUP, signal.SIGTERM)}
     try:
         for task, row in runs:
             row |= dict(zip(keys, task.values))
@@ -812,6 +819,10 @@ def _sweep(args: argparse.Namespace, name: str, tasks, keys, table_columns, meta
         progress.close()
         _fail(str(error))
         return 2
+    finally:
+        runs.close()
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
     progress.close()
     try:
         results.finish(rows)

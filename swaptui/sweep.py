@@ -13,7 +13,7 @@ import itertools
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +140,7 @@ def _died_row(task: Task, why: str) -> dict[str, Any]:
 DIED = "worker process died (killed by a signal; out of memory?)"
 
 
-def run_local(tasks: list[Task], jobs: int) -> Iterator[tuple[Task, dict[str, Any]]]:
+def run_local(tasks: list[Task], jobs: int) -> Generator[tuple[Task, dict[str, Any]]]:
     """Run the tasks on a pool of `jobs` processes, yielding (task, row) as each finishes. A worker that
     dies breaks the pool: the runs it left unfinished are run again one per process, so the one that
     kills its worker is named and the others still complete."""
@@ -152,18 +152,25 @@ def run_local(tasks: list[Task], jobs: int) -> Iterator[tuple[Task, dict[str, An
             yield task, run_task(task)
         return
     yielded: set[Any] = set()
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(run_task, task): task for task in tasks}
-        left = set(futures)
-        try:
-            while left:
-                finished, left = wait(left, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    row = future.result()
-                    yielded.add(future)
-                    yield futures[future], row
-        except BrokenProcessPool:
-            pass
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    futures = {pool.submit(run_task, task): task for task in tasks}
+    left = set(futures)
+    try:
+        while left:
+            finished, left = wait(left, return_when=FIRST_COMPLETED)
+            for future in finished:
+                row = future.result()
+                yielded.add(future)
+                yield futures[future], row
+    except BrokenProcessPool:
+        pool.shutdown(wait=True)
+    except BaseException:  # ^C, or the consumer stopped: end the runs in flight, start no more
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
     for future, task in futures.items():  # alone in a process each: a death now is this run's own
         if future in yielded:
             continue
@@ -174,7 +181,7 @@ def run_local(tasks: list[Task], jobs: int) -> Iterator[tuple[Task, dict[str, An
                 yield task, _died_row(task, DIED)
 
 
-def run_dask(tasks: list[Task], address: str, jobs: int) -> Iterator[tuple[Task, dict[str, Any]]]:
+def run_dask(tasks: list[Task], address: str, jobs: int) -> Generator[tuple[Task, dict[str, Any]]]:
     """Run the tasks on a dask.distributed cluster (`local`: a LocalCluster of `jobs` single-threaded worker
     processes), yielding (task, row) as each finishes; a run whose workers kept dying is an error row."""
     from dask.distributed import Client, LocalCluster, as_completed
@@ -195,6 +202,3 @@ def run_dask(tasks: list[Task], address: str, jobs: int) -> Iterator[tuple[Task,
     finally:
         if cluster is not None:
             cluster.close()
-
-
-Runner = Callable[[list[Task]], Iterator[tuple[Task, dict[str, Any]]]]
