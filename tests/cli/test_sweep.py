@@ -320,3 +320,41 @@ def test_progress_is_a_line_per_run_off_a_terminal_and_a_bar_on_one() -> None:
     progress.finished("a", {"wall_s": 1.0, "error": ""})
     progress.close()
     assert "1/2" in screen.getvalue() and "running" in screen.getvalue()
+
+
+def test_sigterm_ends_the_runs_in_flight_and_keeps_the_file(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    scenario = tmp_path / "hc.yaml"
+    scenario.write_text(
+        SCENARIO.replace("duration: 300ms", "duration: 600s").replace(
+            "{name: um, kind: usemem, size: 40MiB, passes: 2}", "{name: hc, kind: hotcold, size: 64MiB, hot_size: 8MiB}"
+        )
+    )
+    out = tmp_path / "r.csv"
+    command = [sys.executable, "-m", "swaptui", "sweep", str(scenario), "--set", "swap.design=classic,vswap"]
+    process = subprocess.Popen(
+        [*command, "--jobs", "2", "--out", str(out)], stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    children: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(children) < 2 and time.monotonic() < deadline:  # both runs started (each takes minutes)
+        time.sleep(0.2)
+        tasks = Path(f"/proc/{process.pid}/task")
+        children = {int(c) for t in tasks.iterdir() for c in (t / "children").read_text().split()}
+    assert len(children) >= 2
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted: 0 runs are in" in stderr and "the same command resumes the sweep" in stderr
+    for child in children:
+        deadline = time.monotonic() + 10
+        while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stat = Path(f"/proc/{child}/stat")
+        assert not stat.exists() or stat.read_text().split(")")[1].split()[0] == "Z"
+    assert out.read_text().startswith("point,swap.design,seed,pgpgin,")
