@@ -133,13 +133,14 @@ class ResultsFile:
         if self.parquet and os.path.exists(self.path):
             import pyarrow.parquet as pq
 
-            for record in pq.read_table(self.path).to_pylist():
-                rows.append({k: "" if v is None else str(v) for k, v in record.items()})
-        if self.parquet and os.path.exists(self.path):
-            import pyarrow.parquet as pq
-
-            if pq.read_schema(self.path).names != self.columns:
+            try:
+                table = pq.read_table(self.path)
+            except Exception as error:  # pyarrow's ArrowInvalid and OSError: not a parquet file, or cut short
+                problem = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise ResumeError(f"--out {self.path}: cannot read it ({problem}); --force starts it over") from None
+            if table.schema.names != self.columns:
                 raise ResumeError(f"--out {self.path}: its columns differ from this sweep's; --force starts it over")
+            rows += [_strings(record) for record in table.to_pylist()]
         if os.path.exists(self.rows_path):
             with open(self.rows_path, encoding="utf-8", newline="") as file:
                 text = file.read()

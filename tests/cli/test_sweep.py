@@ -266,6 +266,10 @@ def test_parquet_output_and_a_plot(scenario: Path, tmp_path: Path) -> None:
     r = swaptui("sweep", str(scenario), *grid, "--plot", "nonsense", "--plot-out", str(png))
     assert r.returncode == 2 and "--plot: expected a column" in r.stderr
     assert json.loads((tmp_path / "r.parquet.sweep.json").read_text())["keys"] == ["swap.design"]
+    out.write_bytes(out.read_bytes()[:100])
+    r = swaptui("sweep", str(scenario), *grid)
+    assert r.returncode == 2 and r.stderr.startswith(f"swaptui: --out {out}: cannot read it (")
+    assert len(r.stderr.splitlines()) == 1
 
 
 @pytest.mark.parametrize(
