@@ -281,12 +281,18 @@ def _args_compare(parser: argparse.ArgumentParser) -> None:
     length.add_argument("--ticks", metavar="N", type=int, help="run N ticks per design")
     length.add_argument("--duration", metavar="D", help="run this much simulated time per design")
     parser.add_argument("--json", metavar="OUT", help="write the metrics by design as JSON to OUT")
+    parser.add_argument(
+        "--format",
+        choices=("table", "markdown"),
+        default="table",
+        help="print a text table (default) or a markdown table that pastes into a mail",
+    )
     _args_force(parser)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     """Run a scenario under several swap designs with the same seed and print one table."""
-    from swaptui.compare import BUILT_DESIGNS, render, run_designs
+    from swaptui.compare import BUILT_DESIGNS, render, render_markdown, run_designs
 
     scenario = _load_or_report(args.file)
     if scenario is None:
@@ -309,7 +315,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from swaptui.text import markup_safe
 
     results = run_designs(scenario, designs, ticks)
-    sys.stdout.write(render(results, f"{markup_safe(scenario.name)}: {ticks} ticks, seed {scenario.seed}"))
+    if args.format == "markdown":
+        sys.stdout.write(render_markdown(results, f"{scenario.name}: {ticks} ticks, seed {scenario.seed}"))
+    else:
+        sys.stdout.write(render(results, f"{markup_safe(scenario.name)}: {ticks} ticks, seed {scenario.seed}"))
     if args.json and not _write_file(args.json, json.dumps(results, indent=2, sort_keys=True) + "\n", args.force):
         return 2
     return 0
@@ -629,6 +638,233 @@ def _cmd_live(args: argparse.Namespace) -> int:
     return int(app.return_code or 0) if result is None else int(result)
 
 
+def _args_sweep(parser: argparse.ArgumentParser) -> None:
+    """Declare the sweep's grid, how it runs, and where its table goes."""
+    _args_scenario(parser)
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        metavar="KEY=A,B,...",
+        action="append",
+        default=[],
+        help="a scenario key (dotted: swap.design, machine.memory, workloads.0.size) and the values to try; "
+        "repeat for a grid of every combination",
+    )
+    parser.add_argument(
+        "--seeds", metavar="N", type=int, default=1, help="runs per point, seeds scenario seed + 0 .. N-1 (default 1)"
+    )
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--ticks", metavar="N", type=int, help="run N ticks per point (default: its duration)")
+    length.add_argument("--duration", metavar="D", help="run this much simulated time per point, e.g. 2s")
+    parser.add_argument(
+        "--jobs", metavar="N", type=int, help="worker processes, here or in --dask local (default: the CPU count)"
+    )
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on a dask.distributed scheduler (tcp://host:8786), or `local` for a LocalCluster of --jobs "
+        "workers (needs the dask extra)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        required=True,
+        help="the table: FILE.csv, or FILE.parquet (needs pyarrow); a rerun with the same FILE resumes it",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="start over: overwrite a results file instead of resuming it"
+    )
+    parser.add_argument("--summary", action="store_true", help="print mean ± sd per point across the seeds")
+    parser.add_argument(
+        "--format", choices=("table", "markdown"), default="table", help="--summary as a text or markdown table"
+    )
+    parser.add_argument("--plot", metavar="COLUMN", help="plot a column (pswpout, runtime_s, ...) against --plot-x")
+    parser.add_argument("--plot-x", metavar="KEY", help="the swept key on the plot's x axis (default: the first --set)")
+    parser.add_argument("--plot-out", metavar="FILE", help="where --plot goes: FILE.png or FILE.svg (needs matplotlib)")
+
+
+def _missing_extra(option: str, module: str, extra: str) -> bool:
+    """Say, in one line, that an option needs an optional extra that is not installed; False if it is there."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        _fail(f"{option}: needs {module.split('.')[0]}, an optional extra: pip install 'swaptui[{extra}]'")
+    return not found
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a grid of scenario variants times seeds in parallel into one table; exit 1 if any run failed."""
+    import hashlib
+
+    import yaml
+
+    from swaptui.bundled import resolve_scenario
+    from swaptui.sweep import columns
+    from swaptui.units import UnitError, parse_duration
+    from swaptui.variants import SetError, parse_set
+
+    scenario = _load_or_report(args.file)
+    if scenario is None:
+        return 2
+    path = resolve_scenario(args.file)
+    assert path is not None
+    with open(path, "rb") as file:
+        raw = file.read()
+    data = yaml.safe_load(raw.decode("utf-8"))
+    checks = [
+        (args.seeds < 1, f"--seeds: expected a whole number from 1 up; got {args.seeds}"),
+        (args.jobs is not None and args.jobs < 1, f"--jobs: expected a whole number from 1 up; got {args.jobs}"),
+        (
+            args.jobs is not None and args.dask not in (None, "local"),
+            "--jobs: applies to this machine and to --dask local; a scheduler's workers are its own",
+        ),
+        (args.ticks is not None and args.ticks < 1, f"--ticks: expected a whole number from 1 up; got {args.ticks}"),
+        (not args.out.endswith((".csv", ".parquet")), f"--out: expected a FILE.csv or FILE.parquet; got {args.out}"),
+        (bool(args.plot) != bool(args.plot_out), "--plot and --plot-out: expected both (a column and a FILE.png)"),
+        (args.plot_x is not None and not args.plot, "--plot-x: expected --plot too"),
+    ]
+    for bad, message in checks:
+        if bad:
+            _fail(message)
+            return 2
+    if args.plot_out and not args.plot_out.endswith((".png", ".svg")):
+        _fail(f"--plot-out: expected a FILE.png or FILE.svg; got {args.plot_out}")
+        return 2
+    if (
+        (args.out.endswith(".parquet") and _missing_extra("--out FILE.parquet", "pyarrow", "parquet"))
+        or (args.dask and _missing_extra("--dask", "dask.distributed", "dask"))
+        or (args.plot and _missing_extra("--plot", "matplotlib", "plot"))
+    ):
+        return 2
+    try:
+        settings = [parse_set(text, data) for text in args.settings]
+    except SetError as error:
+        _fail(str(error))
+        return 2
+    keys = [setting.key for setting in settings]
+    if len(set(keys)) != len(keys):
+        _fail("--set: expected each key once; combine its values as KEY=A,B")
+        return 2
+    table_columns = columns(keys)
+    if args.plot and (args.plot not in table_columns[len(keys) + 2 :] or args.plot in ("error",)):
+        _fail(f"--plot: expected a column of the table, such as pswpout or runtime_s; got {args.plot!r}")
+        return 2
+    plot_x = args.plot_x or (keys[0] if keys else None)
+    if args.plot and plot_x not in keys:
+        _fail(f"--plot-x: expected one of the swept keys ({', '.join(keys) or 'none: add a --set'}); got {plot_x}")
+        return 2
+    duration = None
+    if args.duration is not None:
+        try:
+            duration = parse_duration(args.duration)
+        except UnitError as error:
+            _fail(f"--duration: {error}")
+            return 2
+    from swaptui.sweep import build_grid
+
+    try:
+        tasks = build_grid(data, settings, args.seeds, args.ticks, duration)
+    except SetError as error:
+        _fail(str(error))
+        return 2
+    if args.plot_out and os.path.abspath(args.plot_out) == os.path.abspath(args.out):
+        _fail(f"--out and --plot-out: expected two different files; both are {args.plot_out}")
+        return 2
+    if args.plot_out and not _check_outputs(args.force, ("--plot-out", args.plot_out)):
+        return 2
+    length = f"--ticks {args.ticks}" if args.ticks else f"--duration {args.duration}" if args.duration else "scenario"
+    meta = {
+        "scenario": os.path.basename(str(path)),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "length": length,
+        "keys": keys,
+    }
+    return _sweep(args, scenario.name, tasks, keys, table_columns, meta, plot_x)
+
+
+def _sweep(args: argparse.Namespace, name: str, tasks, keys, table_columns, meta, plot_x) -> int:
+    """Open or resume the results file, run what is left, and report."""
+    from swaptui.output import OutputError
+    from swaptui.sweep import run_dask, run_local
+    from swaptui.sweep_results import ResultsFile, ResumeError, SweepProgress, plot, render_summary, typed
+    from swaptui.text import printable
+
+    results = ResultsFile(args.out, table_columns, meta, keys)
+    try:
+        done = results.open(tasks, args.force)
+    except (ResumeError, OutputError) as error:
+        _fail(str(error))
+        return 2
+    todo = [task for task in tasks if task.key not in done]
+    jobs = args.jobs or os.cpu_count() or 1
+    rows: list[dict] = [typed(row, keys) for row in done.values()]
+    points = len({task.point for task in tasks})
+    print(
+        f"sweep: {points} point{'s' if points != 1 else ''} × {args.seeds} seed{'s' if args.seeds != 1 else ''}: "
+        f"{len(todo)} to run"
+        + (f", {len(done)} already in {printable(args.out)}" if done else "")
+        + (
+            ""
+            if not todo
+            else f" on dask ({printable(args.dask)})"
+            if args.dask
+            else f" on {min(jobs, len(todo))} process{'es' if min(jobs, len(todo)) != 1 else ''}"
+        ),
+        file=sys.stderr,
+    )
+    progress = SweepProgress(len(todo), jobs, sys.stderr)
+    runs = run_dask(todo, args.dask, jobs) if args.dask and todo else run_local(todo, jobs)
+    import signal
+
+    def stop(signum: int, _frame) -> None:
+        """SIGTERM and SIGHUP stop the sweep as ^C does: the workers are ended, the rows so far kept."""
+        raise KeyboardInterrupt
+
+    saved = {sig: signal.signal(sig, stop) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        for task, row in runs:
+            row |= dict(zip(keys, task.values))
+            results.append(row)
+            rows.append(row)
+            progress.finished(task.label, row)
+    except KeyboardInterrupt:
+        progress.close()
+        _fail(f"interrupted: {len(rows)} runs are in {args.out}; the same command resumes the sweep")
+        return 130
+    except OutputError as error:
+        progress.close()
+        _fail(str(error))
+        return 2
+    finally:
+        runs.close()
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    progress.close()
+    try:
+        results.finish(rows)
+        if args.plot:
+            plot(rows, keys, plot_x, args.plot, printable(name), args.plot_out, args.force)
+    except OutputError as error:
+        _fail(str(error))
+        return 2
+    if args.summary:
+        sys.stdout.write(render_summary(rows, keys, name, args.format == "markdown"))
+    failed = sorted((row for row in rows if row.get("error")), key=lambda r: (int(r["point"]), int(r["seed"])))
+    print(f"sweep: {len(rows)} runs in {printable(args.out)}", file=sys.stderr)
+    if failed:
+        first = ",".join(f"{k}={failed[0][k]}" for k in keys) + f" seed={failed[0]['seed']}"
+        _fail(
+            f"{len(failed)} of {len(rows)} runs failed (their rows carry the error); "
+            f"the first, {printable(first)}: {printable(failed[0]['error'])}"
+        )
+        return 1
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "check": Command("validate a scenario file and exit", _args_scenario, _cmd_check),
     "schema": Command("print the JSON schema of scenario files", _args_schema, _cmd_schema),
@@ -638,6 +874,11 @@ COMMANDS: dict[str, Command] = {
     ),
     "run": Command("run a scenario headless and print its counters", _args_run, _cmd_run),
     "compare": Command("run a scenario under several swap designs and compare", _args_compare, _cmd_compare),
+    "sweep": Command(
+        "run a grid of scenario variants (--set KEY=A,B) times seeds in parallel into one table",
+        _args_sweep,
+        _cmd_sweep,
+    ),
     "validate": Command("check a scenario against a recorded kernel trace", _args_validate, _cmd_validate),
     "replay": Command("open a recorded kernel trace in the app", _args_replay, _cmd_replay),
     "live": Command(

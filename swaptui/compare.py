@@ -121,28 +121,41 @@ def _scalar(metrics: Metrics, key: str) -> float:
     return value
 
 
+def _cells(results: dict[str, Metrics], key: str) -> list[str]:
+    """A metric's value under each design, with its difference against the first."""
+    designs = list(results)
+    ref = _scalar(results[designs[0]], key)
+    cells = []
+    for d in designs:
+        value = _scalar(results[d], key)
+        cell = _fmt(value)
+        if d != designs[0] and ref:
+            cell += f" ({(value - ref) / ref:+.1%})"
+        cells.append(cell)
+    return cells
+
+
+def render_markdown(results: dict[str, Metrics], title: str) -> str:
+    """The comparison as a markdown table that pastes into a mail: a row per metric, a column per design."""
+    from swaptui.text import markdown_table, printable
+
+    rows = [[label, *_cells(results, key), unit] for key, label, unit in METRICS]
+    return f"**{printable(title)}**\n\n" + markdown_table(["metric", *results, "unit"], rows)
+
+
 def render(results: dict[str, Metrics], title: str) -> str:
     """The comparison as a table: a row per metric, a column per design, differences against the first."""
     from rich.console import Console
     from rich.table import Table
 
     designs = list(results)
-    base = designs[0]
     table = Table(title=title)
     table.add_column("metric")
     for d in designs:
         table.add_column(d, justify="right")
     table.add_column("unit")
     for key, label, unit in METRICS:
-        cells = []
-        for d in designs:
-            value = _scalar(results[d], key)
-            cell = _fmt(value)
-            ref = _scalar(results[base], key)
-            if d != base and ref:
-                cell += f" ({(value - ref) / ref:+.1%})"
-            cells.append(cell)
-        table.add_row(label, *cells, unit)
+        table.add_row(label, *_cells(results, key), unit)
     depth = Table(title="lookups by kind and XArray depth (d0 = no tree walked)")
     depth.add_column("design")
     depth.add_column("kind of lookup")

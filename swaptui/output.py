@@ -97,6 +97,27 @@ def atomic_output(path: str | Path, force: bool, newline: str | None = None) -> 
         raise
 
 
+def write_bytes(path: str | Path, data: bytes, force: bool) -> None:
+    """Write a binary file (a plot, a parquet table) whole or not at all, as atomic_output does for text."""
+    target = os.path.realpath(path)
+    check_target(path, force)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".part", dir=os.path.dirname(target))
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, _mode_for(target))
+        os.replace(tmp, target)
+    except OSError as error:
+        _unlink(tmp)
+        raise OutputError(f"{path}: cannot write: {error.strerror or error} (nothing written)") from None
+    except BaseException:
+        _unlink(tmp)
+        raise
+
+
 class TextSink(Protocol):
     """Where text goes: a file, or a stream that names its file when a write fails."""
 

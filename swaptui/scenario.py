@@ -1210,6 +1210,22 @@ def load_scenario_text(
             "",
             f"expected a mapping of keys such as name, machine and workloads at the top level; got {_shown(data)}",
         )
+    return validate_data(data, filename, marks, issues, available_memory=available_memory, check_memory=check_memory)
+
+
+def validate_data(
+    data: dict[str, Any],
+    filename: str,
+    marks: _Marks | None = None,
+    issues: list[ScenarioIssue] | None = None,
+    *,
+    available_memory: Callable[[], int] | None = None,
+    check_memory: bool = True,
+) -> Scenario:
+    """Validate parsed scenario data (a file's, or one with `--set` values put in), raising ScenarioError with
+    every problem; `marks` locates them by line in the file the data came from (without, by key only)."""
+    marks = marks if marks is not None else _Marks({}, {})
+    issues = list(issues or ())
     scenario: Scenario | None = None
     try:
         scenario = Scenario.model_validate(data)

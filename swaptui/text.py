@@ -50,3 +50,14 @@ def markup_safe(text: object) -> str:
     from rich.markup import escape
 
     return escape(printable(text))
+
+
+def markdown_table(header: list[str], rows: list[list[str]], left: int = 1) -> str:
+    """A markdown table that pastes into a mail: the first `left` columns left-aligned, the rest (figures)
+    right-aligned; cells from files shown printable, with | escaped."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(printable(cell).replace("|", "\\|") for cell in cells) + " |"
+
+    rule = "|" + "|".join("---" if i < left else "---:" for i in range(len(header))) + "|"
+    return "\n".join([line(header), rule, *(line(cells) for cells in rows)]) + "\n"

@@ -100,3 +100,15 @@ def test_compare_of_a_zswap_scenario_under_classic_and_swap_table_reports_zswap_
     res = json.loads(out.read_text())
     for design in ("classic", "swap_table"):
         assert sum(res[design]["lookups_by_kind"]["zswap tree"]) > 0
+
+
+def test_compare_prints_a_markdown_table_that_pastes_into_a_mail(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text(SCENARIO.replace("name: tiny compare", "name: tiny | compare"))
+    r = swaptui("compare", str(f), "--ticks", "40", "--format", "markdown")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "**tiny | compare: 40 ticks, seed 4**" and lines[1] == ""
+    assert lines[2] == "| metric | classic | swap_table | unit |" and lines[3] == "|---|---:|---:|---:|"
+    assert lines[4].startswith("| workload runtime (until the last task exits) | ") and lines[4].endswith(" | s |")
+    assert any(line.startswith("| swap_ra_hit / swap_ra | ") for line in lines)
