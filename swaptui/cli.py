@@ -176,6 +176,18 @@ def _cmd_kernels(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compiling_notice() -> None:
+    """Say so before a run that compiles the model's kernels (the first run after install or an upgrade)."""
+    import swaptui.model.machine  # noqa: F401 -- imports every model module, so every kernel is registered
+    from swaptui.model import jit
+
+    if jit.first_run():
+        import atexit
+
+        _fail("compiling the model, first run only (cached for later runs)")
+        atexit.register(jit.mark_compiled)
+
+
 def _notices(machine) -> None:
     """Print the machine's one-line notices (a what-if design, behaviours the model cannot switch) to stderr."""
     for notice in machine.notices:
@@ -227,6 +239,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from swaptui.output import OutputError, atomic_output
     from swaptui.report import SeriesWriter, render_summary
 
+    _compiling_notice()
     try:
         machine = Machine(scenario, check_invariants=args.check_invariants)
     except DesignNotBuilt as error:
@@ -314,6 +327,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         return 2
     from swaptui.text import markup_safe
 
+    _compiling_notice()
     results = run_designs(scenario, designs, ticks)
     if args.format == "markdown":
         sys.stdout.write(render_markdown(results, f"{scenario.name}: {ticks} ticks, seed {scenario.seed}"))
@@ -344,6 +358,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     except TraceError as error:
         _fail(str(error))
         return 2
+    _compiling_notice()
     run = run_model(Machine(scenario), scenario.ticks)
     text, passed = render(run, trace, scenario.name)
     sys.stdout.write(text)
@@ -372,6 +387,7 @@ def _cmd_open(args: argparse.Namespace) -> int:
             return 2
     from swaptui.ui.app import SwapApp
 
+    _compiling_notice()
     app = SwapApp(scenario, start_tick=start, speed=args.speed, running=args.run, theme=args.theme)
     result = app.run()
     return int(app.return_code or 0) if result is None else int(result)

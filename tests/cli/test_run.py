@@ -62,3 +62,23 @@ def test_run_bad_arguments_exit_2_without_traceback(tmp_path: Path) -> None:
     bad.write_text(SCENARIO.replace("memory: 48MiB", "memory: 48"))
     r = swaptui("run", str(bad))
     assert r.returncode == 2 and "bad.yaml:5" in r.stderr and "machine.memory" in r.stderr
+
+
+def test_the_first_run_says_it_compiles_and_later_runs_do_not(tmp_path: Path, monkeypatch) -> None:
+    """One line before the first run of these sources compiles the kernels; once a run has ended, none."""
+    import atexit
+
+    from swaptui.model import jit
+
+    stamp = tmp_path / "swaptui-compiled-test"
+    monkeypatch.setattr(jit, "_stamp", lambda: stamp)
+    registered = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    first = swaptui("run", "usemem-zram", "--ticks", "5")
+    assert first.returncode == 0
+    assert "compiling the model, first run only" in first.stderr
+    assert registered == [jit.mark_compiled]
+    jit.mark_compiled()  # what the first run's interpreter does at exit
+    assert stamp.exists()
+    again = swaptui("run", "usemem-zram", "--ticks", "5")
+    assert again.returncode == 0 and "compiling" not in again.stderr
