@@ -22,8 +22,9 @@ slot 8, folio order 1, io_done 8, list links 16) plus the buddy allocator's per-
 and 8 more for the frame index arrays that building the machine holds for a moment."""
 SLOT_BYTES = 32
 """Host bytes per swap slot: swap_map 1, zeromap 1, owner 8, swap cache folio 8 and shadow 8, zram 5 (31 measured)."""
-VPAGE_BYTES = 20
-"""Host bytes per virtual page a workload maps: state 1, frame 8, slot 8, content 1, csize 2."""
+VPAGE_BYTES = 24
+"""Host bytes per virtual page a workload maps: state 1, frame 8, slot 8, content 1, csize 2, and the fault-run
+scan's stamp 4 (memory.pte_run)."""
 VSWAP_VPAGE_BYTES = 40
 """More host bytes per virtual page under the vswap design: a virtual swap descriptor for each (35 measured,
 39 with zswap)."""
