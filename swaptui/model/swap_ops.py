@@ -78,6 +78,30 @@ def swapcache_new_folios(
         flags[f] = 0
 
 
+@kernel
+def zeromap_split(zeromap: np.ndarray, frames: np.ndarray, slots: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """swap_read_folio's first test: folios whose slot is in the zeromap are filled with zeros, not read.
+    Returns (how many, the frames and slots left to read)."""
+    n = len(slots)
+    reads = np.empty(n, dtype=np.int64)
+    rslots = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        if not zeromap[slots[i]]:
+            reads[k] = frames[i]
+            rslots[k] = slots[i]
+            k += 1
+    return n - k, reads[:k].copy(), rslots[:k].copy()
+
+
+@kernel
+def mark_read_inflight(flags: np.ndarray, io_done: np.ndarray, frames: np.ndarray, done: int) -> None:
+    """The folios of a read just submitted: locked until it completes at `done` (folio_lock, !uptodate)."""
+    for f in frames:
+        flags[f] |= PG_LOCKED_IO
+        io_done[f] = done
+
+
 class SwapPathsMixin(MachineState):
     """Swap-out, swap-in and freeing paths; part of Machine (uses its subsystems)."""
 
@@ -380,10 +404,9 @@ class SwapPathsMixin(MachineState):
         """swap_read_folio: the zeromap, then zswap (exclusive load), then the device. Returns cost."""
         mem = self.memmap
         cost = 0
-        zero = self.swap.zeromap[slots]
-        if zero.any() and self.count_zeromap:
-            self.vm.add("swpin_zero", int(zero.sum()))
-        reads, rslots = frames[~zero], slots[~zero]
+        nzero, reads, rslots = zeromap_split(self.swap.zeromap, frames, slots)
+        if nzero and self.count_zeromap:
+            self.vm.add("swpin_zero", nzero)
         if self.zswap is not None and len(rslots):
             hit, c2 = self.zswap.load(rslots)  # exclusive load: the compressed copy goes
             cost += c2
@@ -400,9 +423,12 @@ class SwapPathsMixin(MachineState):
         self.vm.add("pswpin", len(reads))
         self.vm.add("pgpgin", 4 * len(reads))
         self.vm.add("swaptui_page_events", len(reads))
-        devs = self.swap.device_of(rslots)
-        for d in np.unique(devs).tolist():
-            f = reads[devs == d]
+        if self.swap is self.phys and len(self.phys.devices) == 1:
+            groups = [(0, reads)]
+        else:
+            devs = self.swap.device_of(rslots)
+            groups = [(d, reads[devs == d]) for d in np.unique(devs).tolist()]
+        for d, f in groups:
             dev = self.swap.devices[d]
             if dev.synchronous:
                 cost += len(f) * dev.profile.cpu_read_ns
@@ -413,8 +439,7 @@ class SwapPathsMixin(MachineState):
                     cost += wait
                     self.vm.add("swaptui_task_io_wait_ns", wait)
                 done = q.submit(now + cost, f, is_write=False)
-                mem.flags[f] |= np.uint16(PG_LOCKED_IO)
-                mem.io_done[f] = done
+                mark_read_inflight(mem.flags, mem.io_done, f, done)
                 cost += len(f) * self.costs.readahead_page
         return cost
 

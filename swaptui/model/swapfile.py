@@ -47,6 +47,25 @@ CLUSTER_FLAG_NAMES = ("none", "free", "nonfull", "frag", "full", "discard")
 
 
 @kernel
+def swap_map_drop(swap_map: np.ndarray, slots: np.ndarray, refs: int, flag: int) -> np.ndarray:
+    """__swap_entry_free_locked for each slot: drop `refs` PTE references and clear `flag` (SWAP_HAS_CACHE,
+    when the swap cache lets go). Returns the slots left with nothing (their map entry 0), in order. As the
+    numpy form `swap_map[slots] -= refs` did, a slot given twice is dropped once and listed twice."""
+    new = np.empty(len(slots), dtype=np.int64)
+    for i in range(len(slots)):
+        new[i] = (swap_map[slots[i]] - refs) & ~flag
+    for i in range(len(slots)):
+        swap_map[slots[i]] = new[i]
+    freed = np.empty(len(slots), dtype=np.int64)
+    k = 0
+    for sl in slots:
+        if swap_map[sl] == 0:
+            freed[k] = sl
+            k += 1
+    return freed[:k].copy()
+
+
+@kernel
 def swap_entries_clear(
     zeromap: np.ndarray,
     owner: np.ndarray,
@@ -658,8 +677,7 @@ class SwapSlots:
         """swap_free_nr: drop one PTE reference; returns the slots that became entirely free."""
         if len(slots) == 0:
             return slots
-        self.swap_map[slots] -= 1
-        freed = slots[self.swap_map[slots] == 0]
+        freed = swap_map_drop(self.swap_map, slots, 1, 0)
         self._entries_free(freed)
         return freed
 
@@ -667,8 +685,7 @@ class SwapSlots:
         """put_swap_folio: the swap cache lets go; returns the slots that became entirely free."""
         if len(slots) == 0:
             return slots
-        self.swap_map[slots] &= ~np.uint16(SWAP_HAS_CACHE)
-        freed = slots[self.swap_map[slots] == 0]
+        freed = swap_map_drop(self.swap_map, slots, 0, SWAP_HAS_CACHE)
         self._entries_free(freed)
         return freed
 

@@ -26,9 +26,12 @@ KERNELS = [
     workingset.workingset_test_recent,
     swap_ops.folio_swap_unused,
     swap_ops.swapcache_new_folios,
+    swap_ops.zeromap_split,
+    swap_ops.mark_read_inflight,
     swap_state.swap_cache_store,
     swap_state.depth_account,
     swapfile.swap_entries_clear,
+    swapfile.swap_map_drop,
     xarray.xa_count_update,
     xarray.xa_lookup_hops,
 ]
@@ -241,6 +244,39 @@ def test_swap_entries_clear_counts_per_cluster_and_device(sl: list) -> None:
     assert not zeromap[slots].any() and (owner[slots] == -1).all()
 
 
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.integers(0, NS - 1), max_size=16),
+    st.lists(st.integers(0, 0x7F), min_size=NS, max_size=NS),
+    st.sampled_from([(1, 0), (0, SWAP_HAS_CACHE)]),
+)
+def test_swap_map_drop_is_the_numpy_update(sl: list, smap: list, how: tuple) -> None:
+    """put_ref's `swap_map[slots] -= 1` and put_cache's `&= ~SWAP_HAS_CACHE`, duplicates included."""
+    refs, flag = how
+    slots = np.array(sl, dtype=np.int64)
+    want = np.array(smap, dtype=np.uint8)
+    got = want.copy()
+    if refs:
+        want[slots] -= 1
+    else:
+        want[slots] &= ~np.uint16(flag)
+    want_freed = slots[want[slots] == 0]
+    freed = swapfile.swap_map_drop(got, slots, refs, flag)
+    assert got.tolist() == want.tolist() and freed.tolist() == want_freed.tolist()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, NS - 1), max_size=16), st.lists(st.booleans(), min_size=NS, max_size=NS))
+def test_zeromap_split_keeps_the_pages_to_read_in_order(sl: list, zm: list) -> None:
+    slots = np.array(sl, dtype=np.int64)
+    zeromap = np.array(zm, dtype=bool)
+    frames = slots * 7 + 3
+    nzero, reads, rslots = swap_ops.zeromap_split(zeromap, frames, slots)
+    zero = zeromap[slots]
+    assert nzero == int(zero.sum())
+    assert reads.tolist() == frames[~zero].tolist() and rslots.tolist() == slots[~zero].tolist()
+
+
 def test_map_swap_ptes_and_new_folios_set_what_the_numpy_core_set() -> None:
     vstate = np.full(8, VP_SWAPPED, dtype=np.uint8)
     vframe = np.full(8, -1, dtype=np.int64)
@@ -272,6 +308,9 @@ def test_every_kernel_compiled_in_nopython_mode() -> None:
         workingset.workingset_test_recent: (idx, 5, 3),
         swap_ops.folio_swap_unused: (i64, u16, u8, idx),
         swap_ops.swapcache_new_folios: (u8.copy(), u8.copy(), i64.copy(), i64.copy(), u16.copy(), idx, idx, idx),
+        swap_ops.zeromap_split: (np.zeros(64, dtype=bool), idx, idx),
+        swap_ops.mark_read_inflight: (u16.copy(), i64.copy(), idx, 7),
+        swapfile.swap_map_drop: (u8.copy() + 2, idx, 1, 0),
         swap_state.swap_cache_store: (np.full(64, -1), np.full(64, -1), idx, idx),
         swap_state.depth_account: (idx, np.zeros(8, dtype=np.int64)),
         swapfile.swap_entries_clear: (
