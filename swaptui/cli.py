@@ -300,7 +300,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _fail(str(error))
         return 2
     wall = time.perf_counter() - start
-    if recorder is not None and not _draw_plot(args, {machine.design: recorder}, scenario, ticks, "one run"):
+    if recorder is not None and not _draw_plot(
+        args, {machine.design: recorder}, scenario, ticks, f"design {machine.design}"
+    ):
         return 2
     sys.stdout.write(render_summary(machine, wall, args.all))
     return 0

@@ -56,7 +56,7 @@ def _save(fig: Any, out: str, force: bool) -> None:
 def plot_series(series: dict[str, SeriesRecorder], title: str, subtitle: str, out: str, force: bool) -> None:
     """Small multiples of the counters that matter over simulated time, one line per design (by colour)."""
     plt = _pyplot()
-    from matplotlib.ticker import EngFormatter
+    from matplotlib.ticker import EngFormatter, MaxNLocator
 
     rows = math.ceil(len(PANELS) / 2)
     fig, axes = plt.subplots(rows, 2, figsize=(WIDTH_IN, 2.25 * rows + 0.9), dpi=DPI, sharex=True, layout="constrained")
@@ -81,6 +81,9 @@ def plot_series(series: dict[str, SeriesRecorder], title: str, subtitle: str, ou
                 loc="upper left", fontsize=8, frameon=False, handlelength=2.5,
             )  # fmt: skip
         ax.set_title(panel, fontsize=9, loc="left")
+        ax.yaxis.set_major_locator(
+            MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], integer=True)
+        )  # counts of pages and events: no 0.2 ticks
         ax.yaxis.set_major_formatter(EngFormatter(sep=""))
         ax.tick_params(labelsize=8)
         ax.grid(True, alpha=0.3)
