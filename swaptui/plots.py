@@ -81,9 +81,8 @@ def plot_series(series: dict[str, SeriesRecorder], title: str, subtitle: str, ou
                 loc="upper left", fontsize=8, frameon=False, handlelength=2.5,
             )  # fmt: skip
         ax.set_title(panel, fontsize=9, loc="left")
-        ax.yaxis.set_major_locator(
-            MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], integer=True)
-        )  # counts of pages and events: no 0.2 ticks
+        # Counts of pages and events: whole-number ticks (no "800m" on an axis up to 1), five or so of them.
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], integer=True))
         ax.yaxis.set_major_formatter(EngFormatter(sep=""))
         ax.tick_params(labelsize=8)
         ax.grid(True, alpha=0.3)
