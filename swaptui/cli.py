@@ -194,6 +194,45 @@ def _notices(machine) -> None:
         _fail(f"notice: {notice}")
 
 
+def _args_plot(parser: argparse.ArgumentParser) -> None:
+    """Declare --plot, the counters over time as a figure."""
+    parser.add_argument(
+        "--plot",
+        metavar="OUT",
+        help="draw the counters that matter over simulated time to OUT.png or OUT.svg (needs matplotlib)",
+    )
+
+
+def _plot_refused(args: argparse.Namespace) -> bool:
+    """Say why --plot cannot be drawn (not a .png or .svg, matplotlib missing); False if it can or is not asked."""
+    from swaptui.plots import EXTENSIONS
+
+    if not args.plot:
+        return False
+    if not args.plot.lower().endswith(EXTENSIONS):
+        _fail(f"--plot: expected a FILE.png or FILE.svg; got {args.plot}")
+        return True
+    return _missing_extra("--plot", "matplotlib", "plot")
+
+
+def _draw_plot(args: argparse.Namespace, series, scenario, ticks: int, what: str) -> bool:
+    """Draw the --plot figure of the recorded series; on failure say why and return False."""
+    from swaptui.output import OutputError
+    from swaptui.plots import plot_series
+    from swaptui.text import printable
+
+    subtitle = (
+        f"seed {scenario.seed} · {what} · {ticks:,} ticks = {ticks * scenario.tick / 1e9:g} s simulated · "
+        "counters cumulative, as in /proc/vmstat"
+    )
+    try:
+        plot_series(series, printable(scenario.name), subtitle, args.plot, args.force)
+    except OutputError as error:
+        _fail(str(error))
+        return False
+    return True
+
+
 def _args_run(parser: argparse.ArgumentParser) -> None:
     """Declare the headless run's options."""
     _args_scenario(parser)
@@ -202,6 +241,7 @@ def _args_run(parser: argparse.ArgumentParser) -> None:
     length.add_argument("--duration", metavar="D", help="run this much simulated time, e.g. 2s or 500ms")
     parser.add_argument("--json", metavar="OUT", help="write per-tick counters as JSON lines to OUT")
     parser.add_argument("--csv", metavar="OUT", help="write per-tick counters as CSV to OUT")
+    _args_plot(parser)
     _args_force(parser)
     parser.add_argument("--every", metavar="N", type=int, default=1, help="sample the series every N ticks")
     parser.add_argument("--seed", metavar="N", type=int, help="override the scenario's seed")
@@ -231,13 +271,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.every < 1:
         _fail(f"--every: expected a whole number from 1 up; got {args.every}")
         return 2
-    if not _check_outputs(args.force, ("--json", args.json), ("--csv", args.csv)):
+    if _plot_refused(args) or not _check_outputs(
+        args.force, ("--json", args.json), ("--csv", args.csv), ("--plot", args.plot)
+    ):
         return 2
     import contextlib
 
     from swaptui.model.machine import DesignNotBuilt, Machine
     from swaptui.output import OutputError, atomic_output
-    from swaptui.report import SeriesWriter, render_summary
+    from swaptui.report import SeriesRecorder, SeriesWriter, plot_every, render_summary
 
     _compiling_notice()
     try:
@@ -252,15 +294,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
             json_out = outputs.enter_context(atomic_output(args.json, args.force)) if args.json else None
             csv_out = outputs.enter_context(atomic_output(args.csv, args.force, newline="")) if args.csv else None
             writer = SeriesWriter(json_out, csv_out, args.every) if args.json or args.csv else None
-            _run_with_progress(machine, ticks, writer, scenario.name)
+            recorder = SeriesRecorder(plot_every(ticks)) if args.plot else None
+            _run_with_progress(machine, ticks, writer, scenario.name, recorder)
     except OutputError as error:
         _fail(str(error))
         return 2
-    sys.stdout.write(render_summary(machine, time.perf_counter() - start, args.all))
+    wall = time.perf_counter() - start
+    if recorder is not None and not _draw_plot(
+        args, {machine.design: recorder}, scenario, ticks, f"design {machine.design}"
+    ):
+        return 2
+    sys.stdout.write(render_summary(machine, wall, args.all))
     return 0
 
 
-def _run_with_progress(machine, ticks: int, writer, name: str) -> None:
+def _run_with_progress(machine, ticks: int, writer, name: str, recorder=None) -> None:
     """Step the machine, with a progress bar when standard error is a terminal."""
     from swaptui.report import run_machine
 
@@ -277,9 +325,9 @@ def _run_with_progress(machine, ticks: int, writer, name: str) -> None:
             transient=True,
         ) as bar:
             task = bar.add_task(name, total=ticks)
-            run_machine(machine, ticks, writer, lambda done: bar.update(task, completed=done))
+            run_machine(machine, ticks, writer, lambda done: bar.update(task, completed=done), recorder)
     else:
-        run_machine(machine, ticks, writer)
+        run_machine(machine, ticks, writer, recorder=recorder)
 
 
 def _args_compare(parser: argparse.ArgumentParser) -> None:
@@ -300,6 +348,7 @@ def _args_compare(parser: argparse.ArgumentParser) -> None:
         default="table",
         help="print a text table (default) or a markdown table that pastes into a mail",
     )
+    _args_plot(parser)
     _args_force(parser)
 
 
@@ -323,17 +372,25 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         _fail("--designs: expected one or more different designs, e.g. classic,swap_table")
         return 2
     ticks = _ticks_from_args(args, scenario, least=1)
-    if ticks is None or not _check_outputs(args.force, ("--json", args.json)):
+    if (
+        ticks is None
+        or _plot_refused(args)
+        or not _check_outputs(args.force, ("--json", args.json), ("--plot", args.plot))
+    ):
         return 2
+    from swaptui.report import SeriesRecorder, plot_every
     from swaptui.text import markup_safe
 
     _compiling_notice()
-    results = run_designs(scenario, designs, ticks)
+    series: dict[str, SeriesRecorder] | None = {} if args.plot else None
+    results = run_designs(scenario, designs, ticks, series=series, every=plot_every(ticks))
     if args.format == "markdown":
         sys.stdout.write(render_markdown(results, f"{scenario.name}: {ticks} ticks, seed {scenario.seed}"))
     else:
         sys.stdout.write(render(results, f"{markup_safe(scenario.name)}: {ticks} ticks, seed {scenario.seed}"))
     if args.json and not _write_file(args.json, json.dumps(results, indent=2, sort_keys=True) + "\n", args.force):
+        return 2
+    if series is not None and not _draw_plot(args, series, scenario, ticks, "one line per design"):
         return 2
     return 0
 
@@ -806,7 +863,7 @@ def _sweep(args: argparse.Namespace, name: str, tasks, keys, table_columns, meta
     """Open or resume the results file, run what is left, and report."""
     from swaptui.output import OutputError
     from swaptui.sweep import run_dask, run_local
-    from swaptui.sweep_results import ResultsFile, ResumeError, SweepProgress, plot, render_summary, typed
+    from swaptui.sweep_results import ResultsFile, ResumeError, SweepProgress, render_summary, typed
     from swaptui.text import printable
 
     results = ResultsFile(args.out, table_columns, meta, keys)
@@ -863,7 +920,9 @@ def _sweep(args: argparse.Namespace, name: str, tasks, keys, table_columns, meta
     try:
         results.finish(rows)
         if args.plot:
-            plot(rows, keys, plot_x, args.plot, printable(name), args.plot_out, args.force)
+            from swaptui.plots import plot_sweep
+
+            plot_sweep(rows, keys, plot_x, args.plot, printable(name), args.plot_out, args.force)
     except OutputError as error:
         _fail(str(error))
         return 2

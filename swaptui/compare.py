@@ -10,6 +10,7 @@ import io
 from collections.abc import Callable
 
 from swaptui.model.machine import Machine
+from swaptui.report import SeriesRecorder
 
 # A design's results: scalar metrics by name, and "lookups_by_kind" (a depth histogram per kind of lookup).
 Metrics = dict[str, float | dict[str, list[int]]]
@@ -93,17 +94,36 @@ def collect(m: Machine) -> Metrics:
 
 
 def run_designs(
-    scenario, designs: list[str], ticks: int, progress: Callable[[str, int], None] | None = None
+    scenario,
+    designs: list[str],
+    ticks: int,
+    progress: Callable[[str, int], None] | None = None,
+    series: dict[str, SeriesRecorder] | None = None,
+    every: int = 1,
 ) -> dict[str, Metrics]:
-    """Run the scenario once per design for `ticks` ticks; metrics by design."""
+    """Run the scenario once per design for `ticks` ticks; metrics by design. Given a `series` dict, also
+    keep each design's plotted counters every `every` ticks in it (by design)."""
     results: dict[str, Metrics] = {}
     for design in designs:
         s = scenario.model_copy(update={"swap": scenario.swap.model_copy(update={"design": design})})
         m = Machine(s)
-        for done in range(0, ticks, 100):
-            m.step(min(100, ticks - done))
-            if progress:
-                progress(design, min(done + 100, ticks))
+        recorder = SeriesRecorder(every) if series is not None else None
+        if recorder:
+            recorder.row(m)
+        done = 0
+        while done < ticks:
+            n = min(100 - done % 100, ticks - done)
+            if recorder:
+                n = min(n, every - done % every)
+            m.step(n)
+            done += n
+            if recorder:
+                recorder.row(m)
+            if progress and (done % 100 == 0 or done == ticks):
+                progress(design, done)
+        if recorder and series is not None:
+            recorder.finish(m)
+            series[design] = recorder
         results[design] = collect(m)
     return results
 

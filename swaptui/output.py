@@ -1,4 +1,4 @@
-"""Files swaptui writes (run --json/--csv, compare --json, schema --out, live --record): checked, then whole or not at all.
+"""Files swaptui writes (run --json/--csv/--plot, compare --json/--plot, schema --out, live --record): checked, then whole or not at all.
 
 Every output path is checked before any work: a path that exists is refused unless the user said
 --force, and a path that is not a regular file (/dev/full, /dev/null, a FIFO, a directory) is

@@ -13,8 +13,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from swaptui.model.machine import Machine
-from swaptui.model.vmstat import GAUGES, HELP, NAMES
+from swaptui.model.vmstat import GAUGES, HELP, INDEX, NAMES
 from swaptui.output import TextSink
 from swaptui.text import markup_safe
 
@@ -44,18 +46,83 @@ class SeriesWriter:
             self._csv.writerow([m.tick, m.now, *values])
 
 
+# The counters `--plot` draws (swaptui.plots.PANELS), sampled by SeriesRecorder.
+PLOTTED: tuple[str, ...] = (
+    "nr_free_pages",
+    "pswpout",
+    "pswpin",
+    "pgscan_kswapd",
+    "pgscan_direct",
+    "pgsteal_kswapd",
+    "pgsteal_direct",
+    "allocstall_movable",
+    "workingset_refault_anon",
+)
+
+PLOT_POINTS = 1000
+"""About this many samples per plotted line: more cannot be told apart at 800 px."""
+
+
+def plot_every(ticks: int) -> int:
+    """The sampling stride for a plot of `ticks` ticks."""
+    return max(1, ticks // PLOT_POINTS)
+
+
+class SeriesRecorder:
+    """Keeps the plotted counters of every `every`-th tick in memory (and the last tick's, by finish)."""
+
+    def __init__(self, every: int = 1) -> None:
+        self.every = every
+        self.seconds: list[float] = []
+        self.rows: list[np.ndarray] = []
+        self.watermarks: tuple[int, int, int] = (0, 0, 0)
+        self._index = np.array([INDEX[name] for name in PLOTTED])
+        self._last_tick = -1
+
+    def row(self, m: Machine) -> None:
+        """Keep the machine's current counters if this tick is sampled."""
+        if m.tick % self.every == 0:
+            self._keep(m)
+
+    def finish(self, m: Machine) -> None:
+        """Keep the last tick (if the stride skipped it) and the machine's watermarks."""
+        if m.tick != self._last_tick:
+            self._keep(m)
+        self.watermarks = m.watermarks()
+
+    def _keep(self, m: Machine) -> None:
+        self.seconds.append(m.now / 1e9)
+        self.rows.append(m.vm.values[self._index].copy())
+        self._last_tick = m.tick
+
+    def series(self) -> dict[str, np.ndarray]:
+        """Each plotted counter's samples, by name."""
+        table = np.array(self.rows, dtype=np.int64).reshape(len(self.rows), len(PLOTTED))
+        return {name: table[:, i] for i, name in enumerate(PLOTTED)}
+
+
 def run_machine(
-    m: Machine, ticks: int, writer: SeriesWriter | None = None, progress: Callable[[int], None] | None = None
+    m: Machine,
+    ticks: int,
+    writer: SeriesWriter | None = None,
+    progress: Callable[[int], None] | None = None,
+    recorder: SeriesRecorder | None = None,
 ) -> None:
-    """Step `ticks` ticks, writing the series and reporting progress every 100 ticks."""
+    """Step `ticks` ticks, writing the series (and keeping a plot's) and reporting progress every 100 ticks."""
     if writer:
         writer.row(m)
+    if recorder:
+        recorder.row(m)
     for i in range(ticks):
         m.step()
         if writer:
             writer.row(m)
+        if recorder:
+            recorder.row(m)
         if progress and (i + 1) % 100 == 0:
             progress(i + 1)
+    if recorder:
+        recorder.finish(m)
     if progress:
         progress(ticks)
 

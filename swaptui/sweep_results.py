@@ -1,4 +1,4 @@
-"""A sweep's results file: rows appended as runs finish, resumed on a rerun, summarised and plotted.
+"""A sweep's results file: rows appended as runs finish, resumed on a rerun, summarised (plotted by plots.py).
 
 CSV rows are appended one `write` each (and synced), so a crash loses no finished run and leaves at
 most a cut last line, which a resume drops. Beside the table, `OUT.sweep.json` records what the
@@ -252,48 +252,6 @@ def render_summary(rows: list[dict[str, Any]], keys: Sequence[str], title: str, 
     buf = io.StringIO()
     Console(file=buf, width=220, color_system=None).print(table)
     return buf.getvalue()
-
-
-def plot(
-    rows: list[dict[str, Any]], keys: Sequence[str], x: str, counter: str, title: str, out: str, force: bool
-) -> None:
-    """Plot a column's mean (± sd over seeds) against a swept key, one line per value of the other keys."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    others = [k for k in keys if k != x]
-    order: list[str] = []
-    lines: dict[tuple[str, ...], dict[str, list[float]]] = {}
-    for row in sorted(rows, key=lambda r: (int(r["point"]), int(r["seed"]))):
-        if str(row[x]) not in order:
-            order.append(str(row[x]))
-        if row.get("error"):
-            continue
-        lines.setdefault(tuple(str(row[k]) for k in others), {}).setdefault(str(row[x]), []).append(float(row[counter]))
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
-    for other, points in lines.items():
-        xs = [order.index(v) for v in order if v in points]
-        means = [sum(points[v]) / len(points[v]) for v in order if v in points]
-        sds = [
-            math.sqrt(sum((p - m) ** 2 for p in points[v]) / (len(points[v]) - 1)) if len(points[v]) > 1 else 0.0
-            for v, m in zip((v for v in order if v in points), means)
-        ]
-        label = ", ".join(f"{k}={v}" for k, v in zip(others, other)) or counter
-        ax.errorbar(xs, means, yerr=sds, marker="o", capsize=3, label=label)
-    ax.set_xticks(range(len(order)), order)
-    ax.set_xlabel(x)
-    ax.set_ylabel(counter)
-    ax.set_title(f"{title}: {counter} by {x} (mean ± sd over seeds)", fontsize=10)
-    ax.grid(True, alpha=0.3)
-    if others:
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="svg" if out.endswith(".svg") else "png")
-    plt.close(fig)
-    write_bytes(out, buf.getvalue(), force)
 
 
 class SweepProgress:
