@@ -14,7 +14,10 @@ long the session and however many seeks and restarts.
 from __future__ import annotations
 
 import copy
+import ctypes
+import functools
 import gc
+import sys
 
 import numpy as np
 
@@ -24,6 +27,27 @@ from swaptui.model.snapshot import Snapshot
 DEFAULT_CHECKPOINT_EVERY = 200
 DEFAULT_MAX_CHECKPOINTS = 12
 DEFAULT_CHECKPOINT_BUDGET = 384 << 20
+MMAP_THRESHOLD = 128 << 10  # glibc's default before it adapts; M_MMAP_THRESHOLD is mallopt's -3
+_M_MMAP_THRESHOLD = -3
+
+
+@functools.cache
+def fix_mmap_threshold() -> bool:
+    """Pin glibc's mmap threshold at 128 KiB (once per process); True if it took.
+
+    glibc raises the threshold to the size of each mmapped block freed (up to 32 MiB), so after the
+    first dropped checkpoint or replaced machine, arrays of a few MiB come from the heap instead,
+    and a long session of copies and frees fragments it: in benchmarks/app_memory.py RSS grew
+    to twice what is live. A fixed threshold keeps big arrays mmapped and returned on free.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def machine_bytes(m: Machine) -> int:
@@ -104,6 +128,7 @@ class Player:
         checkpoint_budget: int = DEFAULT_CHECKPOINT_BUDGET,
         max_checkpoints: int = DEFAULT_MAX_CHECKPOINTS,
     ) -> None:
+        fix_mmap_threshold()
         self.scenario = scenario
         self.machine = Machine(scenario)
         self.checkpoint_every = max(1, checkpoint_every)

@@ -100,3 +100,14 @@ def test_restarts_and_seeks_leave_no_machine_behind(small_scenario) -> None:
         assert held <= (len(p.checkpoints) + 1) * p.machine.memmap.state.nbytes
     finally:
         gc.enable()
+
+
+def test_the_mmap_threshold_is_pinned_on_glibc() -> None:
+    """Without it, glibc's adaptive threshold puts freed checkpoints' arrays on a heap that fragments."""
+    import platform
+
+    from swaptui.player import fix_mmap_threshold
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt's M_MMAP_THRESHOLD is glibc's")
+    assert fix_mmap_threshold()
