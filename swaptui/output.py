@@ -72,9 +72,10 @@ def _mode_for(target: str) -> int:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | Path, force: bool, newline: str | None = None) -> Iterator[_Named]:
-    """A text file that becomes `path` only if the block completes; any failure removes it (OutputError on
-    OSError). The check is repeated at the rename, so a file that appeared meanwhile is not overwritten."""
+def _replace_when_done(path: str | Path, force: bool) -> Iterator[tuple[int, str]]:
+    """A temporary file beside `path` (its fd and name) that is renamed over `path` only if the block completes;
+    any failure removes it (OutputError on OSError). The check is repeated at the rename, so a file that
+    appeared meanwhile is not overwritten."""
     target = os.path.realpath(path)  # through a symlink: replace the file it names, keep the link
     check_target(path, force)
     try:
@@ -82,9 +83,7 @@ def atomic_output(path: str | Path, force: bool, newline: str | None = None) -> 
     except OSError as error:
         raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
     try:
-        out = _fdopen(fd, newline)
-        with out:
-            yield _Named(out, str(path))
+        yield fd, tmp
         os.chmod(tmp, _mode_for(target))
         if not force and os.path.lexists(target):
             raise OutputError(f"{path}: exists (it appeared while writing); --force overwrites it")
@@ -97,25 +96,17 @@ def atomic_output(path: str | Path, force: bool, newline: str | None = None) -> 
         raise
 
 
+@contextlib.contextmanager
+def atomic_output(path: str | Path, force: bool, newline: str | None = None) -> Iterator[_Named]:
+    """A text file that becomes `path` only if the block completes (see _replace_when_done)."""
+    with _replace_when_done(path, force) as (fd, _), _fdopen(fd, newline) as out:
+        yield _Named(out, str(path))
+
+
 def write_bytes(path: str | Path, data: bytes, force: bool) -> None:
     """Write a binary file (a plot, a parquet table) whole or not at all, as atomic_output does for text."""
-    target = os.path.realpath(path)
-    check_target(path, force)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".part", dir=os.path.dirname(target))
-    except OSError as error:
-        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
-    except OSError as error:
-        _unlink(tmp)
-        raise OutputError(f"{path}: cannot write: {error.strerror or error} (nothing written)") from None
-    except BaseException:
-        _unlink(tmp)
-        raise
+    with _replace_when_done(path, force) as (fd, _), os.fdopen(fd, "wb") as out:
+        out.write(data)
 
 
 class TextSink(Protocol):
