@@ -137,18 +137,23 @@ def _fraction(flag: str, text: str) -> float:
     return value
 
 
+def strtoull_base0(text: str) -> int:
+    """A whole number as C's strtoull(text, NULL, 0) reads one, strictly: decimal, 0x hex or leading-0 octal,
+    nothing after the digits. Raises ValueError otherwise."""
+    t = text.lower()
+    if t.startswith("0x"):
+        return int(t[2:], 16)
+    if len(t) > 1 and t.startswith("0"):
+        return int(t[1:], 8)
+    if t.isascii() and t.isdigit():
+        return int(t)
+    raise ValueError(text)
+
+
 def _seed(text: str) -> int:
     """--seed as strtoull(v, NULL, 0) reads it: decimal, 0x hex or 0 octal, 0 to 2^64-1."""
-    t = text.lower()
     try:
-        if t.startswith("0x"):
-            value = int(t[2:], 16)
-        elif len(t) > 1 and t.startswith("0"):
-            value = int(t[1:], 8)
-        elif t.isascii() and t.isdigit():
-            value = int(t)
-        else:
-            raise ValueError(t)
+        value = strtoull_base0(text)
     except ValueError:
         raise MemlabArgsError(
             f"--seed: expected a whole number from 0 to 2^64-1 (decimal, 0x hex); got {text!r}"

@@ -19,6 +19,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from swaptui.model.memlab import strtoull_base0
+
 PAGE_SIZE = 4096
 MAX_PROCESSES = 4096
 SUFFIX_SHIFT = {"k": 10, "m": 20, "g": 30, "t": 40}
@@ -88,16 +90,8 @@ def memparse(text: str) -> int:
     body, shift = text, 0
     if body and body[-1].lower() in SUFFIX_SHIFT:
         body, shift = body[:-1], SUFFIX_SHIFT[body[-1].lower()]
-    low = body.lower()
     try:
-        if low.startswith("0x"):
-            value = int(low[2:], 16)
-        elif len(low) > 1 and low.startswith("0"):
-            value = int(low[1:], 8)
-        elif low.isascii() and low.isdigit():
-            value = int(low)
-        else:
-            raise ValueError(low)
+        value = strtoull_base0(body)
     except ValueError:
         raise UsememArgsError(
             f"expected usemem's size: a number of bytes, or with k, m, g or t (1024-based), such as 56G; got {text!r}"
