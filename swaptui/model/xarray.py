@@ -17,11 +17,14 @@ XA_CHUNK_SIZE = 1 << XA_CHUNK_SHIFT
 XA_NODE_BYTES = 576
 
 
+@kernel
 def xa_height(max_index: int) -> int:
     """Node hops for a tree whose largest index is max_index (0 means the head holds index 0 alone)."""
-    if max_index <= 0:
-        return 0
-    return -(-int(max_index).bit_length() // XA_CHUNK_SHIFT)
+    bits = 0
+    while max_index > 0:
+        bits += 1
+        max_index >>= 1
+    return -(-bits // XA_CHUNK_SHIFT)
 
 
 @kernel
@@ -78,12 +81,7 @@ def xa_tree_height(
         h = 1 if nonzero[tree] > 0 else 0
     if not masked and entries[tree] > 0:
         # Unmasked trees index by the full offset: the tree's base decides the height.
-        top = (tree << span_shift) + (1 << span_shift) - 1
-        bits = 0
-        while top > 0:
-            bits += 1
-            top >>= 1
-        h = max(h, -(-bits // XA_CHUNK_SHIFT))
+        h = max(h, xa_height((tree << span_shift) + (1 << span_shift) - 1))
     return h
 
 
@@ -152,29 +150,13 @@ class XArrayForest:
 
     def height(self, trees: np.ndarray) -> np.ndarray:
         """Levels walked by a lookup in each given tree (xas_load's node hops)."""
-        trees = np.asarray(trees, dtype=np.int64)
-        h = np.zeros(len(trees), dtype=np.int64)
-        h[self.nonzero[trees] > 0] = 1
-        h[self.beyond64[trees] > 0] = 2
-        h[self.beyond4096[trees] > 0] = 3
-        if not self.masked:
-            # Unmasked trees index by the full offset: the tree's base decides the height.
-            base = trees << self.span_shift
-            full = np.array([xa_height(int(b) + (1 << self.span_shift) - 1) for b in base.tolist()])
-            h = np.where(self.entries[trees] > 0, np.maximum(h, full), h)
-        return h
+        return self.lookup_hops(np.asarray(trees, dtype=np.int64) << self.span_shift)
 
     def tree_height(self, tree: int) -> int:
         """Levels walked by a lookup in one tree."""
-        if self.beyond4096[tree] > 0:
-            h = 3
-        elif self.beyond64[tree] > 0:
-            h = 2
-        else:
-            h = 1 if self.nonzero[tree] > 0 else 0
-        if not self.masked and self.entries[tree] > 0:
-            h = max(h, xa_height((tree << self.span_shift) + (1 << self.span_shift) - 1))
-        return h
+        return xa_tree_height(
+            self.entries, self.nonzero, self.beyond64, self.beyond4096, tree, self.span_shift, self.masked
+        )
 
     def lookup_hops(self, idx: np.ndarray) -> np.ndarray:
         """Hops for lookups of these indices."""
