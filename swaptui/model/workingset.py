@@ -31,8 +31,9 @@ def pack_shadow(eviction: np.ndarray, workingset: np.ndarray) -> np.ndarray:
     return eviction * 2 + workingset
 
 
+@kernel
 def unpack_shadow(shadows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """unpack_shadow: (eviction clock, whether the folio was in the workingset) of each shadow."""
+    """unpack_shadow: (eviction clock, whether the folio was in the workingset) of each shadow (or of one)."""
     return shadows >> 1, (shadows & 1) != 0
 
 
@@ -40,7 +41,7 @@ def unpack_shadow(shadows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def workingset_test_recent(shadows: np.ndarray, nonresident_age: int, ws_size: int) -> tuple[np.ndarray, int, int, int]:
     """workingset_test_recent for each shadow (-1: none): a refault whose refault distance (nonresident_age now
     minus at eviction) fits in the workingset is activated. Returns (activate, refaults, activations, of those
-    evicted from the workingset: workingset_restore). Shadows decode as unpack_shadow's."""
+    evicted from the workingset: workingset_restore)."""
     activate = np.zeros(len(shadows), dtype=np.bool_)
     n = 0
     na = 0
@@ -50,8 +51,10 @@ def workingset_test_recent(shadows: np.ndarray, nonresident_age: int, ws_size: i
         if sh < 0:
             continue
         n += 1
-        if nonresident_age - (sh >> 1) <= ws_size:
+        eviction, workingset = unpack_shadow(sh)
+        if nonresident_age - eviction <= ws_size:
             activate[i] = True
             na += 1
-            restore += sh & 1
+            if workingset:
+                restore += 1
     return activate, n, na, restore
