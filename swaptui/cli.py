@@ -177,15 +177,21 @@ def _cmd_kernels(args: argparse.Namespace) -> int:
 
 
 def _compiling_notice() -> None:
-    """Say so before a run that compiles the model's kernels (the first run after install or an upgrade)."""
+    """Say so before a run that compiles the model's kernels (the first run after install or an upgrade).
+
+    The line is for a person waiting at a terminal, so it is written only when standard error is one:
+    in a pipe, a log or a test's capture, standard error stays one line per error and nothing else.
+    """
     import swaptui.model.machine  # noqa: F401 -- imports every model module, so every kernel is registered
     from swaptui.model import jit
 
     if jit.first_run():
         import atexit
 
-        _fail("compiling the model, first run only (cached for later runs)")
         atexit.register(jit.mark_compiled)
+        isatty = getattr(sys.stderr, "isatty", None)
+        if isatty is not None and isatty():
+            _fail("compiling the model, first run only (cached for later runs)")
 
 
 def _notices(machine) -> None:
