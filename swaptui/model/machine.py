@@ -238,6 +238,7 @@ class Machine(ExitAndOomMixin):
                 index="descriptor" if self.design == "vswap" else "xarray",
                 writeback=self.features["zsmalloc_writeback"],
                 shrink_loop=self.features["zswap_shrink_loop"],
+                zpool=z.zpool or ("zsmalloc" if self.features["zswap_zsmalloc_default"] else "zbud"),
             )
             if z.enabled
             else None
