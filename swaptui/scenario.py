@@ -712,8 +712,10 @@ class Scenario(_Schema):
                 problems.append(
                     (
                         ("swap", "zswap", "zpool"),
-                        f"kernel {self.machine.kernel} has no zbud (removed in 6.15, 'mm: zbud: remove zbud'); "
-                        "expected zsmalloc, or machine.kernel before 6.15",
+                        (
+                            f"kernel {self.machine.kernel} has no zbud (removed in 6.15, 'mm: zbud: remove zbud'); "
+                            "expected zsmalloc, or machine.kernel before 6.15"
+                        ),
                     )
                 )
         for i, design in enumerate(self.compare or ()):

@@ -69,6 +69,7 @@ class ZbudPool(HandleTable):
         self._reclaiming = -1  # the page zbud_reclaim_page holds (under_reclaim), or -1
         self.pages_nr = 0
         self.pages_delta = 0
+        self.objs_compacted = 0  # zbud never moves an object (no compaction)
         self.nr_objs = 0
         self.obj_bytes = 0
 

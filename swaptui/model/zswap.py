@@ -31,8 +31,8 @@ import numpy as np
 from swaptui.model.costs import COMPRESSOR_SCALE, DEFAULT_COSTS, CostTable
 from swaptui.model.memmap import PAGE_SIZE
 from swaptui.model.xarray import XA_CHUNK_SIZE, XA_NODE_BYTES, XArrayForest, xa_height
-from swaptui.model.zpool import HANDLE_TAG, ID_MASK
 from swaptui.model.zbud import ZBUD_MAX_ALLOC, ZbudPool
+from swaptui.model.zpool import HANDLE_TAG, ID_MASK
 from swaptui.model.zsmalloc import ZsPool
 
 ZSWAP_ADDRESS_SPACE_SHIFT = 14  # one XArray per 64 MiB of swap
@@ -55,7 +55,7 @@ class ZswapLru:
     skipped when the tail is read, and dropped when the ring is rebuilt.
     """
 
-    def __init__(self, pool: ZsPool, capacity: int = 1 << 10) -> None:
+    def __init__(self, pool: ZsPool | ZbudPool, capacity: int = 1 << 10) -> None:
         self.pool = pool
         self.ring = np.zeros(capacity, dtype=np.int64)
         self.tail = 0

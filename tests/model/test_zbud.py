@@ -116,7 +116,7 @@ def test_limits_stop_an_allocation_run_in_order() -> None:
 
 def test_reclaim_page_evicts_the_lru_tail_first_buddy_then_last() -> None:
     pool = ZbudPool()
-    a, b, c, d = pool.malloc(np.array([1000, 1000, 1000, 1000]))  # pages P(a, b), Q(c, d); Q newest
+    a, b, _, _ = pool.malloc(np.array([1000, 1000, 1000, 1000]))  # pages P(a, b), Q(c, d); Q newest
     order: list[int] = []
 
     def evict(hid: int) -> bool:
@@ -131,7 +131,7 @@ def test_reclaim_page_evicts_the_lru_tail_first_buddy_then_last() -> None:
 def test_reclaim_page_stops_at_a_failed_buddy_and_tries_the_next_page() -> None:
     """A first buddy that cannot be evicted leaves its last buddy untried; the page goes back to the LRU head."""
     pool = ZbudPool()
-    a, b, c, d = pool.malloc(np.array([1000, 1000, 1000, 1000]))
+    a, _, c, d = pool.malloc(np.array([1000, 1000, 1000, 1000]))
     tried: list[int] = []
 
     def evict(hid: int) -> bool:
