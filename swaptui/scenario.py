@@ -377,6 +377,19 @@ class SwapDevice(_Schema):
         -1, -1, 32767, "swapon priority; -1 means assigned automatically, decreasing, as the kernel does."
     )
     discard: bool = _flag(False, "Discard freed clusters (swapon --discard).")
+    compressor: Literal["lzo", "lzo-rle", "lz4", "zstd"] | None = Field(
+        None,
+        description="A zram device's comp_algorithm: lzo, lzo-rle, lz4 or zstd (zram only). Default lzo-rle, "
+        "zram's CONFIG_ZRAM_DEF_COMP since 5.1. It sets the CPU cost of each store and load; the compressed "
+        "size follows from the page contents alone.",
+    )
+
+    @model_validator(mode="after")
+    def _compressor_is_zrams(self) -> SwapDevice:
+        """Only a zram device compresses."""
+        if self.compressor is not None and self.kind != "zram":
+            _raise_problems([(("compressor",), f"only a zram device has a compressor, not a {self.kind} one")])
+        return self
 
 
 class Zswap(_Schema):

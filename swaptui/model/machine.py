@@ -193,9 +193,15 @@ class Machine(ExitAndOomMixin):
         self.nonresident_age = 0
 
         # Swap.
-        compressor = "lzo-rle"
         devs = [
-            (d.name, d.kind, backend_profile(d.kind, compressor, mc.cpu), d.priority, d.size // PAGE_SIZE, d.discard)
+            (
+                d.name,
+                d.kind,
+                backend_profile(d.kind, d.compressor or "lzo-rle", mc.cpu),  # zram's default comp_algorithm
+                d.priority,
+                d.size // PAGE_SIZE,
+                d.discard,
+            )
             for d in s.swap.devices
         ]
         self.phys = SwapSlots(devs, self.ncpus, self.costs)
