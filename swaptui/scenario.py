@@ -377,6 +377,19 @@ class SwapDevice(_Schema):
         -1, -1, 32767, "swapon priority; -1 means assigned automatically, decreasing, as the kernel does."
     )
     discard: bool = _flag(False, "Discard freed clusters (swapon --discard).")
+    compressor: Literal["lzo", "lzo-rle", "lz4", "zstd"] | None = Field(
+        None,
+        description="A zram device's comp_algorithm: lzo, lzo-rle, lz4 or zstd (zram only). Default lzo-rle, "
+        "zram's CONFIG_ZRAM_DEF_COMP since 5.1. It sets the CPU cost of each store and load; the compressed "
+        "size follows from the page contents alone.",
+    )
+
+    @model_validator(mode="after")
+    def _compressor_is_zrams(self) -> SwapDevice:
+        """Only a zram device compresses."""
+        if self.compressor is not None and self.kind != "zram":
+            _raise_problems([(("compressor",), f"only a zram device has a compressor, not a {self.kind} one")])
+        return self
 
 
 class Zswap(_Schema):
@@ -387,7 +400,14 @@ class Zswap(_Schema):
     accept_threshold_percent: int = _whole(
         90, 0, 100, "After hitting the pool limit, accept new pages again below this percentage of it."
     )
-    compressor: Literal["lz4", "lzo-rle", "zstd"] = Field("lz4", description="Compression algorithm.")
+    compressor: Literal["lz4", "lzo", "lzo-rle", "zstd"] = Field(
+        "lz4", description="Compression algorithm (zswap.compressor): lz4, lzo, lzo-rle or zstd."
+    )
+    zpool: Literal["zsmalloc", "zbud"] | None = Field(
+        None,
+        description="The pool zswap stores into (zswap.zpool): zsmalloc, or zbud (2 objects a page, until "
+        "6.15). Default: the kernel's CONFIG_ZSWAP_ZPOOL_DEFAULT (zbud up to 6.6, zsmalloc from 6.7).",
+    )
     shrinker_enabled: bool = _flag(True, "Let the shrinker write cold zswap entries back to the device.")
 
 
@@ -696,6 +716,21 @@ class Scenario(_Schema):
                 )
             elif when is not None and when > self.duration:
                 problems.append((path, f"{key} ({format_duration(when)}) is after the end of the scenario ({end})"))
+        if self.swap.zswap.zpool == "zbud":
+            try:
+                has_zbud = kernels.features_of(self.machine.kernel, self.machine.features)["zbud"]
+            except kernels.KernelError:
+                has_zbud = True  # the machine's own validators report a bad kernel or feature
+            if not has_zbud:
+                problems.append(
+                    (
+                        ("swap", "zswap", "zpool"),
+                        (
+                            f"kernel {self.machine.kernel} has no zbud (removed in 6.15, 'mm: zbud: remove zbud'); "
+                            "expected zsmalloc, or machine.kernel before 6.15"
+                        ),
+                    )
+                )
         for i, design in enumerate(self.compare or ()):
             if design in (self.compare or ())[:i]:
                 problems.append(

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from swaptui.model.machine import Machine
     from swaptui.model.swapfile import SwapSlots
     from swaptui.model.vswap import VSwapSpace
+    from swaptui.model.zswap import Zswap
 
 
 class InvariantError(AssertionError):
@@ -290,6 +291,27 @@ def check_zswap(m: Machine) -> None:
         phys = keys if m.vswap is None else m.vswap.backing[keys]
         phys = phys[phys >= 0]
         _check(not ((m.zram.size[phys] > 0) | m.zram.same[phys]).any(), "a page both in zswap and in zram")
+    if zs.zpool == "zbud":
+        check_zbud(zs)
+
+
+def check_zbud(zs: Zswap) -> None:
+    """A zbud pool: each entry's object in one buddy of a live page, taking size_to_chunks(size) chunks."""
+    from swaptui.model.zbud import FIRST, LAST, NCHUNKS, ZbudPool, size_to_chunks
+
+    pool = zs.pool
+    assert isinstance(pool, ZbudPool)
+    eids = zs.entry_of[zs.entry_of >= 0]
+    loc = pool.h[eids, 0]
+    rows, buds = loc >> 1, loc & 1
+    _check(len(set(loc.tolist())) == len(loc), "two zswap entries in one zbud buddy")
+    _check(bool((pool.bud_id[rows, buds] == eids).all()), "a zbud buddy names another entry")
+    need = np.array([size_to_chunks(int(s)) for s in pool.h[eids, 1]], dtype=np.int64)
+    _check(bool((pool.chunks[rows, buds] == need).all()), "a zbud buddy's chunks != its object's size")
+    live = (pool.chunks[:, FIRST] > 0) | (pool.chunks[:, LAST] > 0)
+    _check(int(np.count_nonzero(live)) == pool.pages(), "zbud pages_nr != pages holding a buddy")
+    _check(int(np.count_nonzero(pool.chunks)) == len(eids), "a zbud buddy holds no zswap entry")
+    _check(bool((pool.chunks.sum(axis=1) <= NCHUNKS).all()), "a zbud page over NCHUNKS")
 
 
 def check_vswap(m: Machine, vs: VSwapSpace) -> None:

@@ -179,13 +179,25 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     Behaviour(
         "zbud",
         "The zbud zpool: at most 2 compressed objects per page (zswap.zpool=zbud; the default pool up to "
-        "6.6, zsmalloc by 6.8). The model's zswap pool is zsmalloc only.",
+        "6.6, zsmalloc from 6.7). Before 6.5 it keeps the LRU zswap writes back from, a page (both "
+        "buddies) at a time.",
         "'mm: zbud: remove zbud' (Yosry Ahmed), mm commit dated 2025-03-16, 6.15 merge window",
         until="6.15",
-        model_has=False,
+        switch="swap.zswap.zpool: zbud (refused on kernels without it); model/zbud.py",
         verified="mm/zbud.c in v6.14, not in v6.17 (6.15 from the merge window); v6.5 mm/Kconfig default "
         "ZSWAP_ZPOOL_DEFAULT_ZBUD, v6.8 ZSWAP_ZPOOL_DEFAULT_ZSMALLOC; zbud is not marked deprecated in "
         "v6.14 mm/Kconfig",
+    ),
+    Behaviour(
+        "zswap_zsmalloc_default",
+        "zswap's default zpool (CONFIG_ZSWAP_ZPOOL_DEFAULT) is zsmalloc; before, zbud.",
+        "'zswap: change zswap's default allocator to zsmalloc' (Nhat Pham, posted 8 Sep 2023, after the 6.6 "
+        "merge window's mm pull: 6.7)",
+        since="6.7",
+        switch="the default swap.zswap.zpool when a scenario names none",
+        verified="v6.5 mm/Kconfig: default ZSWAP_ZPOOL_DEFAULT_ZBUD; v6.8 mm/Kconfig: default "
+        "ZSWAP_ZPOOL_DEFAULT_ZSMALLOC if MMU; the patch adds exactly that line (6.6 and 6.7 Kconfig not read: "
+        "6.7 is from the posting date)",
     ),
     Behaviour(
         "z3fold",

@@ -193,9 +193,15 @@ class Machine(ExitAndOomMixin):
         self.nonresident_age = 0
 
         # Swap.
-        compressor = "lzo-rle"
         devs = [
-            (d.name, d.kind, backend_profile(d.kind, compressor, mc.cpu), d.priority, d.size // PAGE_SIZE, d.discard)
+            (
+                d.name,
+                d.kind,
+                backend_profile(d.kind, d.compressor or "lzo-rle", mc.cpu),  # zram's default comp_algorithm
+                d.priority,
+                d.size // PAGE_SIZE,
+                d.discard,
+            )
             for d in s.swap.devices
         ]
         self.phys = SwapSlots(devs, self.ncpus, self.costs)
@@ -238,6 +244,7 @@ class Machine(ExitAndOomMixin):
                 index="descriptor" if self.design == "vswap" else "xarray",
                 writeback=self.features["zsmalloc_writeback"],
                 shrink_loop=self.features["zswap_shrink_loop"],
+                zpool=z.zpool or ("zsmalloc" if self.features["zswap_zsmalloc_default"] else "zbud"),
             )
             if z.enabled
             else None

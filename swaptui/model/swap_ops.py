@@ -456,6 +456,14 @@ class SwapPathsMixin(MachineState):
             zswap.reject_reclaim_fail += 1
             zswap.shrink_wanted = False
             return 0
+        if zswap.zpool == "zbud" and zswap.zpool_lru:
+            # Before 6.5 on zbud: one zpool_shrink(pool, 1) per queued work, evicting whole zbud pages.
+            zswap.shrink_wanted = False
+            budget = self.zone.nr_free_pages + self.zone.pcp_len[MIGRATE_MOVABLE] - self.zram_pool_shortfall()
+            if self.vswap is not None:
+                budget = min(budget, self.phys.nr_swap_pages)
+            keys = zswap.zpool_shrink(max(0, budget), in_swapcache=self.swap_cache.folio >= 0)
+            return self._write_back_entries(now, keys)
         want = min(zswap.shrink_target(), max_per_tick)
         if not zswap.shrink_loop:
             # Before 6.5: one zpool_shrink(pool, 1) per queued work; its evicted zspage is taken as one entry.
@@ -471,6 +479,13 @@ class SwapPathsMixin(MachineState):
             return 0
         in_cache = self.swap_cache.folio >= 0
         keys = zswap.writeback_candidates(2 * want, max_writeback=want, in_swapcache=in_cache)
+        return self._write_back_entries(now, keys)
+
+    def _write_back_entries(self, now: int, keys: np.ndarray) -> int:
+        """__swap_writepage for the zswap entries shrink_worker took (already erased from zswap): to their
+        devices, vswap first finding each a physical slot; returns how many were written."""
+        zswap = self.zswap
+        assert zswap is not None
         if len(keys) == 0:
             return 0
         if self.vswap is not None:

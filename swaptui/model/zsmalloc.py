@@ -30,6 +30,7 @@ from collections import deque
 import numpy as np
 
 from swaptui.model.memmap import PAGE_SIZE
+from swaptui.model.zpool import _LOC, _SIZE, _TAG, GENERATION, ID_MASK, HandleTable
 
 ZS_ALIGN = 8
 ZS_HANDLE_SIZE = 8  # the handle is kept in the object's first word (page->index for huge zspages)
@@ -47,16 +48,14 @@ ZS_INUSE_RATIO_100 = 11
 NR_FULLNESS_GROUPS = 12
 
 _FREE_ROW = -1  # a row of a class that holds no zspage
-_ID_MASK = (1 << 32) - 1
+_ID_MASK = ID_MASK
 # A handle's location packs (class slot, row, object index) as slot << _LOC_SLOT | row << _LOC_ROW | obj.
 _LOC_ROW = 8  # object indices fit in 8 bits (at most 256 objects per zspage)
 _LOC_SLOT = 40  # rows fit in 32 bits
 _OBJ_MASK = (1 << _LOC_ROW) - 1
 _ROW_MASK = (1 << (_LOC_SLOT - _LOC_ROW)) - 1
-_LOC, _SIZE, _TAG = 0, 1, 2  # columns of the handle table
-HANDLE_TAG = _TAG  # (for users that check handles themselves: h[handle & ID_MASK, HANDLE_TAG] == handle iff live)
-ID_MASK = _ID_MASK
-_GENERATION = 1 << 32  # one generation of a handle
+# The handle table (zpool.HandleTable): h[handle & ID_MASK, HANDLE_TAG] == handle iff live.
+_GENERATION = GENERATION
 CLASS_STATS_COLUMNS = (
     "size",
     "objs_per_zspage",
@@ -387,7 +386,7 @@ def _low_bits(mask: int, n: int) -> list[int]:
     return out
 
 
-class ZsPool:
+class ZsPool(HandleTable):
     """A zsmalloc pool: batched zs_malloc/zs_free over size classes, with zs_compact and statistics.
 
     The handle table `h` has one row per handle id: the object's location (class slot << _LOC_SLOT |
@@ -418,11 +417,7 @@ class ZsPool:
         self.owner = np.zeros(1024, dtype=np.int64)  # the arena: handle id in each used object slot
         self.arena_top = 0  # arena slots handed to class segments so far
         self.relocated = False  # a segment moved during the current malloc
-        cap = 64
-        self.h = np.zeros((cap, 3), dtype=np.int64)  # per handle id: location, size, tag
-        self.h[:, _TAG] = ~np.arange(cap)  # generation 0
-        self.free_ids = np.arange(cap - 1, -1, -1, dtype=np.int64)  # a stack: top is the end
-        self.nr_free_ids = cap
+        self._init_handles(64)
 
     @property
     def class_used(self) -> np.ndarray:
@@ -447,61 +442,7 @@ class ZsPool:
                 slots = np.concatenate(parts)[:, _LOC] >> _LOC_SLOT
                 self._class_used += sign * np.bincount(slots, minlength=nr)
 
-    # -- handles --------------------------------------------------------------------------------
-    @property
-    def h_size(self) -> np.ndarray:
-        """Requested size per handle id (meaningless for a free id)."""
-        return self.h[:, _SIZE]
-
-    @property
-    def h_handle(self) -> np.ndarray:
-        """The live handle of each id; -1 for a free id."""
-        tag = self.h[:, _TAG]
-        return np.where(tag >= 0, tag, -1)
-
-    def _grow_handles(self, need: int) -> None:
-        """Enlarge the handle table by at least `need` ids, new ids going under the recycled ones."""
-        cap = len(self.h)
-        new = max(2 * cap, cap + need)
-        extra = new - cap
-        grown = np.zeros((extra, 3), dtype=np.int64)
-        grown[:, _TAG] = ~np.arange(cap, new)
-        self.h = np.concatenate([self.h, grown])
-        stack = np.empty(new, dtype=np.int64)
-        stack[:extra] = np.arange(new - 1, cap - 1, -1)  # new ids go under the recycled ones
-        stack[extra : extra + self.nr_free_ids] = self.free_ids[: self.nr_free_ids]
-        self.free_ids = stack
-        self.nr_free_ids += extra
-
-    def _take_ids(self, n: int) -> np.ndarray:
-        """cache_alloc_handle n times: the most recently freed ids first."""
-        if n > self.nr_free_ids:
-            self._grow_handles(n - self.nr_free_ids)
-        top = self.nr_free_ids
-        ids = self.free_ids[top - n : top][::-1].copy()
-        self.nr_free_ids -= n
-        return ids
-
-    def _put_ids(self, ids: np.ndarray) -> None:
-        """cache_free_handle: return ids to the free stack."""
-        top = self.nr_free_ids
-        self.free_ids[top : top + len(ids)] = ids
-        self.nr_free_ids += len(ids)
-
-    def _ids(self, handles: np.ndarray) -> np.ndarray:
-        """Handle ids of live handles; raises on a stale or unknown handle."""
-        h = np.asarray(handles, dtype=np.int64)
-        ids = h & _ID_MASK
-        try:
-            ok = self.h[ids, _TAG] == h  # a live id holding this very generation
-        except IndexError:
-            ok = np.zeros(len(h), dtype=bool)
-            known = ids < len(self.h)
-            ok[known] = self.h[ids[known], _TAG] == h[known]
-        if np.count_nonzero(ok) != len(h):
-            raise ValueError(f"stale or unknown zsmalloc handle(s): {h[~ok][:4].tolist()}")
-        return ids
-
+    # -- handles (zpool.HandleTable) ----------------------------------------------------------
     def _slot_row_obj(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         loc = self.h[ids, _LOC]
         return loc >> _LOC_SLOT, (loc >> _LOC_ROW) & _ROW_MASK, loc & _OBJ_MASK

@@ -31,7 +31,9 @@ import numpy as np
 from swaptui.model.costs import COMPRESSOR_SCALE, DEFAULT_COSTS, CostTable
 from swaptui.model.memmap import PAGE_SIZE
 from swaptui.model.xarray import XA_CHUNK_SIZE, XA_NODE_BYTES, XArrayForest, xa_height
-from swaptui.model.zsmalloc import HANDLE_TAG, ID_MASK, ZsPool
+from swaptui.model.zbud import ZBUD_MAX_ALLOC, ZbudPool
+from swaptui.model.zpool import HANDLE_TAG, ID_MASK
+from swaptui.model.zsmalloc import ZsPool
 
 ZSWAP_ADDRESS_SPACE_SHIFT = 14  # one XArray per 64 MiB of swap
 MAX_DEPTH = 8
@@ -53,7 +55,7 @@ class ZswapLru:
     skipped when the tail is read, and dropped when the ring is rebuilt.
     """
 
-    def __init__(self, pool: ZsPool, capacity: int = 1 << 10) -> None:
+    def __init__(self, pool: ZsPool | ZbudPool, capacity: int = 1 << 10) -> None:
         self.pool = pool
         self.ring = np.zeros(capacity, dtype=np.int64)
         self.tail = 0
@@ -147,13 +149,18 @@ class Zswap:
         index: str = "xarray",
         writeback: bool = True,
         shrink_loop: bool = True,
+        zpool: str = "zsmalloc",
     ) -> None:
         """`writeback`: the pool can write entries back (zsmalloc from 6.2; kernels.BEHAVIOURS
         zsmalloc_writeback). `shrink_loop`: 6.5's shrink worker, queued on every store rejected while
         full and looping to the accept threshold; without it (6.1) only a store finding the pool at its
-        limit queues the worker, which makes one zpool_shrink(pool, 1) attempt."""
+        limit queues the worker, which makes one zpool_shrink(pool, 1) attempt. `zpool`: the backend
+        (zswap.zpool): zsmalloc, or zbud (2 objects a page; it can always write back)."""
         if index not in ("xarray", "descriptor"):
             raise ValueError(f"zswap index must be 'xarray' or 'descriptor', not {index!r}")
+        if zpool not in ("zsmalloc", "zbud"):
+            raise ValueError(f"zswap zpool must be 'zsmalloc' or 'zbud', not {zpool!r}")
+        self.zpool = zpool
         self.costs = costs
         self.index = index
         self.compressor = compressor
@@ -167,7 +174,15 @@ class Zswap:
         scale = COMPRESSOR_SCALE.get(compressor, 1.0)
         self.compress_ns = int(costs.zswap_compress * scale)
         self.decompress_ns = int(costs.zswap_decompress * scale)
-        self.pool = ZsPool()
+        self.pool: ZsPool | ZbudPool = ZbudPool() if zpool == "zbud" else ZsPool()
+        if zpool == "zbud":
+            self.writeback = writeback = True  # zbud has had zbud_reclaim_page since 3.11
+        # Until 6.5 the LRU was the pool's, and an evictable pool's objects began with struct
+        # zswap_header (the swap entry, 8 bytes) for its evict handler to find the entry: v6.1
+        # zswap_frontswap_store's `hlen = zpool_evictable(pool) ? sizeof(zhdr) : 0`. 6.5 removed it
+        # with the LRU ("mm: zswap: remove zswap_header").
+        self.zpool_lru = not shrink_loop
+        self.header_bytes = 8 if self.zpool_lru and writeback else 0
         self.nr_keys = nr_keys
         self.entry_of = np.full(nr_keys, -1, dtype=np.int32)  # the tree: key -> entry id
         # An entry is allocated and freed with its zsmalloc object, so it takes the object's handle
@@ -419,6 +434,43 @@ class Zswap:
     ) -> tuple[np.ndarray, int]:
         """zswap_store for order-0 pages at distinct keys with these compressed sizes; returns (stored, cost).
 
+        The object zswap allocates is the compressed data plus, before 6.5 on an evictable pool, the
+        8-byte zswap_header. On zbud an object over ZBUD_MAX_ALLOC (3968 bytes) is refused by
+        zbud_alloc with -ENOSPC, which zswap counts as reject_compress_poor (v6.1
+        zswap_frontswap_store); the page goes to the device. (The kernel checks the pool limit before
+        it compresses, so while the pool is refusing stores such a page counts as a limit hit instead.)
+        """
+        if self.header_bytes:
+            csizes = np.asarray(csizes, dtype=np.int64) + self.header_bytes
+        if self.zpool != "zbud" or force or self._refusing():
+            return self._store(keys, csizes, now, max_new_pages, force)
+        sizes = np.asarray(csizes, dtype=np.int64)
+        poor = (sizes <= 0) | (sizes > ZBUD_MAX_ALLOC)
+        nr_poor = int(np.count_nonzero(poor))
+        if nr_poor == 0:
+            return self._store(keys, sizes, now, max_new_pages, force)
+        keys = np.asarray(keys, dtype=np.int64)
+        stored = np.zeros(len(keys), dtype=bool)
+        cost = nr_poor * self.compress_ns
+        stale = keys[poor][self.entry_of[keys[poor]] >= 0]  # the old copy goes before compression
+        if len(stale):
+            cost += self._walk(stale) + self._xa_lock_cost(stale) + self._erase(stale)
+        self.reject_compress_poor += nr_poor
+        fits, fit_cost = self._store(keys[~poor], sizes[~poor], now, max_new_pages, force)
+        stored[~poor] = fits
+        return stored, cost + fit_cost
+
+    def _refusing(self) -> bool:
+        """Whether the next store's zswap_check_limits would refuse it (at the limit, or not yet back under
+        the accept threshold after reaching it)."""
+        cur = self.pool.pages()
+        return cur >= self.max_pages or (self.reached_full and cur > self.accept_pages)
+
+    def _store(
+        self, keys: np.ndarray, csizes: np.ndarray, now: int = 0, max_new_pages: int | None = None, force: bool = False
+    ) -> tuple[np.ndarray, int]:
+        """store's batch: objects of these sizes (the header included) at distinct keys, in order.
+
         Each key is one store, checked against the limits in order. `max_new_pages`, when given, is
         how many pages zs_malloc may take from the page allocator (it allocates GFP_NOWAIT): the
         store that would exceed it and all later ones in the batch fail with reject_alloc_fail.
@@ -660,6 +712,43 @@ class Zswap:
                 break
         self.last_cost_ns = cost
         return np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+
+    def zpool_shrink(self, budget: int, in_swapcache: np.ndarray | None = None) -> np.ndarray:
+        """shrink_worker before 6.5 on zbud: zpool_shrink(pool, 1) = zbud_reclaim_page(pool, 8), whose evict
+        handler is zswap_writeback_entry; returns the keys written back, for the caller to write out.
+
+        v6.1 zswap_writeback_entry fails with -EEXIST when the slot's folio is already in the swap cache,
+        and with -ENOMEM when no page can be had for the new swap-cache folio (`budget` is how many can);
+        zbud then puts the page back and tries the next. When no page is freed, shrink_worker counts
+        reject_reclaim_fail. Entries carry no referenced bit here: the LRU is of zbud pages.
+        """
+        pool = self.pool
+        if not isinstance(pool, ZbudPool):
+            raise TypeError("zpool_shrink walks a zbud pool's page LRU")
+        written: list[int] = []
+        cost = 0
+
+        def evict(hid: int) -> bool:
+            nonlocal cost
+            key = int(self.e_key[hid])
+            if key < 0:
+                return True  # invalidated meanwhile: zswap_writeback_entry finds no entry and returns 0
+            if in_swapcache is not None and in_swapcache[key]:
+                return False  # -EEXIST
+            if len(written) >= budget:
+                return False  # -ENOMEM
+            keys = np.array([key], dtype=np.int64)
+            cost += self.decompress_ns + self._walk(keys) + self._xa_lock_cost(keys) + self._erase(keys)
+            written.append(key)
+            return True
+
+        if not pool.reclaim_page(evict):
+            self.reject_reclaim_fail += 1
+        cost += len(written) * self.costs.zswap_lru
+        self.zswpwb += len(written)
+        self.written_back_pages += len(written)
+        self.last_cost_ns = cost
+        return np.array(written, dtype=np.int64)
 
     # -- reporting ------------------------------------------------------------------------------
     def xa_nodes(self) -> int:

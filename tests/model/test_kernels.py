@@ -169,7 +169,9 @@ def test_zero_pages_go_to_the_zeromap_only_from_6_12() -> None:
 
 def _zswap_run(kernel: str) -> dict[str, int]:
     yaml = small_scenario_yaml(
-        extra_machine=f', kernel: "{kernel}"', extra_swap="zswap: {enabled: true, max_pool_percent: 10}", duration="1s"
+        extra_machine=f', kernel: "{kernel}"',
+        extra_swap="zswap: {enabled: true, zpool: zsmalloc, max_pool_percent: 10}",
+        duration="1s",
     )
     m = Machine(load_scenario_text(yaml, check_memory=False), check_invariants=True)
     m.step(1000)
