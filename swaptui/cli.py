@@ -449,14 +449,14 @@ def _open_checks(args: argparse.Namespace):
     return scenario, start
 
 
-def _has_terminal() -> bool:
-    """Tell whether the app has a screen: a terminal, or textual-serve's web driver (`swaptui serve` runs the
-    app with it, over pipes to a browser)."""
-    import os
+def _served() -> bool:
+    """Tell whether this app runs under `swaptui serve`: textual-serve's web driver, over pipes to a browser."""
+    return os.environ.get("TEXTUAL_DRIVER", "").startswith("textual.drivers.web_driver")
 
-    if os.environ.get("TEXTUAL_DRIVER", "").startswith("textual.drivers.web_driver"):
-        return True
-    return sys.stdin.isatty() and sys.stdout.isatty()
+
+def _has_terminal() -> bool:
+    """Tell whether the app has a screen: a terminal, or a browser page through `swaptui serve`."""
+    return _served() or (sys.stdin.isatty() and sys.stdout.isatty())
 
 
 def _cmd_open(args: argparse.Namespace) -> int:
@@ -470,6 +470,12 @@ def _cmd_open(args: argparse.Namespace) -> int:
         return 2
     from swaptui.ui.app import SwapApp
 
+    if _served():
+        import signal
+
+        # ^C at the server's terminal reaches its whole process group, this app too; the server stops its
+        # apps itself (it tells each to quit and waits), so a served app leaves SIGINT to it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     _compiling_notice()
     app = SwapApp(scenario, start_tick=start, speed=args.speed, running=args.run, theme=args.theme)
     result = app.run()

@@ -44,12 +44,32 @@ def url_of(sock: socket.socket) -> str:
 def serve(command: str, sock: socket.socket, title: str, started: Callable[[str], None]) -> None:
     """Serve `command` to browsers on the listening socket until SIGINT or SIGTERM; `started(url)` is called
     once the server accepts connections."""
+    import asyncio
+
     import aiohttp_jinja2
     from aiohttp import web
-    from textual_serve.server import Server
+    from textual_serve.app_service import AppService
+    from textual_serve.server import Server, to_int
+
+    pages: set[web.WebSocketResponse] = set()  # the open pages' connections
+
+    class ServedApp(AppService):
+        """One page's app process, waited for when it stops: the server's loop then closes with no process
+        left half-watched (which printed an asyncio traceback at ^C)."""
+
+        async def stop(self) -> None:
+            await super().stop()  # tells the app to quit and reads its output to the end
+            process = self._process
+            if process is not None and process.returncode is None:
+                try:
+                    await asyncio.wait_for(process.wait(), 10)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
 
     class AppServer(Server):
-        """textual-serve's server, quiet, on a socket opened beforehand, and reachable by any of its names."""
+        """textual-serve's server, quiet, on a socket opened beforehand, reachable by any of its names, and
+        stopping every page's app before it exits."""
 
         def initialize_logging(self) -> None:
             """Warnings and errors only (an app that fails to start), as `swaptui: ...` lines."""
@@ -57,6 +77,44 @@ def serve(command: str, sock: socket.socket, title: str, started: Callable[[str]
 
         async def on_startup(self, app: web.Application) -> None:
             """No banner: `started` prints the one line once the socket accepts connections."""
+
+        async def on_shutdown(self, app: web.Application) -> None:
+            """Close every page: each handler then stops its app (rather than waiting to be cancelled)."""
+            await asyncio.gather(*(page.close() for page in list(pages)))
+
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            """A page's connection: its own app, started at the page's size, fed its keys, mouse and resizes,
+            stopped when the page goes (as textual-serve's own handler, with ServedApp)."""
+            websocket = web.WebSocketResponse(heartbeat=15)
+            service: ServedApp | None = None
+
+            async def close() -> None:
+                await websocket.close()
+
+            pages.add(websocket)
+            try:
+                await websocket.prepare(request)
+                service = ServedApp(
+                    self.command,
+                    write_bytes=websocket.send_bytes,
+                    write_str=websocket.send_str,
+                    close=close,
+                    download_manager=self.download_manager,
+                    debug=self.debug,
+                )
+                width = to_int(request.query.get("width", "80"), 80)
+                height = to_int(request.query.get("height", "24"), 24)
+                await service.start(width, height)
+                await self._process_messages(websocket, service)
+            except asyncio.CancelledError:
+                await websocket.close()
+            except Exception as error:  # one page's failure is logged; the server and the other pages go on
+                logging.getLogger("swaptui.serve").error("a page's app failed: %s", error)
+            finally:
+                pages.discard(websocket)
+                if service is not None:
+                    await service.stop()
+            return websocket
 
         @aiohttp_jinja2.template("app_index.html")
         async def handle_index(self, request: web.Request) -> dict[str, Any]:
@@ -76,7 +134,6 @@ def serve(command: str, sock: socket.socket, title: str, started: Callable[[str]
 
         def serve(self, debug: bool = False) -> None:
             """Run until SIGINT or SIGTERM (textual-serve's own handlers end the loop without a traceback)."""
-            import asyncio
             import signal
 
             self.debug = debug

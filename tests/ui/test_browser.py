@@ -1,6 +1,7 @@
 """`swaptui serve` in a real browser: Debian's headless Chromium, driven by Playwright with the system browser
 (no browser download). The page is loaded, the app's panes awaited on the terminal's screen buffer, keys
-pressed, and a screenshot taken and looked at: the panes' borders and titles are drawn where the buffer says.
+pressed (steps, run and pause), a screenshot taken and looked at (the panes' borders and titles are drawn
+where the buffer says), a map cell clicked, and the window resized.
 
 A missing browser fails the test (`apt-get install chromium`; .ci/run installs it)."""
 
@@ -124,6 +125,7 @@ def test_the_served_app_in_headless_chromium(tmp_path: Path) -> None:
         text=True,
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        start_new_session=True,  # its own process group, as a shell gives a command: ^C reaches the whole group
     )
     assert server.stdout is not None and server.stderr is not None
     out: list[str] = []
@@ -207,11 +209,27 @@ def test_the_served_app_in_headless_chromium(tmp_path: Path) -> None:
                 shot = tmp_path / "serve.png"
                 page.screenshot(path=str(shot))
                 check_picture(Image, ImageStat, shot, again)
+
+                # The mouse: a click on a memory map cell opens the inspector on its frames.
+                top, left, _, _ = pane_box(again["rows"], "Memory map")
+                cell_w, cell_h = again["width"] / again["cols"], again["height"] / len(again["rows"])
+                page.mouse.click(again["x"] + (left + 3.5) * cell_w, again["y"] + (top + 2.5) * cell_h)
+                screen.wait(lambda rows: "Frames " in "\n".join(rows), "the inspector on the clicked frames")
+                page.keyboard.press("Escape")
+                screen.wait(lambda rows: "Frames " not in "\n".join(rows), "the inspector closed")
+                # A smaller window: the terminal follows it and the app lays itself out again, as tabs.
+                page.set_viewport_size({"width": 1000, "height": 600})
+                small = screen.wait(
+                    lambda rows: len(rows) < 40 and "1 memory" in "\n".join(rows) and "2 reclaim" in "\n".join(rows),
+                    "the tabbed layout after a resize",
+                )
+                assert small["cols"] < 120 and all(len(row) <= small["cols"] for row in small["rows"])
+                assert tick_of(small["rows"]) == stopped
                 pids = children_of(server.pid)
                 assert pids, "textual-serve should be running the app for the page"
             finally:
                 browser.close()
-        server.send_signal(signal.SIGINT)  # ^C: the server stops, and so does each app it started
+        os.killpg(server.pid, signal.SIGINT)  # ^C at a terminal: the server stops, and so does each app it started
         server.wait(timeout=60)
         reader.join(timeout=10)
         errors = server.stderr.read()
