@@ -509,8 +509,10 @@ def _open_command(args: argparse.Namespace) -> list[str]:
         elif isinstance(action, argparse._AppendAction):
             for item in value:
                 command += [action.option_strings[-1], str(item)]
-        else:
+        elif type(action) is argparse._StoreAction:
             command += [action.option_strings[-1], str(value)]
+        else:
+            raise NotImplementedError(f"swaptui serve cannot pass on {action.option_strings[-1]} yet")
     return command
 
 
