@@ -7,6 +7,7 @@ A missing browser fails the test (`apt-get install chromium`; .ci/run installs i
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -208,6 +209,7 @@ def test_the_served_app_in_headless_chromium(tmp_path: Path) -> None:
 
                 shot = tmp_path / "serve.png"
                 page.screenshot(path=str(shot))
+                (tmp_path / "screen.json").write_text(json.dumps(again))  # beside it, what the buffer held
                 check_picture(Image, ImageStat, shot, again)
 
                 # The mouse: a click on a memory map cell opens the inspector on its frames.
