@@ -428,17 +428,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0 if passed else 1
 
 
-def _cmd_open(args: argparse.Namespace) -> int:
-    """Open a scenario in the live app; a bad file prints what `swaptui check` prints and exits 2, no app."""
+def _open_checks(args: argparse.Namespace):
+    """Check `swaptui FILE`'s scenario and options (what `swaptui check` checks, then --speed and --at);
+    return the scenario and its start tick, or None after saying what is wrong."""
     scenario = _load_or_report(args.file)
     if scenario is None:
-        return 2
+        return None
     if args.speed < 1:
         _fail(f"--speed: expected a whole number from 1 up; got {args.speed}")
-        return 2
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        _fail(f"{args.file} is valid, but the app needs a terminal; `swaptui run {args.file}` runs it headless")
-        return 2
+        return None
     start = 0
     if args.at is not None:
         from swaptui.ui.dialogs import parse_tick
@@ -447,13 +445,104 @@ def _cmd_open(args: argparse.Namespace) -> int:
             start = parse_tick(args.at, scenario.tick, scenario.ticks)
         except ValueError as error:
             _fail(f"--at: {error}")
-            return 2
+            return None
+    return scenario, start
+
+
+def _served() -> bool:
+    """Tell whether this app runs under `swaptui serve`: textual-serve's web driver, over pipes to a browser."""
+    return os.environ.get("TEXTUAL_DRIVER", "").startswith("textual.drivers.web_driver")
+
+
+def _has_terminal() -> bool:
+    """Tell whether the app has a screen: a terminal, or a browser page through `swaptui serve`."""
+    return _served() or (sys.stdin.isatty() and sys.stdout.isatty())
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    """Open a scenario in the live app; a bad file prints what `swaptui check` prints and exits 2, no app."""
+    checked = _open_checks(args)
+    if checked is None:
+        return 2
+    scenario, start = checked
+    if not _has_terminal():
+        _fail(f"{args.file} is valid, but the app needs a terminal; `swaptui run {args.file}` runs it headless")
+        return 2
     from swaptui.ui.app import SwapApp
 
+    if _served():
+        import signal
+
+        # ^C at the server's terminal reaches its whole process group, this app too; the server stops its
+        # apps itself (it tells each to quit and waits), so a served app leaves SIGINT to it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     _compiling_notice()
     app = SwapApp(scenario, start_tick=start, speed=args.speed, running=args.run, theme=args.theme)
     result = app.run()
     return int(app.return_code or 0) if result is None else int(result)
+
+
+def _args_serve(parser: argparse.ArgumentParser) -> None:
+    """Declare `swaptui FILE`'s arguments, and where the server listens."""
+    _args_open(parser)
+    parser.add_argument("--port", metavar="N", type=int, default=8000, help="the TCP port to listen on (default 8000)")
+    parser.add_argument(
+        "--host",
+        metavar="H",
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for every interface)",
+    )
+
+
+def _open_command(args: argparse.Namespace) -> list[str]:
+    """The `python -m swaptui FILE ...` command that opens what `swaptui serve` was given: this Python, and
+    every option of `swaptui FILE` that is not at its default (a scenario file by its absolute path)."""
+    command = [sys.executable, "-m", "swaptui"]
+    for action in _open_parser()._actions:
+        value = getattr(args, action.dest, None)
+        if isinstance(action, argparse._HelpAction) or value is None or value == action.default:
+            continue
+        if not action.option_strings:
+            command.append(os.path.abspath(value) if os.path.exists(value) else value)
+        elif isinstance(action, argparse._StoreTrueAction):
+            command.append(action.option_strings[-1])
+        elif isinstance(action, argparse._AppendAction):
+            for item in value:
+                command += [action.option_strings[-1], str(item)]
+        elif type(action) is argparse._StoreAction:
+            command += [action.option_strings[-1], str(value)]
+        else:
+            raise NotImplementedError(f"swaptui serve cannot pass on {action.option_strings[-1]} yet")
+    return command
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the app to browsers: check the scenario and options as `swaptui FILE` does, listen, print the URL,
+    and run until ^C; each browser tab gets its own app (`python -m swaptui FILE ...`)."""
+    import shlex
+
+    if _open_checks(args) is None or _missing_extra("serve", "textual_serve", "serve"):
+        return 2
+    from swaptui.serve import ServeError, listen, serve
+    from swaptui.text import printable
+
+    try:
+        sock = listen(args.host, args.port)
+    except ServeError as error:
+        _fail(str(error))
+        return 2
+
+    def started(url: str) -> None:
+        print(f"serving {printable(args.file)} at {url} (each browser tab runs its own app; ^C stops)", flush=True)
+
+    try:
+        serve(shlex.join(_open_command(args)), sock, f"swaptui {printable(args.file)}", started)
+    except KeyboardInterrupt:  # a ^C before the server's own handler is in place
+        pass
+    finally:
+        sock.close()
+    print("stopped", flush=True)
+    return 0
 
 
 def _args_app_view(parser: argparse.ArgumentParser, speed: int, per: str = "samples") -> None:
@@ -482,7 +571,6 @@ def _args_replay(parser: argparse.ArgumentParser) -> None:
     )
     _args_app_view(parser, speed=16)
     parser.add_argument("--at", metavar="SAMPLE", help="start at this sample or time into the trace (e.g. 120 or 12s)")
-    # dest differs from "run": the subcommand table keeps each command's function in args.run
     parser.add_argument("--run", dest="start_running", action="store_true", help="start running instead of paused")
 
 
@@ -967,6 +1055,11 @@ COMMANDS: dict[str, Command] = {
         _args_live,
         _cmd_live,
     ),
+    "serve": Command(
+        "serve the app (`swaptui FILE`) to a web browser on http://127.0.0.1:8000 (needs the serve extra)",
+        _args_serve,
+        _cmd_serve,
+    ),
 }
 """Subcommands by name; add an entry here (and its two functions) to add a subcommand."""
 
@@ -983,18 +1076,23 @@ def _parser() -> argparse.ArgumentParser:
     for name, command in COMMANDS.items():
         subparser = subparsers.add_parser(name, help=command.help, description=command.help)
         command.add_arguments(subparser)
-        subparser.set_defaults(run=command.run)
+        subparser.set_defaults(handler=command.run)  # not "run": serve has a --run
     return parser
 
 
 def _open_parser() -> argparse.ArgumentParser:
     """Build the parser for `swaptui FILE`, which opens the app."""
     parser = argparse.ArgumentParser(prog="swaptui", description="Open a scenario in the app.")
+    _args_open(parser)
+    return parser
+
+
+def _args_open(parser: argparse.ArgumentParser) -> None:
+    """Declare `swaptui FILE`'s arguments: the scenario, the view, and where and how it starts."""
     _args_scenario(parser)
     _args_app_view(parser, 64, "ticks")  # the model app: DEFAULT_SPEED (swaptui.ui.stepper, not imported here)
     parser.add_argument("--at", metavar="TICK", help="start at this tick or time (e.g. 1500 or 1.5s)")
     parser.add_argument("--run", action="store_true", help="start running instead of paused")
-    return parser
 
 
 def _looks_like_file(argument: str) -> bool:
@@ -1019,4 +1117,4 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    return args.run(args)
+    return args.handler(args)
