@@ -429,10 +429,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_open(args: argparse.Namespace) -> int:
-    """Open a scenario in the live app; a bad file prints what `swaptui check` prints and exits 2, no app."""
+    """Open a scenario in the live app; a bad file prints what `swaptui check` prints and exits 2, no app.
+    With --designs or --set of 2-3 values, one machine per variant runs side by side."""
     scenario = _load_or_report(args.file)
     if scenario is None:
         return 2
+    lineup = None
+    if args.designs is not None or args.settings:
+        lineup = _lineup(args)
+        if lineup is None:
+            return 2
+        scenario = lineup.scenario
+        if len(lineup.variants) == 1:
+            lineup = None
     if args.speed < 1:
         _fail(f"--speed: expected a whole number from 1 up; got {args.speed}")
         return 2
@@ -451,9 +460,28 @@ def _cmd_open(args: argparse.Namespace) -> int:
     from swaptui.ui.app import SwapApp
 
     _compiling_notice()
-    app = SwapApp(scenario, start_tick=start, speed=args.speed, running=args.run, theme=args.theme)
+    app = SwapApp(scenario, start_tick=start, speed=args.speed, running=args.run, theme=args.theme, lineup=lineup)
     result = app.run()
     return int(app.return_code or 0) if result is None else int(result)
+
+
+def _lineup(args: argparse.Namespace):
+    """The variants --designs and --set ask for (swaptui.lockstep), or None after one line saying why not."""
+    import yaml
+
+    from swaptui.bundled import resolve_scenario
+    from swaptui.lockstep import read_options
+    from swaptui.variants import SetError
+
+    path = resolve_scenario(args.file)
+    assert path is not None
+    with open(path, encoding="utf-8") as file:
+        data = yaml.safe_load(file)
+    try:
+        return read_options(data, args.designs, args.settings)
+    except SetError as error:
+        _fail(str(error))
+        return None
 
 
 def _args_app_view(parser: argparse.ArgumentParser, speed: int, per: str = "samples") -> None:
@@ -994,6 +1022,20 @@ def _open_parser() -> argparse.ArgumentParser:
     _args_app_view(parser, 64, "ticks")  # the model app: DEFAULT_SPEED (swaptui.ui.stepper, not imported here)
     parser.add_argument("--at", metavar="TICK", help="start at this tick or time (e.g. 1500 or 1.5s)")
     parser.add_argument("--run", action="store_true", help="start running instead of paused")
+    parser.add_argument(
+        "--designs",
+        metavar="A,B[,C]",
+        help="side by side: one machine per swap design, in lockstep from the same seed (short for "
+        "--set swap.design=A,B)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        metavar="KEY=A,B",
+        action="append",
+        default=[],
+        help="a scenario key (dotted, as in `swaptui sweep`) and its value, or 2-3 values to run side by side",
+    )
     return parser
 
 
