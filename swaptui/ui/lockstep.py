@@ -31,15 +31,15 @@ DELTAS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("zsmalloc", "nr_zspages", "pages"),
     ),
     "watermarks": (
-        ("steal kswapd", "pgsteal_kswapd", ""),
+        ("kswapd", "pgsteal_kswapd", ""),
         ("direct", "pgsteal_direct", ""),
-        ("allocstall", "allocstall_movable", ""),
+        ("stalls", "allocstall_movable", ""),
         ("kswapd cpu", "swaptui_kswapd_cpu_ns", "ns"),
     ),
     "clusters": (
         ("pswpout", "pswpout", ""),
         ("swap used", "swaptui_swap_used", "pages"),
-        ("thp_swpout_fallback", "thp_swpout_fallback", ""),
+        ("thp fallback", "thp_swpout_fallback", ""),
         ("alloc fail", "swaptui_swap_alloc_fail", ""),
     ),
     "xarray": (
@@ -50,7 +50,7 @@ DELTAS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "caches": (
         ("swap_ra", "swap_ra", ""),
         ("ra hits", "swap_ra_hit", ""),
-        ("refault anon", "workingset_refault_anon", ""),
+        ("refaults", "workingset_refault_anon", ""),
     ),
     "fragmentation": (
         ("compact_stall", "compact_stall", ""),
@@ -108,7 +108,9 @@ def names_line(frame: Frame) -> Content:
 
 def format_delta(value: int, unit: str) -> str:
     """A signed difference: pages as a size, nanoseconds as seconds, else a count."""
-    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    if not value:
+        return "±0"
+    sign = "+" if value > 0 else "−"
     size = abs(value)
     if unit == "pages":
         return f"{sign}{format_size(size * 4096, figures=3)}"

@@ -64,7 +64,7 @@ class Pane(Vertical):
         tag = title_tag(frame)
         if tag != self._variant_tag:
             self._variant_tag = tag
-            self.border_title = Content(self._title) + tag
+            self.border_title = self._tagged(self._title)
         found = self.query(".delta-row")
         if found:
             row = found.first(FittedText)
@@ -77,10 +77,17 @@ class Pane(Vertical):
         """Set the border title and subtitle, only if they changed (each change repaints the border)."""
         if title is not None and title != self._title:
             self._title = title
-            self.border_title = Content(title) + self._variant_tag if self._variant_tag else title
+            self.border_title = self._tagged(title) if self._variant_tag else title
         if subtitle is not None and subtitle != self._subtitle:
             self._subtitle = subtitle
             self.border_subtitle = subtitle
+
+    def _tagged(self, title: str) -> Content:
+        """The title with the shown machine named right after the pane's name (so a long title loses its end)."""
+        head = f"{self.info.number} {self.info.title}"
+        if not title.startswith(head):
+            return Content(title) + self._variant_tag
+        return Content(head) + self._variant_tag + Content(title[len(head) :])
 
     def focus_target(self) -> Widget:
         """The widget the pane's number key focuses (the kernel body, once a real kernel's frames replaced the

@@ -136,8 +136,8 @@ class CounterList(ScrollView, can_focus=True):
         """Side by side: the counter under each machine, then each later machine's difference from the first."""
         style = self.get_component_rich_style
         gauge = "≈" if name in GAUGES else " "
-        value_w, name_w = variant_widths(len(values), width)
-        deltas = [v - values[0] for v in values[1:]][: max(0, (width - 2 - name_w - value_w * len(values)) // value_w)]
+        value_w, name_w, shown_deltas = variant_widths(len(values), width)
+        deltas = [v - values[0] for v in values[1:]][:shown_deltas]
         idle = not any(values)
         segs = [
             Segment(f"{gauge}{name[: name_w - 1]:<{name_w - 1}}", style("counters--idle" if idle else "counters--name"))
@@ -191,10 +191,12 @@ class CounterList(ScrollView, can_focus=True):
         self.refresh()
 
 
-def variant_widths(n: int, width: int) -> tuple[int, int]:
-    """Side by side: the width of each value column and of the name column, for n machines in `width` cells."""
+def variant_widths(n: int, width: int) -> tuple[int, int, int]:
+    """Side by side, for n machines in `width` cells: the width of each value column, of the name column, and how
+    many Δ columns fit (one per machine after the first when there is room; the names take what is left)."""
     value_w = 12 if width >= 24 + 12 * (2 * n - 1) else 10
-    return value_w, max(12, width - 2 - value_w * (2 * n - 1))
+    deltas = max(0, min(n - 1, (width - 2 - 12 - value_w * n) // value_w))
+    return value_w, max(12, width - 2 - value_w * (n + deltas)), deltas
 
 
 class CountersPane(Pane):
@@ -227,7 +229,12 @@ class CountersPane(Pane):
             fit(w, f"{self.info.number} Counters", f"{len(lst.names)} shown", f"{moved} non-zero"),
             fit(w, "≈ gauge", "Δ/s over 0.1 s", "enter inspects")
             if not frame.variants
-            else fit(w, "≈ gauge", "Δ: the machine minus the first", "enter inspects"),
+            else fit(
+                w,
+                "≈ gauge",
+                "7 maximises: Δ columns" if lst.size.width and self.hidden_deltas(frame) else "Δ: minus the first",
+                "enter inspects",
+            ),
         )
 
     def _heads(self, frame: Frame, width: int) -> Content:
@@ -235,14 +242,24 @@ class CountersPane(Pane):
         from swaptui.ui.lockstep import style_of
 
         n = len(frame.variants)
-        value_w, name_w = variant_widths(n, width)
-        shown_deltas = max(0, (width - 2 - name_w - value_w * n) // value_w)
+        value_w, name_w, shown_deltas = variant_widths(n, width)
         parts = [Content.styled("counter".ljust(name_w), "$text-muted")]
         for i, v in enumerate(frame.variants):
-            parts.append(Content.styled(v.name[: value_w - 1].rjust(value_w), style_of(i)))
+            parts.append(Content.styled(_head(v.name, value_w), style_of(i)))
         for i, v in list(enumerate(frame.variants))[1 : 1 + shown_deltas]:
-            parts.append(Content.styled(f"Δ{v.name}"[: value_w - 1].rjust(value_w), style_of(i)))
+            parts.append(Content.styled(_head(f"Δ{v.name}", value_w), style_of(i)))
         return Content("").join(parts)
+
+    def hidden_deltas(self, frame: Frame) -> bool:
+        """Side by side: whether the pane is too narrow for a Δ column per machine after the first."""
+        n = len(frame.variants)
+        width = self.query_one(CounterList).size.width or self.content_size.width
+        return variant_widths(n, width)[2] < n - 1
+
+
+def _head(text: str, width: int) -> str:
+    """A column head right-aligned in `width` cells with a space before it (cut with … if longer)."""
+    return (text if len(text) < width else text[: width - 2] + "…").rjust(width)
 
     def focus_target(self):
         return self.query_one(CounterList)

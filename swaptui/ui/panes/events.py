@@ -114,7 +114,7 @@ class EventsPane(Pane):
         self.query_one(EventList).show_frame(frame)
         derived = " · read off the counters (the kernel logs none)" if from_kernel(frame) else ""
         if frame.variants:
-            derived = " · " + " ".join(v.name for v in frame.variants) + ", each event tagged"
+            derived = " · tagged by machine"
         self.set_titles(
             f"{self.info.number} {self.info.title} · last {len(self.query_one(EventList).events)}{derived}",
             fit(self.content_size.width + 4, *(f"{g} {k}" for k, (g, _) in KINDS.items()), sep="  "),

@@ -86,7 +86,7 @@ class HeaderBar(Text):
         if source == "model" and f is not None and f.variants:
             from swaptui.ui.lockstep import names_line
 
-            parts.append((6, names_line(f)))
+            parts.append((7, names_line(f)))
             parts.append((2, Content.styled("v switches", "$text-muted")))
         elif source == "model":
             parts.append((3, Content(f"design {s.swap.design}")))
