@@ -102,7 +102,7 @@ class SwapApp(App[int]):
         lineup: Lineup | None = None,
     ) -> None:
         super().__init__()
-        if lineup is not None:  # side by side: one machine per variant, in lockstep (swaptui.ui.lockstep)
+        if lineup is not None:  # side by side: one machine per variant, in lockstep (swaptui.lockstep)
             player_factory = lineup.player
         self.variant = 0  # side by side: the machine the one-machine panes show (`v` cycles)
         self.scenario = scenario
