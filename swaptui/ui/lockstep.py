@@ -9,8 +9,6 @@ in their title, which `v` cycles, with a row of the differences that matter to t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from textual.content import Content
 
 from swaptui.model.vmstat import NAMES
@@ -152,9 +150,3 @@ def merged_events(frame: Frame, limit: int = 200) -> tuple[tuple[int, object], .
         key=lambda x: x[:3],
     )
     return tuple((i, e) for _, i, _, e in merged[-limit:])
-
-
-def counter_columns(frame: Frame) -> Sequence[str]:
-    """The counters pane's column heads side by side: each variant, then a Δ per variant after the first."""
-    names = [v.name for v in frame.variants]
-    return [*names, *(f"Δ{n}" for n in names[1:])]

@@ -184,6 +184,9 @@ def test_the_app_runs_both_designs_in_lockstep(tmp_path: Path) -> None:
             await pilot.press("r")
             await settle(app, pilot, timeout=180)
             assert [v.snapshot.tick for v in app.frame.variants] == [0, 0]
+            await pilot.press("g", *"50", "enter")
+            await settle(app, pilot, timeout=180)
+            assert [v.snapshot.tick for v in app.frame.variants] == [50, 50]
             await pilot.press("s")
             await settle(app, pilot, timeout=180)
             await pilot.pause(0.5)
@@ -207,3 +210,28 @@ def test_v_on_one_machine_says_how_to_get_two(small_scenario) -> None:
 
 def test_a_single_player_has_the_budget_unshared() -> None:
     assert Player(load_scenario(SMALL)).checkpoint_budget == DEFAULT_CHECKPOINT_BUDGET
+
+
+def test_merged_events_and_delta_rows_come_from_each_machine() -> None:
+    from swaptui.ui.lockstep import delta_rows, format_delta, merged_events
+    from swaptui.ui.metrics import HistoryRing
+    from swaptui.ui.stepper import Frame, VariantView
+
+    player = LockstepPlayer(lineup("classic,vswap").variants)
+    player.step(300)
+    snaps = player.snapshots()
+    history = HistoryRing().view(8, upto=300)
+    views = tuple(VariantView(n, s, history) for n, s in zip(player.names, snaps))
+    frame = Frame(snaps[0], history, player.last_tick, False, 0.0, 1, variants=views, key="swap.design")
+    merged = merged_events(frame)
+    assert {i for i, _ in merged} == {0, 1}
+    assert [e.time_ns for _, e in merged] == sorted(e.time_ns for _, e in merged)
+    ones = [e for i, e in merged if i == 1]  # machine 1's events, in its own order, the newest of them
+    assert ones == list(snaps[1].events[-len(ones) :])
+    (row,) = delta_rows(frame, "watermarks", 200)
+    d = counter(snaps[1], "pgsteal_direct") - counter(snaps[0], "pgsteal_direct")
+    assert row.plain.startswith("Δ vswap−classic:") and f"direct {format_delta(d, '')}" in row.plain
+    (row,) = delta_rows(frame.of(1), "watermarks", 200)
+    assert row.plain.startswith("Δ classic−vswap:") and f"direct {format_delta(-d, '')}" in row.plain
+    assert format_delta(0, "pages") == "±0" and format_delta(-256, "pages") == "−1.00 MiB"
+    assert format_delta(1_500_000_000, "ns") == "+1.500 s"
