@@ -9,10 +9,11 @@ ten-minute session. Prints peak RSS after that first tenth and at the end, the r
 under 2), and the checkpoint and cache counts.
 
     python benchmarks/app_memory.py [--scenario scenarios/usemem-zram.yaml] [--rounds 30]
-                                    [--forward 300] [--every 200]
+                                    [--forward 300] [--every 200] [--designs classic,vswap]
 
 `--every` is the Player's checkpoint spacing in ticks (the app's default is 200); a smaller one
-makes the session reach the checkpoint cap in fewer ticks, so the benchmark runs faster.
+makes the session reach the checkpoint cap in fewer ticks, so the benchmark runs faster. `--designs`
+drives the app's side-by-side player instead (swaptui.lockstep: 2 or 3 machines sharing one budget).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import yaml  # noqa: E402
+
+from swaptui.lockstep import LockstepPlayer, read_options  # noqa: E402
 from swaptui.player import DEFAULT_CHECKPOINT_EVERY, Player  # noqa: E402
 from swaptui.scenario import load_scenario  # noqa: E402
 from swaptui.ui.stepper import Stepper  # noqa: E402
@@ -47,9 +51,13 @@ def rss_mib() -> float:
 class Session:
     """A stepper in its own thread, acknowledging each frame as soon as it is published."""
 
-    def __init__(self, scenario, every: int) -> None:
+    def __init__(self, scenario, every: int, lineup=None) -> None:
         self.frames = 0
-        self.stepper = Stepper(scenario, self._publish, lambda s: None, player_factory=lambda s: Player(s, every))
+
+        def player(s):
+            return Player(s, every) if lineup is None else LockstepPlayer(lineup.variants, every, key=lineup.key)
+
+        self.stepper = Stepper(scenario, self._publish, lambda s: None, player_factory=player)
         self.thread = threading.Thread(target=self.stepper.run, daemon=True)
         self.thread.start()
 
@@ -76,9 +84,14 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--forward", type=int, default=300, help="ticks stepped forward per round")
     ap.add_argument("--every", type=int, default=DEFAULT_CHECKPOINT_EVERY, help="checkpoint spacing in ticks")
+    ap.add_argument("--designs", metavar="A,B", help="side by side: one machine per design, in lockstep")
     args = ap.parse_args()
     rng = random.Random(1)
-    session = Session(load_scenario(args.scenario), args.every)
+    lineup = None
+    if args.designs:
+        with open(args.scenario, encoding="utf-8") as file:
+            lineup = read_options(yaml.safe_load(file), args.designs, [])
+    session = Session(load_scenario(args.scenario), args.every, lineup)
     session.settle()
     s = session.stepper
     first = max(1, args.rounds // 10)

@@ -429,11 +429,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _open_checks(args: argparse.Namespace):
-    """Check `swaptui FILE`'s scenario and options (what `swaptui check` checks, then --speed and --at);
-    return the scenario and its start tick, or None after saying what is wrong."""
+    """Check `swaptui FILE`'s scenario and options (what `swaptui check` checks, then --designs/--set, --speed
+    and --at); return the scenario, its start tick and the side-by-side lineup (None for one machine), or None
+    after saying what is wrong."""
     scenario = _load_or_report(args.file)
     if scenario is None:
         return None
+    lineup = None
+    if args.designs is not None or args.settings:
+        lineup = _lineup(args)
+        if lineup is None:
+            return None
+        scenario = lineup.scenario
+        if len(lineup.variants) == 1:
+            lineup = None
     if args.speed < 1:
         _fail(f"--speed: expected a whole number from 1 up; got {args.speed}")
         return None
@@ -446,7 +455,7 @@ def _open_checks(args: argparse.Namespace):
         except ValueError as error:
             _fail(f"--at: {error}")
             return None
-    return scenario, start
+    return scenario, start, lineup
 
 
 def _served() -> bool:
@@ -464,7 +473,7 @@ def _cmd_open(args: argparse.Namespace) -> int:
     checked = _open_checks(args)
     if checked is None:
         return 2
-    scenario, start = checked
+    scenario, start, lineup = checked
     if not _has_terminal():
         _fail(f"{args.file} is valid, but the app needs a terminal; `swaptui run {args.file}` runs it headless")
         return 2
@@ -477,7 +486,7 @@ def _cmd_open(args: argparse.Namespace) -> int:
         # apps itself (it tells each to quit and waits), so a served app leaves SIGINT to it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     _compiling_notice()
-    app = SwapApp(scenario, start_tick=start, speed=args.speed, running=args.run, theme=args.theme)
+    app = SwapApp(scenario, start_tick=start, speed=args.speed, running=args.run, theme=args.theme, lineup=lineup)
     result = app.run()
     return int(app.return_code or 0) if result is None else int(result)
 
@@ -543,6 +552,25 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         sock.close()
     print("stopped", flush=True)
     return 0
+
+
+def _lineup(args: argparse.Namespace):
+    """The variants --designs and --set ask for (swaptui.lockstep), or None after one line saying why not."""
+    import yaml
+
+    from swaptui.bundled import resolve_scenario
+    from swaptui.lockstep import read_options
+    from swaptui.variants import SetError
+
+    path = resolve_scenario(args.file)
+    assert path is not None
+    with open(path, encoding="utf-8") as file:
+        data = yaml.safe_load(file)
+    try:
+        return read_options(data, args.designs, args.settings)
+    except SetError as error:
+        _fail(str(error))
+        return None
 
 
 def _args_app_view(parser: argparse.ArgumentParser, speed: int, per: str = "samples") -> None:
@@ -1093,6 +1121,20 @@ def _args_open(parser: argparse.ArgumentParser) -> None:
     _args_app_view(parser, 64, "ticks")  # the model app: DEFAULT_SPEED (swaptui.ui.stepper, not imported here)
     parser.add_argument("--at", metavar="TICK", help="start at this tick or time (e.g. 1500 or 1.5s)")
     parser.add_argument("--run", action="store_true", help="start running instead of paused")
+    parser.add_argument(
+        "--designs",
+        metavar="A,B[,C]",
+        help="side by side: one machine per swap design, in lockstep from the same seed (short for "
+        "--set swap.design=A,B)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        metavar="KEY=A,B",
+        action="append",
+        default=[],
+        help="a scenario key (dotted, as in `swaptui sweep`) and its value, or 2-3 values to run side by side",
+    )
 
 
 def _looks_like_file(argument: str) -> bool:

@@ -100,6 +100,7 @@ ACTIONS: tuple[Action, ...] = (
     Action(("left_square_bracket",), "zoom(-1)", "memory map: zoom out", "View"),
     Action(("d",), "dense", "memory map: glyph cells / dense half-block cells (colour only)", "View"),
     Action(("slash",), "filter", "filter the counters by name", "View"),
+    Action(("v",), "next_variant", "side by side: show the next machine in the one-machine panes", "View"),
     Action(("t",), "next_theme", "next theme: dark, light, projector, colour-blind safe", "View", "theme"),
     Action(("question_mark",), "help", "help: every key and every glyph", "App", "help"),
     Action(("ctrl+p",), "command_palette", "command palette: every action by name", "App", label="palette"),

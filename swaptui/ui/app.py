@@ -25,6 +25,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from swaptui.lockstep import Lineup
 from swaptui.player import Player
 from swaptui.ui.actions import ACTIONS, bindings
 from swaptui.ui.dialogs import GoToScreen
@@ -98,8 +99,12 @@ class SwapApp(App[int]):
         theme: str = "dark",
         player_factory=Player,
         screenshot_dir: str | None = None,
+        lineup: Lineup | None = None,
     ) -> None:
         super().__init__()
+        if lineup is not None:  # side by side: one machine per variant, in lockstep (swaptui.lockstep)
+            player_factory = lineup.player
+        self.variant = 0  # side by side: the machine the one-machine panes show (`v` cycles)
         self.scenario = scenario
         for t in THEMES.values():
             self.register_theme(t)
@@ -159,6 +164,7 @@ class SwapApp(App[int]):
 
     def _apply(self, frame: Frame, everything: bool) -> None:
         """Hand a frame down to the header, the panes and the inspector, in one repaint."""
+        frame = frame.of(self.variant)
         headers = self.query(HeaderBar)
         if not headers:
             return  # shutting down: a live source's last frames can arrive after the widgets are gone
@@ -335,6 +341,14 @@ class SwapApp(App[int]):
         if self.layout_mode != "wide":
             self._choose(7)
         self.query_one("#counters-filter", Input).focus()
+
+    def action_next_variant(self) -> None:
+        """Side by side: the one-machine panes show the next machine."""
+        if self.frame is None or not self.frame.variants:
+            self.notify("One machine: `swaptui FILE --designs A,B` opens two side by side.", timeout=3)
+            return
+        self.variant = (self.variant + 1) % len(self.frame.variants)
+        self._apply(self.frame, everything=True)
 
     def action_next_theme(self) -> None:
         """Cycle the themes."""

@@ -16,6 +16,10 @@ loop talks to the app through two callbacks.
 
 The player may also be a recorded or live kernel (swaptui.trace_player): it says `random_access`,
 so any tick is a lookup (no checkpoints, no replay) and it keeps its own counter history.
+
+Side by side (swaptui.lockstep.LockstepPlayer), the player moves 2 or 3 machines at once: the stepper
+keeps a history ring per machine, caches the tuple of their snapshots per tick (one byte budget for
+all of them), and each frame carries every machine's snapshot and history (`Frame.variants`).
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from swaptui.lockstep import LockstepPlayer
 from swaptui.model.snapshot import Snapshot, build_snapshot, sample_counters
 from swaptui.player import Player
 from swaptui.trace_player import LivePlayer, TracePlayer
@@ -45,9 +50,21 @@ HISTORY_SAMPLES = 1024  # per-tick samples handed to the panes with each frame
 SLOW_REWIND = 50  # replays longer than this many ticks say so in the header
 
 
+@dataclass(frozen=True)
+class VariantView:
+    """One machine of a side-by-side frame: its name, snapshot and counter history."""
+
+    name: str
+    snapshot: Snapshot
+    history: History
+
+
 @dataclass(frozen=True, eq=False)
 class Frame:
-    """What the UI shows for one moment: a snapshot, the counter history up to it, and where the run is."""
+    """What the UI shows for one moment: a snapshot, the counter history up to it, and where the run is.
+
+    Side by side, `variants` holds every machine's view (the same tick on each) and `shown` says which
+    of them `snapshot` and `history` are; a single machine has no variants."""
 
     snapshot: Snapshot
     history: History
@@ -55,10 +72,20 @@ class Frame:
     at_end: bool
     achieved: float  # ticks per wall second while running (0 when paused)
     seq: int
+    variants: tuple[VariantView, ...] = ()
+    shown: int = 0
+    key: str = ""  # the scenario keys that set the variants apart (`swap.design`)
 
     @property
     def tick(self) -> int:
         return self.snapshot.tick
+
+    def of(self, i: int) -> Frame:
+        """The frame as variant i sees it (this frame if there are no variants, or i is the one shown)."""
+        if not self.variants or i == self.shown:
+            return self
+        v = self.variants[i % len(self.variants)]
+        return replace(self, snapshot=v.snapshot, history=v.history, shown=i % len(self.variants))
 
 
 def snapshot_bytes(s: Snapshot) -> int:
@@ -79,13 +106,13 @@ class Stepper:
         start_tick: int = 0,
         running: bool = False,
         fps: int = FPS,
-        player_factory: Callable[[Any], Player | TracePlayer] = Player,
+        player_factory: Callable[[Any], Player | TracePlayer | LockstepPlayer] = Player,
     ) -> None:
         self.scenario = scenario
         self._publish_cb = publish
         self._status_cb = status
         self.frame_interval = 1.0 / fps
-        self.player: Player | TracePlayer | None = None  # built by the thread, first thing in run()
+        self.player: Player | TracePlayer | LockstepPlayer | None = None  # built by the thread, first thing in run()
         self._factory = player_factory
         self._commands: deque[tuple] = deque()
         self._wake = threading.Event()
@@ -97,10 +124,10 @@ class Stepper:
         self.target = max(0, start_tick)
         self._owed = 0.0
         self._last_run = time.perf_counter()
-        self._ring = HistoryRing()
-        self._cache: OrderedDict[int, Snapshot] = OrderedDict()
+        self._rings = [HistoryRing()]  # one per machine (built with the player)
+        self._cache: OrderedDict[int, tuple[Snapshot, ...]] = OrderedDict()  # each machine's snapshot, by tick
         self._cache_bytes = 0
-        self._view: Snapshot | None = None  # a cached snapshot shown while the player is ahead of it
+        self._view: tuple[Snapshot, ...] | None = None  # cached snapshots shown while the player is ahead of them
         self._published_tick = -1
         self._published_last = -1  # the player's last tick when the last frame was published (live: it grows)
         self._seq = 0
@@ -109,7 +136,7 @@ class Stepper:
         self._snapshot_time = 0.0  # moving average: building a snapshot
         self._published_at = 0.0
         self._tick_time = 0.0  # moving average: one model tick
-        self._last_built: Snapshot | None = None
+        self._last_built: tuple[Snapshot, ...] = ()
         self._next_frame = 0.0  # while running, the next frame starts no earlier than this
         self.idle = threading.Event()  # set while there is nothing left to do (tests wait on it)
         self.error: BaseException | None = None
@@ -167,6 +194,7 @@ class Stepper:
             self.player = p = self._factory(self.scenario)
             if isinstance(p, LivePlayer):
                 p.on_sample = self._wake.set  # a live player's new samples wake the loop
+            self._rings = [HistoryRing() for _ in self._machines()]
             self._record()
             self.target = min(self.target, p.last_tick)
             self._move(deadline=None)
@@ -185,10 +213,10 @@ class Stepper:
     @property
     def shown_tick(self) -> int:
         """The tick the UI should be showing now."""
-        return self._view.tick if self._view is not None else self._source.tick
+        return self._view[0].tick if self._view is not None else self._source.tick
 
     @property
-    def _source(self) -> Player | TracePlayer:
+    def _source(self) -> Player | TracePlayer | LockstepPlayer:
         """The player; every method that asks runs on the thread after run() has built it."""
         assert self.player is not None, "the stepper's player is built by its thread"
         return self.player
@@ -264,12 +292,21 @@ class Stepper:
             elif kind == "goto":
                 self.target = max(0, min(p.last_tick, int(value)))
 
-    def _record(self) -> None:
+    def _machines(self) -> tuple[Any, ...]:
+        """The machines the player moves (none for a recorded source: it keeps its own history)."""
         p = self._source
         if isinstance(p, TracePlayer):
-            return  # a recorded source keeps every sample's counters itself
-        m = p.machine
-        self._ring.append(m.tick, m.now, sample_counters(m))
+            return ()
+        return p.machines if isinstance(p, LockstepPlayer) else (p.machine,)
+
+    def _snapshots(self) -> tuple[Snapshot, ...]:
+        """Every machine's snapshot of the player's tick."""
+        p = self._source
+        return p.snapshots() if isinstance(p, LockstepPlayer) else (p.snapshot(),)
+
+    def _record(self) -> None:
+        for ring, m in zip(self._rings, self._machines()):
+            ring.append(m.tick, m.now, sample_counters(m))
 
     def _move(self, deadline: float | None) -> None:
         """Head for the target: show a cached snapshot, replay from a checkpoint, or step forwards until the deadline."""
@@ -301,7 +338,8 @@ class Stepper:
         self._view = None
         while p.tick > self.target and not self._stop.is_set():
             target = self.target
-            self._ring.truncate_after(target)
+            for ring in self._rings:
+                ring.truncate_after(target)
             # A recorded source is random access; the model replays from a checkpoint (tick 0 is rebuilt, not stored).
             base = target if isinstance(p, TracePlayer) else max((k for k in p.checkpoints if k <= target), default=0)
             slow = target - base > SLOW_REWIND
@@ -314,7 +352,7 @@ class Stepper:
                 p.step(1)
                 self._record()
                 if self.target - p.tick <= keep and p.tick < self.target:
-                    self._remember(p.snapshot())
+                    self._remember(self._snapshots())
                 if self._commands:
                     self._drain()
             if slow:
@@ -323,7 +361,7 @@ class Stepper:
     def _prefetch_count(self) -> int:
         if not self._cache:
             return PREFETCH_BACK
-        size = snapshot_bytes(next(reversed(self._cache.values())))
+        size = sum(snapshot_bytes(s) for s in next(reversed(self._cache.values())))
         return max(0, min(PREFETCH_BACK, SNAPSHOT_CACHE_BYTES // (8 * size)))
 
     def _achieved(self) -> float:
@@ -334,24 +372,37 @@ class Stepper:
 
     def _publish(self) -> None:
         p = self._source
-        snapshot = self._view if self._view is not None else self._cache.get(p.tick)
-        if snapshot is None:
+        snapshots = self._view if self._view is not None else self._cache.get(p.tick)
+        if snapshots is None:
             t0 = time.perf_counter()
-            # The last snapshot built lets the frame counts be updated, not recounted (same as p.snapshot()).
-            snapshot = (
-                p.snapshot() if isinstance(p, TracePlayer) else build_snapshot(p.machine, previous=self._last_built)
-            )
-            self._last_built = snapshot
+            if isinstance(p, TracePlayer):
+                snapshots = (p.snapshot(),)
+            else:
+                # The last snapshots built let the frame counts be updated, not recounted (same as p.snapshot()).
+                previous = self._last_built or (None,) * len(self._rings)
+                snapshots = tuple(build_snapshot(m, previous=b) for m, b in zip(self._machines(), previous))
+                self._last_built = snapshots
             self._snapshot_time = 0.8 * self._snapshot_time + 0.2 * (time.perf_counter() - t0)
-        self._remember(snapshot)
+        self._remember(snapshots)
+        snapshot = snapshots[0]
         if isinstance(p, TracePlayer):
-            history = History(*p.history_arrays(HISTORY_SAMPLES, upto=snapshot.tick))
+            histories = [History(*p.history_arrays(HISTORY_SAMPLES, upto=snapshot.tick))]
         else:
-            self._ring.amend(snapshot.tick, snapshot.counters)  # gauges a snapshot computes and a tick does not
-            history = self._ring.view(HISTORY_SAMPLES, upto=snapshot.tick)
+            histories = []
+            for ring, s in zip(self._rings, snapshots):
+                ring.amend(s.tick, s.counters)  # gauges a snapshot computes and a tick does not
+                histories.append(ring.view(HISTORY_SAMPLES, upto=s.tick))
+        names = p.names if isinstance(p, LockstepPlayer) and len(p.names) > 1 else ()
         self._seq += 1
         frame = Frame(
-            snapshot, history, p.last_tick, snapshot.tick >= p.last_tick and p.at_end(), self._achieved(), self._seq
+            snapshot,
+            histories[0],
+            p.last_tick,
+            snapshot.tick >= p.last_tick and p.at_end(),
+            self._achieved(),
+            self._seq,
+            variants=tuple(VariantView(*v) for v in zip(names, snapshots, histories)),
+            key=p.key if names and isinstance(p, LockstepPlayer) else "",
         )
         self._published_tick = snapshot.tick
         self._published_last = p.last_tick
@@ -359,12 +410,13 @@ class Stepper:
         self._published_at = time.perf_counter()
         self._publish_cb(frame)
 
-    def _remember(self, s: Snapshot) -> None:
-        if s.tick in self._cache:
-            self._cache.move_to_end(s.tick)
+    def _remember(self, snapshots: tuple[Snapshot, ...]) -> None:
+        tick = snapshots[0].tick
+        if tick in self._cache:
+            self._cache.move_to_end(tick)
             return
-        self._cache[s.tick] = s
-        self._cache_bytes += snapshot_bytes(s)
+        self._cache[tick] = snapshots
+        self._cache_bytes += sum(snapshot_bytes(s) for s in snapshots)
         while self._cache_bytes > SNAPSHOT_CACHE_BYTES and len(self._cache) > 1:
             _, old = self._cache.popitem(last=False)
-            self._cache_bytes -= snapshot_bytes(old)
+            self._cache_bytes -= sum(snapshot_bytes(s) for s in old)

@@ -84,3 +84,39 @@ def test_drive_the_app_in_tmux(tmp_path: Path) -> None:
         assert done.exists() and done.read_text().strip() == "0"
     finally:
         subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, timeout=20)
+
+
+def test_two_designs_side_by_side_in_tmux(tmp_path: Path) -> None:
+    """`swaptui FILE --designs classic,vswap` in a real 160x48 terminal: both named, stepping moves both."""
+    session = f"swaptui-sbs-{os.getpid()}"
+    done = tmp_path / "exit-status"
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && env -u COLUMNS -u LINES {shlex.quote(sys.executable)} -m swaptui "
+        f"tests/ui/small-zram.yaml --designs classic,vswap; echo $? > {shlex.quote(str(done))}"
+    )
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "48", "sleep 600")
+    try:
+        tmux("set-option", "-t", session, "window-size", "manual")
+        tmux("resize-window", "-t", session, "-x", "160", "-y", "48")
+        tmux("respawn-pane", "-k", "-t", session, command)
+        first = wait_screen(session, lambda t: tick_on(t) == 0 and "paused" in t)
+        header = first.splitlines()[0]
+        assert "swap.design" in header and "◆classic" in header and "vswap" in header
+        assert "Δvswap" in first  # the counters' Δ column
+        tmux("send-keys", "-t", session, "N", "N")
+        stepped = wait_screen(session, lambda t: tick_on(t) == 200)
+        # both machines moved: events from each, tagged, and each one-machine pane's Δ row
+        assert re.search(r"s classic +[◆▲■✖○»]", stepped) and re.search(r"s vswap +[◆▲■✖○»]", stepped)
+        assert "Δ vswap−classic" in stepped and "◆ classic" in stepped
+        tmux("send-keys", "-t", session, "v")
+        switched = wait_screen(session, lambda t: "Δ classic−vswap" in t)
+        assert "◆vswap" in switched.splitlines()[0] and tick_on(switched) == 200
+        tmux("send-keys", "-t", session, "b")
+        wait_screen(session, lambda t: tick_on(t) == 199)
+        tmux("send-keys", "-t", session, "q")
+        deadline = time.monotonic() + 20
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert done.exists() and done.read_text().strip() == "0"
+    finally:
+        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, timeout=20)

@@ -20,6 +20,7 @@ class Pane(Vertical):
     ALLOW_MAXIMIZE = True
     PANE_ID = ""
     EVERY_FRAME = False  # True: redraw on every frame while running; False: at the app's text rate (10 Hz)
+    SHOWS_VARIANTS = False  # side by side: True if the pane shows every machine itself (else one, `v` switches)
 
     frame: var[Frame | None] = var(None, always_update=True)
     """The frame to show; the app sets it, the pane derives everything from it."""
@@ -31,10 +32,13 @@ class Pane(Vertical):
         self._subtitle = ""
         self.border_title = self._title
         self._stale = False
+        self._variant_tag = Content("")
 
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None:
             return
+        if frame.variants and not self.SHOWS_VARIANTS:
+            self._show_variant(frame)
         if self.region.area == 0:
             self._stale = True
             return
@@ -53,14 +57,37 @@ class Pane(Vertical):
     def show_frame(self, frame: Frame) -> None:
         """Redraw from a frame (subclasses)."""
 
+    def _show_variant(self, frame: Frame) -> None:
+        """Side by side: name the machine shown in the title, and show the others' differences under the body."""
+        from swaptui.ui.lockstep import delta_rows, title_tag
+
+        tag = title_tag(frame)
+        if tag != self._variant_tag:
+            self._variant_tag = tag
+            self.border_title = self._tagged(self._title)
+        found = self.query(".delta-row")
+        if found:
+            row = found.first(FittedText)
+        else:
+            row = FittedText(classes="delta-row")
+            self.mount(row)
+        row.show(Content("\n").join(delta_rows(frame, self.info.id, max(20, self.content_size.width))))
+
     def set_titles(self, title: str | None = None, subtitle: str | None = None) -> None:
         """Set the border title and subtitle, only if they changed (each change repaints the border)."""
         if title is not None and title != self._title:
             self._title = title
-            self.border_title = title
+            self.border_title = self._tagged(title) if self._variant_tag else title
         if subtitle is not None and subtitle != self._subtitle:
             self._subtitle = subtitle
             self.border_subtitle = subtitle
+
+    def _tagged(self, title: str) -> Content:
+        """The title with the shown machine named right after the pane's name (so a long title loses its end)."""
+        head = f"{self.info.number} {self.info.title}"
+        if not title.startswith(head):
+            return Content(title) + self._variant_tag
+        return Content(head) + self._variant_tag + Content(title[len(head) :])
 
     def focus_target(self) -> Widget:
         """The widget the pane's number key focuses (the kernel body, once a real kernel's frames replaced the

@@ -8,6 +8,7 @@ import numpy as np
 from rich.segment import Segment
 from textual import events
 from textual.binding import BindingType
+from textual.content import Content
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -17,7 +18,7 @@ from swaptui.model.vmstat import GAUGES, NAMES
 from swaptui.ui.actions import bindings
 from swaptui.ui.messages import Inspect
 from swaptui.ui.metrics import format_rate, sparkline
-from swaptui.ui.panes.base import Pane, fit
+from swaptui.ui.panes.base import Pane, Text, fit
 from swaptui.ui.stepper import Frame
 
 SPARK_WIDTH = 8
@@ -68,6 +69,9 @@ class CounterList(ScrollView, can_focus=True):
         name = self.names[y]
         i = NAMES.index(name)
         snap = frame.snapshot
+        if frame.variants:
+            values = tuple(int(v.snapshot.counters[i]) for v in frame.variants)
+            return (name, values, "", "", self.has_focus and y == self.cursor, self.size.width)
         if snap.source != "model" and name not in getattr(snap, "exported", ()):
             # A swaptui_* extra or a counter this kernel does not have: say so instead of showing 0.
             return (name, None, "", "", self.has_focus and y == self.cursor, self.size.width)
@@ -103,6 +107,8 @@ class CounterList(ScrollView, can_focus=True):
     def _render_row(self, data: tuple, width: int) -> Strip:
         name, value, rate, spark, selected, _ = data
         style = self.get_component_rich_style
+        if isinstance(value, tuple):
+            return self._render_variants(name, value, selected, width)
         idle = not value
         gauge = "≈" if name in GAUGES else " "
         spark_w = SPARK_WIDTH + 1 if width >= 56 else 0
@@ -121,6 +127,25 @@ class CounterList(ScrollView, can_focus=True):
         ]
         if spark_w:
             segs.append(Segment(" " + spark, style("counters--spark")))
+        strip = Strip(segs).adjust_cell_length(width, self.rich_style)
+        if selected:
+            strip = strip.apply_style(style("counters--cursor", partial=True))
+        return strip
+
+    def _render_variants(self, name: str, values: tuple[int, ...], selected: bool, width: int) -> Strip:
+        """Side by side: the counter under each machine, then each later machine's difference from the first."""
+        style = self.get_component_rich_style
+        gauge = "≈" if name in GAUGES else " "
+        value_w, name_w, shown_deltas = variant_widths(len(values), width)
+        deltas = [v - values[0] for v in values[1:]][:shown_deltas]
+        idle = not any(values)
+        segs = [
+            Segment(f"{gauge}{name[: name_w - 1]:<{name_w - 1}}", style("counters--idle" if idle else "counters--name"))
+        ]
+        for v in values:
+            segs.append(Segment(f"{v:>{value_w},}", style("counters--idle" if not v else "counters--value")))
+        for d in deltas:
+            segs.append(Segment(f"{d:>+{value_w},}" if d else f"{'·':>{value_w}}", style("counters--rate")))
         strip = Strip(segs).adjust_cell_length(width, self.rich_style)
         if selected:
             strip = strip.apply_style(style("counters--cursor", partial=True))
@@ -166,13 +191,23 @@ class CounterList(ScrollView, can_focus=True):
         self.refresh()
 
 
+def variant_widths(n: int, width: int) -> tuple[int, int, int]:
+    """Side by side, for n machines in `width` cells: the width of each value column, of the name column, and how
+    many Δ columns fit (one per machine after the first when there is room; the names take what is left)."""
+    value_w = 12 if width >= 24 + 12 * (2 * n - 1) else 10
+    deltas = max(0, min(n - 1, (width - 2 - 12 - value_w * n) // value_w))
+    return value_w, max(12, width - 2 - value_w * (n + deltas)), deltas
+
+
 class CountersPane(Pane):
     """The counters with a filter box; ≈ marks gauges (set each tick), the rest only grow."""
 
     PANE_ID = "counters"
+    SHOWS_VARIANTS = True
 
     def compose(self):
         yield Input(placeholder="/ filter counters by name", id="counters-filter", compact=True)
+        yield Text("", classes="counters-heads")
         yield CounterList()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -186,10 +221,45 @@ class CountersPane(Pane):
         lst.show_frame(frame)
         moved = int(np.count_nonzero(frame.snapshot.counters))
         w = self.content_size.width + 2
+        heads = self.query_one(".counters-heads", Text)
+        heads.display = bool(frame.variants)
+        if frame.variants:
+            heads.show(self._heads(frame, lst.size.width or self.content_size.width))
         self.set_titles(
             fit(w, f"{self.info.number} Counters", f"{len(lst.names)} shown", f"{moved} non-zero"),
-            fit(w, "≈ gauge", "Δ/s over 0.1 s", "enter inspects"),
+            fit(w, "≈ gauge", "Δ/s over 0.1 s", "enter inspects")
+            if not frame.variants
+            else fit(
+                w,
+                "≈ gauge",
+                "7 maximises: Δ columns" if lst.size.width and self.hidden_deltas(frame) else "Δ: minus the first",
+                "enter inspects",
+            ),
         )
+
+    def _heads(self, frame: Frame, width: int) -> Content:
+        """Side by side: the column heads over the counters, each machine's name in its colour."""
+        from swaptui.ui.lockstep import style_of
+
+        n = len(frame.variants)
+        value_w, name_w, shown_deltas = variant_widths(n, width)
+        parts = [Content.styled("counter".ljust(name_w), "$text-muted")]
+        for i, v in enumerate(frame.variants):
+            parts.append(Content.styled(_head(v.name, value_w), style_of(i)))
+        for i, v in list(enumerate(frame.variants))[1 : 1 + shown_deltas]:
+            parts.append(Content.styled(_head(f"Δ{v.name}", value_w), style_of(i)))
+        return Content("").join(parts)
+
+    def hidden_deltas(self, frame: Frame) -> bool:
+        """Side by side: whether the pane is too narrow for a Δ column per machine after the first."""
+        n = len(frame.variants)
+        width = self.query_one(CounterList).size.width or self.content_size.width
+        return variant_widths(n, width)[2] < n - 1
+
+
+def _head(text: str, width: int) -> str:
+    """A column head right-aligned in `width` cells with a space before it (cut with … if longer)."""
+    return (text if len(text) < width else text[: width - 2] + "…").rjust(width)
 
     def focus_target(self):
         return self.query_one(CounterList)

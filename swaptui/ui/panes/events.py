@@ -38,10 +38,20 @@ class EventList(Widget, can_focus=True):
         super().__init__(classes="pane-body")
         self.events: tuple = ()
         self._strips: dict[tuple, Strip] = {}
+        self._frame: Frame | None = None  # side by side: names each event's machine
+        self._tag_width = 0
 
     def show_frame(self, frame: Frame) -> None:
-        """Show the frame's newest events."""
-        events = frame.snapshot.events
+        """Show the frame's newest events (side by side: every machine's, in time order, each tagged)."""
+        if frame.variants:
+            from swaptui.ui.lockstep import merged_events, tag_width
+
+            self._frame = frame
+            self._tag_width = tag_width(frame)
+            events: tuple = merged_events(frame)
+        else:
+            self._frame = None
+            events = frame.snapshot.events
         if events != self.events:
             self.events = events
             self.refresh()
@@ -60,14 +70,26 @@ class EventList(Widget, can_focus=True):
                 ).adjust_cell_length(width, self.rich_style)
             return Strip.blank(width, self.rich_style)
         e = self.events[line]
-        key = (e, width)
+        key = (e, width, self._tag_width)
         strip = self._strips.get(key)
         if strip is None:
+            machine: list[Segment] = []
+            if self._frame is not None:
+                from swaptui.ui.lockstep import tag
+
+                which, e = e
+                machine = [
+                    Segment(text, part.rich_style)
+                    for text, part in (tag(self._frame, which, self._tag_width) + " ").render(
+                        self.visual_style, end="", parse_style=self._get_style
+                    )
+                ]
             glyph, cls = KINDS.get(e.kind, ("·", "events--text"))
             style = self.get_component_rich_style
             strip = Strip(
                 [
                     Segment(f"{e.time_ns / 1e9:8.3f}s ", style("events--time")),
+                    *machine,
                     Segment(f"{glyph} ", style(cls)),
                     Segment(e.text, style("events--text")),
                 ]
@@ -83,6 +105,7 @@ class EventsPane(Pane):
 
     PANE_ID = "events"
     EVERY_FRAME = True
+    SHOWS_VARIANTS = True
 
     def compose(self):
         yield EventList()
@@ -90,7 +113,9 @@ class EventsPane(Pane):
     def show_frame(self, frame: Frame) -> None:
         self.query_one(EventList).show_frame(frame)
         derived = " · read off the counters (the kernel logs none)" if from_kernel(frame) else ""
+        if frame.variants:
+            derived = " · tagged by machine"
         self.set_titles(
-            f"{self.info.number} {self.info.title} · last {len(frame.snapshot.events)}{derived}",
+            f"{self.info.number} {self.info.title} · last {len(self.query_one(EventList).events)}{derived}",
             fit(self.content_size.width + 4, *(f"{g} {k}" for k, (g, _) in KINDS.items()), sep="  "),
         )

@@ -83,8 +83,14 @@ class HeaderBar(Text):
         unit = "tick" if source == "model" else "sample"
         parts.append((9, Content.styled(" swaptui ", "bold $text-accent on $accent 25%")))
         parts.append((5, Content.styled(s.name, "bold")))
-        if source == "model":
+        if source == "model" and f is not None and f.variants:
+            from swaptui.ui.lockstep import names_line
+
+            parts.append((7, names_line(f)))
+            parts.append((2, Content.styled("v switches", "$text-muted")))
+        elif source == "model":
             parts.append((3, Content(f"design {s.swap.design}")))
+        if source == "model":
             if s.machine.cpu != "native":  # the costs are an emulated CPU's: say so
                 parts.append((3, Content(f"cpu {s.machine.cpu}")))
         else:
