@@ -119,6 +119,14 @@ def test_it_serves_this_python_running_the_app_with_the_same_options(monkeypatch
     calls.clear()
     assert swaptui("serve", "usemem-zram", "--port", str(port)).returncode == 0
     assert shlex.split(calls[0][0]) == [sys.executable, "-m", "swaptui", "usemem-zram"]
+    # Side by side goes through too, checked first: a bad --designs is refused before anything listens.
+    calls.clear()
+    r = swaptui("serve", "usemem-zram", "--port", str(port), "--designs", "classic,vswap", "--set", "seed=3")
+    assert r.returncode == 0, r.stderr
+    assert shlex.split(calls[0][0])[3:] == ["usemem-zram", "--designs", "classic,vswap", "--set", "seed=3"]
+    calls.clear()
+    r = swaptui("serve", "usemem-zram", "--port", str(port), "--designs", "classic,nope")
+    assert r.returncode == 2 and not calls and "--designs" in r.stderr and len(r.stderr.splitlines()) == 1
 
 
 def test_the_served_app_has_a_screen_under_the_web_driver(monkeypatch) -> None:
