@@ -195,7 +195,7 @@ def test_async_free_scanner_strides_past_single_page_holes(make_machine) -> None
     m.memmap.state[lo : lo + PAGEBLOCK_NR_PAGES] = FRAME_KERNEL
     m.memmap.state[odd] = FRAME_FREE
     m.zone.buddy.free_pages_batch(odd)
-    result, cc = run(m, COMPACT_PRIO_ASYNC)
+    _, cc = run(m, COMPACT_PRIO_ASYNC)
     assert cc.migrated == 0 and cc.free_scanned == PAGEBLOCK_NR_PAGES // 32
     assert m.compaction.skip[t]
     m.compaction.skip[t] = m.compaction.skip[a] = False
