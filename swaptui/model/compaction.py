@@ -1,21 +1,23 @@
-"""Memory compaction (mm/compaction.c): the two scanners, migration, compaction_suitable, deferral, kcompactd.
+"""Memory compaction (mm/compaction.c, mm/migrate.c): the two scanners, migration, compaction_suitable, deferral,
+capture, kcompactd.
 
-The migrate scanner walks pageblocks up from the zone start isolating movable pages; the free scanner
-walks down from the zone end isolating free pages; each isolated page is migrated (its contents and
-every reverse map move to the free page) and the old page goes back to the buddy lists. A run ends
-when the scanners meet or, checked at each pageblock boundary, when the requested order has a free
-block (`__compact_finished`). Deferral, skip bits and cached scanner positions follow the kernel.
+The migrate scanner walks pageblocks up from the zone start (or from where fast_find_migrateblock points),
+isolating COMPACT_CLUSTER_MAX pages a step; the free scanner walks down from the zone end isolating free
+pages (MIGRATE_ASYNC at a stride of 32 pfns); each isolated page is migrated (its contents and every
+reverse map move to the free page) unless migrate_pages fails it, and the old page goes back to the buddy
+lists, where a block that reaches the request's order is captured for a direct compactor. A run ends when
+the scanners meet, when the order has a free block (checked at pageblock boundaries, `__compact_finished`),
+on a capture, or when the free scanner runs dry first (COMPACT_CONTENDED). The rules are v6.1's (the
+kernel the recorded traces ran), unchanged in v6.18 unless a comment says otherwise.
 
-Simplifications (said in the docs too):
-- Both scanners work a whole pageblock at a time (the kernel isolates COMPACT_CLUSTER_MAX = 32 pages
-  per step and may stop inside a block); a run stops only at pageblock boundaries.
-- Movable pages are mapped anonymous pages, clean page-cache pages and swap-cache pages not under
-  I/O, all of base-page size; large folios, pages under writeback or locked, and zsmalloc's movable
-  pages are not migrated (they count as scanned).
-- Migration never fails once a target page is isolated (no pgmigrate_fail from races); pages are freed
-  straight to the buddy lists, as compaction's drain_local_pages leaves them.
-- There is no fast_find_migrateblock or fast_isolate_freepages: the scanners walk linearly, skip bits
-  and cached positions still spare repeated work. No compaction capture.
+Simplifications (said in the README too):
+- No lock is ever contended (cc->contended is never set); fast_isolate_freepages is not modelled, nor
+  fast_find_migrateblock's reordering of the free lists.
+- A run does not wait: MIGRATE_SYNC fails a page under writeback (-EBUSY) where the kernel waits for it,
+  and a locked page fails in every mode (-EAGAIN on all 10 passes).
+- Large folios and zsmalloc's movable pages are not migrated; dirty page-cache pages count as a mapping
+  without migrate_folio. Migrated pages are freed straight to the buddy lists, as compaction's drain
+  leaves them; clearing the skip bits clears all of them.
 """
 
 from __future__ import annotations
