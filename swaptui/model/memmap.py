@@ -32,6 +32,7 @@ PG_READAHEAD = 1 << 5  # PG_readahead: brought in by swap readahead, not yet hit
 PG_RECLAIM = 1 << 6  # PG_reclaim: rotate to the inactive tail when writeback ends
 PG_LOCKED_IO = 1 << 7  # a read is in flight (not uptodate yet)
 PG_LOCKED = 1 << 8  # PG_locked: reclaim holds the folio (others' trylock fails)
+PG_PINNED = 1 << 9  # [model] an extra reference beyond the mappings (a GUP pin, FOLL_PIN): page_count > mapcount
 
 # LRU list ids, as enum lru_list.
 LRU_INACTIVE_ANON = 0

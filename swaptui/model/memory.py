@@ -369,12 +369,52 @@ def thp_gfp(m: Machine, p: Process) -> tuple[bool, bool, bool]:
     return False, False, False
 
 
+def _slowpath_costly(
+    m: Machine, p: Process, order: int, now: int, direct: bool, noretry: bool, try_alloc
+) -> tuple[int, int]:
+    """__alloc_pages_slowpath (v6.1, the same in v6.18) for a costly order, after its first freelist try at
+    the min watermark: async direct compaction; with __GFP_NORETRY give up if that was skipped or deferred,
+    else keep to async compaction; then direct reclaim (get_page_from_freelist, and again after
+    drain_all_pages) and one more direct compaction. A costly order without __GFP_RETRY_MAYFAIL, like
+    __GFP_NORETRY, does not loop. Returns (pfn or -1, ns)."""
+    z = m.zone
+    head = try_alloc(z.wmark_pages(WMARK_MIN))
+    if head >= 0 or not direct:
+        return head, 0
+    head, result, spent = direct_compact(
+        m, order, INIT_COMPACT_PRIORITY, now, lambda: try_alloc(z.wmark_pages(WMARK_MIN))
+    )
+    if head >= 0:
+        return head, spent
+    priority = DEF_COMPACT_PRIORITY
+    if noretry:
+        if result in (COMPACT_SKIPPED, COMPACT_DEFERRED):
+            return -1, spent  # compaction will not help soon: do not reclaim for it
+        priority = INIT_COMPACT_PRIORITY  # reclaim/compaction is worth trying, but only async
+    head = try_alloc(z.wmark_pages(WMARK_MIN))
+    if head >= 0:
+        return head, spent
+    sc = try_to_free_pages(m, 1, p.cpu, now + spent, order=order)
+    spent += sc.cost
+    m.vm.add("swaptui_direct_reclaim_ns", sc.cost - sc.io_wait)
+    head = try_alloc(z.wmark_pages(WMARK_MIN))
+    if head < 0:
+        z.drain()  # __alloc_pages_direct_reclaim: drain_all_pages, then one more try
+        head = try_alloc(z.wmark_pages(WMARK_MIN))
+    if head >= 0:
+        return head, spent
+    head, result, cost = direct_compact(m, order, priority, now + spent, lambda: try_alloc(z.wmark_pages(WMARK_MIN)))
+    return head, spent + cost
+
+
 def alloc_folio_task(m: Machine, p: Process, order: int, now: int) -> tuple[int, int]:
-    """__alloc_pages for one large anonymous folio (a costly order): the fast path at low, then, as the defrag
-    setting allows, async direct compaction, direct reclaim and sync-light compaction. Returns (pfn or -1, ns)."""
+    """vma_alloc_folio + __alloc_pages for one large anonymous folio (a costly order): the fast path at low,
+    then the slow path as the defrag setting's gfp allows (see _slowpath_costly). For a PMD-size folio
+    (v6.1 mm/mempolicy.c vma_alloc_folio; alloc_pages_mpol in v6.18, `order == HPAGE_PMD_ORDER`) the first
+    attempt adds __GFP_THISNODE | __GFP_NORETRY ("don't reclaim unnecessarily, just compact"), and only if
+    the gfp allows direct reclaim a second, full attempt follows. Returns (pfn or -1, ns)."""
     z = m.zone
     c = m.costs
-    spent = 0
 
     def try_alloc(mark: int) -> int:
         if not z.watermark_ok(order, mark):
@@ -386,34 +426,20 @@ def alloc_folio_task(m: Machine, p: Process, order: int, now: int) -> tuple[int,
         m.after_alloc(now)
         return head, c.buddy_page
     direct, wake, noretry = thp_gfp(m, p)
-    spent += c.alloc_slowpath
+    twice = order == PMD_ORDER
+    spent = c.alloc_slowpath
     if wake:
         m.kswapd.wake(m, order, now + spent)
         m.kcompactd.wake(m, order, now + spent)
-    head = try_alloc(z.wmark_pages(WMARK_MIN))
-    if head >= 0 or not direct:
-        return head, spent
-    head, result, cost = direct_compact(
-        m, order, INIT_COMPACT_PRIORITY, now + spent, lambda: try_alloc(z.wmark_pages(WMARK_MIN))
-    )
+    head, cost = _slowpath_costly(m, p, order, now + spent, direct, noretry or twice, try_alloc)
     spent += cost
-    if head >= 0:
+    if head >= 0 or not (twice and direct):
         return head, spent
-    if noretry and result in (COMPACT_SKIPPED, COMPACT_DEFERRED):
-        return -1, spent  # costly __GFP_NORETRY: compaction will not help, so do not reclaim for it
-    sc = try_to_free_pages(m, 1, p.cpu, now + spent)
-    spent += sc.cost
-    m.vm.add("swaptui_direct_reclaim_ns", sc.cost - sc.io_wait)
-    head = try_alloc(z.wmark_pages(WMARK_MIN))
+    head = try_alloc(z.wmark_pages(WMARK_LOW))  # the second attempt's fast path
     if head >= 0:
-        return head, spent
-    head, result, cost = direct_compact(
-        m,
-        order,
-        INIT_COMPACT_PRIORITY if noretry else DEF_COMPACT_PRIORITY,
-        now + spent,
-        lambda: try_alloc(z.wmark_pages(WMARK_MIN)),
-    )
+        return head, spent + c.buddy_page
+    spent += c.alloc_slowpath
+    head, cost = _slowpath_costly(m, p, order, now + spent, direct, noretry, try_alloc)
     return head, spent + cost
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from swaptui.model.jit import kernel
-from swaptui.model.lists import NIL, list_add, list_del
+from swaptui.model.lists import NIL, list_add, list_add_tail, list_del
 from swaptui.model.memmap import (
     FRAME_ANON,
     FRAME_FILE,
@@ -601,7 +601,7 @@ def rmqueue_block(z: ZoneState, mem: MemMap, order: int, mt: int) -> int:
 
 @kernel
 def zone_alloc(z: ZoneState, mem: MemMap, n: int, mt: int) -> np.ndarray:
-    """rmqueue for n order-0 pages: per-CPU list first (most recently freed), refilled in batches."""
+    """rmqueue for n order-0 pages: per-CPU list first (most recently freed), refilled in batches at its tail."""
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
     short = n - z.pcp_nr[mt]
@@ -609,10 +609,12 @@ def zone_alloc(z: ZoneState, mem: MemMap, n: int, mt: int) -> np.ndarray:
         batch = z.batch[0]
         refill = -(-short // batch) * batch
         got = rmqueue_order0(z, mem, refill, mt)
-        for i in range(len(got) - 1, -1, -1):
+        # rmqueue_bulk (v6.1, the same in v6.18): the pages go to the list's tail in the order __rmqueue gave
+        # them, behind what is already there, so the list is "ordered by page number" from the head.
+        for i in range(len(got)):
             f = got[i]
             mem.state[f] = FRAME_PCP
-            list_add(mem.next, mem.prev, z.pcp_head, z.pcp_tail, z.pcp_nr, mt, f)
+            list_add_tail(mem.next, mem.prev, z.pcp_head, z.pcp_tail, z.pcp_nr, mt, f)
         z.pcp_free_factor[0] >>= 1
     take = min(n, z.pcp_nr[mt])
     out = np.empty(take, dtype=np.int64)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from swaptui.model import memmap as mmt
+from swaptui.model.compaction import PAGE_ALLOC_COSTLY_ORDER, compaction_ready
 from swaptui.model.filemap import reclaim_file_folios
 from swaptui.model.memmap import (
     FRAME_ANON,
@@ -456,8 +457,11 @@ def shrink_slab_zsmalloc(m: Machine, sc: ScanControl) -> None:
         m.zram_pool_adjust()
 
 
-def try_to_free_pages(m: Machine, invocations: int, cpu: int, now: int) -> ScanControl:
-    """try_to_free_pages / do_try_to_free_pages for `invocations` stalled allocations at once."""
+def try_to_free_pages(m: Machine, invocations: int, cpu: int, now: int, order: int = 0) -> ScanControl:
+    """try_to_free_pages / do_try_to_free_pages for `invocations` stalled allocations at once. For a costly
+    order, shrink_zones (v6.1 mm/vmscan.c) skips each kernel zone that is compaction_ready and shrinks the
+    node once if any is not; the priority loop stops after a pass in which some zone was ready: compaction,
+    not reclaim, is what the allocation needs."""
     sc = ScanControl(
         nr_to_reclaim=SWAP_CLUSTER_MAX * invocations,
         is_kswapd=False,
@@ -467,14 +471,18 @@ def try_to_free_pages(m: Machine, invocations: int, cpu: int, now: int) -> ScanC
     )
     sc.cost += m.costs.reclaim_entry * invocations
     m.vm.add("allocstall_movable", invocations)
-    shrink_slab_zsmalloc(m, sc)
     for priority in range(DEF_PRIORITY, -1, -1):
+        ready = compaction_ready(m, order) if order > PAGE_ALLOC_COSTLY_ORDER else [False]
+        if all(ready):
+            break  # every zone skipped: nothing to shrink
+        if priority == DEF_PRIORITY:
+            shrink_slab_zsmalloc(m, sc)
         sc.priority = priority
         nr = [x * invocations if priority == DEF_PRIORITY else x for x in get_scan_count(m, sc)]
         shrink_lruvec(m, sc, nr)
         if sc.nr_reclaimed:
             m.kswapd.failures = 0
-        if sc.nr_reclaimed >= sc.nr_to_reclaim:
+        if sc.nr_reclaimed >= sc.nr_to_reclaim or any(ready):
             break
     return sc
 

@@ -99,6 +99,10 @@ COUNTERS: tuple[tuple[str, str], ...] = (
         "zsmalloc pages freed by compaction (the zsmalloc shrinker under reclaim; pages_compacted).",
     ),
     ("swaptui_unmap_free_ns", "Simulated time tasks spent unmapping and freeing memory (munmap, exit), ns."),
+    (
+        "swaptui_compact_capture",
+        "Direct compactions that captured the block they freed (compaction_capture; the kernel has no counter).",
+    ),
     ("swaptui_compact_ns", "Simulated CPU time spent in direct and manual compaction, ns."),
     ("swaptui_kcompactd_cpu_ns", "Simulated CPU time spent by kcompactd, ns."),
     ("swaptui_kswapd_cpu_ns", "Simulated CPU time spent by kswapd, ns."),

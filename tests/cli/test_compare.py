@@ -79,9 +79,10 @@ def test_compare_reports_compaction_for_huge_page_faults_on_fragmented_memory(tm
     assert r.returncode == 0, r.stderr
     res = json.loads(out.read_text())
     for design in ("classic", "swap_table"):
+        # Every-other-page holes defeat the async free scanner's stride: the stalls fail and faults fall back.
         assert res[design]["compact_stall"] > 0
-        assert res[design]["pgmigrate_success"] > 0
-    assert "compact_stall" in r.stdout
+        assert res[design]["thp_fault_fallback"] > 0
+    assert "compact_stall" in r.stdout and "thp_fault_fallback" in r.stdout
 
 
 def test_compare_of_a_zswap_scenario_under_classic_and_swap_table_reports_zswap_lookups(tmp_path: Path) -> None:

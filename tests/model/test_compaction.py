@@ -339,7 +339,9 @@ def test_thp_swapout_needs_a_free_cluster_and_splits_without_one(make_machine) -
     assert vm["thp_split_page"] >= vm["thp_swpout_fallback"]
 
 
-def test_the_thp_compaction_scenario_shows_stalls_and_successes_growing() -> None:
+def test_the_thp_compaction_scenario_shows_stalls_failing_and_faults_falling_back() -> None:
+    """Every other page freed leaves holes on one parity: the async free scanner's 32-pfn stride never lands
+    on one (v6.1 isolate_freepages), so direct compaction fails and THP faults fall back to base pages."""
     from swaptui.model.machine import Machine
     from swaptui.scenario import load_scenario
 
@@ -348,8 +350,8 @@ def test_the_thp_compaction_scenario_shows_stalls_and_successes_growing() -> Non
     stalls0, unusable0 = m.vm["compact_stall"], unusable_free_index(m.zone.buddy.nr_free, PAGEBLOCK_ORDER)
     m.step(1500)
     assert m.vm["compact_stall"] > stalls0
-    assert m.vm["compact_success"] > 0
-    assert m.vm["thp_fault_alloc"] > 100
+    assert m.vm["compact_fail"] > m.vm["compact_success"]
+    assert m.vm["thp_fault_fallback"] > 0 and m.vm["thp_fault_alloc"] > 50
     assert unusable_free_index(m.zone.buddy.nr_free, PAGEBLOCK_ORDER) != unusable0  # the index moves with the lists
 
 
