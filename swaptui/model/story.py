@@ -407,7 +407,9 @@ class EventTally:
 
     def __init__(self, names: set[str]) -> None:
         self.names = sorted(names)
-        self.logged = {n: EVENTS[n].log for n in self.names if n in EVENTS and EVENTS[n].log is not None}
+        self.logged: dict[str, tuple[str, str]] = {
+            n: log for n in self.names if n in EVENTS and (log := EVENTS[n].log) is not None
+        }
         self.log_counts = dict.fromkeys(self.logged, 0)
         self.last: dict[str, int] = {}
         self.seq = 0

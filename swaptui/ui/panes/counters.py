@@ -34,6 +34,7 @@ class CounterList(ScrollView, can_focus=True):
         "counters--spark",
         "counters--idle",
         "counters--cursor",
+        "counters--beat",
     }
 
     def __init__(self) -> None:
@@ -41,6 +42,7 @@ class CounterList(ScrollView, can_focus=True):
         self.frame: Frame | None = None
         self.names: list[str] = list(NAMES)
         self.cursor = 0
+        self.beat_counter: str | None = None  # the counter the story's current beat speaks of
         self._rows: list[tuple] = []  # per visible row: the data its strip was drawn from
         self._strips: dict[int, tuple[tuple, Strip]] = {}
 
@@ -70,7 +72,7 @@ class CounterList(ScrollView, can_focus=True):
         snap = frame.snapshot
         if snap.source != "model" and name not in getattr(snap, "exported", ()):
             # A swaptui_* extra or a counter this kernel does not have: say so instead of showing 0.
-            return (name, None, "", "", self.has_focus and y == self.cursor, self.size.width)
+            return (name, None, "", "", self.has_focus and y == self.cursor, self.size.width, name == self.beat_counter)
         value = int(snap.counters[i])
         rate = None if self._rates is None else float(self._rates[i])
         spark = sparkline(self._series[:, i], SPARK_WIDTH, 0) if len(self._series) else ""
@@ -81,6 +83,7 @@ class CounterList(ScrollView, can_focus=True):
             spark,
             self.has_focus and y == self.cursor,
             self.size.width,
+            name == self.beat_counter,
         )
 
     def notify_style_update(self) -> None:
@@ -101,10 +104,10 @@ class CounterList(ScrollView, can_focus=True):
         return strip
 
     def _render_row(self, data: tuple, width: int) -> Strip:
-        name, value, rate, spark, selected, _ = data
+        name, value, rate, spark, selected, _, beat = data
         style = self.get_component_rich_style
         idle = not value
-        gauge = "≈" if name in GAUGES else " "
+        gauge = "▶" if beat else "≈" if name in GAUGES else " "
         spark_w = SPARK_WIDTH + 1 if width >= 56 else 0
         value_w = 14
         rate_w = 9
@@ -122,9 +125,21 @@ class CounterList(ScrollView, can_focus=True):
         if spark_w:
             segs.append(Segment(" " + spark, style("counters--spark")))
         strip = Strip(segs).adjust_cell_length(width, self.rich_style)
+        if beat:
+            strip = strip.apply_style(style("counters--beat", partial=True))
         if selected:
             strip = strip.apply_style(style("counters--cursor", partial=True))
         return strip
+
+    def set_beat_counter(self, name: str | None) -> None:
+        """Mark the counter a story beat speaks of (▶, highlighted) and scroll it into view."""
+        if name == self.beat_counter:
+            return
+        self.beat_counter = name
+        self._strips.clear()
+        if name in self.names:
+            self.scroll_to_region(Region(0, self.names.index(name), 1, 1), animate=False, immediate=True)
+        self.refresh()
 
     def _move_cursor(self, row: int) -> None:
         if not self.names:
