@@ -190,6 +190,12 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
             )
         out.append((match.lastgroup, match.group(match.lastgroup), match.start(match.lastgroup) + 1))
         at = match.end()
+        if match.lastgroup == "number" and at < len(text) and (text[at].isalnum() or text[at] in "._"):
+            word = re.match(r"[\w.]*", text[match.start("number") :])
+            raise TriggerError(
+                f"expected a whole number (digits, and _ between them) at column {out[-1][2]}; "
+                f"got {word.group(0) if word else text[at]!r}"
+            )
     return out
 
 
