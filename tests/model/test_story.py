@@ -150,7 +150,7 @@ def test_placeholders_in_text_are_counters() -> None:
 def test_the_panes_a_beat_names_are_the_apps() -> None:
     from swaptui.ui.panes import PANES as APP_PANES
 
-    assert PANES == tuple(p.id for p in APP_PANES)
+    assert tuple(p.id for p in APP_PANES) == PANES
 
 
 # -- what holds on one tick --------------------------------------------------------------------------------
