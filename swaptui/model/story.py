@@ -283,17 +283,30 @@ def parse_trigger(text: str) -> Trigger:
     return Trigger(tuple(_term(t) for t in terms), " ".join(text.split()))
 
 
-_BRACES = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+_BRACES = re.compile(r"\{\{|\}\}|\{([^{}:]*)(?::([^{}]*))?\}")
+UNITS = {
+    "s": lambda v: f"{v / 1e9:,.3f} s",
+    "ms": lambda v: f"{v / 1e6:,.1f} ms",
+    "mib": lambda v: f"{v * 4096 / (1 << 20):,.0f} MiB",
+    "kib": lambda v: f"{v / 1024:,.0f} KiB",
+}
+"""How a placeholder may show its counter: {name} as a count, {name:s} and {name:ms} for a time in ns,
+{name:mib} for a count of 4 KiB pages, {name:kib} for bytes."""
 
 
 def check_text(text: str) -> None:
     """Refuse beat text whose {placeholders} are not counter names (a `{{` or `}}` is a literal brace)."""
     for match in _BRACES.finditer(text):
-        name = match.group(1)
+        name, unit = match.group(1), match.group(2)
         if name is not None and (name not in INDEX or name in NOT_COUNTED):
             raise TriggerError(
                 f"unknown counter {{{name}}} in the text; a placeholder is a counter's name, shown with its value "
                 "when the beat fires (write {{ and }} for braces)" + _suggest(name, NAMES)
+            )
+        if unit is not None and unit not in UNITS:
+            raise TriggerError(
+                f"unknown unit {{{name}:{unit}}} in the text; expected one of {', '.join(UNITS)} "
+                "(s and ms for a time in ns, mib for pages, kib for bytes)"
             )
     rest = _BRACES.sub("", text)
     if "{" in rest or "}" in rest:
@@ -301,13 +314,17 @@ def check_text(text: str) -> None:
 
 
 def fill_text(text: str, counters: np.ndarray) -> str:
-    """The beat's text with each {counter} replaced by its value (thousands separated), {{ and }} by braces."""
+    """The beat's text with each {counter} replaced by its value (thousands separated, or in its unit),
+    {{ and }} by braces."""
 
     def value(match: re.Match[str]) -> str:
-        name = match.group(1)
+        name, unit = match.group(1), match.group(2)
         if name is None:
             return match.group(0)[0]
-        return f"{int(counters[INDEX[name]]):,}" if name in INDEX else match.group(0)
+        if name not in INDEX:
+            return match.group(0)
+        v = int(counters[INDEX[name]])
+        return UNITS[unit](v) if unit in UNITS else f"{v:,}"
 
     return _BRACES.sub(value, text)
 

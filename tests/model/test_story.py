@@ -137,14 +137,23 @@ def test_any_text_parses_or_is_a_trigger_error(text: str) -> None:
 
 
 def test_placeholders_in_text_are_counters() -> None:
-    check_text("pswpout is {pswpout}, braces {{like this}}")
-    for bad, fragment in (("{pswpot}", "did you mean pswpout?"), ("{ }", "unknown counter"), ("a } b", "unmatched")):
+    check_text("pswpout is {pswpout}, braces {{like this}}, {swaptui_kswapd_cpu_ns:s}")
+    for bad, fragment in (
+        ("{pswpot}", "did you mean pswpout?"),
+        ("{ }", "unknown counter"),
+        ("a } b", "unmatched"),
+        ("{pswpout:gib}", "unknown unit {pswpout:gib}"),
+    ):
         with pytest.raises(TriggerError) as caught:
             check_text(bad)
         assert fragment in str(caught.value)
     counters = np.zeros(len(NAMES), dtype=np.int64)
     counters[INDEX["pswpout"]] = 123456
+    counters[INDEX["swaptui_kswapd_cpu_ns"]] = 1_234_567_890
     assert fill_text("{pswpout} out, {{x}}", counters) == "123,456 out, {x}"
+    assert fill_text("{pswpout:mib} {swaptui_kswapd_cpu_ns:s} {swaptui_kswapd_cpu_ns:ms}", counters) == (
+        "482 MiB 1.235 s 1,234.6 ms"
+    )
 
 
 def test_the_panes_a_beat_names_are_the_apps() -> None:
