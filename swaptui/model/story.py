@@ -449,7 +449,7 @@ class EventTally:
         """Read the machine after a tick: the events that happened in it (none at tick 0)."""
         if self.logged:
             new = min(m.event_seq - self.seq, len(m.events))
-            for e in list(m.events)[len(m.events) - new :] if new else ():
+            for e in (m.events[-i] for i in range(new, 0, -1)):  # this tick's lines, oldest first
                 for name, (kind, prefix) in self.logged.items():
                     if e.kind == kind and e.text.startswith(prefix):
                         self.log_counts[name] += 1
