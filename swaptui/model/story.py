@@ -32,6 +32,7 @@ from swaptui.model.vmstat import GAUGES, INDEX, NAMES
 
 if TYPE_CHECKING:
     from swaptui.model.machine import Machine
+    from swaptui.model.workload import Process
 
 MAX_EXPRESSION = 200
 """Longest `on:` expression, in characters: a beat's trigger is a line, not a program."""
@@ -65,10 +66,12 @@ OPERATORS = ("==", "!=", ">=", "<=", ">", "<")
 
 
 def _zswap_pool_limit(m: Machine) -> int:
+    """zswap_check_limits' pool_limit_hit (zswap's debugfs counter; not in /proc/vmstat)."""
     return m.zswap.pool_limit_hit if m.zswap is not None else 0
 
 
 def _exited(m: Machine) -> int:
+    """Processes that have exited or were killed."""
     return sum(1 for p in m.procs if p.exited)
 
 
@@ -332,7 +335,7 @@ def fill_text(text: str, counters: np.ndarray) -> str:
 # -- what a tick looks like to a trigger ------------------------------------------------------------------
 
 
-def process_phase(p, now: int) -> str:
+def process_phase(p: Process, now: int) -> str:
     """The phase of one process (PHASES)."""
     if p.exited:
         return "exit"
