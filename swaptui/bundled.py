@@ -13,18 +13,24 @@ from pathlib import Path
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 """Where the bundled scenario files are, in a checkout and in an installed wheel alike."""
+STORIES = "stories"
+"""The subfolder of stories (scenarios with beats, for talks); their names read `stories/NAME`."""
 
 
 def bundled_names() -> list[str]:
-    """The bundled scenarios' names: their file names without `.yaml`, sorted."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml") if p.is_file())
+    """The bundled scenarios' names: their file names without `.yaml`, sorted; then the stories, as `stories/NAME`."""
+    stories = sorted(f"{STORIES}/{p.stem}" for p in (SCENARIO_DIR / STORIES).glob("*.yaml") if p.is_file())
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml") if p.is_file()) + stories
 
 
 def bundled_path(name: str) -> Path | None:
-    """The file of the bundled scenario `name` (`usemem-zram` or `usemem-zram.yaml`), or None."""
+    """The file of the bundled scenario `name` (`usemem-zram`, `usemem-zram.yaml`, `stories/zswap-pool-limit`), or None."""
+    folder = SCENARIO_DIR
+    if name.startswith(f"{STORIES}/"):
+        folder, name = SCENARIO_DIR / STORIES, name[len(STORIES) + 1 :]
     if not name or os.sep in name or (os.altsep and os.altsep in name) or name.startswith("."):
         return None
-    path = SCENARIO_DIR / (name if name.endswith(".yaml") else f"{name}.yaml")
+    path = folder / (name if name.endswith(".yaml") else f"{name}.yaml")
     return path if path.is_file() else None
 
 

@@ -167,4 +167,8 @@ def render_summary(m: Machine, wall_s: float, show_all: bool = False) -> str:
     console.print(table)
     for e in list(m.events)[-5:]:
         console.print(f"{e.time_ns / 1e9:9.3f}s  {e.text}")
+    if m.story is not None:
+        console.print(f"beats: {len(m.story.fired)} of {len(m.story.beats)} fired", markup=False)
+        for b in m.story.fired:
+            console.print(f"  {b.index + 1:2}  tick {b.tick:>7,}  {b.time_ns / 1e9:8.3f}s  {b.text}", markup=False)
     return buf.getvalue()

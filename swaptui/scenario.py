@@ -623,6 +623,70 @@ class Caption(_Schema):
         return self
 
 
+def _trigger(text: str) -> str:
+    """Parse an `on:` expression at load, so a bad one is an error naming its line (story.parse_trigger)."""
+    from swaptui.model.story import TriggerError, parse_trigger
+
+    try:
+        parse_trigger(text)
+    except TriggerError as error:
+        raise ValueError(str(error)) from None
+    return text
+
+
+def _beat_text(text: str) -> str:
+    """Check a beat's {counter} placeholders."""
+    from swaptui.model.story import TriggerError, check_text
+
+    try:
+        check_text(text)
+    except TriggerError as error:
+        raise ValueError(str(error)) from None
+    return text
+
+
+def _counter_name(name: str) -> str:
+    """Accept a counter the counters pane lists."""
+    from swaptui.model.vmstat import NAMES
+
+    if name not in NAMES:
+        raise ValueError(
+            f"unknown counter {name!r}; expected a /proc/vmstat name as the counters pane shows it"
+            + _suggest(name, NAMES)
+        )
+    return name
+
+
+class Beat(_Schema):
+    """One step of a story: it fires once, in order, at the first tick its trigger (at or on) holds."""
+
+    at: Duration | None = Field(None, description="Fire at this simulated time (or use on:).")
+    on: Annotated[Line, AfterValidator(_trigger)] | None = Field(
+        None,
+        max_length=200,
+        description="Fire on what the model does: an event (kswapd_wake, allocstall, oom_kill, or a counter that "
+        "grows), first EVENT, a comparison (pswpout >= 100000) or phase == NAME; terms joined by and.",
+    )
+    text: Annotated[Text, AfterValidator(_beat_text)] = Field(
+        min_length=1, max_length=300, description="The narration, 1 to 300 characters; {counter} shows its value."
+    )
+    pane: (
+        Literal["memory", "watermarks", "clusters", "xarray", "caches", "fragmentation", "counters", "events", "tasks"]
+        | None
+    ) = Field(None, description="The pane the beat speaks of: highlighted while it is the current beat.")
+    counter: Annotated[str, AfterValidator(_counter_name)] | None = Field(
+        None, description="The counter the beat speaks of: highlighted in the counters pane."
+    )
+    pause: bool = _flag(False, "Pause the model when the beat fires.")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Beat:
+        """A beat fires on a time or on an expression: exactly one of them."""
+        if (self.at is None) == (self.on is None):
+            _raise_problems([((), "expected exactly one of at: (a time) or on: (an expression)")])
+        return self
+
+
 class Scenario(_Schema):
     """A complete scenario: the machine, its swap, the workloads, and a script of events and captions."""
 
@@ -644,7 +708,12 @@ class Scenario(_Schema):
         f"{MAX_PROCESSES} processes in all.",
     )
     events: tuple[Event, ...] = Field((), description="Scripted actions at given times.")
-    captions: tuple[Caption, ...] = Field((), description="Narration shown in the app at given times.")
+    captions: tuple[Caption, ...] = Field(
+        (), description="Narration shown in the app at given times (the older form of beats)."
+    )
+    beats: tuple[Beat, ...] = Field(
+        (), max_length=100, description="A story: narration that fires on what the model does, one beat at a time."
+    )
     compare: tuple[Design, ...] | None = Field(
         None, min_length=2, max_length=3, description="Swap designs to run side by side (2 or 3, all different)."
     )
@@ -708,7 +777,10 @@ class Scenario(_Schema):
             *((("events", i, "at"), "at", event.at) for i, event in enumerate(self.events)),
             *((("captions", i, "at"), "at", caption.at) for i, caption in enumerate(self.captions)),
             *((("captions", i, "until"), "until", caption.until) for i, caption in enumerate(self.captions)),
+            *((("beats", i, "at"), "at", beat.at) for i, beat in enumerate(self.beats)),
         ]
+        if self.beats and self.captions:
+            problems.append((("captions",), "a scenario has beats or captions, not both; move the captions to beats"))
         for path, key, when in times:
             if when is not None and path[0] == "workloads" and when >= self.duration:
                 problems.append(
@@ -915,9 +987,18 @@ class _LimitedLoader(yaml.SafeLoader):
         else:
             self._path.append("")  # the document, or a mapping key
         try:
-            return self._compose_counted(event, parent, index)
+            node = self._compose_counted(event, parent, index)
         finally:
             self._path.pop()
+        if (
+            isinstance(parent, yaml.MappingNode)
+            and index is None
+            and isinstance(node, yaml.ScalarNode)
+            and node.style is None
+            and node.value in ("on", "On", "ON")
+        ):
+            node.tag = "tag:yaml.org,2002:str"  # a beat's `on:` key; YAML 1.1 would read it as true
+        return node
 
     def _compose_counted(self, event: yaml.Event, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if isinstance(event, yaml.AliasEvent):

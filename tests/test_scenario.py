@@ -84,7 +84,7 @@ def test_bundled_scenarios_validate(name: str) -> None:
     assert [device.size for device in scenario.swap.devices] == [2 * GIB]
     assert scenario.workloads[0].size == 3 * GIB // 2
     assert 2 <= len(scenario.description.split(". ")) + 1 <= 6
-    assert scenario.captions
+    assert scenario.beats
 
 
 def test_bundled_details() -> None:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from swaptui.cli import main
 
-SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").rglob("*.yaml"))  # stories/ too
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 COUNTS = {"tried": 0, "failed": 0}
 COUNTING = os.environ.get("SWAPTUI_FUZZ_COUNT")
@@ -72,6 +72,15 @@ NASTY = [
     "2000",
     "4096",
     "5000",
+    # beats' on: expressions
+    "kswapd_wake and",
+    "'pswpout >= 1e5'",
+    '"phase == nope"',
+    "first",
+    "'first first'",
+    "'{nr_free_pages'",
+    "'{pswpout:gib}'",
+    "'__import__(\"os\")'",
 ]
 CHARS = [
     "\x00",
@@ -171,7 +180,11 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("scenario-fuzz")
 
 
-@pytest.mark.parametrize("source", SCENARIOS, ids=[p.name for p in SCENARIOS])
+@pytest.mark.parametrize(
+    "source",
+    SCENARIOS,
+    ids=[str(p.relative_to(p.parents[1] if p.parent.name == "stories" else p.parent)) for p in SCENARIOS],
+)
 @settings(
     max_examples=int(os.environ.get("SWAPTUI_FUZZ_EXAMPLES", "12")),
     deadline=None,
@@ -182,7 +195,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 )
 @given(data=st.data())
 def test_mutated_bundled_scenarios_never_crash_check(source: Path, workdir: Path, data: st.DataObject) -> None:
-    path = workdir / source.name
+    path = workdir / f"{source.parent.name}-{source.name}"
     path.write_text(_mutate(source.read_text(encoding="utf-8"), data), encoding="utf-8")
     check_survives(path)
 

@@ -45,6 +45,7 @@ from swaptui.model.page_alloc import (
 )
 from swaptui.model.page_io import IoQueue, ZramStore
 from swaptui.model.snapshot import Snapshot, build_snapshot
+from swaptui.model.story import Story, beat_specs
 from swaptui.model.swap_state import ClassicSwapCache, SwapCacheBase, VSwapCache
 from swaptui.model.swap_table import SwapTableCache
 from swaptui.model.swapfile import SwapSlots
@@ -279,6 +280,10 @@ class Machine(ExitAndOomMixin):
         self.pending_events = sorted(s.events, key=lambda e: e.at)
         self.paused_by_event = False
         self._update_gauges()
+        # A story's beats (scenario `beats:`) fire on this machine's own ticks, so checkpoints carry them.
+        self.story = Story(beat_specs(s.beats)) if s.beats else None
+        if self.story is not None:
+            self.story.after_tick(self)
 
     # -- events -------------------------------------------------------------------------------------
     def event(self, now: int, kind: str, text: str, key: object = None, min_gap_ns: int = 20_000_000) -> None:
@@ -364,6 +369,8 @@ class Machine(ExitAndOomMixin):
         self.tick += 1
         self.now += self.tick_ns
         self._update_gauges()
+        if self.story is not None:
+            self.story.after_tick(self)
         if self.check_invariants:
             from swaptui.model.invariants import check_all
 

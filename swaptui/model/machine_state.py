@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from swaptui.model.memmap import MemMap
     from swaptui.model.page_alloc import Zone, ZoneInfo
     from swaptui.model.page_io import IoQueue, ZramStore
+    from swaptui.model.story import Story
     from swaptui.model.swap_state import SwapCacheBase
     from swaptui.model.swapfile import SwapSlots
     from swaptui.model.vmscan import Kswapd
@@ -63,6 +64,7 @@ class MachineState:
     series: list[dict[str, object]]
     pending_events: list[ScenarioEvent]
     paused_by_event: bool
+    story: Story | None  # the scenario's beats and which have fired
     # Physical memory, the zone and the LRU lists.
     memmap: MemMap
     zone_layout: list[tuple[str, int]]

@@ -94,6 +94,8 @@ class Snapshot:
     zs_classes: np.ndarray | None = None
     # Swap clusters per order on the nonfull and frag lists (swapfile.SwapSlots.clusters_by_order()).
     swap_clusters_by_order: dict = field(default_factory=dict)
+    # The story's beats that have fired up to this tick (story.FiredBeat), oldest first.
+    beats: tuple = ()
 
     def counter(self, name: str) -> int:
         """A counter by its /proc/vmstat name."""
@@ -179,6 +181,7 @@ def build_snapshot(m: Machine, recent_events: int = 200, previous: Snapshot | No
         compaction=compaction_view(m),
         swap_clusters_by_order=m.phys.clusters_by_order(),
         zs_classes=m.zswap.pool.class_stats() if m.zswap is not None else None,
+        beats=tuple(m.story.fired) if m.story is not None else (),
     )
 
 

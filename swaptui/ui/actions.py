@@ -62,6 +62,7 @@ KEY_NAMES = {
     "right_square_bracket": "]",
     "escape": "esc",
     "enter": "enter",
+    "backspace": "backspace",
     "ctrl+p": "ctrl+p",
     "pageup": "pgup",
     "pagedown": "pgdn",
@@ -83,6 +84,13 @@ ACTIONS: tuple[Action, ...] = (
     Action(("minus",), "slower", "speed ÷2", "Time", "slower"),
     Action(("g",), "go_to", "go to a tick or a time (e.g. 1500 or 1.5s)…", "Time", "go to"),
     Action(("r",), "restart", "restart at tick 0 (pauses)", "Time", "restart"),
+    Action(
+        ("enter",),
+        "next_beat",
+        "story: run the model to the next beat (when no map or list is focused; esc leaves one)",
+        "Story",
+    ),
+    Action(("backspace",), "previous_beat", "story: go back to the previous beat's tick", "Story"),
     *(
         Action(
             (str(p.number),),

@@ -45,6 +45,7 @@ from swaptui.ui.panes.tasks import TasksPane
 from swaptui.ui.panes.watermarks import WatermarksPane
 from swaptui.ui.panes.xarray import XArrayPane
 from swaptui.ui.stepper import DEFAULT_SPEED, MAX_SPEED, MIN_SPEED, Frame, Stepper
+from swaptui.ui.story import StoryControl
 from swaptui.ui.themes import DARK_STATES, THEME_ORDER, THEMES, theme_name
 
 PANE_CLASSES = (
@@ -130,6 +131,7 @@ class SwapApp(App[int]):
         self._text_shown_at = 0.0
         self._notice_files: set[str] = set()  # the files a live kernel's notices are about, as last shown
         self._screenshots = 0
+        self.story = StoryControl(self)
 
     # -- stepper plumbing ------------------------------------------------------------------------------
     def _publish_from_thread(self, frame: Frame) -> None:
@@ -141,7 +143,7 @@ class SwapApp(App[int]):
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         frame = message.frame
         self.frame = frame
-        if frame.at_end and self.running:
+        if (frame.at_end or frame.paused_by_beat) and self.running:
             self.running = False
         now = time.perf_counter()
         # While running, panes of numbers refresh at TEXT_HZ; maps, reclaim and the header at frame rate.
@@ -170,6 +172,7 @@ class SwapApp(App[int]):
             return  # shutting down: a live source's last frames can arrive after the widgets are gone
         with self.batch_update():
             headers.first().frame = frame
+            self.story.show(frame)
             for pane in self.query(Pane):
                 if everything or pane.EVERY_FRAME:
                     pane.frame = frame
@@ -268,6 +271,14 @@ class SwapApp(App[int]):
         """Pause and move n ticks back."""
         self.running = False
         self.stepper.back(n)
+
+    def action_next_beat(self) -> None:
+        """Run to the story's next beat."""
+        self.story.next()
+
+    def action_previous_beat(self) -> None:
+        """Go back to the story's previous beat."""
+        self.story.previous()
 
     def action_faster(self) -> None:
         """Double the speed."""

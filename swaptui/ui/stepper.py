@@ -75,6 +75,7 @@ class Frame:
     variants: tuple[VariantView, ...] = ()
     shown: int = 0
     key: str = ""  # the scenario keys that set the variants apart (`swap.design`)
+    paused_by_beat: bool = False  # running stopped here: a story beat with pause: true fired
 
     @property
     def tick(self) -> int:
@@ -138,6 +139,8 @@ class Stepper:
         self._tick_time = 0.0  # moving average: one model tick
         self._last_built: tuple[Snapshot, ...] = ()
         self._next_frame = 0.0  # while running, the next frame starts no earlier than this
+        self._until_beat: int | None = None  # moving forwards until this beat (0-based) has fired
+        self._paused_by_beat = False
         self.idle = threading.Event()  # set while there is nothing left to do (tests wait on it)
         self.error: BaseException | None = None
 
@@ -170,6 +173,10 @@ class Stepper:
     def restart(self) -> None:
         """Back to tick 0."""
         self._send("goto", 0)
+
+    def to_beat(self, index: int) -> None:
+        """Move to the tick story beat `index` fires at: run the model until it fires if it has not yet."""
+        self._send("beat", index)
 
     def ack(self) -> None:
         """The UI has shown the last frame: the next one may be built."""
@@ -275,7 +282,18 @@ class Stepper:
         p = self._source
         while self._commands:
             kind, value = self._commands.popleft()
-            if kind == "run":
+            self._until_beat = None
+            if kind == "beat":
+                story = _story(p)
+                if story is None or not 0 <= value < len(story.beats):
+                    continue
+                self.running = False
+                if value < len(story.fired):
+                    self.target = story.fired[value].tick  # fired already (the player may be ahead of the view)
+                else:
+                    self._until_beat = value
+                    self.target = p.last_tick
+            elif kind == "run":
                 if value and not self.running:
                     # Run on from what is on screen (the player may be ahead of it after a step back).
                     self.target = self.shown_tick
@@ -325,12 +343,30 @@ class Stepper:
                 self.target = p.tick
                 break
             self._record()
+            if self._beat_stop(p):
+                break
             now = time.perf_counter()
             self._tick_time = 0.9 * self._tick_time + 0.1 * (now - t0)
             if deadline is not None and now + self._tick_time >= deadline:
                 break
             if self._commands:
                 break
+
+    def _beat_stop(self, p: Player | TracePlayer | LockstepPlayer) -> bool:
+        """After a forward step: stop on the beat being headed for, or pause on a beat that asks to."""
+        story = _story(p)
+        if story is None:
+            return False
+        if self._until_beat is not None and len(story.fired) > self._until_beat:
+            self._until_beat = None
+            self.target = p.tick
+            return True
+        if self.running and story.paused_at(p.tick):
+            self.running = False
+            self._paused_by_beat = True
+            self.target = p.tick
+            return True
+        return False
 
     def _rewind(self) -> None:
         """Restore the nearest checkpoint at or before the target and replay to it, keeping the last few snapshots."""
@@ -403,7 +439,9 @@ class Stepper:
             self._seq,
             variants=tuple(VariantView(*v) for v in zip(names, snapshots, histories)),
             key=p.key if names and isinstance(p, LockstepPlayer) else "",
+            paused_by_beat=self._paused_by_beat,
         )
+        self._paused_by_beat = False
         self._published_tick = snapshot.tick
         self._published_last = p.last_tick
         self._acked.clear()
@@ -420,3 +458,8 @@ class Stepper:
         while self._cache_bytes > SNAPSHOT_CACHE_BYTES and len(self._cache) > 1:
             _, old = self._cache.popitem(last=False)
             self._cache_bytes -= sum(snapshot_bytes(s) for s in old)
+
+
+def _story(p: Player | TracePlayer | LockstepPlayer):
+    """The story of a model player's machine (None for a recorded or live kernel, or without beats)."""
+    return getattr(getattr(p, "machine", None), "story", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,25 @@ def test_scenarios_lists_every_bundled_scenario_with_its_title() -> None:
     assert listed == bundled_names()
     assert any(line.split(None, 1) == ["usemem-zram", "usemem on zram"] for line in lines)
     assert str(SCENARIO_DIR) in lines[-1] and "swaptui run NAME" in lines[-1]
+
+
+def test_stories_are_bundled_listed_and_found_by_name(tmp_path: Path, monkeypatch) -> None:
+    """scenarios/stories/*.yaml ship in the wheel (package-data), `swaptui scenarios` lists them as stories/NAME,
+    and that name finds the file from any directory."""
+    import tomllib
+
+    stories = sorted(p.stem for p in (SCENARIO_DIR / "stories").glob("*.yaml"))
+    assert len(stories) >= 6
+    assert [n for n in bundled_names() if n.startswith("stories/")] == [f"stories/{s}" for s in stories]
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["swaptui"]
+    for path in SCENARIO_DIR.rglob("*.yaml"):
+        relative = path.relative_to(SCENARIO_DIR.parent)
+        assert any(relative.match(g) for g in globs), f"{relative} is not in the wheel's package-data"
+    listed = swaptui("scenarios").stdout
+    for s in stories:
+        assert re.search(rf"^stories/{s} +story: ", listed, re.M), s
+    monkeypatch.chdir(tmp_path)
+    assert resolve_scenario(f"stories/{stories[0]}") == str(SCENARIO_DIR / "stories" / f"{stories[0]}.yaml")
+    assert resolve_scenario("stories/../usemem-zram") == "stories/../usemem-zram"  # a path, not a bundled name
+    r = swaptui("check", f"stories/{stories[0]}")
+    assert r.returncode == 0 and r.stdout.startswith(f"ok: stories/{stories[0]} "), r.stdout + r.stderr

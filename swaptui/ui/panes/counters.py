@@ -35,6 +35,7 @@ class CounterList(ScrollView, can_focus=True):
         "counters--spark",
         "counters--idle",
         "counters--cursor",
+        "counters--beat",
     }
 
     def __init__(self) -> None:
@@ -42,6 +43,7 @@ class CounterList(ScrollView, can_focus=True):
         self.frame: Frame | None = None
         self.names: list[str] = list(NAMES)
         self.cursor = 0
+        self.beat_counter: str | None = None  # the counter the story's current beat speaks of
         self._rows: list[tuple] = []  # per visible row: the data its strip was drawn from
         self._strips: dict[int, tuple[tuple, Strip]] = {}
 
@@ -71,10 +73,11 @@ class CounterList(ScrollView, can_focus=True):
         snap = frame.snapshot
         if frame.variants:
             values = tuple(int(v.snapshot.counters[i]) for v in frame.variants)
-            return (name, values, "", "", self.has_focus and y == self.cursor, self.size.width)
+            beat = name == self.beat_counter
+            return (name, values, "", "", self.has_focus and y == self.cursor, self.size.width, beat)
         if snap.source != "model" and name not in getattr(snap, "exported", ()):
             # A swaptui_* extra or a counter this kernel does not have: say so instead of showing 0.
-            return (name, None, "", "", self.has_focus and y == self.cursor, self.size.width)
+            return (name, None, "", "", self.has_focus and y == self.cursor, self.size.width, name == self.beat_counter)
         value = int(snap.counters[i])
         rate = None if self._rates is None else float(self._rates[i])
         spark = sparkline(self._series[:, i], SPARK_WIDTH, 0) if len(self._series) else ""
@@ -85,6 +88,7 @@ class CounterList(ScrollView, can_focus=True):
             spark,
             self.has_focus and y == self.cursor,
             self.size.width,
+            name == self.beat_counter,
         )
 
     def notify_style_update(self) -> None:
@@ -105,12 +109,12 @@ class CounterList(ScrollView, can_focus=True):
         return strip
 
     def _render_row(self, data: tuple, width: int) -> Strip:
-        name, value, rate, spark, selected, _ = data
+        name, value, rate, spark, selected, _, beat = data
         style = self.get_component_rich_style
         if isinstance(value, tuple):
-            return self._render_variants(name, value, selected, width)
+            return self._render_variants(name, value, selected, width, beat)
         idle = not value
-        gauge = "≈" if name in GAUGES else " "
+        gauge = "▶" if beat else "≈" if name in GAUGES else " "
         spark_w = SPARK_WIDTH + 1 if width >= 56 else 0
         value_w = 14
         rate_w = 9
@@ -128,14 +132,16 @@ class CounterList(ScrollView, can_focus=True):
         if spark_w:
             segs.append(Segment(" " + spark, style("counters--spark")))
         strip = Strip(segs).adjust_cell_length(width, self.rich_style)
+        if beat:
+            strip = strip.apply_style(style("counters--beat", partial=True))
         if selected:
             strip = strip.apply_style(style("counters--cursor", partial=True))
         return strip
 
-    def _render_variants(self, name: str, values: tuple[int, ...], selected: bool, width: int) -> Strip:
+    def _render_variants(self, name: str, values: tuple[int, ...], selected: bool, width: int, beat: bool) -> Strip:
         """Side by side: the counter under each machine, then each later machine's difference from the first."""
         style = self.get_component_rich_style
-        gauge = "≈" if name in GAUGES else " "
+        gauge = "▶" if beat else "≈" if name in GAUGES else " "
         value_w, name_w, shown_deltas = variant_widths(len(values), width)
         deltas = [v - values[0] for v in values[1:]][:shown_deltas]
         idle = not any(values)
@@ -150,6 +156,16 @@ class CounterList(ScrollView, can_focus=True):
         if selected:
             strip = strip.apply_style(style("counters--cursor", partial=True))
         return strip
+
+    def set_beat_counter(self, name: str | None) -> None:
+        """Mark the counter a story beat speaks of (▶, highlighted) and scroll it into view."""
+        if name == self.beat_counter:
+            return
+        self.beat_counter = name
+        self._strips.clear()
+        if name in self.names:
+            self.scroll_to_region(Region(0, self.names.index(name), 1, 1), animate=False, immediate=True)
+        self.refresh()
 
     def _move_cursor(self, row: int) -> None:
         if not self.names:

@@ -12,6 +12,7 @@ from swaptui.ui.metrics import caption_at
 from swaptui.ui.panes import PANES
 from swaptui.ui.panes.base import Text
 from swaptui.ui.stepper import Frame
+from swaptui.ui.story import beat_line
 from swaptui.units import format_size
 
 HINT = "space run/pause · n step · b back · +/- speed · 1-9 panes · click a cell to inspect · ? help"
@@ -143,6 +144,9 @@ class HeaderBar(Text):
         caption = caption_at(self.scenario.captions, f.snapshot.time_ns) if f is not None else None
         if f is not None and f.snapshot.source != "model":
             return Content.styled(f" {kernel_caption(self.scenario, f)}", "$text-accent").truncate(width, ellipsis=True)
+        beat = beat_line(self.scenario, f)
+        if beat:
+            return Content.styled(f" ❝ {beat} ❞", "bold $text-accent").truncate(width, ellipsis=True)
         if caption:
             return Content.styled(f" ❝ {caption} ❞", "bold $text-accent").truncate(width, ellipsis=True)
         return Content.styled(f" {HINT}", "$text-muted").truncate(width, ellipsis=True)
