@@ -556,16 +556,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _lineup(args: argparse.Namespace):
     """The variants --designs and --set ask for (swaptui.lockstep), or None after one line saying why not."""
-    import yaml
-
     from swaptui.bundled import resolve_scenario
     from swaptui.lockstep import read_options
+    from swaptui.scenario import scenario_data
     from swaptui.variants import SetError
 
     path = resolve_scenario(args.file)
     assert path is not None
     with open(path, encoding="utf-8") as file:
-        data = yaml.safe_load(file)
+        data = scenario_data(file.read(), args.file)
     try:
         return read_options(data, args.designs, args.settings)
     except SetError as error:
@@ -895,9 +894,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     """Run a grid of scenario variants times seeds in parallel into one table; exit 1 if any run failed."""
     import hashlib
 
-    import yaml
-
     from swaptui.bundled import resolve_scenario
+    from swaptui.scenario import scenario_data
     from swaptui.sweep import columns
     from swaptui.units import UnitError, parse_duration
     from swaptui.variants import SetError, parse_set
@@ -909,7 +907,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     assert path is not None
     with open(path, "rb") as file:
         raw = file.read()
-    data = yaml.safe_load(raw.decode("utf-8"))
+    data = scenario_data(raw.decode("utf-8"), args.file)
     checks = [
         (args.seeds < 1, f"--seeds: expected a whole number from 1 up; got {args.seeds}"),
         (args.jobs is not None and args.jobs < 1, f"--jobs: expected a whole number from 1 up; got {args.jobs}"),

@@ -1032,6 +1032,12 @@ class _LimitedLoader(yaml.SafeLoader):
         return node
 
 
+def scenario_data(text: str, filename: str) -> Any:
+    """A scenario file's YAML as plain data, read as load_scenario reads it (a beat's `on:` key stays the
+    text `on`, limits apply), for callers that vary keys before validating (sweep, side by side)."""
+    return _parse_yaml(text, filename)[1]
+
+
 def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
     """Compose and construct the single YAML document, turning syntax errors and limits into located issues."""
     loader: _LimitedLoader | None = None

@@ -362,3 +362,16 @@ def test_sigterm_ends_the_runs_in_flight_and_keeps_the_file(tmp_path: Path) -> N
         stat = Path(f"/proc/{child}/stat")
         assert not stat.exists() or stat.read_text().split(")")[1].split()[0] == "Z"
     assert out.read_text().startswith("point,swap.design,seed,pgpgin,")
+
+
+def test_a_scenario_with_story_beats_sweeps(tmp_path: Path) -> None:
+    """A beat's `on:` key is read as the text `on` (not YAML 1.1's true) when the sweep reads the file, as
+    load_scenario reads it; a plain yaml.safe_load refused every scenario with `on:` beats."""
+    path = tmp_path / "beats.yaml"
+    path.write_text(SCENARIO + "beats:\n  - {on: first kswapd_wake, text: kswapd wakes}\n")
+    out = tmp_path / "b.csv"
+    r = swaptui(
+        "sweep", str(path), "--set", "machine.swappiness=60,100", "--ticks", "20", "--jobs", "1", "--out", str(out)
+    )
+    assert r.returncode == 0, r.stderr
+    assert [row["machine.swappiness"] for row in rows(out)] == ["60", "100"]
