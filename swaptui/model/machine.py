@@ -278,7 +278,7 @@ class Machine(ExitAndOomMixin):
         self.kswapd_cpu = self.ncpus  # its own slot in the per-CPU swap cluster cache
         self.series = []
         self.pending_events = sorted(s.events, key=lambda e: e.at)
-        self.paused_by_event = False
+        self.pause_event_tick = -1  # the tick a scripted `do: pause` ended on (the app stops there)
         self._update_gauges()
         # A story's beats (scenario `beats:`) fire on this machine's own ticks, so checkpoints carry them.
         self.story = Story(beat_specs(s.beats)) if s.beats else None
@@ -388,7 +388,7 @@ class Machine(ExitAndOomMixin):
         elif ev.do == "compact":
             compact_node(self, now)
         elif ev.do == "pause":
-            self.paused_by_event = True
+            self.pause_event_tick = self.tick + 1  # this tick's step ends on it
             self.event(now, "script", "pause requested by the scenario")
 
     def done(self) -> bool:

@@ -63,7 +63,7 @@ class MachineState:
     _event_last: dict[tuple[str, object], int]  # (kind, key) -> time of the last event logged
     series: list[dict[str, object]]
     pending_events: list[ScenarioEvent]
-    paused_by_event: bool
+    pause_event_tick: int  # the tick a scripted pause ended on, or -1
     story: Story | None  # the scenario's beats and which have fired
     # Physical memory, the zone and the LRU lists.
     memmap: MemMap

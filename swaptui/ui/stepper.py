@@ -75,7 +75,7 @@ class Frame:
     variants: tuple[VariantView, ...] = ()
     shown: int = 0
     key: str = ""  # the scenario keys that set the variants apart (`swap.design`)
-    paused_by_beat: bool = False  # running stopped here: a story beat with pause: true fired
+    paused_by_beat: bool = False  # running stopped here: a beat with pause: true fired, or a do: pause event
 
     @property
     def tick(self) -> int:
@@ -353,7 +353,13 @@ class Stepper:
                 break
 
     def _beat_stop(self, p: Player | TracePlayer | LockstepPlayer) -> bool:
-        """After a forward step: stop on the beat being headed for, or pause on a beat that asks to."""
+        """After a forward step: stop on the beat being headed for, pause on a beat that asks to, or on the tick
+        a scripted `do: pause` event ran."""
+        if self.running and getattr(getattr(p, "machine", None), "pause_event_tick", -1) == p.tick:
+            self.running = False
+            self._paused_by_beat = True  # (the frame's flag tells the app a run stopped by itself)
+            self.target = p.tick
+            return True
         story = _story(p)
         if story is None:
             return False

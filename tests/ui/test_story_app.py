@@ -91,3 +91,26 @@ def test_a_run_pauses_where_a_pause_beat_fires() -> None:
 def test_help_lists_the_story_keys() -> None:
     text = help_text().plain
     assert "Story" in text and "enter" in text and "backspace" in text and "next beat" in text
+
+
+def test_a_run_pauses_on_a_scripted_pause_event(tmp_path) -> None:
+    """`events: [{at: T, do: pause}]` stops a run on the tick the event ran (it was logged but ignored)."""
+    text = (HERE / "small-zram.yaml").read_text()
+    assert "events:" not in text
+    path = tmp_path / "pause.yaml"
+    path.write_text(text + "events:\n  - {at: 40ms, do: pause}\n")
+    scenario = load_scenario(path)
+
+    async def go():
+        app = SwapApp(scenario, speed=4096)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("space")
+            await wait_for(lambda: app.frame is not None and app.frame.tick > 0, pilot)
+            await wait_for(lambda: not app.running, pilot, timeout=60)
+            await settle(app, pilot)
+            assert app.frame.tick == 41  # the step of tick 40 (t = 40 ms) ran the event
+            await pilot.press("space")  # runs on past it
+            await wait_for(lambda: app.frame.tick > 60, pilot, timeout=60)
+
+    run(go())
