@@ -610,7 +610,7 @@ def _cgroup_value(key: str, value: object, version: int) -> int:
         raise ValueError(f"expected a whole number from 0 to 200; got {_shown(value)}")
     if key == "memory.zswap.writeback":
         if isinstance(value, bool) or value in (0, 1):
-            return int(value)  # type: ignore[arg-type]
+            return int(value)
         raise ValueError(f"expected 0 or 1; got {_shown(value)}")
     unlimited = "max or -1" if version == 1 else "max"
     if value == "max" or (version == 1 and value in (-1, "-1")):
