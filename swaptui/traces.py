@@ -312,6 +312,9 @@ class Trace:
             block = s.get("memcg")
             if not isinstance(block, dict):
                 return 0
+            inner = list(block.values())
+            if "stat" not in block and name not in block and len(inner) == 1 and isinstance(inner[0], dict):
+                block = inner[0]  # a swaptui --json series: {cgroup name: its figures}, one cgroup
             stat = block.get("stat")
             v = block.get(name, stat.get(name, 0) if isinstance(stat, dict) else 0)
             return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0

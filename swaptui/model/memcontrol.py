@@ -176,8 +176,8 @@ class MemCgroups:
 
     def try_counters(self, memcg: int, nr: int) -> tuple[int, bool]:
         """page_counter_try_charge of nr pages on memsw (v1) then memory, up the hierarchy: all or nothing.
-        Returns (-1, _) on success, else (the cgroup whose counter refused, whether it was memsw); the refusing
-        counter's failcnt goes up by one."""
+        Returns (-1, _) on success, else (the cgroup whose counter refused, whether it was memsw); on v1 the
+        refusing counter's failcnt goes up by one."""
         chain = self.chain[memcg]
         if self.v1:
             for c in chain:
@@ -186,7 +186,8 @@ class MemCgroups:
                     return c, True
         for c in chain:
             if self.usage[c] + nr > self.max[c]:
-                self.failcnt[c] += 1
+                if self.v1:
+                    self.failcnt[c] += 1  # track_failcnt: legacy (v1) counters only, since 6.13
                 return c, False
         self.charge_counters(memcg, nr)
         return -1, False
