@@ -43,6 +43,11 @@ ROOT = 0
 MEMCG_CHARGE_BATCH = 64  # include/linux/memcontrol.h
 MAX_RECLAIM_RETRIES = 16  # include/linux/swap.h
 PAGE_ALLOC_COSTLY_ORDER = 3
+HZ = 1000  # CONFIG_HZ: the penalty is counted in jiffies (its length in time does not depend on HZ)
+MEMCG_DELAY_PRECISION_SHIFT = 20
+MEMCG_DELAY_SCALING_SHIFT = 14
+MEMCG_MAX_HIGH_DELAY_JIFFIES = 2 * HZ
+SWAP_CLUSTER_MAX = 32
 PAGE_COUNTER_MAX = 1 << 52  # pages: LONG_MAX / PAGE_SIZE rounded, far above any machine here
 PAGE_SIZE = 4096
 
@@ -67,6 +72,7 @@ STAT_NAMES = (
     "workingset_activate_anon",
     "swaptui_reclaim_ns",  # simulated CPU time its tasks spent in limit reclaim
     "swaptui_fault_fallback_charge",  # large-folio faults whose folio it could not charge
+    "swaptui_high_throttle_ns",  # time its tasks slept in memory.high's penalty
 )
 """memory.stat's event counters the model keeps, by the kernel's names (memcg_vm_event_stat)."""
 EVENT_NAMES = ("low", "high", "max", "oom", "oom_kill", "swap_max", "swap_fail")
@@ -434,6 +440,7 @@ def try_charge(m: Machine, p: Process, memcg: int, nr: int, now: int) -> tuple[b
         if over < 0:
             if batch > nr:
                 cg.refill_stock(cpu, memcg, batch - nr)
+            note_over_high(cg, p, memcg, batch)
             return True, spent
         if batch > nr:
             batch = nr
@@ -484,6 +491,7 @@ def charge_pages(m: Machine, p: Process, n: int, now: int, budget: int) -> tuple
         if room >= MEMCG_CHARGE_BATCH:
             batches = min(-(-need // MEMCG_CHARGE_BATCH), room // MEMCG_CHARGE_BATCH)
             cg.charge_counters(memcg, batches * MEMCG_CHARGE_BATCH)
+            note_over_high(cg, p, memcg, batches * MEMCG_CHARGE_BATCH)
             use = min(need, batches * MEMCG_CHARGE_BATCH)
             got += use
             cg.refill_stock(cpu, memcg, batches * MEMCG_CHARGE_BATCH - use)
@@ -492,6 +500,7 @@ def charge_pages(m: Machine, p: Process, n: int, now: int, budget: int) -> tuple
             for _ in range(min(need, room)):
                 cg.try_counters(memcg, MEMCG_CHARGE_BATCH)  # refused: failcnt
                 cg.try_counters(memcg, 1)
+            note_over_high(cg, p, memcg, min(need, room))
             got += min(need, room)
             continue
         ok, more = try_charge(m, p, memcg, 1, now + spent)
@@ -514,6 +523,7 @@ REPORT_HELP = {
     **{name: f"memory.stat {name} (over the subtree)" for name in STAT_NAMES if not name.startswith("swaptui_")},
     "swaptui_reclaim_ns": "simulated CPU time its tasks spent in limit reclaim, ns",
     "swaptui_fault_fallback_charge": "large-folio faults that fell back because the folio could not be charged",
+    "swaptui_high_throttle_ns": "time its tasks slept in memory.high's throttle (mem_cgroup_handle_over_high), ns",
     **{f"events.{name}": f"memory.events {name}" for name in EVENT_NAMES},
 }
 """What each per-cgroup figure of `report` is, by its key."""
@@ -538,3 +548,84 @@ def report(cg: MemCgroups, memcg: int) -> dict[str, int]:
 def reports(cg: MemCgroups) -> dict[str, dict[str, int]]:
     """Every cgroup but the root, by name."""
     return {cg.names[c]: report(cg, c) for c in range(1, cg.n)}
+
+
+# -- memory.high (mem_cgroup_handle_over_high) ------------------------------------------------------------
+
+
+def note_over_high(cg: MemCgroups, p: Process, memcg: int, batch: int) -> None:
+    """try_charge_memcg's done_restock: a charge that leaves the cgroup (or an ancestor) over memory.high adds
+    its batch to the task's memcg_nr_pages_over_high, paid on the way back to user space."""
+    for c in cg.chain[memcg]:
+        if c == ROOT:
+            break
+        if cg.usage[c] > cg.high[c]:
+            p.memcg_nr_pages_over_high += batch
+            return
+
+
+def calculate_overage(usage: int, high: int) -> int:
+    """calculate_overage: (usage - high) / high in 2^-20 units, 0 when not over."""
+    if usage <= high:
+        return 0
+    high = max(high, 1)
+    return ((usage - high) << MEMCG_DELAY_PRECISION_SHIFT) // high
+
+
+def calculate_high_delay(nr_pages: int, max_overage: int) -> int:
+    """calculate_high_delay: the throttle in jiffies, quadratic in the overage, scaled by the task's share
+    (nr_pages against the nominal MEMCG_CHARGE_BATCH)."""
+    if not max_overage:
+        return 0
+    penalty = max_overage * max_overage * HZ
+    penalty >>= MEMCG_DELAY_PRECISION_SHIFT
+    penalty >>= MEMCG_DELAY_SCALING_SHIFT
+    return penalty * nr_pages // MEMCG_CHARGE_BATCH
+
+
+def max_overage(cg: MemCgroups, memcg: int) -> int:
+    """mem_find_max_overage: the largest memory.high overage from the cgroup up to (not including) the root."""
+    return max((calculate_overage(int(cg.usage[c]), int(cg.high[c])) for c in cg.chain[memcg] if c != ROOT), default=0)
+
+
+def handle_over_high(m: Machine, p: Process, now: int) -> int:
+    """mem_cgroup_handle_over_high: reclaim the batch from every cgroup over memory.high up the chain
+    (reclaim_high, memory.events high), again by SWAP_CLUSTER_MAX while that makes progress or retries last,
+    then, if the penalty is over HZ/100, sleep it (at most 2 s). Returns ns spent reclaiming; the sleep is set
+    as the task's sleep_until (it stops running this tick)."""
+    from swaptui.model.vmscan import try_to_free_mem_cgroup_pages
+
+    cg = m.memcg
+    nr_pages = p.memcg_nr_pages_over_high
+    if cg is None or not nr_pages:
+        return 0
+    p.memcg_nr_pages_over_high = 0
+    spent = 0
+    retries = MAX_RECLAIM_RETRIES
+    in_retry = False
+    while not p.exited:
+        reclaimed = 0
+        for c in cg.chain[p.memcg]:
+            if c == ROOT:
+                break
+            if cg.usage[c] <= cg.high[c]:
+                continue
+            cg.memory_event(c, "high")
+            sc = try_to_free_mem_cgroup_pages(m, c, SWAP_CLUSTER_MAX if in_retry else nr_pages, p.cpu, now + spent)
+            spent += sc.cost
+            cg.count("swaptui_reclaim_ns", p.memcg, sc.cost - sc.io_wait)
+            reclaimed += sc.nr_reclaimed
+        penalty = min(calculate_high_delay(nr_pages, max_overage(cg, p.memcg)), MEMCG_MAX_HIGH_DELAY_JIFFIES)
+        if penalty <= HZ // 100:
+            return spent
+        if reclaimed or retries:
+            if not reclaimed:
+                retries -= 1
+            in_retry = True
+            continue
+        sleep = penalty * (1_000_000_000 // HZ)
+        p.sleep_until = now + spent + sleep
+        p.throttled = True
+        cg.count("swaptui_high_throttle_ns", p.memcg, sleep)
+        return spent
+    return spent

@@ -98,7 +98,12 @@ def alloc_pages_task(
     m.memcg.commit_charge(frames, p.memcg)
     if len(frames) < charged:
         m.memcg.cancel_charge(p.memcg, charged - len(frames))
-    return frames, spent + more
+    spent += more
+    if p.memcg_nr_pages_over_high:
+        from swaptui.model.memcontrol import handle_over_high
+
+        spent += handle_over_high(m, p, now + spent)  # the fault's return to user space
+    return frames, spent
 
 
 def _alloc_pages(
@@ -459,6 +464,10 @@ def charge_large_folio(m: Machine, p: Process, head: int, order: int, now: int) 
         m.memcg.count("swaptui_fault_fallback_charge", p.memcg)
         return False
     m.memcg.commit_charge(frames, p.memcg)
+    if p.memcg_nr_pages_over_high:
+        from swaptui.model.memcontrol import handle_over_high
+
+        p.debt_ns -= handle_over_high(m, p, now)
     return True
 
 

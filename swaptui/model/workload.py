@@ -114,6 +114,7 @@ class Process:
     # budget and accounting
     debt_ns: int = 0
     throttled: bool = False
+    memcg_nr_pages_over_high: int = 0  # pages charged over memory.high, paid on return to user space
     touched: int = 0
     no_progress: int = 0
     last_run: int = MAX_RUN_HINT
