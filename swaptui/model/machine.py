@@ -19,7 +19,7 @@ from swaptui.model.compaction import CompactionState, Kcompactd, compact_node
 from swaptui.model.costs import CostTable, backend_profile, costs_for_cpu, cpu_factor
 from swaptui.model.filemap import reclaim_file_folios
 from swaptui.model.lru import LruList, lru_del, new_lru
-from swaptui.model.memcontrol import MemCgroups
+from swaptui.model.memcontrol import UNMODELLED_CGROUP_FILES, MemCgroups
 from swaptui.model.memmap import (
     FRAME_ANON,
     FRAME_KERNEL,
@@ -272,6 +272,15 @@ class Machine(ExitAndOomMixin):
         if s.cgroups:
             self.memcg = MemCgroups(s.cgroups, pages, self.swap.nr_slots, self.ncpus, mc.swappiness)
             self.zone.on_free = self.memcg.uncharge_frames
+            for cg in s.cgroups:
+                # Set to anything but the default (max; writeback 1): a limit the model would not enforce.
+                defaults = {"memory.zswap.writeback": 1}
+                kept = [k for k in UNMODELLED_CGROUP_FILES if k in cg.files and cg.files[k] != defaults.get(k, -1)]
+                if kept:
+                    self.notices.append(
+                        f"cgroup {cg.name}: {', '.join(kept)} kept but not modelled yet (the model does not charge "
+                        "zswap to cgroups, nor run soft-limit reclaim)"
+                    )
 
         # Workloads.
         self.spaces = AddressSpaces(nr_vpages)

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from swaptui.scenario import Cgroup
 
 ROOT = 0
+UNMODELLED_CGROUP_FILES = ("memory.zswap.max", "memory.zswap.writeback", "memory.soft_limit_in_bytes")
+"""Files a scenario may set that the model keeps but does not act on yet (a notice says so when set)."""
 MEMCG_CHARGE_BATCH = 64  # include/linux/memcontrol.h
 MAX_RECLAIM_RETRIES = 16  # include/linux/swap.h
 PAGE_ALLOC_COSTLY_ORDER = 3
