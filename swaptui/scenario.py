@@ -696,9 +696,31 @@ class Event(_Schema):
     """A scripted action at a given time."""
 
     at: Duration = Field(description="When to act, within the scenario's duration.")
-    do: Literal["compact", "drop_caches", "pause"] = Field(
-        description="compact (echo 1 > /proc/sys/vm/compact_memory), drop_caches, or pause the player."
+    do: Literal["compact", "drop_caches", "pause", "reclaim"] = Field(
+        description="compact (echo 1 > /proc/sys/vm/compact_memory), drop_caches, pause the player, or reclaim "
+        "(echo AMOUNT > memory.reclaim of a cgroup)."
     )
+    cgroup: Name | None = Field(None, description="reclaim: the cgroup whose memory.reclaim is written.")
+    amount: Annotated[Size, size_range(positive=True)] | None = Field(
+        None, description="reclaim (required): how much to reclaim, such as 100MiB."
+    )
+    swappiness: int | None = Field(
+        None, ge=0, le=200, strict=True, description="reclaim: memory.reclaim's swappiness= argument, 0 to 200."
+    )
+
+    @model_validator(mode="after")
+    def _reclaim_keys(self) -> Event:
+        """cgroup, amount and swappiness belong to reclaim; reclaim needs cgroup and amount."""
+        problems: list[tuple[Key, str]] = []
+        for key in ("cgroup", "amount", "swappiness"):
+            if self.do != "reclaim" and key in self.model_fields_set:
+                problems.append(((key,), f"'{key}' applies only to do: reclaim, not {self.do}"))
+        if self.do == "reclaim":
+            for key, example in (("cgroup", "build"), ("amount", "100MiB")):
+                if getattr(self, key) is None:
+                    problems.append(((key,), f"missing required key '{key}': reclaim needs one, such as {example}"))
+        _raise_problems(problems)
+        return self
 
 
 class Caption(_Schema):
@@ -861,6 +883,11 @@ class Scenario(_Schema):
                     break
                 seen.add(up)
                 up = self.cgroups[names[up]].parent
+        for i, ev in enumerate(self.events):
+            if ev.cgroup is not None and ev.cgroup != "root" and ev.cgroup not in names:
+                problems.append(
+                    (("events", i, "cgroup"), f"unknown cgroup '{ev.cgroup}'" + _suggest(ev.cgroup, list(names)))
+                )
         for i, w in enumerate(self.workloads):
             if w.cgroup is not None and w.cgroup != "root" and w.cgroup not in names:
                 hint = _suggest(w.cgroup, list(names)) or (

@@ -363,6 +363,27 @@ BAD = [
         "one cgroup version per scenario",
     ),
     (
+        "reclaim-without-amount",
+        _append("cgroups:\n  - {name: a}\nevents:\n  - {at: 1s, do: reclaim, cgroup: a}\n"),
+        19,
+        "events[0].amount",
+        "missing required key 'amount'",
+    ),
+    (
+        "amount-on-compact",
+        _append("events:\n  - {at: 1s, do: compact, amount: 1MiB}\n"),
+        17,
+        "events[0].amount",
+        "applies only to do: reclaim",
+    ),
+    (
+        "reclaim-unknown-cgroup",
+        _append("events:\n  - {at: 1s, do: reclaim, cgroup: b, amount: 1MiB}\n"),
+        17,
+        "events[0].cgroup",
+        "unknown cgroup 'b'",
+    ),
+    (
         "workload-unknown-cgroup",
         _edit("passes: 2", "passes: 2\n    cgroup: bulid\ncgroups:\n  - {name: build}"),
         16,

@@ -432,6 +432,10 @@ class Machine(ExitAndOomMixin):
             self.event(now, "script", f"drop_caches: dropped {len(frames)} page-cache pages")
         elif ev.do == "compact":
             compact_node(self, now)
+        elif ev.do == "reclaim":
+            from swaptui.model.memcontrol import memory_reclaim
+
+            memory_reclaim(self, ev.cgroup, ev.amount // PAGE_SIZE, ev.swappiness, now)
         elif ev.do == "pause":
             self.paused_by_event = True
             self.event(now, "script", "pause requested by the scenario")

@@ -631,3 +631,40 @@ def handle_over_high(m: Machine, p: Process, now: int) -> int:
         cg.count("swaptui_high_throttle_ns", p.memcg, sleep)
         return spent
     return spent
+
+
+# -- memory.reclaim -------------------------------------------------------------------------------------
+
+
+def memory_reclaim(m: Machine, name: str | None, nr_to_reclaim: int, swappiness: int | None, now: int) -> int:
+    """memory_reclaim (a write to memory.reclaim): proactive reclaim of the cgroup's subtree in batches of a
+    quarter of what is left (try_to_free_mem_cgroup_pages with MEMCG_RECLAIM_PROACTIVE, swappiness= if given),
+    giving up after MAX_RECLAIM_RETRIES rounds that reclaim nothing (-EAGAIN). Counted as memory.stat
+    pgscan_proactive / pgsteal_proactive. Returns pages reclaimed."""
+    from swaptui.model.vmscan import try_to_free_mem_cgroup_pages
+
+    if m.memcg is None:
+        m.event(now, "script", "memory.reclaim: the scenario has no cgroups")
+        return 0
+    memcg = m.memcg.index(name)
+    reclaimed = 0
+    retries = MAX_RECLAIM_RETRIES
+    cost = 0
+    while reclaimed < nr_to_reclaim:
+        batch = (nr_to_reclaim - reclaimed) // 4
+        sc = try_to_free_mem_cgroup_pages(
+            m, memcg, batch, m.ncpus - 1, now + cost, may_swap=True, proactive=True, swappiness=swappiness
+        )
+        cost += sc.cost
+        if not sc.nr_reclaimed:
+            if not retries:
+                break
+            retries -= 1
+        reclaimed += sc.nr_reclaimed
+    m.event(
+        now,
+        "script",
+        f"memory.reclaim of {m.memcg.names[memcg]}: {reclaimed} of {nr_to_reclaim} pages in {cost / 1e6:.2f} ms"
+        + ("" if reclaimed >= nr_to_reclaim else " (-EAGAIN)"),
+    )
+    return reclaimed

@@ -256,3 +256,22 @@ def test_memory_high_reclaims_and_throttles_the_task_above_it() -> None:
     r = report(m.memcg, 1)  # type: ignore[arg-type]
     assert r["events.high"] > 0 and r["events.max"] == 0 and r["pgsteal"] > 0
     assert r["max_usage_in_bytes"] < 12 << 20
+
+
+def test_memory_reclaim_event_reclaims_the_amount_proactively() -> None:
+    """{at, do: reclaim, cgroup, amount}: memory_reclaim takes 8 MiB from the cgroup, counted as
+    pgsteal_proactive in its memory.stat and not as kswapd or direct reclaim anywhere."""
+    text = small_scenario_yaml(
+        workloads="- {name: hc, kind: hotcold, size: 24MiB, hot_size: 4MiB, cgroup: a}",
+        memory="128MiB",
+        duration="1s",
+    )
+    text += "cgroups:\n  - {name: a}\nevents:\n  - {at: 500ms, do: reclaim, cgroup: a, amount: 8MiB, swappiness: 200}\n"
+    m = Machine(load_scenario_text(text, check_memory=False), check_invariants=True)
+    m.step(499)
+    before = int(m.memcg.usage[1])  # type: ignore[union-attr]
+    m.step(2)
+    r = report(m.memcg, 1)  # type: ignore[arg-type]
+    assert r["pgsteal_proactive"] >= 8 * MIB and r["pgsteal_direct"] == 0 == m.vm["pgsteal_direct"]
+    assert before - int(m.memcg.usage[1]) >= 7 * MIB  # type: ignore[union-attr]
+    assert any("memory.reclaim of a" in e.text for e in m.events)
