@@ -405,6 +405,11 @@ def _args_validate(parser: argparse.ArgumentParser) -> None:
     """Declare the scenario and the recorded trace to check it against."""
     _args_scenario(parser)
     parser.add_argument("trace", metavar="TRACE", help="recorded kernel trace (NAME.jsonl, shared/traces format)")
+    parser.add_argument(
+        "--cgroup",
+        metavar="NAME",
+        help="the scenario's cgroup to compare with the trace's memcg block (default: its only cgroup)",
+    )
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -421,8 +426,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     except TraceError as error:
         _fail(str(error))
         return 2
+    names = [cg.name for cg in scenario.cgroups]
+    cgroup = args.cgroup
+    if cgroup is not None and cgroup not in names:
+        known = ", ".join(names) if names else "none"
+        _fail(f"--cgroup: {args.file} has no cgroup named {cgroup!r} (its cgroups: {known})")
+        return 2
+    if cgroup is None and trace.has_memcg() and len(names) > 1:
+        _fail(f"--cgroup: {args.file} has {len(names)} cgroups ({', '.join(names)}); name the one to compare")
+        return 2
+    if cgroup is None and trace.has_memcg() and names:
+        cgroup = names[0]
     _compiling_notice()
-    run = run_model(Machine(scenario), scenario.ticks)
+    run = run_model(Machine(scenario), scenario.ticks, cgroup=cgroup)
     text, passed = render(run, trace, scenario.name)
     sys.stdout.write(text)
     return 0 if passed else 1

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from swaptui.model.machine import Machine
+from swaptui.model.memcontrol import REPORT_HELP, reports
 from swaptui.model.vmstat import GAUGES, HELP, INDEX, NAMES
 from swaptui.output import TextSink
 from swaptui.text import markup_safe
@@ -31,19 +32,26 @@ class SeriesWriter:
 
     def __post_init__(self) -> None:
         self._csv = csv.writer(self.csv_out, lineterminator="\n") if self.csv_out else None
-        if self._csv:
-            self._csv.writerow(["tick", "t_ns", *NAMES])
+        self._cgroup_columns: list[tuple[str, str]] | None = None
 
     def row(self, m: Machine) -> None:
         """Write the machine's current counters if this tick is sampled."""
         if m.tick % self.every:
             return
         values = [int(v) for v in m.vm.values]
+        cgroups = reports(m.memcg) if m.memcg is not None else None
         if self.json_out:
-            rec = {"tick": m.tick, "t_ns": m.now, "vmstat": dict(zip(NAMES, values))}
+            rec: dict[str, object] = {"tick": m.tick, "t_ns": m.now, "vmstat": dict(zip(NAMES, values))}
+            if cgroups is not None:
+                rec["memcg"] = cgroups  # each cgroup's usage, failcnt, memory.stat and memory.events
             self.json_out.write(json.dumps(rec, separators=(",", ":")) + "\n")
         if self._csv:
-            self._csv.writerow([m.tick, m.now, *values])
+            if self._cgroup_columns is None:
+                self._cgroup_columns = [(name, key) for name, figures in (cgroups or {}).items() for key in figures]
+                extra = [f"memcg.{name}.{key}" for name, key in self._cgroup_columns]
+                self._csv.writerow(["tick", "t_ns", *NAMES, *extra])
+            more = [cgroups[name][key] for name, key in self._cgroup_columns] if cgroups else []
+            self._csv.writerow([m.tick, m.now, *values, *more])
 
 
 # The counters `--plot` draws (swaptui.plots.PANELS), sampled by SeriesRecorder.
@@ -165,6 +173,19 @@ def render_summary(m: Machine, wall_s: float, show_all: bool = False) -> str:
     for name, value, text in summary_rows(m, show_all):
         table.add_row(name, f"{value:,}", text)
     console.print(table)
+    if m.memcg is not None:
+        cgroups = reports(m.memcg)
+        ct = Table(title="memory cgroups (memory.stat, memory.events, v1 failcnt; cumulative)", show_lines=False)
+        ct.add_column("counter")
+        for name in cgroups:
+            ct.add_column(markup_safe(name), justify="right")
+        ct.add_column("meaning")
+        keys = list(next(iter(cgroups.values())))
+        for key in keys:
+            vals = [figures[key] for figures in cgroups.values()]
+            if show_all or any(vals) or key in ("usage_in_bytes", "failcnt", "events.max", "events.oom_kill"):
+                ct.add_row(key, *(f"{v:,}" for v in vals), REPORT_HELP[key])
+        console.print(ct)
     for e in list(m.events)[-5:]:
         console.print(f"{e.time_ns / 1e9:9.3f}s  {e.text}")
     if m.story is not None:

@@ -511,6 +511,9 @@ class Workload(_Schema):
         "usemem and slab: once every page is allocated, free every Nth one (2: every other page) and keep "
         "the rest; 0 frees nothing. Fragments physical memory.",
     )
+    cgroup: Name | None = Field(
+        None, description="The memory cgroup (a name under cgroups) its processes run in; default: the root."
+    )
     migratetype: Literal["unmovable", "reclaimable"] = Field(
         "unmovable",
         description="slab: the pageblock type its allocations want (GFP_KERNEL: unmovable; "
@@ -595,13 +598,149 @@ class Workload(_Schema):
         return self.size
 
 
+CGROUP_V2_FILES: dict[str, str] = {
+    "memory.max": "the hard limit: a charge over it reclaims in the charging task, then OOM-kills in the cgroup",
+    "memory.high": "the throttle limit: over it, tasks reclaim and sleep on their way back to user space",
+    "memory.low": "best-effort protection from reclaim while usage is under it",
+    "memory.min": "hard protection from reclaim while usage is under it",
+    "memory.swap.max": "the swap limit: swap-out is refused when the cgroup's swap use would exceed it",
+    "memory.zswap.max": "the zswap limit: zswap stores are refused over it",
+    "memory.zswap.writeback": "0 or 1: whether zswap entries may be written back to the device",
+}
+"""The cgroup v2 memory controller's files a scenario may set (Documentation/admin-guide/cgroup-v2.rst)."""
+CGROUP_V1_FILES: dict[str, str] = {
+    "memory.limit_in_bytes": "the memory limit: a charge over it reclaims in the charging task, then OOM-kills",
+    "memory.memsw.limit_in_bytes": "the memory+swap limit: memory and swap charged together",
+    "memory.swappiness": "0 to 200: the cgroup's own swappiness for its reclaim",
+    "memory.soft_limit_in_bytes": "the soft limit (kept, not modelled: soft-limit reclaim is not built)",
+}
+"""The cgroup v1 memory controller's files a scenario may set (Documentation/admin-guide/cgroup-v1/memory.rst)."""
+CGROUP_MAX = -1
+"""A limit written as max (v2) or -1 (v1): PAGE_COUNTER_MAX, no limit."""
+_CGROUP_KEYS = ("name", "version", "parent")
+
+
+def _cgroup_value(key: str, value: object, version: int) -> int:
+    """A cgroup file's value as the kernel's write handler takes it: bytes (a count, or with a K/M/G/T suffix as
+    memparse reads it, or the project's KiB/MiB/GiB units) or max (v1: -1) as CGROUP_MAX; memory.swappiness a
+    number from 0 to 200 (mem_cgroup_swappiness_write), memory.zswap.writeback 0 or 1."""
+    if key == "memory.swappiness":
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 200:
+            return value
+        raise ValueError(f"expected a whole number from 0 to 200; got {_shown(value)}")
+    if key == "memory.zswap.writeback":
+        if isinstance(value, bool) or value in (0, 1):
+            return int(value)
+        raise ValueError(f"expected 0 or 1; got {_shown(value)}")
+    unlimited = "max or -1" if version == 1 else "max"
+    if value == "max" or (version == 1 and value in (-1, "-1")):
+        return CGROUP_MAX
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"expected a byte count of at least 0 or {unlimited}; got {value}")
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*", value):
+        return int(value)
+    try:
+        return parse_size(value)
+    except ValueError:
+        raise ValueError(
+            f"expected {unlimited}, a byte count or a size such as 3G or 512MiB; got {_shown(value)}"
+        ) from None
+
+
+class Cgroup(_Schema):
+    """A memory cgroup, its limits written with the kernel's own file names as keys."""
+
+    name: Name = Field(description="Cgroup name, unique among cgroups (letters, digits, _ . -); not 'root'.")
+    version: Literal[1, 2] = Field(2, description="Memory controller version: 2 (the default) or 1.")
+    parent: Name | None = Field(None, description="The cgroup it is nested in; default: the root.")
+    files: dict[str, int] = Field(
+        default_factory=dict,
+        description="The controller files set (filled from the cgroup's own keys, such as memory.max).",
+        exclude=True,
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _file_keys(cls, data: Any) -> Any:
+        """Gather the controller files (memory.max, memory.limit_in_bytes ...) into `files`, each checked."""
+        if not isinstance(data, dict):
+            return data
+        version = data.get("version", 2)
+        own, other = (CGROUP_V1_FILES, CGROUP_V2_FILES) if version == 1 else (CGROUP_V2_FILES, CGROUP_V1_FILES)
+        problems: list[tuple[Key, str]] = []
+        files: dict[str, int] = {}
+        rest: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in _CGROUP_KEYS:
+                rest[key] = value
+            elif version not in (1, 2):
+                continue  # the version's own error says what is wrong
+            elif key in own:
+                try:
+                    files[key] = _cgroup_value(key, value, version)
+                except ValueError as error:
+                    problems.append(((key,), str(error)))
+            elif key in other:
+                if version == 1:
+                    hint = "this cgroup is version 1 (remove version: 1 to use v2 files)"
+                else:
+                    hint = "this cgroup is version 2 (add version: 1 to use v1 files)"
+                problems.append(((key,), f"'{key}' is a cgroup v{3 - version} file; {hint}"))
+            else:
+                names = [*_CGROUP_KEYS, *own]
+                problems.append(
+                    (
+                        (key,),
+                        f"unknown key '{key}'" + (_suggest(key, names) or f"; expected one of: {', '.join(names)}"),
+                    )
+                )
+        _raise_problems(problems)
+        return {**rest, "files": files}
+
+    def limit(self, key: str) -> int:
+        """The value of one file: as set, or the kernel's default (max for limits, 0 for protection)."""
+        if key in self.files:
+            return self.files[key]
+        if key in ("memory.low", "memory.min"):
+            return 0
+        if key == "memory.swappiness":
+            return -1  # not set: the parent's (vm.swappiness at the top)
+        if key == "memory.zswap.writeback":
+            return 1
+        return CGROUP_MAX
+
+
 class Event(_Schema):
     """A scripted action at a given time."""
 
     at: Duration = Field(description="When to act, within the scenario's duration.")
-    do: Literal["compact", "drop_caches", "pause"] = Field(
-        description="compact (echo 1 > /proc/sys/vm/compact_memory), drop_caches, or pause the player."
+    do: Literal["compact", "drop_caches", "pause", "reclaim"] = Field(
+        description="compact (echo 1 > /proc/sys/vm/compact_memory), drop_caches, pause the player, or reclaim "
+        "(echo AMOUNT > memory.reclaim of a cgroup)."
     )
+    cgroup: Name | None = Field(None, description="reclaim: the cgroup whose memory.reclaim is written.")
+    amount: Annotated[Size, size_range(positive=True)] | None = Field(
+        None, description="reclaim (required): how much to reclaim, such as 100MiB."
+    )
+    swappiness: int | None = Field(
+        None, ge=0, le=200, strict=True, description="reclaim: memory.reclaim's swappiness= argument, 0 to 200."
+    )
+
+    @model_validator(mode="after")
+    def _reclaim_keys(self) -> Event:
+        """cgroup, amount and swappiness belong to reclaim; reclaim needs cgroup and amount."""
+        problems: list[tuple[Key, str]] = []
+        for key in ("cgroup", "amount", "swappiness"):
+            if self.do != "reclaim" and key in self.model_fields_set:
+                problems.append(((key,), f"'{key}' applies only to do: reclaim, not {self.do}"))
+        if self.do == "reclaim":
+            for key, example in (("cgroup", "build"), ("amount", "100MiB")):
+                if getattr(self, key) is None:
+                    problems.append(((key,), f"missing required key '{key}': reclaim needs one, such as {example}"))
+        _raise_problems(problems)
+        return self
 
 
 class Caption(_Schema):
@@ -707,6 +846,11 @@ class Scenario(_Schema):
         description=f"The processes that use memory; at least one, at most {MAX_WORKLOADS} workloads and "
         f"{MAX_PROCESSES} processes in all.",
     )
+    cgroups: tuple[Cgroup, ...] = Field(
+        (),
+        max_length=64,
+        description="Memory cgroups (one controller version for all), at most 64; workloads name theirs with cgroup.",
+    )
     events: tuple[Event, ...] = Field((), description="Scripted actions at given times.")
     captions: tuple[Caption, ...] = Field(
         (), description="Narration shown in the app at given times (the older form of beats)."
@@ -803,6 +947,7 @@ class Scenario(_Schema):
                         ),
                     )
                 )
+        problems += self._cgroup_tree()
         for i, design in enumerate(self.compare or ()):
             if design in (self.compare or ())[:i]:
                 problems.append(
@@ -811,8 +956,55 @@ class Scenario(_Schema):
         _raise_problems(problems)
         return self
 
+    def _cgroup_tree(self) -> list[tuple[Key, str]]:
+        """Cgroup names unique and not 'root', one version, parents that exist and no cycles, known workload cgroups."""
+        problems: list[tuple[Key, str]] = [
+            (("cgroups", i, "name"), message) for i, message in _duplicates(self.cgroups, "cgroups")
+        ]
+        names = {cg.name: i for i, cg in enumerate(self.cgroups)}
+        for i, cg in enumerate(self.cgroups):
+            if cg.name == "root":
+                problems.append(
+                    (("cgroups", i, "name"), "'root' is the root cgroup, which is always there; pick another name")
+                )
+            if cg.version != self.cgroups[0].version:
+                problems.append(
+                    (
+                        ("cgroups", i, "version"),
+                        (
+                            f"one cgroup version per scenario: cgroups[0] is version {self.cgroups[0].version}, "
+                            f"this one {cg.version}"
+                        ),
+                    )
+                )
+            if cg.parent is not None and cg.parent != "root" and cg.parent not in names:
+                problems.append(
+                    (("cgroups", i, "parent"), f"unknown cgroup '{cg.parent}'" + _suggest(cg.parent, list(names)))
+                )
+        for i, cg in enumerate(self.cgroups):
+            seen = {cg.name}
+            up = cg.parent
+            while up is not None and up in names:
+                if up in seen:
+                    problems.append((("cgroups", i, "parent"), f"cgroup '{cg.name}' is its own ancestor (a cycle)"))
+                    break
+                seen.add(up)
+                up = self.cgroups[names[up]].parent
+        for i, ev in enumerate(self.events):
+            if ev.cgroup is not None and ev.cgroup != "root" and ev.cgroup not in names:
+                problems.append(
+                    (("events", i, "cgroup"), f"unknown cgroup '{ev.cgroup}'" + _suggest(ev.cgroup, list(names)))
+                )
+        for i, w in enumerate(self.workloads):
+            if w.cgroup is not None and w.cgroup != "root" and w.cgroup not in names:
+                hint = _suggest(w.cgroup, list(names)) or (
+                    f"; the cgroups are: {', '.join(names)}" if names else "; the scenario lists no cgroups"
+                )
+                problems.append((("workloads", i, "cgroup"), f"unknown cgroup '{w.cgroup}'{hint}"))
+        return problems
 
-def _duplicates(items: Sequence[SwapDevice | Workload], key: str) -> Iterator[tuple[int, str]]:
+
+def _duplicates(items: Sequence[SwapDevice | Workload | Cgroup], key: str) -> Iterator[tuple[int, str]]:
     """Yield (index, message) for each item whose name an earlier item in the list already uses."""
     first: dict[str, int] = {}
     for i, item in enumerate(items):

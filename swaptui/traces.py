@@ -300,6 +300,28 @@ class Trace:
         c = self.counter(name)
         return int(c[-1] - c[0]) if len(c) else 0
 
+    def has_memcg(self) -> bool:
+        """Whether the samples carry the workload's memory cgroup (a `memcg` block: memory.stat, failcnt)."""
+        return any(isinstance(s.get("memcg"), dict) for s in self.samples)
+
+    def memcg_delta(self, name: str) -> int:
+        """Last sample minus first of a figure of the `memcg` block: failcnt, memsw_failcnt, or a memory.stat
+        counter (pgfault, pgmajfault, workingset_refault_anon, pgpgin ...); 0 where absent."""
+
+        def value(s: dict) -> int:
+            block = s.get("memcg")
+            if not isinstance(block, dict):
+                return 0
+            inner = list(block.values())
+            if "stat" not in block and name not in block and len(inner) == 1 and isinstance(inner[0], dict):
+                block = inner[0]  # a swaptui --json series: {cgroup name: its figures}, one cgroup
+            stat = block.get("stat")
+            v = block.get(name, stat.get(name, 0) if isinstance(stat, dict) else 0)
+            return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
+
+        with_block = [s for s in self.samples if isinstance(s.get("memcg"), dict)]
+        return value(with_block[-1]) - value(with_block[0]) if with_block else 0
+
     def phases(self) -> list[str]:
         """The workload's phases that carry progress (for usemem: alloc, reread), in order."""
         return [

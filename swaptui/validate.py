@@ -3,6 +3,11 @@
 The counts that follow from the workload (pswpout, pswpin, refaults, major faults, readahead)
 should land within 20 % of the kernel's, and kswapd's share of reclaim within 0.1. Series are
 compared against workload progress, because emulation distorts the traces' wall time.
+
+A trace recorded in a memory cgroup (its samples carry a `memcg` block) is held to the memcg targets:
+pswpout, pswpin, pgscan_anon, pgsteal_anon, workingset_refault_anon, swap_ra, swap_ra_hit and the
+cgroup's pgmajfault within 10 %, and pgsteal_kswapd, pgsteal_direct and allocstall exactly 0 (limit
+reclaim counts none of them); the cgroup's memory.stat and failcnt are set beside one model cgroup's.
 """
 
 from __future__ import annotations
@@ -36,6 +41,20 @@ COUNTERS = (
 WORKLOAD_COUNTS = ("pswpout", "pswpin", "workingset_refault_anon", "pgmajfault", "swap_ra", "swap_ra_hit")
 TOLERANCE = 0.20
 SHARE_TOLERANCE = 0.10
+MEMCG_COUNTERS = ("pgscan_anon", "pgsteal_anon")  # shown (and targeted) for memcg traces
+MEMCG_WORKLOAD_COUNTS = (
+    "pswpout",
+    "pswpin",
+    "pgscan_anon",
+    "pgsteal_anon",
+    "workingset_refault_anon",
+    "swap_ra",
+    "swap_ra_hit",
+)
+MEMCG_TOLERANCE = 0.10
+MEMCG_ZERO = ("pgsteal_kswapd", "pgsteal_direct", "allocstall")  # global reclaim only: 0 under a memcg limit
+CGROUP_FIGURES = ("pgmajfault", "pgfault", "workingset_refault_anon", "pgpgin", "pgpgout", "failcnt", "memsw_failcnt")
+CGROUP_TARGETS = ("pgmajfault",)
 SERIES = ("pswpout", "pswpin", "pgsteal_kswapd", "pgsteal_direct")
 BINS = 40
 
@@ -47,6 +66,9 @@ class ModelRun:
     progress: np.ndarray
     counters: dict[str, np.ndarray]
     ticks: int
+    cgroup: str | None = None  # the model cgroup compared with the trace's memcg block
+    cgroup_start: dict[str, int] | None = None
+    cgroup_end: dict[str, int] | None = None
 
 
 def model_counter(m: Machine, name: str) -> int:
@@ -55,23 +77,39 @@ def model_counter(m: Machine, name: str) -> int:
     return m.vm[name]
 
 
-def run_model(m: Machine, max_ticks: int, every: int = 20) -> ModelRun:
-    """Step until every task exits (or max_ticks), sampling counters and progress."""
+def run_model(m: Machine, max_ticks: int, every: int = 20, cgroup: str | None = None) -> ModelRun:
+    """Step until every task exits (or max_ticks), sampling counters and progress (and, given a cgroup, its
+    figures at the start and the end)."""
+    from swaptui.model.memcontrol import report
+
+    def figures() -> dict[str, int] | None:
+        if cgroup is None or m.memcg is None:
+            return None
+        return report(m.memcg, m.memcg.index(cgroup))
+
+    start = figures()
     total = sum(p.planned_accesses() for p in m.procs if p.kind in ("usemem", "memlab")) or 1
     prog: list[float] = []
-    series: dict[str, list[int]] = {c: [] for c in COUNTERS}
+    series: dict[str, list[int]] = {c: [] for c in COUNTERS + MEMCG_COUNTERS}
 
     def sample() -> None:
         done = sum(p.touched for p in m.procs if p.kind in ("usemem", "memlab"))
         prog.append(min(1.0, done / total))
-        for c in COUNTERS:
+        for c in COUNTERS + MEMCG_COUNTERS:
             series[c].append(model_counter(m, c))
 
     sample()
     while m.tick < max_ticks and not all(p.exited for p in m.procs):
         m.step(every)
         sample()
-    return ModelRun(np.maximum.accumulate(np.array(prog)), {c: np.array(v) for c, v in series.items()}, m.tick)
+    return ModelRun(
+        np.maximum.accumulate(np.array(prog)),
+        {c: np.array(v) for c, v in series.items()},
+        m.tick,
+        cgroup,
+        start,
+        figures(),
+    )
 
 
 def share(kswapd: float, direct: float) -> float:
@@ -81,14 +119,34 @@ def share(kswapd: float, direct: float) -> float:
 def comparison_rows(run: ModelRun, trace: Trace) -> list[tuple[str, int, int, float | None, bool | None]]:
     """(counter, model delta, kernel delta, ratio model/kernel, within target or None if untargeted)."""
     rows = []
-    for c in COUNTERS:
+    memcg = trace.has_memcg()
+    targets, tolerance = (MEMCG_WORKLOAD_COUNTS, MEMCG_TOLERANCE) if memcg else (WORKLOAD_COUNTS, TOLERANCE)
+    for c in COUNTERS + (MEMCG_COUNTERS if memcg else ()):
         mv = int(run.counters[c][-1] - run.counters[c][0])
         kv = trace.delta(c)
         ratio = mv / kv if kv else None
         ok = None
-        if c in WORKLOAD_COUNTS:
-            ok = (abs(ratio - 1) <= TOLERANCE) if ratio is not None else (mv == 0)
+        if c in targets:
+            ok = (abs(ratio - 1) <= tolerance) if ratio is not None else (mv == 0)
+        elif memcg and c in MEMCG_ZERO:
+            ok = mv == 0 and kv == 0
         rows.append((c, mv, kv, ratio, ok))
+    return rows
+
+
+def cgroup_rows(run: ModelRun, trace: Trace) -> list[tuple[str, int, int, float | None, bool | None]]:
+    """The trace's memcg block (memory.stat, failcnt) beside the model cgroup's, as comparison_rows."""
+    if run.cgroup_start is None or run.cgroup_end is None or not trace.has_memcg():
+        return []
+    rows = []
+    for c in CGROUP_FIGURES:
+        mv = run.cgroup_end[c] - run.cgroup_start[c]
+        kv = trace.memcg_delta(c)
+        ratio = mv / kv if kv else None
+        ok = None
+        if c in CGROUP_TARGETS:
+            ok = (abs(ratio - 1) <= MEMCG_TOLERANCE) if ratio is not None else (mv == 0)
+        rows.append((f"{run.cgroup}: {c}", mv, kv, ratio, ok))
     return rows
 
 
@@ -165,8 +223,10 @@ def render(run: ModelRun, trace: Trace, scenario_name: str) -> tuple[str, bool]:
     for col, just in columns:
         table.add_column(col, justify=just)
     passed = True
-    for c, mv, kv, ratio, ok in comparison_rows(run, trace):
-        target = "—" if ok is None else ("ok (±20 %)" if ok else "MISS (±20 %)")
+    memcg = trace.has_memcg()
+    for c, mv, kv, ratio, ok in comparison_rows(run, trace) + cgroup_rows(run, trace):
+        band = "= 0" if memcg and c in MEMCG_ZERO else "±10 %" if memcg else "±20 %"
+        target = "—" if ok is None else (f"ok ({band})" if ok else f"MISS ({band})")
         passed &= ok is not False
         table.add_row(c, f"{mv:,}", f"{kv:,}", f"{ratio:.3f}" if ratio is not None else "—", target)
     con.print(table)

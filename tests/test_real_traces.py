@@ -67,3 +67,21 @@ def test_other_sizes_meet_the_targets_against_kernel_runs_not_in_traces(backend:
     model_share = share(int(run.counters["pgsteal_kswapd"][-1]), int(run.counters["pgsteal_direct"][-1]))
     kernel_share = median(share(r["total"]["pgsteal_kswapd"], r["total"]["pgsteal_direct"]) for r in runs)
     assert abs(model_share - kernel_share) <= 0.1, (model_share, kernel_share)
+
+
+@pytest.mark.parametrize("backend", ["zram", "disk"])
+def test_native_memcg_scenario_against_its_trace(backend: str) -> None:
+    """real-native-usemem-*: Linux 6.18, a 24 GiB machine, the workload in a 1 GiB v1 cgroup. Limit reclaim only:
+    pgsteal_kswapd = pgsteal_direct = allocstall = 0 as in the kernel, and the memcg targets (±10 %) met: all of
+    them on zram; on disk all but pswpout, which the model overshoots (README: 1.107, a missing swap-slot rule)."""
+    from swaptui.validate import cgroup_rows, comparison_rows
+
+    scenario = load_scenario(ROOT / "scenarios" / f"real-native-usemem-{backend}.yaml")
+    trace = load_trace(TRACES / f"native_usemem_{backend}.jsonl")
+    run = run_model(Machine(scenario), scenario.ticks, cgroup="swaptrace")
+    rows = {name: ok for name, _, _, _, ok in comparison_rows(run, trace) + cgroup_rows(run, trace)}
+    known_miss = {"pswpout"} if backend == "disk" else set()
+    missed = {name for name, ok in rows.items() if ok is False}
+    assert missed == known_miss, render(run, trace, scenario.name)[0]
+    assert rows["pgsteal_kswapd"] and rows["pgsteal_direct"] and rows["allocstall"]
+    assert rows["swaptrace: pgmajfault"]

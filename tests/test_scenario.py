@@ -306,6 +306,90 @@ BAD = [
         "workloads[0].passes",
         "applies only to usemem",
     ),
+    (
+        "cgroup-unknown-file",
+        _append("cgroups:\n  - {name: a, memory.maxx: 1G}\n"),
+        17,
+        "cgroups[0].memory.maxx",
+        "did you mean 'memory.max'?",
+    ),
+    (
+        "cgroup-v1-file-on-v2",
+        _append("cgroups:\n  - {name: a, memory.limit_in_bytes: 1G}\n"),
+        17,
+        "cgroups[0].memory.limit_in_bytes",
+        "is a cgroup v1 file; this cgroup is version 2 (add version: 1",
+    ),
+    (
+        "cgroup-v2-file-on-v1",
+        _append("cgroups:\n  - {name: a, version: 1, memory.max: 1G}\n"),
+        17,
+        "cgroups[0].memory.max",
+        "is a cgroup v2 file; this cgroup is version 1",
+    ),
+    (
+        "cgroup-bad-value",
+        _append("cgroups:\n  - {name: a, memory.max: lots}\n"),
+        17,
+        "cgroups[0].memory.max",
+        "expected max, a byte count or a size such as 3G or 512MiB; got 'lots'",
+    ),
+    (
+        "cgroup-v1-swappiness",
+        _append("cgroups:\n  - {name: a, version: 1, memory.swappiness: 201}\n"),
+        17,
+        "cgroups[0].memory.swappiness",
+        "from 0 to 200",
+    ),
+    (
+        "cgroup-unknown-parent",
+        _append("cgroups:\n  - {name: a, parent: b}\n"),
+        17,
+        "cgroups[0].parent",
+        "unknown cgroup 'b'",
+    ),
+    (
+        "cgroup-cycle",
+        _append("cgroups:\n  - {name: a, parent: a}\n"),
+        17,
+        "cgroups[0].parent",
+        "its own ancestor",
+    ),
+    (
+        "cgroup-two-versions",
+        _append("cgroups:\n  - {name: a}\n  - {name: b, version: 1}\n"),
+        18,
+        "cgroups[1].version",
+        "one cgroup version per scenario",
+    ),
+    (
+        "reclaim-without-amount",
+        _append("cgroups:\n  - {name: a}\nevents:\n  - {at: 1s, do: reclaim, cgroup: a}\n"),
+        19,
+        "events[0].amount",
+        "missing required key 'amount'",
+    ),
+    (
+        "amount-on-compact",
+        _append("events:\n  - {at: 1s, do: compact, amount: 1MiB}\n"),
+        17,
+        "events[0].amount",
+        "applies only to do: reclaim",
+    ),
+    (
+        "reclaim-unknown-cgroup",
+        _append("events:\n  - {at: 1s, do: reclaim, cgroup: b, amount: 1MiB}\n"),
+        17,
+        "events[0].cgroup",
+        "unknown cgroup 'b'",
+    ),
+    (
+        "workload-unknown-cgroup",
+        _edit("passes: 2", "passes: 2\n    cgroup: bulid\ncgroups:\n  - {name: build}"),
+        16,
+        "workloads[0].cgroup",
+        "unknown cgroup 'bulid'; did you mean 'build'?",
+    ),
 ]
 
 
@@ -698,3 +782,25 @@ def test_memlab_workload_loads_and_maps_what_its_args_say() -> None:
     assert (w.kind, w.size, w.mapped_bytes()) == ("memlab", None, 1536 * MIB)
     hotcold = BASE.replace("kind: usemem\n    size: 1GiB\n    passes: 2", "kind: memlab\n    args: hotcold")
     assert load_scenario_text(hotcold).workloads[0].mapped_bytes() == (128 + 256) * MIB
+
+
+def test_cgroups_take_the_kernels_file_names_and_value_forms() -> None:
+    """v2 and v1 keys, byte counts, memparse suffixes, the project's units and max (v1 also -1) all load."""
+    v2 = load_scenario_text(
+        BASE
+        + "cgroups:\n"
+        + "  - {name: a, memory.max: 3G, memory.high: max, memory.low: 1073741824, memory.swap.max: 512MiB}\n"
+        + "  - {name: b, parent: a, memory.zswap.max: '4096', memory.zswap.writeback: 0}\n"
+    )
+    a, b = v2.cgroups
+    assert a.limit("memory.max") == 3 * GIB and a.limit("memory.high") == -1 and a.limit("memory.low") == GIB
+    assert a.limit("memory.swap.max") == 512 * MIB and a.limit("memory.min") == 0
+    assert b.parent == "a" and b.limit("memory.zswap.max") == 4096 and b.limit("memory.zswap.writeback") == 0
+    v1 = load_scenario_text(
+        BASE
+        + "cgroups:\n  - {name: t, version: 1, memory.limit_in_bytes: 1GiB, memory.memsw.limit_in_bytes: -1,"
+        + " memory.swappiness: 60}\n"
+    )
+    (t,) = v1.cgroups
+    assert (t.version, t.limit("memory.limit_in_bytes"), t.limit("memory.memsw.limit_in_bytes")) == (1, GIB, -1)
+    assert t.limit("memory.swappiness") == 60 and v1.workloads[0].cgroup is None

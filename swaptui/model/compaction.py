@@ -629,6 +629,8 @@ def migrate_pages(m: Machine, src: np.ndarray, dst: np.ndarray) -> None:
     for col in (mem.state, mem.flags, mem.owner, mem.slot, mem.io_done):
         col[dst] = col[src]
     lru_migrate(mem, m.lrus, src, dst)
+    if m.memcg is not None:
+        m.memcg.migrate(src, dst)  # mem_cgroup_migrate
     st = mem.state[src]
     anon = st == FRAME_ANON
     if anon.any():

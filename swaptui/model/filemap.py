@@ -47,11 +47,12 @@ def file_access(m: Machine, p: Process, fp: np.ndarray, now: int, budget: int) -
         mem = m.memmap
         fl = mem.flags[frames]
         # mark_page_accessed: a second access to a referenced inactive folio activates it.
-        promote = ((fl & PG_REFERENCED) != 0) & (mem.lru[frames] == LRU_INACTIVE_FILE)
+        lids = mem.lru[frames]
+        promote = ((fl & PG_REFERENCED) != 0) & (lids % 4 == LRU_INACTIVE_FILE) & (lids >= 0)
         if promote.any():
             pf = frames[promote]
-            m.lru[LRU_INACTIVE_FILE].remove(pf)
-            m.lru[LRU_ACTIVE_FILE].add(pf)
+            m.lru_remove(pf)
+            m.lru_add(LRU_ACTIVE_FILE, pf)
             mem.flags[pf] &= ~np.uint16(PG_REFERENCED)
             m.vm.add("pgactivate", len(pf))
         mem.flags[frames[~promote]] |= np.uint16(PG_REFERENCED)
@@ -77,8 +78,8 @@ def file_access(m: Machine, p: Process, fp: np.ndarray, now: int, budget: int) -
     m.file_shadow[pages] = -1
     active = m.workingset_refault(shadows, is_file=True)
     mem.flags[frames[active]] |= np.uint16(PG_WORKINGSET)
-    m.lru[LRU_ACTIVE_FILE].add(frames[active])
-    m.lru[LRU_INACTIVE_FILE].add(frames[~active])
+    m.lru_add(LRU_ACTIVE_FILE, frames[active])
+    m.lru_add(LRU_INACTIVE_FILE, frames[~active])
     m.vm.add("pgpgin", 4 * k)
     m.vm.add("swaptui_pages_touched", k)
     m.vm.add("swaptui_page_events", k)

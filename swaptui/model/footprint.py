@@ -22,6 +22,8 @@ slot 8, folio order 1, io_done 8, list links 16) plus the buddy allocator's per-
 and 8 more for the frame index arrays that building the machine holds for a moment."""
 SLOT_BYTES = 32
 """Host bytes per swap slot: swap_map 1, zeromap 1, owner 8, swap cache folio 8 and shadow 8, zram 5 (31 measured)."""
+MEMCG_OWNER_BYTES = 2
+"""With cgroups, 2 more host bytes per frame (frame -> memcg) and per swap slot (the swap_cgroup array)."""
 VPAGE_BYTES = 24
 """Host bytes per virtual page a workload maps: state 1, frame 8, slot 8, content 1, csize 2, and the fault-run
 scan's stamp 4 (memory.pte_run)."""
@@ -59,9 +61,10 @@ def estimate_parts(s: Scenario) -> dict[str, int]:
     """Break the estimate into frames, swap slots, workloads and fixed overhead, in host bytes."""
     pages = s.machine.memory // PAGE_SIZE
     slots = sum(device.size for device in s.swap.devices) // PAGE_SIZE
+    owners = MEMCG_OWNER_BYTES if s.cgroups else 0
     return {
-        "frames": pages * FRAME_BYTES,
-        "swap_slots": slots * SLOT_BYTES,
+        "frames": pages * (FRAME_BYTES + owners),
+        "swap_slots": slots * (SLOT_BYTES + owners),
         "workloads": sum(workload_bytes(s, w) for w in s.workloads),
         "overhead": OVERHEAD_BYTES,
     }

@@ -6,7 +6,10 @@
 - swap counts equal the PTE references; cluster counts equal the slots in use; nothing is lost;
 - every swap cluster is on exactly the list its flag and order name; a cluster's order changes only
   while it is empty, so clusters holding bad slots stay order 0 and large folios sit aligned in
-  clusters of their own order.
+  clusters of their own order;
+- with memory cgroups: every user page is charged to exactly one cgroup and sits on that cgroup's lruvec;
+  each cgroup's usage equals its subtree's pages plus their stock, and its swap (v2) or memsw (v1) charge
+  equals the slots its subtree owns in swap_cgroup (plus, on v1, its memory).
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ def check_frames(m: Machine) -> None:
     _check(counts[FRAME_ZSMALLOC] == m.zram_frames_count, "zsmalloc frames != pool pages held")
     pools = (m.zram.pool_pages() if m.zram is not None else 0) + (m.zswap.pool_pages() if m.zswap else 0)
     _check(m.zram_frames_count == pools, f"zsmalloc frames {m.zram_frames_count} != zram + zswap pools {pools}")
-    for lru in m.lru:
+    for lru in [x for lv in m.lruvecs for x in lv]:
         _check(int((mem.lru == lru.id).sum()) == len(lru), f"LRU {lru.id} size mismatch")
         walked = lru.live_tail_to_head()
         _check(
@@ -342,11 +345,44 @@ def check_vswap(m: Machine, vs: VSwapSpace) -> None:
         _check(bool((vs.vc_live[cached] & (vs.vc_order[cached] == o)).all()), f"a bad per-CPU order-{o} cluster")
 
 
+def check_memcg(m: Machine) -> None:
+    """The cgroups' charges add up: frames, lruvecs, page counters, stocks and swap_cgroup agree."""
+    cg = m.memcg
+    assert cg is not None
+    mem = m.memmap
+    owner = cg.frame_memcg
+    user = (mem.state == FRAME_ANON) | (mem.state == FRAME_SWAPCACHE) | (mem.state == FRAME_FILE)
+    _check(bool((owner[user] >= 0).all()), "a user page is charged to no cgroup")
+    _check(bool((owner[~user] < 0).all()), "a frame that is not a user page is still charged")
+    on = mem.lru >= 0
+    _check(bool((mem.lru[on] // 4 == owner[on]).all()), "a page sits on another cgroup's lruvec")
+    pages = np.bincount(owner[owner >= 0].astype(np.int64), minlength=cg.n)
+    _check(pages.tolist() == cg.pages.tolist(), f"pages charged by frame {pages.tolist()} != table {cg.pages.tolist()}")
+    in_use = (m.swap.swap_map & SWAP_COUNT_MASK) | (m.swap.swap_map & SWAP_HAS_CACHE)
+    _check(bool((in_use[cg.swap_memcg >= 0] != 0).all()), "swap_cgroup holds a slot that is free")
+    slots = np.bincount(cg.swap_memcg[cg.swap_memcg >= 0].astype(np.int64), minlength=cg.n)
+    for c in range(1, cg.n):
+        sub = cg.subtree[c]
+        held = int(pages[sub].sum()) + int(cg.stock[:, sub].sum())
+        _check(int(cg.usage[c]) == held, f"cgroup {cg.names[c]}: usage {int(cg.usage[c])} != pages + stock {held}")
+        swapped = int(slots[sub].sum())
+        if cg.v1:
+            _check(
+                int(cg.memsw[c]) == held + swapped,
+                f"cgroup {cg.names[c]}: memsw {int(cg.memsw[c])} != memory {held} + swap slots {swapped}",
+            )
+        else:
+            _check(int(cg.swap[c]) == swapped, f"cgroup {cg.names[c]}: swap {int(cg.swap[c])} != slots {swapped}")
+        _check(int(cg.usage[c]) <= int(cg.max[c]), f"cgroup {cg.names[c]}: usage over memory.max")
+
+
 def check_all(m: Machine) -> None:
     """All invariants."""
     check_frames(m)
     check_folios(m)
     check_pages(m)
     check_swap(m)
+    if m.memcg is not None:
+        check_memcg(m)
     if m.zswap is not None:
         check_zswap(m)

@@ -18,7 +18,8 @@ from swaptui.model import kernels
 from swaptui.model.compaction import CompactionState, Kcompactd, compact_node
 from swaptui.model.costs import CostTable, backend_profile, costs_for_cpu, cpu_factor
 from swaptui.model.filemap import reclaim_file_folios
-from swaptui.model.lru import LruList, new_lru
+from swaptui.model.lru import LruList, lru_del, new_lru
+from swaptui.model.memcontrol import UNMODELLED_CGROUP_FILES, MemCgroups
 from swaptui.model.memmap import (
     FRAME_ANON,
     FRAME_KERNEL,
@@ -26,6 +27,7 @@ from swaptui.model.memmap import (
     LRU_ACTIVE_FILE,
     LRU_INACTIVE_ANON,
     LRU_INACTIVE_FILE,
+    NR_LRU_LISTS,
     PAGE_SIZE,
     new_memmap,
 )
@@ -186,10 +188,17 @@ class Machine(ExitAndOomMixin):
         self.zone.watermark_boost = 0
         self.zone.boosted_flag = False
 
-        self.lrus = new_lru()
-        self.lru = [LruList(i, self.memmap, self.lrus) for i in range(4)]
-        self.anon_cost = 0
-        self.file_cost = 0
+        # Memory cgroups (memcontrol.py): none unless the scenario lists some. Each cgroup has its own lruvec:
+        # LRU list ids memcg * NR_LRU_LISTS + lru; the root's are 0..3.
+        nr_memcg = len(s.cgroups) + 1 if s.cgroups else 1
+        self.lrus = new_lru(NR_LRU_LISTS * nr_memcg)
+        self.lruvecs = [
+            [LruList(c * NR_LRU_LISTS + i, self.memmap, self.lrus) for i in range(NR_LRU_LISTS)]
+            for c in range(nr_memcg)
+        ]
+        self.lru = self.lruvecs[0]
+        self.anon_cost = [0] * nr_memcg
+        self.file_cost = [0] * nr_memcg
         self.last_pageout = 0
         self.nonresident_age = 0
 
@@ -267,6 +276,20 @@ class Machine(ExitAndOomMixin):
         self.ra_prev_offset = 0
         self.last_readahead_pages = 0
 
+        self.memcg = None
+        if s.cgroups:
+            self.memcg = MemCgroups(s.cgroups, pages, self.swap.nr_slots, self.ncpus, mc.swappiness)
+            self.zone.on_free = self.memcg.uncharge_frames
+            for cg in s.cgroups:
+                # Set to anything but the default (max; writeback 1): a limit the model would not enforce.
+                defaults = {"memory.zswap.writeback": 1}
+                kept = [k for k in UNMODELLED_CGROUP_FILES if k in cg.files and cg.files[k] != defaults.get(k, -1)]
+                if kept:
+                    self.notices.append(
+                        f"cgroup {cg.name}: {', '.join(kept)} kept but not modelled yet (the model does not charge "
+                        "zswap to cgroups, nor run soft-limit reclaim)"
+                    )
+
         # Workloads.
         self.spaces = AddressSpaces(nr_vpages)
         self.file_frame = np.full(nr_file_pages, -1, dtype=np.int64)
@@ -297,27 +320,63 @@ class Machine(ExitAndOomMixin):
         self.events.append(Event(now, self.tick, kind, text))
 
     # -- reclaim policy hooks used by vmscan ----------------------------------------------------------
-    def decay_costs(self) -> None:
-        """lru_note_cost's decay: halve both costs once they exceed a quarter of the LRU pages."""
-        total = sum(len(x) for x in self.lru)
-        if self.anon_cost + self.file_cost > total // 4 + 1:
-            self.anon_cost //= 2
-            self.file_cost //= 2
+    def decay_costs(self, memcg: int = 0) -> None:
+        """lru_note_cost's decay on one lruvec: halve both costs once they exceed a quarter of its LRU pages."""
+        from swaptui.model.vmscan import lru_sizes
+
+        total = sum(lru_sizes(self, memcg, hierarchical=True))
+        if self.anon_cost[memcg] + self.file_cost[memcg] > total // 4 + 1:
+            self.anon_cost[memcg] //= 2
+            self.file_cost[memcg] //= 2
 
     def file_is_tiny(self, sc: ScanControl) -> bool:
-        """prepare_scan_count's file_is_tiny for global reclaim."""
-        file = len(self.lru[LRU_INACTIVE_FILE]) + len(self.lru[LRU_ACTIVE_FILE])
+        """prepare_scan_count's file_is_tiny for global reclaim (the node's lists)."""
+        from swaptui.model.vmscan import lru_sizes
+
+        sizes = lru_sizes(self, 0, hierarchical=True)
+        file = sizes[LRU_INACTIVE_FILE] + sizes[LRU_ACTIVE_FILE]
         return (
             file + self.zone.nr_free_pages <= self.zone.wmark_pages(WMARK_HIGH)
             and not self.may_deactivate(LRU_INACTIVE_ANON)
-            and (len(self.lru[LRU_INACTIVE_ANON]) >> sc.priority) > 0
+            and (sizes[LRU_INACTIVE_ANON] >> sc.priority) > 0
         )
 
-    def may_deactivate(self, inactive_lru: int) -> bool:
-        """sc->may_deactivate: the inactive list is low relative to the active one."""
+    def may_deactivate(self, inactive_lru: int, target: int = 0) -> bool:
+        """sc->may_deactivate: the target lruvec's inactive list is low relative to its active one."""
         from swaptui.model.vmscan import inactive_is_low
 
-        return inactive_is_low(self, inactive_lru)
+        return inactive_is_low(self, inactive_lru, target)
+
+    # -- per-cgroup lruvecs ---------------------------------------------------------------------------
+    def lruvec(self, memcg: int) -> list[LruList]:
+        """mem_cgroup_lruvec: the cgroup's four LRU lists (the root's without cgroups)."""
+        return self.lruvecs[memcg]
+
+    def lru_list(self, lid: int) -> LruList:
+        """The LRU list with this id (memcg * NR_LRU_LISTS + lru)."""
+        return self.lruvecs[lid // NR_LRU_LISTS][lid % NR_LRU_LISTS]
+
+    def lru_add(self, lru: int, frames: np.ndarray) -> None:
+        """lruvec_add_folio on folio_lruvec: each frame onto list `lru` of its own cgroup's lruvec."""
+        if self.memcg is None or not len(frames):
+            self.lru[lru].add(frames)
+            return
+        ids = self.memcg.frame_memcg[frames]
+        first = int(ids[0])
+        if (ids == first).all():
+            self.lruvecs[max(first, 0)][lru].add(frames)
+            return
+        for c in np.unique(ids).tolist():
+            self.lruvecs[max(c, 0)][lru].add(frames[ids == c])
+
+    def lru_remove(self, frames: np.ndarray) -> None:
+        """lruvec_del_folio: take frames off whichever lists they are on."""
+        if len(frames):
+            lru_del(self.memmap, self.lrus, np.asarray(frames, dtype=np.int64))
+
+    def lru_total(self, lru: int) -> int:
+        """Pages on list `lru` over every cgroup's lruvec (the node's count)."""
+        return int(self.lrus.nr[lru::NR_LRU_LISTS].sum()) if self.memcg is not None else len(self.lru[lru])
 
     # -- time ---------------------------------------------------------------------------------------
     def runnable(self) -> list:
@@ -379,14 +438,18 @@ class Machine(ExitAndOomMixin):
     def _scripted(self, ev, now: int) -> None:
         if ev.do == "drop_caches":
             frames = self.file_frame[self.file_frame >= 0]
-            for lru_id in (LRU_INACTIVE_FILE, LRU_ACTIVE_FILE):
-                on = frames[self.memmap.lru[frames] == lru_id]
-                self.lru[lru_id].remove(on)
+            lids = self.memmap.lru[frames]
+            for lid in np.unique(lids[lids >= 0]).tolist():
+                self.lru_list(lid).remove(frames[lids == lid])
             sc = ScanControl(nr_to_reclaim=len(frames))
             reclaim_file_folios(self, frames, sc)
             self.event(now, "script", f"drop_caches: dropped {len(frames)} page-cache pages")
         elif ev.do == "compact":
             compact_node(self, now)
+        elif ev.do == "reclaim":
+            from swaptui.model.memcontrol import memory_reclaim
+
+            memory_reclaim(self, ev.cgroup, ev.amount // PAGE_SIZE, ev.swappiness, now)
         elif ev.do == "pause":
             self.pause_event_tick = self.tick + 1  # this tick's step ends on it
             self.event(now, "script", "pause requested by the scenario")
@@ -400,7 +463,7 @@ class Machine(ExitAndOomMixin):
         vm = self.vm
         vm.set("nr_free_pages", self.zone.nr_free_pages)
         for i, name in enumerate(("nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file")):
-            vm.set(name, len(self.lru[i]))
+            vm.set(name, self.lru_total(i))
         vm.set("nr_swapcached", self.swap_cache.nr_pages)
         vm.set("nr_zspages", self.zram_frames_count)
         if self.zswap is not None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from swaptui.model.costs import CostTable
     from swaptui.model.lru import Lru, LruList
     from swaptui.model.machine import Event
+    from swaptui.model.memcontrol import MemCgroups
     from swaptui.model.memmap import MemMap
     from swaptui.model.page_alloc import Zone, ZoneInfo
     from swaptui.model.page_io import IoQueue, ZramStore
@@ -73,9 +74,11 @@ class MachineState:
     zone: Zone
     kernel_pages: int
     lrus: Lru
-    lru: list[LruList]  # indexed by LRU_INACTIVE_ANON .. LRU_ACTIVE_FILE
-    anon_cost: int
-    file_cost: int
+    lru: list[LruList]  # the root cgroup's lruvec, indexed by LRU_INACTIVE_ANON .. LRU_ACTIVE_FILE
+    lruvecs: list[list[LruList]]  # every cgroup's lruvec, by cgroup row (one, the root's, without cgroups)
+    anon_cost: list[int]  # lruvec->anon_cost, by cgroup row
+    file_cost: list[int]
+    memcg: MemCgroups | None  # the mem_cgroup table; None when the scenario lists no cgroups
     last_pageout: int
     nonresident_age: int  # workingset's eviction clock
     # Swap: `swap` is what PTEs hold entries of (the physical slots, or vswap's virtual ones); `phys` is
@@ -108,3 +111,18 @@ class MachineState:
         # Defined by Machine itself; declared here for the mixins that log events.
         def event(self, now: int, kind: str, text: str, key: object = None, min_gap_ns: int = 20_000_000) -> None:
             """Log an event (Machine.event)."""
+
+        def lruvec(self, memcg: int) -> list[LruList]:
+            """The cgroup's lruvec (Machine.lruvec)."""
+
+        def lru_list(self, lid: int) -> LruList:
+            """The LRU list with this id (Machine.lru_list)."""
+
+        def lru_add(self, lru: int, frames: np.ndarray) -> None:
+            """Frames onto their own cgroup's list `lru` (Machine.lru_add)."""
+
+        def lru_remove(self, frames: np.ndarray) -> None:
+            """Frames off whichever lists they are on (Machine.lru_remove)."""
+
+        def lru_total(self, lru: int) -> int:
+            """The node's count on list `lru` (Machine.lru_total)."""

@@ -74,7 +74,39 @@ def swapin_nr_pages(prev: int, cur: int, hits: int, max_pages: int, prev_win: in
 # -- allocation -------------------------------------------------------------------------------------
 
 
+def count_fault(m: Machine, p: Process, name: str, n: int = 1) -> None:
+    """A fault counter (pgfault, pgmajfault): /proc/vmstat and the task's cgroup's memory.stat."""
+    m.vm.add(name, n)
+    if m.memcg is not None:
+        m.memcg.count(name, p.memcg, n)
+
+
 def alloc_pages_task(
+    m: Machine, p: Process, n: int, now: int, budget: int, mt: int = MIGRATE_MOVABLE
+) -> tuple[np.ndarray, int]:
+    """n order-0 user pages for task p, charged to its cgroup: mem_cgroup_charge (try_charge_memcg, with limit
+    reclaim) for as many as the cgroup allows, then __alloc_pages; kernel allocations (a slab workload's) are
+    not charged. Returns (frames, ns spent)."""
+    if m.memcg is None or mt != MIGRATE_MOVABLE:
+        return _alloc_pages(m, p, n, now, budget, mt)
+    from swaptui.model.memcontrol import charge_pages
+
+    charged, spent = charge_pages(m, p, n, now, budget)
+    if charged == 0:
+        return np.zeros(0, dtype=np.int64), spent
+    frames, more = _alloc_pages(m, p, charged, now + spent, budget - spent, mt)
+    m.memcg.commit_charge(frames, p.memcg)
+    if len(frames) < charged:
+        m.memcg.cancel_charge(p.memcg, charged - len(frames))
+    spent += more
+    if p.memcg_nr_pages_over_high:
+        from swaptui.model.memcontrol import handle_over_high
+
+        spent += handle_over_high(m, p, now + spent)  # the fault's return to user space
+    return frames, spent
+
+
+def _alloc_pages(
     m: Machine, p: Process, n: int, now: int, budget: int, mt: int = MIGRATE_MOVABLE
 ) -> tuple[np.ndarray, int]:
     """__alloc_pages for n order-0 pages of migratetype mt on behalf of task p; returns (frames, ns spent)."""
@@ -314,7 +346,7 @@ def touch_resident(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, budge
         m.spaces.frame, m.memmap.flags, m.memmap.slot, vp, wr, c.touch_read, c.touch_write, budget
     )
     if reuse:
-        m.vm.add("pgfault", reuse)
+        count_fault(m, p, "pgfault", reuse)
         m.vm.add("pgreuse", reuse)
         spent += reuse * c.fault_entry
     m.vm.add("swaptui_pages_touched", k)
@@ -443,6 +475,28 @@ def alloc_folio_task(m: Machine, p: Process, order: int, now: int) -> tuple[int,
     return head, spent + cost
 
 
+def charge_large_folio(m: Machine, p: Process, head: int, order: int, now: int) -> bool:
+    """mem_cgroup_charge for a large folio just allocated: on failure the folio is freed and the fault falls back
+    to a smaller order (alloc_anon_folio's MTHP_STAT_ANON_FAULT_FALLBACK_CHARGE)."""
+    if m.memcg is None:
+        return True
+    from swaptui.model.memcontrol import try_charge
+
+    frames = np.arange(head, head + (1 << order), dtype=np.int64)
+    ok, spent = try_charge(m, p, p.memcg, 1 << order, now)
+    p.debt_ns -= spent  # the reclaim ran in the task's time
+    if not ok:
+        m.zone.free(frames)
+        m.memcg.count("swaptui_fault_fallback_charge", p.memcg)
+        return False
+    m.memcg.commit_charge(frames, p.memcg)
+    if p.memcg_nr_pages_over_high:
+        from swaptui.model.memcontrol import handle_over_high
+
+        p.debt_ns -= handle_over_high(m, p, now)
+    return True
+
+
 def folio_range(p: Process, v0: int, order: int, state: np.ndarray, want: int) -> np.ndarray | None:
     """The naturally aligned 2^order vpages around v0, if they lie inside the process's range and every one is
     in state `want` (all untouched for a fault, all swapped out for a swap-in); else None."""
@@ -468,12 +522,14 @@ def do_large_folio_fault(m: Machine, p: Process, v0: int, now: int) -> tuple[int
         if head < 0:
             m.vm.add("thp_fault_fallback" if order == PMD_ORDER else "swaptui_mthp_fault_fallback")
             continue
+        if not charge_large_folio(m, p, head, order, now + spent):
+            continue
         m.vm.add("thp_fault_alloc" if order == PMD_ORDER else "swaptui_mthp_fault_alloc")
         frames = np.arange(head, head + size, dtype=np.int64)
         map_new_anon(m, p, v, frames)
         m.memmap.folio_order[frames] = order
         spent += size * (m.costs.clear_page + m.costs.touch_write) + m.costs.fault_entry
-        m.vm.add("pgfault")
+        count_fault(m, p, "pgfault")
         return size, spent
     return 0, spent
 
@@ -492,7 +548,7 @@ def map_new_anon(m: Machine, p: Process, v: np.ndarray, frames: np.ndarray) -> N
     mem.owner[frames] = v
     mem.slot[frames] = -1
     mem.flags[frames] = PG_YOUNG | PG_DIRTY
-    m.lru[LRU_INACTIVE_ANON].add(frames)
+    m.lru_add(LRU_INACTIVE_ANON, frames)
     m.vm.add("swaptui_pages_touched", k)
     m.vm.add("swaptui_page_events", k)
 
@@ -512,7 +568,7 @@ def do_anonymous_pages(
         if not len(frames):
             return 0, spent
         map_new_anon(m, p, vp[:1], frames)
-        m.vm.add("pgfault")
+        count_fault(m, p, "pgfault")
         return 1, spent + c.fault_entry + c.clear_page + c.touch_write
     per = c.fault_entry + c.clear_page + c.touch_write + c.pcp_page
     want = affordable(budget, per, len(vp))
@@ -521,7 +577,7 @@ def do_anonymous_pages(
     if k == 0:
         return 0, spent
     map_new_anon(m, p, vp[:k], frames)
-    m.vm.add("pgfault", k)
+    count_fault(m, p, "pgfault", k)
     spent += k * (c.fault_entry + c.clear_page + c.touch_write)
     return k, spent
 
@@ -565,7 +621,7 @@ def map_swapcache_folios(
         free_swap = wr if not m.swap.vm_swap_full() else np.ones(len(vp), dtype=bool)
     if free_swap.any():
         m.folio_free_swap(frames[free_swap])
-    m.vm.add("pgfault", len(vp))
+    count_fault(m, p, "pgfault", len(vp))
     m.vm.add("swaptui_pages_touched", len(vp))
     return len(vp) * (c.fault_entry + c.swapin_map)
 
@@ -645,7 +701,7 @@ def swapin_sync(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: int
     if k == 0:
         return 0, spent
     spent += m.read_swap_cache_async(frames, s, v, now + spent)
-    m.vm.add("pgmajfault", k)
+    count_fault(m, p, "pgmajfault", k)
     # The swap cache is freed right after mapping: the slot goes with it.
     spent += map_swapcache_folios(m, p, v, frames, wr[:k], free_swap=np.ones(k, dtype=bool))
     m.vm.add("swaptui_page_events", k)
@@ -662,7 +718,7 @@ def swapin_bypass(m: Machine, p: Process, vp: np.ndarray, wr: np.ndarray, now: i
     k = len(frames)
     if k == 0:
         return 0, spent
-    return k, spent + _bypass_read_and_map(m, v, s, frames, now + spent)
+    return k, spent + _bypass_read_and_map(m, p, v, s, frames, now + spent)
 
 
 def swapin_large_folio(m: Machine, p: Process, v0: int, now: int) -> tuple[int, int] | None:
@@ -689,9 +745,11 @@ def swapin_large_folio(m: Machine, p: Process, v0: int, now: int) -> tuple[int, 
         if head < 0:
             m.vm.add("swaptui_mthp_fault_fallback")
             continue
+        if not charge_large_folio(m, p, head, order, now + spent):
+            continue
         frames = np.arange(head, head + size, dtype=np.int64)
         spent += m.swapin_overhead(s, p.cpu, miss=True)
-        spent += _bypass_read_and_map(m, v, s, frames, now + spent, one_folio=True)
+        spent += _bypass_read_and_map(m, p, v, s, frames, now + spent, one_folio=True)
         m.memmap.folio_order[frames] = order
         m.vm.add("swaptui_mthp_swpin")
         return 1, spent
@@ -699,7 +757,7 @@ def swapin_large_folio(m: Machine, p: Process, v0: int, now: int) -> tuple[int, 
 
 
 def _bypass_read_and_map(
-    m: Machine, v: np.ndarray, s: np.ndarray, frames: np.ndarray, now: int, one_folio: bool = False
+    m: Machine, p: Process, v: np.ndarray, s: np.ndarray, frames: np.ndarray, now: int, one_folio: bool = False
 ) -> int:
     """The SYNC_IO bypass after allocation: read into the new folios, refault check, map, free the slots.
     `one_folio`: the frames are one large folio (one fault, one LRU decision). Returns ns spent."""
@@ -713,13 +771,15 @@ def _bypass_read_and_map(
     mem.flags[frames] = 0
     spent += m.swap_read_folio(frames, s, now)
     shadows = m.swap_cache.take_shadow(s)
-    active = m.workingset_refault(shadows, is_file=False)
+    active = m.workingset_refault(shadows, is_file=False, memcg=p.memcg)
+    if m.memcg is not None:
+        m.memcg.swapin_uncharge_swap(s)
     if one_folio:
         active[:] = active.any()
     fl = mem.flags
     fl[frames[active]] |= np.uint16(PG_WORKINGSET)
-    m.lru[LRU_ACTIVE_ANON].add(frames[active])
-    m.lru[LRU_INACTIVE_ANON].add(frames[~active])
+    m.lru_add(LRU_ACTIVE_ANON, frames[active])
+    m.lru_add(LRU_INACTIVE_ANON, frames[~active])
     # Map: PTE installed, swap_free drops the only reference, so the slot is freed at once.
     sp = m.spaces
     sp.state[v] = VP_RESIDENT
@@ -728,8 +788,8 @@ def _bypass_read_and_map(
     mem.state[frames] = FRAME_ANON
     fl[frames] |= np.uint16(PG_YOUNG | PG_DIRTY)
     m.swap_put_ref(s)
-    m.vm.add("pgfault", 1 if one_folio else k)
-    m.vm.add("pgmajfault", 1 if one_folio else k)
+    count_fault(m, p, "pgfault", 1 if one_folio else k)
+    count_fault(m, p, "pgmajfault", 1 if one_folio else k)
     m.vm.add("swaptui_pages_touched", k)
     m.vm.add("swaptui_page_events", k)
     spent += k * (c.fault_entry + c.swapin_map)
@@ -834,7 +894,7 @@ def swapin_readahead(m: Machine, p: Process, v: int, write: bool, now: int, budg
         spent += nra * c.readahead_page
     # The fault waits for its own page.
     f0 = frames[:1]
-    m.vm.add("pgmajfault", 1)
+    count_fault(m, p, "pgmajfault", 1)
     wait = max(0, int(m.memmap.io_done[f0[0]]) - (now + spent)) if m.memmap.flags[f0[0]] & PG_LOCKED_IO else 0
     if wait:
         spent += wait

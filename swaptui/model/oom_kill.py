@@ -62,15 +62,31 @@ class ExitAndOomMixin(SwapPathsMixin):
         st = self.spaces.state[p.base : p.base + p.npages]
         return int(np.count_nonzero((st == VP_RESIDENT) | (st == VP_SWAPPED)))
 
-    def out_of_memory(self, now: int, trigger: Process) -> None:
-        """out_of_memory: kill the process with the largest footprint."""
+    def out_of_memory(self, now: int, trigger: Process, memcg: int | None = None) -> bool:
+        """out_of_memory: kill the process with the largest footprint; for a memcg OOM
+        (mem_cgroup_out_of_memory) only among the tasks of that cgroup's subtree. Returns whether one was killed."""
         alive = [q for q in self.procs if not q.exited and q.kind not in ("filecache", "slab")]
+        if memcg is not None and self.memcg is not None:
+            inside = set(self.memcg.subtree[memcg])
+            alive = [q for q in alive if q.memcg in inside]
         if not alive:
-            return
+            return False
         victim = max(alive, key=lambda q: (self.oom_badness(q), -q.pid))
         score = self.oom_badness(victim)
         self.vm.add("oom_kill")
-        lru = sum(len(x) for x in self.lru)
+        if self.memcg is not None:
+            self.memcg.memory_event(victim.memcg, "oom_kill")
+        if memcg is not None and self.memcg is not None:
+            cg = self.memcg
+            self.event(
+                now,
+                "oom",
+                f"Memory cgroup out of memory: {cg.names[memcg]} at its limit ({int(cg.usage[memcg])} pages, "
+                f"reclaim made no progress): killed {victim.label} with {score} pages (charge by {trigger.label})",
+            )
+            self._kill(victim, now)
+            return True
+        lru = sum(self.lru_total(i) for i in range(4))
         why = (
             "swap is full"
             if self.swap.nr_swap_pages == 0
@@ -84,6 +100,11 @@ class ExitAndOomMixin(SwapPathsMixin):
             f"slots free, zsmalloc {self.zram_frames_count} pages): killed {victim.label} "
             f"with {score} pages (allocation by {trigger.label})",
         )
+        self._kill(victim, now)
+        return True
+
+    def _kill(self, victim: Process, now: int) -> None:
+        """oom_kill_process: the victim's memory is freed (the OOM reaper) and it exits."""
         self.exit_mm(victim, now)
         victim.exited = True
         victim.exit_ns = now

@@ -9,6 +9,7 @@ are modelled as one aggregate list whose `high` is the sum of the CPUs' limits.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -844,6 +845,7 @@ class Zone:
         self.buddy = BuddyAllocator(nr_frames, memmap.state, zone=self.z, memmap=memmap)
         self.managed = managed
         self.ncpus = ncpus
+        self.on_free: Callable[[np.ndarray], None] | None = None  # mem_cgroup_uncharge of frames being freed
 
     # -- scalars, as attributes --------------------------------------------------------------------
     def _get(self, name: str) -> int:
@@ -927,9 +929,12 @@ class Zone:
         return int(zone_alloc_block(self.z, self.mem, order, mt))
 
     def free(self, pfns: np.ndarray) -> None:
-        """free_unref_page_list."""
+        """free_unref_page_list (its callers' mem_cgroup_uncharge first, through on_free, when cgroups exist)."""
         if len(pfns):
-            zone_free(self.z, self.mem, self.vm, np.asarray(pfns, dtype=np.int64))
+            pfns = np.asarray(pfns, dtype=np.int64)
+            if self.on_free is not None:
+                self.on_free(pfns)
+            zone_free(self.z, self.mem, self.vm, pfns)
 
     def drain(self, n: int | None = None) -> None:
         """free_pcppages_bulk: the n oldest per-CPU pages (all if None) back to the buddy lists."""

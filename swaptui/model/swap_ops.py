@@ -110,6 +110,8 @@ class SwapPathsMixin(MachineState):
         """swap_range_free's side effects: zram frees its copy, shadows are cleared."""
         if len(slots) == 0:
             return
+        if self.memcg is not None:
+            self.memcg.uncharge_swap(slots)
         if self.zram is not None:
             self.zram.free(self.physical_freed(slots))
         if self.zswap is not None:
@@ -187,7 +189,7 @@ class SwapPathsMixin(MachineState):
         mem = self.memmap
         lrus = mem.lru[frames]
         for lru_id in np.unique(lrus[lrus != LRU_NONE]).tolist():
-            self.lru[lru_id].remove(frames[lrus == lru_id])
+            self.lru_list(lru_id).remove(frames[lrus == lru_id])
         mem.owner[frames] = -1
         mem.slot[frames] = -1
         mem.flags[frames] = 0
@@ -307,6 +309,8 @@ class SwapPathsMixin(MachineState):
         slots = mem.slot[frames]
         shadows = workingset_eviction(self, mem.flags[frames])
         sc.cost += self.swap_cache.delete(slots, shadows) + n * (c.remove_mapping + c.shadow_work)
+        if self.memcg is not None:
+            self.memcg.swapout(frames, slots)
         mem.slot[frames] = -1
         mem.owner[frames] = -1
         mem.flags[frames] = 0
@@ -365,20 +369,26 @@ class SwapPathsMixin(MachineState):
         self.zram_frames_count = need
 
     # -- swap-in ------------------------------------------------------------------------------------
-    def workingset_refault(self, shadows: np.ndarray, is_file: bool) -> np.ndarray:
+    def workingset_refault(self, shadows: np.ndarray, is_file: bool, memcg: int = 0) -> np.ndarray:
         """workingset_refault: count refaults; activate those whose refault distance fits the workingset."""
         kind = "file" if is_file else "anon"
-        ws_size = len(self.lru[3])  # active file
+        # The node's lists (a simplification with cgroups: the kernel sizes the eviction cgroup's lruvec, and
+        # keeps nonresident_age per lruvec; one cgroup under pressure, as in the traces, sees the same).
+        ws_size = self.lru_total(3)  # active file
         if not is_file:
-            ws_size += len(self.lru[2])  # inactive file
+            ws_size += self.lru_total(2)  # inactive file
         if self.swap.nr_swap_pages > 0:
-            ws_size += len(self.lru[1])  # active anon
+            ws_size += self.lru_total(1)  # active anon
             if is_file:
-                ws_size += len(self.lru[0])
+                ws_size += self.lru_total(0)
         activate, n, na, restore = workingset_test_recent(shadows, self.nonresident_age, ws_size)
         if n == 0:
             return activate
         self.vm.add(f"workingset_refault_{kind}", n)
+        if self.memcg is not None:
+            self.memcg.count(f"workingset_refault_{kind}", memcg, n)
+            if na and not is_file:
+                self.memcg.count("workingset_activate_anon", memcg, na)
         if na:
             self.vm.add(f"workingset_activate_{kind}", na)
             self.nonresident_age += na
@@ -391,13 +401,17 @@ class SwapPathsMixin(MachineState):
         mem = self.memmap
         old_shadow, cost = self.swap_cache.add(slots, frames)
         swapcache_new_folios(self.swap.swap_map, mem.state, mem.owner, mem.slot, mem.flags, frames, slots, vps)
-        active = self.workingset_refault(old_shadow, is_file=False)
+        memcg = 0
+        if self.memcg is not None and len(frames):
+            memcg = max(0, int(self.memcg.frame_memcg[frames[0]]))
+            self.memcg.swapin_uncharge_swap(slots)
+        active = self.workingset_refault(old_shadow, is_file=False, memcg=memcg)
         if active.any():
             mem.flags[frames[active]] |= np.uint16(PG_WORKINGSET)
-            self.lru[LRU_ACTIVE_ANON].add(frames[active])
-            self.lru[LRU_INACTIVE_ANON].add(frames[~active])
+            self.lru_add(LRU_ACTIVE_ANON, frames[active])
+            self.lru_add(LRU_INACTIVE_ANON, frames[~active])
         else:
-            self.lru[LRU_INACTIVE_ANON].add(frames)
+            self.lru_add(LRU_INACTIVE_ANON, frames)
         return cost + self.swap_read_folio(frames, slots, now + cost)
 
     def swap_read_folio(self, frames: np.ndarray, slots: np.ndarray, now: int) -> int:
@@ -543,8 +557,17 @@ class SwapPathsMixin(MachineState):
                 fl = mem.flags[wb]
                 mem.flags[wb] = fl & ~np.uint16(PG_WRITEBACK | PG_RECLAIM)
                 # folio_rotate_reclaimable: reclaim-marked folios still on the inactive list go to its tail.
-                rot = wb[((fl & PG_RECLAIM) != 0) & (mem.lru[wb] == LRU_INACTIVE_ANON) & ((fl & PG_DIRTY) == 0)]
-                if len(rot):
+                lids = mem.lru[wb]
+                on_inactive = (lids == LRU_INACTIVE_ANON) if self.memcg is None else (lids % 4 == LRU_INACTIVE_ANON)
+                rot = wb[((fl & PG_RECLAIM) != 0) & on_inactive & (lids >= 0) & ((fl & PG_DIRTY) == 0)]
+                if len(rot) and self.memcg is None:
                     inactive.remove(rot)
                     inactive.add_tail(rot)
+                    self.vm.add("pgrotated", len(rot))
+                elif len(rot):
+                    rl = mem.lru[rot]
+                    for lid in np.unique(rl).tolist():
+                        mine = rot[rl == lid]
+                        self.lru_list(lid).remove(mine)
+                        self.lru_list(lid).add_tail(mine)
                     self.vm.add("pgrotated", len(rot))

@@ -74,37 +74,88 @@ class ScanControl:
     cpu: int = 0
     now: int = 0
     batch: int = SWAP_CLUSTER_MAX  # folios isolated per shrink_list call
+    target: int | None = None  # target_mem_cgroup: the cgroup of limit reclaim (None: global reclaim)
+    memcg: int = 0  # the cgroup whose lruvec is being shrunk
+    proactive: bool = False  # memory.reclaim
+    swappiness: int | None = None  # memory.reclaim's swappiness= (proactive_swappiness)
+    memcg_low_reclaim: bool = False  # protection below memory.low is ignored (a retry after skipping some)
+    memcg_low_skipped: bool = False
+
+    @property
+    def cgroup_reclaim(self) -> bool:
+        """cgroup_reclaim(sc): limit (or proactive) reclaim of one cgroup's subtree."""
+        return self.target is not None
+
+
+def reclaimer(sc: ScanControl) -> str:
+    """reclaimer_offset: which of pgscan_/pgsteal_ kswapd, direct or proactive this reclaim counts as."""
+    return "kswapd" if sc.is_kswapd else "proactive" if sc.proactive else "direct"
+
+
+def lru_sizes(m: Machine, memcg: int, hierarchical: bool = False) -> list[int]:
+    """The four LRU lists' sizes of a cgroup's lruvec: its own (mem_cgroup_get_zone_lru_size), or over its subtree
+    (lruvec_page_state, which memcg stats keep hierarchically). The root's hierarchical sizes are the node's."""
+    if m.memcg is None:
+        return [len(x) for x in m.lru]
+    ids = m.memcg.subtree[memcg] if hierarchical else [memcg]
+    nr = m.lrus.nr
+    return [int(sum(nr[c * 4 + i] for c in ids)) for i in range(4)]
 
 
 def int_sqrt(x: int) -> int:
     return int(np.sqrt(x)) if x > 0 else 0
 
 
-def inactive_is_low(m: Machine, inactive_lru: int) -> bool:
-    """inactive_is_low: inactive * int_sqrt(10 * GiB) < active."""
-    inactive = len(m.lru[inactive_lru])
-    active = len(m.lru[inactive_lru + 1])
+def inactive_is_low(m: Machine, inactive_lru: int, memcg: int = 0, hierarchical: bool = True) -> bool:
+    """inactive_is_low on a cgroup's lruvec (the root's: the node's): inactive * int_sqrt(10 * GiB) < active."""
+    sizes = lru_sizes(m, memcg, hierarchical)
+    inactive = sizes[inactive_lru]
+    active = sizes[inactive_lru + 1]
     gb = (inactive + active) >> (30 - mmt.PAGE_SHIFT)
     ratio = int_sqrt(10 * gb) if gb else 1
     return inactive * ratio < active
 
 
+def mem_cgroup_swappiness(m: Machine, memcg: int) -> int:
+    """mem_cgroup_swappiness: v1 cgroups' own memory.swappiness, else vm.swappiness."""
+    if m.memcg is None or memcg == 0 or not m.memcg.v1:
+        return m.swappiness
+    return int(m.memcg.swappiness[memcg])
+
+
 def get_scan_count(m: Machine, sc: ScanControl) -> list[int]:
-    """get_scan_count: how many folios to scan on each LRU at this priority."""
-    sizes = [len(m.lru[i]) for i in range(4)]
-    swappiness = m.swappiness
+    """get_scan_count for the lruvec of sc.memcg: how many folios to scan on each LRU at this priority
+    (prepare_scan_count's parts from the target's lruvec: costs, cache_trim_mode, file_is_tiny)."""
+    memcg = sc.memcg
+    target = 0 if sc.target is None else sc.target
+    sizes = lru_sizes(m, memcg)
+    swappiness = sc.swappiness if sc.swappiness is not None else mem_cgroup_swappiness(m, memcg)
     have_swap = m.swap.nr_swap_pages > 0 and sc.may_swap
-    anon_cost, file_cost = m.anon_cost, m.file_cost
-    if not have_swap:
+    if have_swap and m.memcg is not None and memcg:
+        have_swap = m.memcg.swap_room(memcg) > 0  # can_reclaim_anon_pages: mem_cgroup_get_nr_swap_pages
+    anon_cost, file_cost = m.anon_cost[target], m.file_cost[target]
+    target_sizes = lru_sizes(m, target, hierarchical=True)
+    if not have_swap or (sc.cgroup_reclaim and not swappiness):
         mode = SCAN_FILE
     elif sc.priority == 0 and swappiness:
         mode = SCAN_EQUAL
-    elif m.file_is_tiny(sc):
+    elif not sc.cgroup_reclaim and m.file_is_tiny(sc):
         mode = SCAN_ANON
-    elif (sizes[LRU_INACTIVE_FILE] >> sc.priority) and not inactive_is_low(m, LRU_INACTIVE_FILE):
+    elif (target_sizes[LRU_INACTIVE_FILE] >> sc.priority) and not inactive_is_low(m, LRU_INACTIVE_FILE, target):
         mode = SCAN_FILE  # cache_trim_mode
     else:
         mode = SCAN_FRACT
+    protection = 0
+    if m.memcg is not None and memcg and memcg != target:
+        emin, elow = m.memcg.effective_protection(target, memcg)
+        if emin or elow:
+            # apply_proportional_protection (memory.low scaling, with a retry before OOM)
+            if not sc.memcg_low_reclaim and elow > emin:
+                protection = elow
+                sc.memcg_low_skipped = True
+            else:
+                protection = emin
+            cgroup_size = max(int(m.memcg.usage[memcg]), protection)
     total = anon_cost + file_cost
     a = total + anon_cost
     f = total + file_cost
@@ -114,7 +165,10 @@ def get_scan_count(m: Machine, sc: ScanControl) -> list[int]:
     out = []
     for lru in range(4):
         is_file = lru >= LRU_INACTIVE_FILE
-        scan = sizes[lru] >> sc.priority
+        if protection:
+            scan = max(sizes[lru] - sizes[lru] * protection // (cgroup_size + 1), SWAP_CLUSTER_MAX) >> sc.priority
+        else:
+            scan = sizes[lru] >> sc.priority
         if mode == SCAN_FRACT:
             frac = fp if is_file else ap
             scan = -(-scan * frac // (ap + fp)) if ap + fp else 0
@@ -131,15 +185,19 @@ def get_scan_count(m: Machine, sc: ScanControl) -> list[int]:
 
 def shrink_active_list(m: Machine, lru: int, n: int, sc: ScanControl) -> None:
     """shrink_active_list: age active folios to the inactive list (accessed bits cleared)."""
-    frames = m.lru[lru].isolate_tail(n)
+    lists = m.lruvec(sc.memcg)
+    frames = lists[lru].isolate_tail(n)
     if len(frames) == 0:
         return
     m.vm.add("pgrefill", len(frames))
     fl = m.memmap.flags
     fl[frames] &= ~np.uint16(PG_YOUNG | PG_REFERENCED)
     fl[frames] |= np.uint16(PG_WORKINGSET)
-    m.lru[lru - 1].add(frames)
+    lists[lru - 1].add(frames)
     m.vm.add("pgdeactivate", len(frames))
+    if m.memcg is not None:
+        m.memcg.count("pgrefill", sc.memcg, len(frames))
+        m.memcg.count("pgdeactivate", sc.memcg, len(frames))
     sc.cost += len(frames) * m.costs.deactivate_page
 
 
@@ -155,38 +213,51 @@ def activate(m: Machine, frames: np.ndarray, is_file: bool) -> None:
             # An unmapped folio whose last swap reference is gone was freed just now, not activated.
             st = m.memmap.state[frames]
             frames = frames[(st == FRAME_ANON) | (st == FRAME_SWAPCACHE)]
-    m.lru[LRU_ACTIVE_FILE if is_file else LRU_ACTIVE_ANON].add(frames)
+    m.lru_add(LRU_ACTIVE_FILE if is_file else LRU_ACTIVE_ANON, frames)
     m.vm.add("pgactivate", len(frames))
+    if m.memcg is not None:
+        m.memcg.count_frames("pgactivate", frames)
 
 
 def shrink_inactive_list(m: Machine, lru: int, n: int, sc: ScanControl) -> int:
     """shrink_inactive_list: isolate from the tail, shrink_folio_list, put back what stays."""
     # Reclaim takes time; writeback that completes meanwhile rotates folios to the tail first.
     m.complete_io(sc.now + sc.cost)
-    frames = m.lru[lru].isolate_tail(n)
+    frames = m.lruvec(sc.memcg)[lru].isolate_tail(n)
     nr = len(frames)
     if nr == 0:
         return 0
     frames = with_folio_siblings(m, frames)
     nr = len(frames)
     is_file = lru == LRU_INACTIVE_FILE
-    who = "kswapd" if sc.is_kswapd else "direct"
-    m.vm.add(f"pgscan_{who}", nr)
+    who = reclaimer(sc)
+    # pgscan_kswapd/direct/proactive are global counters only for global reclaim (!cgroup_reclaim); the
+    # cgroup's memory.stat counts them always; pgscan_anon/file count all reclaim (shrink_inactive_list, 6.18).
+    if not sc.cgroup_reclaim:
+        m.vm.add(f"pgscan_{who}", nr)
     m.vm.add("pgscan_file" if is_file else "pgscan_anon", nr)
+    if m.memcg is not None:
+        m.memcg.count(f"pgscan_{who}", sc.memcg, nr)
+        m.memcg.count("pgscan", sc.memcg, nr)
     sc.nr_scanned += nr
     sc.cost += nr * m.costs.lru_isolate
     m.memmap.flags[frames] |= np.uint16(PG_LOCKED)
     reclaimed = shrink_folio_list(m, frames, is_file, sc)
     m.memmap.flags[frames] &= ~np.uint16(PG_LOCKED)
-    m.vm.add(f"pgsteal_{who}", reclaimed)
+    if not sc.cgroup_reclaim:
+        m.vm.add(f"pgsteal_{who}", reclaimed)
     m.vm.add("pgsteal_file" if is_file else "pgsteal_anon", reclaimed)
-    # lru_note_cost: rotated-but-not-reclaimed folios make this type look more expensive.
-    if is_file:
-        m.file_cost += nr - reclaimed
-    else:
-        m.anon_cost += (nr - reclaimed) + m.last_pageout
+    if m.memcg is not None:
+        m.memcg.count(f"pgsteal_{who}", sc.memcg, reclaimed)
+        m.memcg.count("pgsteal", sc.memcg, reclaimed)
+    # lru_note_cost: rotated-but-not-reclaimed folios make this type look more expensive (up the hierarchy).
+    for c in m.memcg.chain[sc.memcg] if m.memcg is not None else (0,):
+        if is_file:
+            m.file_cost[c] += nr - reclaimed
+        else:
+            m.anon_cost[c] += (nr - reclaimed) + m.last_pageout
+        m.decay_costs(c)
     m.last_pageout = 0
-    m.decay_costs()
     return reclaimed
 
 
@@ -201,9 +272,8 @@ def with_folio_siblings(m: Machine, frames: np.ndarray) -> np.ndarray:
     ks = mem.folio_order[heads].astype(np.int64)
     sib = np.concatenate([np.arange(h, h + (1 << k)) for h, k in zip(heads.tolist(), ks.tolist())])
     extra = sib[mem.lru[sib] != LRU_NONE]
-    for lru in m.lru:
-        on = extra[mem.lru[extra] == lru.id]
-        lru.remove(on)
+    for lid in np.unique(mem.lru[extra]).tolist():
+        m.lru_list(lid).remove(extra[mem.lru[extra] == lid])
     if not len(extra):
         return frames
     return np.concatenate([frames, extra])
@@ -229,7 +299,7 @@ def shrink_folio_list(m: Machine, frames: np.ndarray, is_file: bool, sc: ScanCon
     c = m.costs
     mem = m.memmap
     fl = mem.flags[frames]
-    inactive = m.lru[LRU_INACTIVE_FILE if is_file else LRU_INACTIVE_ANON]
+    inactive = m.lruvec(sc.memcg)[LRU_INACTIVE_FILE if is_file else LRU_INACTIVE_ANON]
 
     # Folios under writeback or still being read: not reclaimable now (writeback: activate_locked, case 2).
     busy = (fl & (PG_WRITEBACK | PG_LOCKED_IO)) != 0
@@ -308,10 +378,18 @@ def reclaim_anon_folios(m: Machine, frames: np.ndarray, sc: ScanControl) -> int:
     c = m.costs
     mem = m.memmap
     sp = m.spaces
-    inactive = m.lru[LRU_INACTIVE_ANON]
+    inactive = m.lruvec(sc.memcg)[LRU_INACTIVE_ANON]
 
     # add_to_swap for folios not yet in the swap cache.
     need_swap = frames[mem.slot[frames] < 0]
+    if len(need_swap) and m.memcg is not None and sc.may_swap:
+        # folio_alloc_swap's mem_cgroup_try_charge_swap: over memory.swap.max the folio stays (activate_locked).
+        ok = m.memcg.try_charge_swap(need_swap)
+        if not ok.all():
+            refused = need_swap[~ok]
+            activate(m, refused, False)
+            frames = np.setdiff1d(frames, refused, assume_unique=True)
+            need_swap = need_swap[ok]
     if len(need_swap):
         if not sc.may_swap:
             inactive.add(need_swap)
@@ -335,6 +413,8 @@ def reclaim_anon_folios(m: Machine, frames: np.ndarray, sc: ScanControl) -> int:
             if len(need_swap):
                 sc.cost += m.swap_cache.add(slots, need_swap)[1]
                 mem.slot[need_swap] = slots
+                if m.memcg is not None:
+                    m.memcg.record_swap(need_swap, slots)
                 m.swap.owner[slots] = mem.owner[need_swap]
                 mem.flags[need_swap] |= np.uint16(PG_DIRTY)
                 m.vm.set("nr_swapcached", m.swap_cache.nr_pages)
@@ -404,7 +484,7 @@ def shrink_lruvec(m: Machine, sc: ScanControl, nr: list[int], budget: int | None
             n = min(nr[lru], chunk)
             nr[lru] -= n
             if lru in (LRU_ACTIVE_ANON, LRU_ACTIVE_FILE):
-                if m.may_deactivate(lru - 1):
+                if m.may_deactivate(lru - 1, 0 if sc.target is None else sc.target):
                     shrink_active_list(m, lru, n, sc)
             else:
                 sc.nr_reclaimed += shrink_inactive_list(m, lru, n, sc)
@@ -435,9 +515,42 @@ def shrink_lruvec(m: Machine, sc: ScanControl, nr: list[int], budget: int | None
             scanned = targets[lru] - nr[lru]
             nr[lru] = max(0, targets[lru] * (100 - pct) // 100 - scanned)
         proportional_done = True
-    if inactive_is_low(m, LRU_INACTIVE_ANON) and m.swap.total_swap_pages:
+    if inactive_is_low(m, LRU_INACTIVE_ANON, sc.memcg) and m.swap.total_swap_pages:
         shrink_active_list(m, LRU_ACTIVE_ANON, SWAP_CLUSTER_MAX, sc)
     return True
+
+
+def memcg_walk(m: Machine, sc: ScanControl) -> list[int]:
+    """shrink_node_memcgs' mem_cgroup_iter over the target's subtree (all cgroups for global reclaim), in
+    pre-order, skipping those memory.min protects and, unless this is the low-reclaim retry, those under
+    memory.low (memory.events low counts a cgroup reclaimed below its memory.low)."""
+    if m.memcg is None:
+        return [0]
+    target = 0 if sc.target is None else sc.target
+    out = []
+    for c in m.memcg.subtree[target]:
+        if c not in (target, 0):
+            if m.memcg.below_min(target, c):
+                continue
+            if m.memcg.below_low(target, c):
+                if not sc.memcg_low_reclaim:
+                    sc.memcg_low_skipped = True
+                    continue
+                m.memcg.memory_event(c, "low")
+        out.append(c)
+    return out
+
+
+def shrink_node_memcgs(m: Machine, sc: ScanControl, scale: int = 1) -> None:
+    """shrink_node_memcgs: shrink_lruvec on each cgroup of the walk; all but kswapd stop once the goal is met
+    (the partial walk). `scale` multiplies the first round's targets (k stalled allocations at once)."""
+    for c in memcg_walk(m, sc):
+        sc.memcg = c
+        nr = [x * scale for x in get_scan_count(m, sc)] if scale != 1 else get_scan_count(m, sc)
+        shrink_lruvec(m, sc, nr)
+        if not sc.is_kswapd and sc.nr_reclaimed >= sc.nr_to_reclaim:
+            break
+    sc.memcg = 0
 
 
 def shrink_slab_zsmalloc(m: Machine, sc: ScanControl) -> None:
@@ -471,19 +584,58 @@ def try_to_free_pages(m: Machine, invocations: int, cpu: int, now: int, order: i
     )
     sc.cost += m.costs.reclaim_entry * invocations
     m.vm.add("allocstall_movable", invocations)
-    for priority in range(DEF_PRIORITY, -1, -1):
-        ready = compaction_ready(m, order) if order > PAGE_ALLOC_COSTLY_ORDER else [False]
-        if all(ready):
-            break  # every zone skipped: nothing to shrink
-        if priority == DEF_PRIORITY:
-            shrink_slab_zsmalloc(m, sc)
-        sc.priority = priority
-        nr = [x * invocations if priority == DEF_PRIORITY else x for x in get_scan_count(m, sc)]
-        shrink_lruvec(m, sc, nr)
-        if sc.nr_reclaimed:
-            m.kswapd.failures = 0
-        if sc.nr_reclaimed >= sc.nr_to_reclaim or any(ready):
-            break
+    do_try_to_free_pages(m, sc, invocations, order)
+    return sc
+
+
+def do_try_to_free_pages(m: Machine, sc: ScanControl, scale: int = 1, order: int = 0) -> None:
+    """do_try_to_free_pages: priorities DEF_PRIORITY down to 0 until nr_to_reclaim is met; if cgroups under
+    memory.low were skipped and nothing came back, once more with their protection ignored. For a costly
+    order (global reclaim's shrink_zones) a pass is skipped when every zone is compaction_ready, and the
+    loop stops after a pass in which any was."""
+    while True:
+        for priority in range(DEF_PRIORITY, -1, -1):
+            ready = compaction_ready(m, order) if order > PAGE_ALLOC_COSTLY_ORDER else [False]
+            if all(ready):
+                break  # every zone skipped: nothing to shrink
+            if priority == DEF_PRIORITY and not sc.cgroup_reclaim:
+                shrink_slab_zsmalloc(m, sc)
+            sc.priority = priority
+            shrink_node_memcgs(m, sc, scale if priority == DEF_PRIORITY else 1)
+            if sc.nr_reclaimed and not sc.cgroup_reclaim:
+                m.kswapd.failures = 0
+            if sc.nr_reclaimed >= sc.nr_to_reclaim or any(ready):
+                break
+        if sc.nr_reclaimed or not sc.memcg_low_skipped or sc.memcg_low_reclaim:
+            return
+        sc.memcg_low_reclaim = True
+        sc.memcg_low_skipped = False
+
+
+def try_to_free_mem_cgroup_pages(
+    m: Machine,
+    memcg: int,
+    nr_pages: int,
+    cpu: int,
+    now: int,
+    may_swap: bool = True,
+    proactive: bool = False,
+    swappiness: int | None = None,
+) -> ScanControl:
+    """try_to_free_mem_cgroup_pages: limit (or proactive) reclaim in the calling task, over the cgroup's subtree
+    only: nr_to_reclaim = max(nr_pages, SWAP_CLUSTER_MAX), no allocstall, no pgscan/pgsteal_kswapd/direct in
+    /proc/vmstat (memory.stat has them)."""
+    sc = ScanControl(
+        nr_to_reclaim=max(nr_pages, SWAP_CLUSTER_MAX),
+        target=memcg,
+        may_swap=may_swap,
+        cpu=cpu,
+        now=now,
+        proactive=proactive,
+        swappiness=swappiness,
+    )
+    sc.cost += m.costs.reclaim_entry
+    do_try_to_free_pages(m, sc)
     return sc
 
 
@@ -512,6 +664,7 @@ class Kswapd:
     priority: int = DEF_PRIORITY
     run_reclaimed: int = 0
     pass_targets: list[int] | None = None
+    pass_memcgs: list[int] = field(default_factory=list)  # cgroups of this pass still to shrink after sc.memcg
     pass_sc: ScanControl | None = None
     pass_accounted: int = 0
     clock: int = 0  # simulated time kswapd has run up to (ahead of the tick when it overran, e.g. blocked on I/O)
@@ -613,7 +766,12 @@ class Kswapd:
                 sc.cost += m.costs.reclaim_entry
                 shrink_slab_zsmalloc(m, sc)
                 if inactive_is_low(m, LRU_INACTIVE_ANON) and m.swap.total_swap_pages:
-                    shrink_active_list(m, LRU_ACTIVE_ANON, SWAP_CLUSTER_MAX, sc)
+                    # age_active_anon: every cgroup's lruvec
+                    for c in range(m.memcg.n) if m.memcg is not None else (0,):
+                        sc.memcg = c
+                        shrink_active_list(m, LRU_ACTIVE_ANON, SWAP_CLUSTER_MAX, sc)
+                self.pass_memcgs = memcg_walk(m, sc)
+                sc.memcg = self.pass_memcgs.pop(0)
                 self.pass_sc = sc
                 self.pass_targets = get_scan_count(m, sc)
                 self.pass_accounted = 0
@@ -631,6 +789,11 @@ class Kswapd:
             if got:
                 self.cost_per_page = 0.7 * self.cost_per_page + 0.3 * (step / max(got, 1))
                 self.failures = 0
+            if done and self.pass_memcgs:
+                # shrink_node_memcgs' full walk: the next cgroup's lruvec in this pass
+                sc.memcg = self.pass_memcgs.pop(0)
+                self.pass_targets = get_scan_count(m, sc)
+                continue
             if done:
                 self.run_reclaimed += sc.nr_reclaimed
                 if self.order and self.run_reclaimed >= 2 << self.order:

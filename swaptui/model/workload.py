@@ -75,6 +75,7 @@ class Process:
     """One task of a workload: its address range, CPU, pattern state and accounting."""
 
     pid: int
+    memcg: int  # the row of its memory cgroup in memcontrol.MemCgroups (0: the root)
     name: str
     kind: str
     cpu: int
@@ -113,6 +114,7 @@ class Process:
     # budget and accounting
     debt_ns: int = 0
     throttled: bool = False
+    memcg_nr_pages_over_high: int = 0  # pages charged over memory.high, paid on return to user space
     touched: int = 0
     no_progress: int = 0
     last_run: int = MAX_RUN_HINT
@@ -295,6 +297,7 @@ def build_processes(scenario, seed: int, ncpus: int) -> tuple[list[Process], int
     vbase = 0
     fbase = 0
     pid = 100
+    cgroup_rows = {cg.name: i for i, cg in enumerate(scenario.cgroups, start=1)}
     for w in scenario.workloads:
         npages = max(1, w.mapped_bytes() // PAGE_SIZE)
         for k in range(w.processes):
@@ -302,6 +305,7 @@ def build_processes(scenario, seed: int, ncpus: int) -> tuple[list[Process], int
             is_file = w.kind == "filecache"
             p = Process(
                 pid=pid,
+                memcg=cgroup_rows.get(w.cgroup or "root", 0),
                 name=w.name,
                 kind=w.kind,
                 cpu=len(procs) % ncpus,

@@ -97,3 +97,22 @@ def test_the_first_run_says_it_compiles_and_later_runs_do_not(tmp_path: Path, mo
     with contextlib.redirect_stderr(again):
         assert main(["run", "usemem-zram", "--ticks", "5"]) == 0
     assert "compiling" not in again.getvalue()
+
+
+def test_run_shows_each_cgroups_counters_in_the_table_json_and_csv(tmp_path: Path) -> None:
+    f = tmp_path / "cg.yaml"
+    f.write_text(
+        SCENARIO.replace("machine: {memory: 48MiB", "machine: {memory: 96MiB").replace(
+            "passes: 2}", "passes: 2, cgroup: box}\ncgroups:\n  - {name: box, memory.max: 16M}"
+        )
+    )
+    out, csv_out = tmp_path / "cg.jsonl", tmp_path / "cg.csv"
+    r = swaptui("run", str(f), "--json", str(out), "--csv", str(csv_out))
+    assert r.returncode == 0, r.stderr
+    assert "memory cgroups" in r.stdout and "events.max" in r.stdout and "box" in r.stdout
+    last = json.loads(out.read_text().splitlines()[-1])
+    box = last["memcg"]["box"]
+    assert box["events.max"] > 0 and box["max_usage_in_bytes"] <= 16 << 20 and box["pgscan_direct"] > 0
+    assert last["vmstat"]["pgscan_direct"] == 0 and last["vmstat"]["pgscan_anon"] == box["pgscan"]
+    header = csv_out.read_text().splitlines()[0].split(",")
+    assert "memcg.box.events.max" in header and "memcg.box.usage_in_bytes" in header

@@ -104,7 +104,7 @@ def test_touch_ptes_matches_touch_resident(acc: list, flags: list, fslot: list, 
     for impl in (np_memory.touch_resident, memory.touch_resident):
         mem = SimpleNamespace(flags=np.array(flags, dtype=np.uint16), slot=np.array(fslot, dtype=np.int64))
         vm = Counters()
-        m = SimpleNamespace(costs=costs, spaces=SimpleNamespace(frame=frame), memmap=mem, vm=vm)
+        m = SimpleNamespace(costs=costs, spaces=SimpleNamespace(frame=frame), memmap=mem, vm=vm, memcg=None)
         k, spent = impl(m, None, vp, wr, budget)
         runs.append((k, spent, mem.flags.tolist(), {n: c for n, c in vm.d.items() if c}))
     assert runs[0] == runs[1]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import small_scenario_yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swaptui.model.zbud import CHUNK_SIZE, NCHUNKS, ZBUD_MAX_ALLOC, ZbudPool, size_to_chunks
 from swaptui.model.zswap import Zswap
+from swaptui.scenario import ScenarioError, load_scenario
 
 
 class RefZbud:
@@ -233,10 +235,6 @@ def test_the_default_zpool_follows_the_kernel(make_machine) -> None:
 
 
 def test_zbud_is_refused_on_a_kernel_without_it(tmp_path) -> None:
-    from conftest import small_scenario_yaml
-
-    from swaptui.scenario import ScenarioError, load_scenario
-
     f = tmp_path / "z.yaml"
     f.write_text(small_scenario_yaml(extra_machine=', kernel: "6.18"', extra_swap=ZBUD_SWAP))
     with pytest.raises(ScenarioError) as err:
