@@ -80,7 +80,8 @@ def test_a_run_pauses_where_a_pause_beat_fires() -> None:
             assert beat.index == 2 and beat.pause and app.frame.tick == beat.tick  # stopped on the beat's tick
             assert "3/6  Direct reclaim" in header_text(app) and "paused" in header_text(app)
             await pilot.press("space")  # runs on, past beat 4 (no pause), to beat 5 (pause)
-            await wait_for(lambda: app.running, pilot)
+            # (the run may reach beat 5 between two polls, so wait for the tick to move, not for "running")
+            await wait_for(lambda: app.frame.tick > beat.tick, pilot)
             await wait_for(lambda: not app.running, pilot, timeout=60)
             await settle(app, pilot)
             assert beat_of(app).index == 4 and app.frame.tick == beat_of(app).tick
