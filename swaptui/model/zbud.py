@@ -30,7 +30,7 @@ from collections.abc import Callable
 import numpy as np
 
 from swaptui.model.memmap import PAGE_SIZE
-from swaptui.model.zpool import _LOC, _SIZE, HandleTable
+from swaptui.model.zpool import _LOC, _SIZE, _TAG, ZpoolBackend
 
 NCHUNKS_ORDER = 6
 CHUNK_SHIFT = 12 - NCHUNKS_ORDER  # PAGE_SHIFT - NCHUNKS_ORDER
@@ -47,7 +47,7 @@ def size_to_chunks(size: int) -> int:
     return (size + CHUNK_SIZE - 1) >> CHUNK_SHIFT
 
 
-class ZbudPool(HandleTable):
+class ZbudPool(ZpoolBackend):
     """A zbud pool: pages of at most two buddies, unbuddied lists by free chunks, and the page LRU."""
 
     max_alloc = ZBUD_MAX_ALLOC
@@ -198,22 +198,13 @@ class ZbudPool(HandleTable):
         if done == 0:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, by_alloc
-        ids, handles = self._issue(locations, size_array)
+        ids = self._take_ids(done)
+        handles, _ = self._issue(ids, locations, size_array)
         loc = np.array(locations, dtype=np.int64)
         self.bud_id[loc >> 1, loc & 1] = ids
         self.nr_objs += done
         self.obj_bytes += sum(sizes[:done])
         return ids, handles, by_alloc
-
-    def malloc(self, sizes: np.ndarray) -> np.ndarray:
-        """zbud_alloc for each size, in order; returns int64 handles."""
-        sizes = np.asarray(sizes, dtype=np.int64)
-        return self._malloc(sizes, sizes.tolist(), None, None)[1].copy()
-
-    def free(self, handles: np.ndarray) -> None:
-        """zbud_free these handles."""
-        h = np.asarray(handles, dtype=np.int64)
-        self._free_ids(self._ids(h), h)
 
     def _free_ids(self, ids: np.ndarray, handles: np.ndarray | None = None) -> int:
         """zbud_free by handle id: the buddy's chunks go to 0; an empty page is freed, else relisted.
@@ -241,7 +232,7 @@ class ZbudPool(HandleTable):
                 self._list_add(row)
         self.nr_objs -= len(ids)
         self.obj_bytes -= int(rows[:, _SIZE].sum())
-        self._retire(ids, handles)
+        self._retire(ids, rows[:, _TAG] if handles is None else handles)
         return 0
 
     # -- zbud_reclaim_page ------------------------------------------------------------------------
@@ -276,12 +267,6 @@ class ZbudPool(HandleTable):
     def pages(self) -> int:
         """zbud_get_pool_size: pages the pool holds."""
         return self.pages_nr
-
-    def take_pages_delta(self) -> int:
-        """Pages gained (+) or returned (-) since the last call, for the caller to charge or credit."""
-        d = self.pages_delta
-        self.pages_delta = 0
-        return d
 
     def can_compact(self) -> int:
         """zbud has no compaction (and no shrinker of its own)."""

@@ -23,8 +23,40 @@ ID_MASK = (1 << 32) - 1
 GENERATION = 1 << 32  # one generation of a handle
 
 
-class HandleTable:
-    """Handle ids with generations: the bookkeeping every zpool backend shares."""
+class ZpoolBackend:
+    """What every zpool backend shares: handle ids with generations, the zpool_malloc/zpool_free entry points
+    over the backend's own `_malloc`/`_free_ids`, and the pages-gained count the caller charges."""
+
+    pages_delta: int  # pages gained (+) or returned (-) since take_pages_delta(); the backend keeps it
+
+    def _malloc(
+        self,
+        size_array: np.ndarray,
+        sizes: list[int],
+        max_pages: int | None,
+        max_new_pages: int | None,
+        checked: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
+        raise NotImplementedError
+
+    def _free_ids(self, ids: np.ndarray, handles: np.ndarray | None = None) -> int:
+        raise NotImplementedError
+
+    def malloc(self, sizes: np.ndarray) -> np.ndarray:
+        """zpool_malloc for each size, in order; returns int64 handles."""
+        sizes = np.asarray(sizes, dtype=np.int64)
+        return self._malloc(sizes, sizes.tolist(), None, None)[1].copy()
+
+    def free(self, handles: np.ndarray) -> None:
+        """zpool_free these handles (live ones; a stale or unknown handle raises)."""
+        h = np.asarray(handles, dtype=np.int64)
+        self._free_ids(self._ids(h), h)
+
+    def take_pages_delta(self) -> int:
+        """Pages gained (+) or returned (-) since the last call, for the caller to charge or credit."""
+        d = self.pages_delta
+        self.pages_delta = 0
+        return d
 
     def _init_handles(self, cap: int = 64) -> None:
         self.h = np.zeros((cap, 3), dtype=np.int64)  # per handle id: location, size, tag
@@ -86,18 +118,20 @@ class HandleTable:
             raise ValueError(f"stale or unknown zpool handle(s): {h[~ok][:4].tolist()}")
         return ids
 
-    def _issue(self, locations: list[int], size_array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Take ids for objects placed at these locations with these sizes; returns (ids, handles)."""
-        ids = self._take_ids(len(locations))
+    def _issue(
+        self, ids: np.ndarray, locations: np.ndarray | list[int], size_array: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Give ids just taken (_take_ids) to objects placed at these locations with these sizes; returns their
+        handles and handle-table rows."""
         rows = self.h[ids]
-        handles = np.invert(rows[:, _TAG], out=rows[:, _TAG])
+        handles = np.invert(rows[:, _TAG], out=rows[:, _TAG])  # a free id's tag is ~(its next handle)
         rows[:, _LOC] = locations
-        rows[:, _SIZE] = size_array[: len(locations)]
+        rows[:, _SIZE] = size_array[: len(ids)]
         self.h[ids] = rows
-        return ids, handles
+        return handles, rows
 
-    def _retire(self, ids: np.ndarray, handles: np.ndarray | None = None) -> None:
-        """Mark these live ids free (their next handle one generation on) and return them to the stack."""
-        rows = self.h[ids]
-        self.h[ids, _TAG] = ~((rows[:, _TAG] if handles is None else handles) + GENERATION)
+    def _retire(self, ids: np.ndarray, handles: np.ndarray) -> None:
+        """Mark these live ids (holding these handles) free, their next handle one generation on, and return
+        them to the stack."""
+        self.h[ids, _TAG] = ~(handles + GENERATION)
         self._put_ids(ids)

@@ -30,7 +30,7 @@ from collections import deque
 import numpy as np
 
 from swaptui.model.memmap import PAGE_SIZE
-from swaptui.model.zpool import _LOC, _SIZE, _TAG, GENERATION, ID_MASK, HandleTable
+from swaptui.model.zpool import _LOC, _SIZE, _TAG, ID_MASK, ZpoolBackend
 
 ZS_ALIGN = 8
 ZS_HANDLE_SIZE = 8  # the handle is kept in the object's first word (page->index for huge zspages)
@@ -54,8 +54,7 @@ _LOC_ROW = 8  # object indices fit in 8 bits (at most 256 objects per zspage)
 _LOC_SLOT = 40  # rows fit in 32 bits
 _OBJ_MASK = (1 << _LOC_ROW) - 1
 _ROW_MASK = (1 << (_LOC_SLOT - _LOC_ROW)) - 1
-# The handle table (zpool.HandleTable): h[handle & ID_MASK, HANDLE_TAG] == handle iff live.
-_GENERATION = GENERATION
+# The handle table (zpool.ZpoolBackend): h[handle & ID_MASK, HANDLE_TAG] == handle iff live.
 CLASS_STATS_COLUMNS = (
     "size",
     "objs_per_zspage",
@@ -386,7 +385,7 @@ def _low_bits(mask: int, n: int) -> list[int]:
     return out
 
 
-class ZsPool(HandleTable):
+class ZsPool(ZpoolBackend):
     """A zsmalloc pool: batched zs_malloc/zs_free over size classes, with zs_compact and statistics.
 
     The handle table `h` has one row per handle id: the object's location (class slot << _LOC_SLOT |
@@ -442,17 +441,12 @@ class ZsPool(HandleTable):
                 slots = np.concatenate(parts)[:, _LOC] >> _LOC_SLOT
                 self._class_used += sign * np.bincount(slots, minlength=nr)
 
-    # -- handles (zpool.HandleTable) ----------------------------------------------------------
+    # -- handles (zpool.ZpoolBackend) ----------------------------------------------------------
     def _slot_row_obj(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         loc = self.h[ids, _LOC]
         return loc >> _LOC_SLOT, (loc >> _LOC_ROW) & _ROW_MASK, loc & _OBJ_MASK
 
     # -- zs_malloc / zs_free --------------------------------------------------------------------
-    def malloc(self, sizes: np.ndarray) -> np.ndarray:
-        """zs_malloc for each size, in order; returns int64 handles."""
-        sizes = np.asarray(sizes, dtype=np.int64)
-        return self._malloc(sizes, sizes.tolist(), None, None)[1].copy()
-
     def malloc_until(
         self, sizes: np.ndarray, max_pages: int | None = None, max_new_pages: int | None = None
     ) -> tuple[np.ndarray, bool]:
@@ -573,23 +567,13 @@ class ZsPool(HandleTable):
             objs = self.table.objs_per_zspage[slot]
             placed[:, 1] = seg[slot] + ((loc >> _LOC_ROW) & _ROW_MASK) * objs + (loc & _OBJ_MASK)
         self.owner[placed[:, 1]] = ids
-        # The handle table's rows: location, size and tag, the tag of a free id being ~(its next handle).
-        rows = self.h[ids]
-        handles = np.invert(rows[:, _TAG], out=rows[:, _TAG])
-        rows[:, _LOC] = placed[:, 0]
-        rows[:, _SIZE] = size_array if done == n else size_array[:done]
-        self.h[ids] = rows
+        handles, rows = self._issue(ids, placed[:, 0], size_array)
         self._log_used(rows, 1)
         self.pages_allocated += added
         self.pages_delta += added
         self.obj_bytes += sum(sizes) if done == n else sum(sizes[:done])
         self.nr_objs += done
         return ids, handles, by_alloc
-
-    def free(self, handles: np.ndarray) -> None:
-        """zs_free these handles; a zspage left empty is freed at once."""
-        h = np.asarray(handles, dtype=np.int64)
-        self._free_ids(self._ids(h), h)
 
     def _free_ids(self, ids: np.ndarray, handles: np.ndarray | None = None) -> int:
         """zs_free by handle id (of live objects; `handles` may pass in their handles).
@@ -651,8 +635,7 @@ class ZsPool(HandleTable):
         self.pages_delta -= released
         self.obj_bytes -= sum(sizes)
         self.nr_objs -= n
-        h[ids, _TAG] = ~((rows[:, _TAG] if handles is None else handles) + _GENERATION)
-        self._put_ids(ids)
+        self._retire(ids, rows[:, _TAG] if handles is None else handles)
         return sizes.count(PAGE_SIZE)
 
     # -- lookups --------------------------------------------------------------------------------
@@ -672,12 +655,6 @@ class ZsPool(HandleTable):
     def pages(self) -> int:
         """Pages the pool holds (zs_get_total_pages): what it costs in RAM."""
         return self.pages_allocated
-
-    def take_pages_delta(self) -> int:
-        """Pages gained (+) or returned (-) since the last call, for the caller to charge or credit."""
-        d = self.pages_delta
-        self.pages_delta = 0
-        return d
 
     # -- compaction and statistics --------------------------------------------------------------
     def _freeable(self) -> np.ndarray:
