@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -43,13 +44,15 @@ def tick_on(text: str) -> int | None:
     return int(m.group(1).replace(",", "")) if m else None
 
 
-def test_drive_the_app_in_tmux(tmp_path: Path) -> None:
-    session = f"swaptui-test-{os.getpid()}"
+@contextlib.contextmanager
+def app_in_tmux(tmp_path: Path, name: str, *args: str):
+    """`swaptui ARGS` in a real 160x48 tmux window; yields (session, file its exit status is written to)."""
+    session = f"swaptui-{name}-{os.getpid()}"
     done = tmp_path / "exit-status"
     # COLUMNS/LINES (set by some test runners) would override the real terminal size: unset them.
     command = (
         f"cd {shlex.quote(str(ROOT))} && env -u COLUMNS -u LINES {shlex.quote(sys.executable)} -m swaptui "
-        f"scenarios/usemem-zram.yaml; echo $? > {shlex.quote(str(done))}"
+        f"{shlex.join(args)}; echo $? > {shlex.quote(str(done))}"
     )
     # Size the window first, then start the app in it, so the app's first look at the terminal sees 160x48.
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "48", "sleep 600")
@@ -57,6 +60,22 @@ def test_drive_the_app_in_tmux(tmp_path: Path) -> None:
         tmux("set-option", "-t", session, "window-size", "manual")
         tmux("resize-window", "-t", session, "-x", "160", "-y", "48")
         tmux("respawn-pane", "-k", "-t", session, command)
+        yield session, done
+    finally:
+        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, timeout=20)
+
+
+def quit_app(session: str, done: Path) -> None:
+    """Press q and check the app exited with status 0."""
+    tmux("send-keys", "-t", session, "q")
+    deadline = time.monotonic() + 20
+    while not done.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert done.exists() and done.read_text().strip() == "0"
+
+
+def test_drive_the_app_in_tmux(tmp_path: Path) -> None:
+    with app_in_tmux(tmp_path, "test", "scenarios/usemem-zram.yaml") as (session, done):
         first = wait_screen(session, lambda t: tick_on(t) == 0 and "paused" in t)
         assert "usemem on zram" in first and "Memory map" in first and "Swap clusters" in first
         tmux("send-keys", "-t", session, "n")
@@ -77,28 +96,12 @@ def test_drive_the_app_in_tmux(tmp_path: Path) -> None:
         assert len(lines) <= 30 and max(len(line) for line in lines) <= 100
         assert tmux("display-message", "-p", "-t", session, "#{window_width}x#{window_height}").strip() == "100x30"
         assert tick_on(small) == stopped - 1
-        tmux("send-keys", "-t", session, "q")
-        deadline = time.monotonic() + 20
-        while not done.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert done.exists() and done.read_text().strip() == "0"
-    finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, timeout=20)
+        quit_app(session, done)
 
 
 def test_two_designs_side_by_side_in_tmux(tmp_path: Path) -> None:
     """`swaptui FILE --designs classic,vswap` in a real 160x48 terminal: both named, stepping moves both."""
-    session = f"swaptui-sbs-{os.getpid()}"
-    done = tmp_path / "exit-status"
-    command = (
-        f"cd {shlex.quote(str(ROOT))} && env -u COLUMNS -u LINES {shlex.quote(sys.executable)} -m swaptui "
-        f"tests/ui/small-zram.yaml --designs classic,vswap; echo $? > {shlex.quote(str(done))}"
-    )
-    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "48", "sleep 600")
-    try:
-        tmux("set-option", "-t", session, "window-size", "manual")
-        tmux("resize-window", "-t", session, "-x", "160", "-y", "48")
-        tmux("respawn-pane", "-k", "-t", session, command)
+    with app_in_tmux(tmp_path, "sbs", "tests/ui/small-zram.yaml", "--designs", "classic,vswap") as (session, done):
         first = wait_screen(session, lambda t: tick_on(t) == 0 and "paused" in t)
         header = first.splitlines()[0]
         assert "swap.design" in header and "◆classic" in header and "vswap" in header
@@ -113,10 +116,4 @@ def test_two_designs_side_by_side_in_tmux(tmp_path: Path) -> None:
         assert "◆vswap" in switched.splitlines()[0] and tick_on(switched) == 200
         tmux("send-keys", "-t", session, "b")
         wait_screen(session, lambda t: tick_on(t) == 199)
-        tmux("send-keys", "-t", session, "q")
-        deadline = time.monotonic() + 20
-        while not done.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert done.exists() and done.read_text().strip() == "0"
-    finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, timeout=20)
+        quit_app(session, done)
