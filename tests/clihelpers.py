@@ -33,3 +33,17 @@ def swaptui(*args: str) -> Result:
         except SystemExit as exit_:
             code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     return Result(code, out.getvalue(), err.getvalue())
+
+
+ZRAM = "{name: z0, kind: zram, size: 64MiB}"
+SSD = "{name: d0, kind: ssd, size: 64MiB}"
+
+
+def tiny_scenario(name: str, device: str = SSD, seed: int = 4, duration: str = "300ms", tail: str = "") -> str:
+    """The CLI tests' small scenario: 40 MiB of usemem, two passes, in 48 MiB over one 64 MiB device; `tail`
+    is YAML appended after the workloads (a compare: list, say)."""
+    return (
+        f"name: {name}\nseed: {seed}\ntick: 1ms\nduration: {duration}\nmachine: {{memory: 48MiB, cpus: 2}}\n"
+        f"swap:\n  devices:\n    - {device}\nworkloads:\n  - {{name: um, kind: usemem, size: 40MiB, passes: 2}}\n"
+        + tail
+    )

@@ -5,21 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from clihelpers import swaptui
+from clihelpers import swaptui, tiny_scenario
 
-SCENARIO = """\
-name: tiny compare
-seed: 4
-tick: 1ms
-duration: 300ms
-machine: {memory: 48MiB, cpus: 2}
-swap:
-  devices:
-    - {name: d0, kind: ssd, size: 64MiB}
-workloads:
-  - {name: um, kind: usemem, size: 40MiB, passes: 2}
-compare: [classic, swap_table]
-"""
+SCENARIO = tiny_scenario("tiny compare", tail="compare: [classic, swap_table]\n")
 
 
 def test_compare_runs_each_design_and_writes_json(tmp_path: Path) -> None:

@@ -8,21 +8,9 @@ import struct
 from pathlib import Path
 
 import pytest
-from clihelpers import swaptui
+from clihelpers import ZRAM, swaptui, tiny_scenario
 
-SCENARIO = """\
-name: tiny plot
-seed: 4
-tick: 1ms
-duration: 300ms
-machine: {memory: 48MiB, cpus: 2}
-swap:
-  devices:
-    - {name: z0, kind: zram, size: 64MiB}
-workloads:
-  - {name: um, kind: usemem, size: 40MiB, passes: 2}
-compare: [classic, vswap]
-"""
+SCENARIO = tiny_scenario("tiny plot", ZRAM, tail="compare: [classic, vswap]\n")
 
 
 @pytest.fixture

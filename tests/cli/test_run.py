@@ -5,22 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from clihelpers import swaptui
+from clihelpers import ZRAM, swaptui, tiny_scenario
 
 from swaptui.cli import main
 
-SCENARIO = """\
-name: tiny
-seed: 4
-tick: 1ms
-duration: 300ms
-machine: {memory: 48MiB, cpus: 2}
-swap:
-  devices:
-    - {name: z0, kind: zram, size: 64MiB}
-workloads:
-  - {name: um, kind: usemem, size: 40MiB, passes: 2}
-"""
+SCENARIO = tiny_scenario("tiny", ZRAM)
 
 
 def test_run_prints_counters_and_writes_identical_series(tmp_path: Path) -> None:

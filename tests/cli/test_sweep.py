@@ -7,23 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from clihelpers import swaptui
+from clihelpers import swaptui, tiny_scenario
 
 from swaptui.sweep import FAIL_ENV
 from swaptui.variants import SetError, parse_set, resolve_key
 
-SCENARIO = """\
-name: tiny sweep
-seed: 4
-tick: 1ms
-duration: 300ms
-machine: {memory: 48MiB, cpus: 2}
-swap:
-  devices:
-    - {name: d0, kind: ssd, size: 64MiB}
-workloads:
-  - {name: um, kind: usemem, size: 40MiB, passes: 2}
-"""
+SCENARIO = tiny_scenario("tiny sweep")
 GRID = ("--set", "swap.design=classic,vswap", "--set", "machine.swappiness=60,100", "--ticks", "60")
 
 

@@ -6,20 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from clihelpers import swaptui
+from clihelpers import swaptui, tiny_scenario
 
-SCENARIO = """\
-name: tiny validate
-seed: 2
-tick: 1ms
-duration: 400ms
-machine: {memory: 48MiB, cpus: 2}
-swap:
-  devices:
-    - {name: d0, kind: ssd, size: 64MiB}
-workloads:
-  - {name: um, kind: usemem, size: 40MiB, passes: 2}
-"""
+SCENARIO = tiny_scenario("tiny validate", seed=2, duration="400ms")
 
 
 def test_validate_against_its_own_series_passes_and_a_doctored_one_fails(tmp_path: Path) -> None:
