@@ -91,7 +91,9 @@ def test_drive_the_app_in_tmux(tmp_path: Path) -> None:
         tmux("send-keys", "-t", session, "b")
         wait_screen(session, lambda t: tick_on(t) == stopped - 1)
         tmux("resize-window", "-t", session, "-x", "100", "-y", "30")
-        small = wait_screen(session, lambda t: "1 memory" in t and "2 reclaim" in t)
+        # A capture can land mid-redraw (tab bar drawn, status line not yet): wait for the whole new frame,
+        # tab bar and status line both, before reading its size and tick.
+        small = wait_screen(session, lambda t: "1 memory" in t and "2 reclaim" in t and tick_on(t) is not None)
         lines = small.splitlines()
         assert len(lines) <= 30 and max(len(line) for line in lines) <= 100
         assert tmux("display-message", "-p", "-t", session, "#{window_width}x#{window_height}").strip() == "100x30"
@@ -112,7 +114,7 @@ def test_two_designs_side_by_side_in_tmux(tmp_path: Path) -> None:
         assert re.search(r"s classic +[◆▲■✖○»]", stepped) and re.search(r"s vswap +[◆▲■✖○»]", stepped)
         assert "Δ vswap−classic" in stepped and "◆ classic" in stepped
         tmux("send-keys", "-t", session, "v")
-        switched = wait_screen(session, lambda t: "Δ classic−vswap" in t)
+        switched = wait_screen(session, lambda t: "Δ classic−vswap" in t and tick_on(t) is not None)
         assert "◆vswap" in switched.splitlines()[0] and tick_on(switched) == 200
         tmux("send-keys", "-t", session, "b")
         wait_screen(session, lambda t: tick_on(t) == 199)
